@@ -1,0 +1,32 @@
+"""The society's reference catalog: recordings and their full-track fingerprints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from collector.db.base import Base, UTCDateTime, utcnow
+
+
+class Recording(Base):
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    artist: Mapped[str] = mapped_column(String(500))
+    isrc: Mapped[str | None] = mapped_column(String(12), index=True)
+    iswc: Mapped[str | None] = mapped_column(String(15))
+    album: Mapped[str | None] = mapped_column(String(500))
+    label: Mapped[str | None] = mapped_column(String(300))
+    composer: Mapped[str | None] = mapped_column(String(500))
+    publisher: Mapped[str | None] = mapped_column(String(300))
+    year: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float] = mapped_column(Float)
+    source_path: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary, doc="shared.codec blob, rate 0")
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,104 @@
+"""``sodav-collector``: serve, migrate, manage the fleet and the catalog, analyze, report.
+
+Each domain that has commands exposes ``register(subparsers)`` in its ``cli`` module;
+this file only wires them. Every command that fails says what to do next and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+import shared
+from shared.config import ConfigError
+
+DOMAIN_CLIS = (
+    "collector.fleet.cli",
+    "collector.catalog.cli",
+    "collector.matching.cli",
+    "collector.reports.cli",
+)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from collector.app import create_app
+    from collector.db.migrate import upgrade
+    from collector.settings import load
+
+    settings = load(args.config)
+    if not args.no_migrate:
+        upgrade(settings.database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from collector.db.migrate import upgrade
+    from collector.settings import load
+
+    settings = load(args.config)
+    upgrade(settings.database_url, args.revision)
+    print(f"database is at revision {args.revision}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sodav-collector",
+        description="SODAV Monitor central collector / collecteur central de SODAV Monitor.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {shared.__version__}")
+    parser.add_argument(
+        "--config", help="TOML file (default: $SODAV_COLLECTOR_CONFIG or /etc/sodav-collector/collector.toml)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API (migrates the database first)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--no-migrate", action="store_true", help="do not run migrations at start")
+    serve.set_defaults(func=_serve)
+
+    db = sub.add_parser("db", help="database schema")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = dbsub.add_parser("upgrade", help="apply Alembic migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=_db_upgrade)
+
+    for name in DOMAIN_CLIS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        result: int = args.func(args)
+        return result
+    except ConfigError as exc:
+        print(f"sodav-collector: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

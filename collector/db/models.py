@@ -1,0 +1,24 @@
+"""Import every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from collector.catalog.models import Recording
+from collector.db.base import Base
+from collector.fleet.models import Agent, Station, Token, User, agent_stations
+from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint, StationStatus
+from collector.plays.models import Play, PlaySegment
+
+__all__ = [
+    "Agent",
+    "Base",
+    "Event",
+    "Heartbeat",
+    "Play",
+    "PlaySegment",
+    "Recording",
+    "Segment",
+    "SegmentFingerprint",
+    "Station",
+    "StationStatus",
+    "Token",
+    "User",
+    "agent_stations",
+]

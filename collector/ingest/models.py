@@ -1,0 +1,98 @@
+"""What agents upload: segments with their fingerprints, events, heartbeats, station status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from collector.db.base import Base, BigId, UTCDateTime, utcnow
+
+
+class Segment(Base):
+    """One stretch of one station's audio. ``status``: new → claimed → matched/unmatched."""
+
+    __tablename__ = "segments"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "station_id", "seq"),
+        Index("ix_segments_station_start", "station_id", "start"),
+        Index("ix_segments_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    seq: Mapped[int] = mapped_column(BigId)
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration: Mapped[float] = mapped_column(Float)
+    level_dbfs: Mapped[float | None] = mapped_column(Float)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    fingerprints: Mapped[list[SegmentFingerprint]] = relationship(
+        back_populates="segment", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class SegmentFingerprint(Base):
+    """One playback-rate variant of a segment: a shared.codec blob."""
+
+    __tablename__ = "segment_fingerprints"
+    __table_args__ = (UniqueConstraint("segment_id", "rate_ppm"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    rate_ppm: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    segment: Mapped[Segment] = relationship(back_populates="fingerprints")
+
+
+class Event(Base):
+    """Outage, silence or ICY title change; a later copy with ``end`` set closes it."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "station_id", "kind", "seq"),
+        Index("ix_events_station_start", "station_id", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(BigId)
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Heartbeat(Base):
+    __tablename__ = "heartbeats"
+    __table_args__ = (Index("ix_heartbeats_agent_received", "agent_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class StationStatus(Base):
+    """Latest derived state of a station: online, silent, stream_down, agent_offline."""
+
+    __tablename__ = "station_status"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    detail: Mapped[str | None] = mapped_column(Text)
+    level_dbfs: Mapped[float | None] = mapped_column(Float)
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))

@@ -1,0 +1,104 @@
+"""The collector's configuration: one typed object, validated at start-up.
+
+Sources: ``/etc/sodav-collector/collector.toml`` (or ``--config`` / ``SODAV_COLLECTOR_CONFIG``),
+then ``SODAV_COLLECTOR_*`` variables (nested keys joined by ``__``). Secrets come from files
+(``*_file`` keys) or systemd credentials; placeholder secrets are refused in production.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from shared.config import ConfigError, load_settings, read_secret
+
+__all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "CollectorSettings", "ConfigError", "load"]
+
+ENV_PREFIX = "SODAV_COLLECTOR_"
+DEFAULT_CONFIG_PATH = Path("/etc/sodav-collector/collector.toml")
+DEFAULT_DATABASE_URL = "sqlite:///sodav-collector.db"
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "xxx", "todo"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecognizerSettings(_Section):
+    acoustid_url: str = "https://api.acoustid.org/v2/lookup"
+    acoustid_key: SecretStr | None = None
+    acoustid_key_file: Path | None = None
+    audd_url: str = "https://api.audd.io/"
+    audd_token: SecretStr | None = None
+    audd_token_file: Path | None = None
+
+
+class WorkerSettings(_Section):
+    enabled: bool = True
+    batch_size: int = Field(default=200, ge=1, le=10_000)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+
+
+class CollectorSettings(_Section):
+    environment: str = Field(default="production", pattern="^(production|development|test)$")
+    database_url: str = DEFAULT_DATABASE_URL
+    database_password_file: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = None
+    log_level: str = "INFO"
+    max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    agent_offline_after_s: float = Field(default=300.0, gt=0)
+    report_dir: Path = Path("reports")
+    timezone: str = "Africa/Dakar"
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    recognizers: RecognizerSettings = Field(default_factory=RecognizerSettings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError("use sqlite:///PATH (embedded default) or postgresql://USER@HOST/DB")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholders(self) -> CollectorSettings:
+        if self.environment != "production":
+            return self
+        rec = self.recognizers
+        for name, secret in (
+            ("recognizers.acoustid_key", rec.acoustid_key),
+            ("recognizers.audd_token", rec.audd_token),
+        ):
+            if secret is not None and secret.get_secret_value().lower() in _PLACEHOLDERS:
+                raise ValueError(f"{name} is a placeholder; set the real secret or remove the key")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def acoustid_key_value(self) -> SecretStr | None:
+        rec = self.recognizers
+        if rec.acoustid_key_file:
+            return read_secret(rec.acoustid_key_file, "recognizers.acoustid_key_file")
+        return rec.acoustid_key
+
+    def audd_token_value(self) -> SecretStr | None:
+        rec = self.recognizers
+        if rec.audd_token_file:
+            return read_secret(rec.audd_token_file, "recognizers.audd_token_file")
+        return rec.audd_token
+
+
+def load(path: str | Path | None = None, environ: dict[str, str] | None = None) -> CollectorSettings:
+    env = dict(os.environ if environ is None else environ)
+    if path is None:
+        path = env.get(ENV_PREFIX + "CONFIG") or (
+            DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+        )
+    return load_settings(CollectorSettings, prefix=ENV_PREFIX, path=path, environ=env)

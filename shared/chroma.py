@@ -1,0 +1,180 @@
+"""Continuous Chromaprint on PCM, the one fingerprinting code shared by agent and catalog.
+
+We drive libchromaprint through the ctypes handle that pyacoustid (``chromaprint``) loads,
+and declare the streaming calls pyacoustid does not wrap (``get_raw_fingerprint``,
+``clear_fingerprint``, ``get_item_duration``, ``get_delay``), so fingerprints come out
+as raw 32-bit values while audio keeps flowing, with no restart between segments.
+
+Playback-rate variants cost no extra resampling pass: to undo a station that plays
+``rate`` times too fast, we tell Chromaprint the audio's sample rate is
+``sample_rate / rate``. Its own resampler then stretches time and lowers pitch together,
+which is what a turntable-style speed change did.
+
+Errors from the library become :class:`ChromaprintError` (never a bare exception),
+naming the call that failed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "ALGORITHM",
+    "CHROMAPRINT_RATE",
+    "ChromaprintError",
+    "ChromaprintUnavailable",
+    "StreamFingerprinter",
+    "fingerprint_pcm",
+    "item_duration",
+    "library_version",
+    "ppm_to_rate",
+    "rate_to_ppm",
+]
+
+ALGORITHM = 1  # CHROMAPRINT_ALGORITHM_TEST2, the default of fpcalc and AcoustID (id 1 in the C enum)
+CHROMAPRINT_RATE = 11025  # Chromaprint resamples everything to this internally
+_ITEM_SAMPLES = 4096 // 3  # TEST2: one value every 1365.33 samples at 11025 Hz (frame 4096, overlap 2/3)
+
+
+class ChromaprintError(RuntimeError):
+    """libchromaprint refused a call (bad sample rate, internal failure)."""
+
+
+class ChromaprintUnavailable(ChromaprintError):
+    """libchromaprint could not be loaded: install libchromaprint1 (Debian) or chromaprint."""
+
+
+_lib: Any = None
+
+
+def _library() -> Any:
+    global _lib
+    if _lib is not None:
+        return _lib
+    try:
+        import chromaprint  # pyacoustid's ctypes binding, loads libchromaprint.so.1
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise ChromaprintUnavailable(
+            "libchromaprint is not installed: on Debian run `apt-get install libchromaprint1`, "
+            "elsewhere install Chromaprint 1.4 or newer"
+        ) from exc
+    lib = chromaprint._libchromaprint
+    vp, ip = ctypes.c_void_p, ctypes.c_int
+    lib.chromaprint_get_raw_fingerprint.argtypes = (
+        vp,
+        ctypes.POINTER(ctypes.POINTER(ctypes.c_uint32)),
+        ctypes.POINTER(ip),
+    )
+    lib.chromaprint_get_raw_fingerprint.restype = ip
+    lib.chromaprint_clear_fingerprint.argtypes = (vp,)
+    lib.chromaprint_clear_fingerprint.restype = ip
+    lib.chromaprint_get_item_duration.argtypes = (vp,)
+    lib.chromaprint_get_item_duration.restype = ip
+    lib.chromaprint_get_delay.argtypes = (vp,)
+    lib.chromaprint_get_delay.restype = ip
+    lib.chromaprint_feed.argtypes = (vp, ctypes.c_void_p, ip)
+    lib.chromaprint_feed.restype = ip
+    _lib = lib
+    return lib
+
+
+def library_version() -> str:
+    version: bytes = _library().chromaprint_get_version()
+    return version.decode()
+
+
+def rate_to_ppm(rate: float) -> int:
+    return round((rate - 1.0) * 1e6)
+
+
+def ppm_to_rate(ppm: int) -> float:
+    return 1.0 + ppm / 1e6
+
+
+def item_duration(rate_ppm: int = 0) -> float:
+    """Seconds of broadcast audio between two consecutive values of a variant."""
+    return _ITEM_SAMPLES / CHROMAPRINT_RATE / ppm_to_rate(rate_ppm)
+
+
+def _check(result: int, call: str) -> None:
+    if result != 1:
+        raise ChromaprintError(f"libchromaprint: {call} failed")
+
+
+class StreamFingerprinter:
+    """Feed mono int16 PCM as it arrives; take the new raw values whenever you like.
+
+    ``values_emitted`` counts every value ever taken, so value ``i`` of the stream
+    starts at ``i * item_duration(rate_ppm)`` seconds after the first sample fed.
+    """
+
+    def __init__(self, sample_rate: int, rate_ppm: int = 0) -> None:
+        self._lib = _library()
+        self.sample_rate = sample_rate
+        self.rate_ppm = rate_ppm
+        effective = round(sample_rate / ppm_to_rate(rate_ppm))
+        if effective < 8000:
+            raise ChromaprintError(
+                f"sample rate {sample_rate} Hz with rate variant {rate_ppm} ppm is too low: "
+                "capture at 11025 Hz or more"
+            )
+        self._ctx = self._lib.chromaprint_new(ALGORITHM)
+        if not self._ctx:
+            raise ChromaprintError("libchromaprint: chromaprint_new returned NULL")
+        _check(self._lib.chromaprint_start(self._ctx, effective, 1), "chromaprint_start")
+        self.values_emitted = 0
+        self.samples_fed = 0
+
+    def __del__(self) -> None:
+        ctx = getattr(self, "_ctx", None)
+        if ctx:
+            self._lib.chromaprint_free(ctx)
+            self._ctx = None
+
+    def feed(self, pcm: npt.NDArray[np.int16]) -> None:
+        data = np.ascontiguousarray(pcm, dtype=np.int16)
+        if data.size:
+            _check(
+                self._lib.chromaprint_feed(self._ctx, data.ctypes.data, data.size),
+                "chromaprint_feed",
+            )
+            self.samples_fed += int(data.size)
+
+    def take(self) -> npt.NDArray[np.uint32]:
+        """Return the values computed since the last call, and forget them."""
+        ptr = ctypes.POINTER(ctypes.c_uint32)()
+        size = ctypes.c_int()
+        _check(
+            self._lib.chromaprint_get_raw_fingerprint(self._ctx, ctypes.byref(ptr), ctypes.byref(size)),
+            "chromaprint_get_raw_fingerprint",
+        )
+        try:
+            count = size.value
+            values = (
+                np.ctypeslib.as_array(ptr, shape=(count,)).astype(np.uint32)
+                if count
+                else np.zeros(0, dtype=np.uint32)
+            )
+        finally:
+            self._lib.chromaprint_dealloc(ptr)
+        _check(self._lib.chromaprint_clear_fingerprint(self._ctx), "chromaprint_clear_fingerprint")
+        self.values_emitted += int(values.size)
+        return values
+
+    def finish(self) -> npt.NDArray[np.uint32]:
+        """Flush the tail of the audio and return the last values."""
+        _check(self._lib.chromaprint_finish(self._ctx), "chromaprint_finish")
+        return self.take()
+
+
+def fingerprint_pcm(
+    pcm: npt.NDArray[np.int16], sample_rate: int, rate_ppm: int = 0
+) -> npt.NDArray[np.uint32]:
+    """Raw values of a whole mono int16 buffer (catalog files, tests, offline analysis)."""
+    fp = StreamFingerprinter(sample_rate, rate_ppm)
+    fp.feed(pcm)
+    return fp.finish()

@@ -1,0 +1,174 @@
+"""Compact, self-describing container for one segment of raw Chromaprint values.
+
+A segment is what the agent fingerprinted between two instants of one station's audio,
+at one playback-rate variant. The blob carries everything needed to use it alone:
+
+    offset size  field
+    0      4     magic b"SFP1"
+    4      1     format version (1)
+    5      1     flags (bit 0: payload is zlib-compressed)
+    6      2     algorithm (Chromaprint algorithm id, 1 = TEST2, the default of fpcalc)
+    8      4     rate_ppm, signed: the playback-rate variant in parts per million
+                 (+20000: audio was treated as played 2 % fast and slowed back)
+    12     8     start_us, signed: UTC start of the first sample, microseconds since the epoch
+    20     4     sample_rate of the capture, Hz
+    24     8     n_samples: exact duration in samples at sample_rate
+    32     4     n_values: number of 32-bit values
+    36     4     CRC-32 of the decoded values (little-endian uint32)
+    40     ...   payload: values XOR-ed with their predecessor (first against 0),
+                 little-endian uint32, optionally zlib-compressed
+
+Consecutive Chromaprint values differ in few bits, so XOR-delta then zlib
+roughly halves the size. Every malformed blob raises :class:`CodecError`.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["MAGIC", "CodecError", "FingerprintSegment", "decode", "encode"]
+
+MAGIC = b"SFP1"
+_VERSION = 1
+_FLAG_ZLIB = 0x01
+_HEADER = struct.Struct("<4sBBHiqIQII")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_VALUES = 1 << 20  # ~37 hours of Chromaprint at 7.8 values/s: anything above is corrupt
+
+
+class CodecError(ValueError):
+    """A fingerprint blob is malformed: truncated, wrong magic or version, bad checksum."""
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintSegment:
+    """Raw Chromaprint values of one stretch of audio, at one playback-rate variant."""
+
+    values: npt.NDArray[np.uint32]
+    start: datetime
+    sample_rate: int
+    n_samples: int
+    rate_ppm: int = 0
+    algorithm: int = 1
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None:
+            raise ValueError("start must be timezone-aware (UTC)")
+        if self.sample_rate <= 0:
+            raise ValueError("sample_rate must be positive")
+        if self.n_samples < 0:
+            raise ValueError("n_samples must not be negative")
+
+    @property
+    def duration(self) -> float:
+        """Duration in seconds, exact to the sample."""
+        return self.n_samples / self.sample_rate
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(microseconds=round(self.n_samples * 1e6 / self.sample_rate))
+
+    @property
+    def rate(self) -> float:
+        """Playback-rate factor of this variant (1.02 for +2 %)."""
+        return 1.0 + self.rate_ppm / 1e6
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FingerprintSegment):
+            return NotImplemented
+        return (
+            self.start == other.start
+            and self.sample_rate == other.sample_rate
+            and self.n_samples == other.n_samples
+            and self.rate_ppm == other.rate_ppm
+            and self.algorithm == other.algorithm
+            and np.array_equal(self.values, other.values)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _to_us(moment: datetime) -> int:
+    delta = moment.astimezone(UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def encode(segment: FingerprintSegment, *, compress: bool = True) -> bytes:
+    """Serialise a segment. ``decode(encode(s)) == s`` for every valid segment."""
+    values = np.ascontiguousarray(segment.values, dtype="<u4")
+    if values.ndim != 1:
+        raise ValueError("values must be one-dimensional")
+    if values.size > _MAX_VALUES:
+        raise ValueError(f"too many values in one segment ({values.size} > {_MAX_VALUES})")
+    delta = values.copy()
+    delta[1:] ^= values[:-1]
+    payload = delta.tobytes()
+    flags = 0
+    if compress:
+        payload = zlib.compress(payload, 6)
+        flags |= _FLAG_ZLIB
+    header = _HEADER.pack(
+        MAGIC,
+        _VERSION,
+        flags,
+        segment.algorithm,
+        segment.rate_ppm,
+        _to_us(segment.start),
+        segment.sample_rate,
+        segment.n_samples,
+        values.size,
+        zlib.crc32(values.tobytes()),
+    )
+    return header + payload
+
+
+def decode(blob: bytes) -> FingerprintSegment:
+    """Parse a blob made by :func:`encode`; raise :class:`CodecError` on any corruption."""
+    if len(blob) < _HEADER.size:
+        raise CodecError(f"fingerprint blob truncated: {len(blob)} bytes, header needs {_HEADER.size}")
+    magic, version, flags, algorithm, rate_ppm, start_us, rate, n_samples, n_values, crc = (
+        _HEADER.unpack_from(blob)
+    )
+    if magic != MAGIC:
+        raise CodecError(f"not a fingerprint blob (magic {magic!r}, expected {MAGIC!r})")
+    if version != _VERSION:
+        raise CodecError(f"unsupported fingerprint format version {version} (this reads {_VERSION})")
+    if flags & ~_FLAG_ZLIB:
+        raise CodecError(f"unknown flags 0x{flags:02x}")
+    if n_values > _MAX_VALUES:
+        raise CodecError(f"implausible value count {n_values}")
+    if rate == 0:
+        raise CodecError("sample rate is zero")
+    payload = blob[_HEADER.size :]
+    if flags & _FLAG_ZLIB:
+        try:
+            dec = zlib.decompressobj()
+            payload = dec.decompress(payload, n_values * 4 + 1)
+            if not dec.eof or dec.unused_data:
+                raise CodecError("compressed payload truncated or followed by garbage")
+        except zlib.error as exc:
+            raise CodecError(f"compressed payload is corrupt: {exc}") from exc
+    if len(payload) != n_values * 4:
+        raise CodecError(f"payload holds {len(payload)} bytes, header announces {n_values * 4}")
+    values = np.frombuffer(payload, dtype="<u4").copy()
+    np.bitwise_xor.accumulate(values, out=values)
+    if zlib.crc32(values.tobytes()) != crc:
+        raise CodecError("checksum mismatch: fingerprint values are corrupt")
+    try:
+        start = _EPOCH + timedelta(microseconds=start_us)
+    except OverflowError as exc:
+        raise CodecError(f"start time out of range ({start_us} µs)") from exc
+    return FingerprintSegment(
+        values=values.astype(np.uint32),
+        start=start,
+        sample_rate=rate,
+        n_samples=n_samples,
+        rate_ppm=rate_ppm,
+        algorithm=algorithm,
+    )
