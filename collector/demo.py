@@ -20,7 +20,10 @@ import numpy as np
 from shared.chroma import fingerprint_pcm, library_version
 from shared.codec import FingerprintSegment, decode, encode
 
-MUSIC_GLOBS = ("/usr/share/games/hedgewars/Data/Music/*.ogg", "/usr/share/games/wesnoth/*/data/core/music/*.ogg")
+MUSIC_GLOBS = (
+    "/usr/share/games/hedgewars/Data/Music/*.ogg",
+    "/usr/share/games/wesnoth/*/data/core/music/*.ogg",
+)
 
 
 def main() -> int:
@@ -31,7 +34,22 @@ def main() -> int:
     track = Path(files[0])
     pcm = np.frombuffer(
         subprocess.run(
-            ["ffmpeg", "-v", "error", "-i", str(track), "-t", "60", "-ac", "1", "-ar", "11025", "-f", "s16le", "-"],
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-i",
+                str(track),
+                "-t",
+                "60",
+                "-ac",
+                "1",
+                "-ar",
+                "11025",
+                "-f",
+                "s16le",
+                "-",
+            ],
             capture_output=True,
             check=True,
         ).stdout,
@@ -41,7 +59,10 @@ def main() -> int:
     seg = FingerprintSegment(values, datetime.now(UTC), 11025, pcm.size)
     blob = encode(seg)
     assert decode(blob) == seg
-    print(f"Chromaprint {library_version()}: {track.name}, 60 s -> {values.size} values, {len(blob)} bytes on the wire")
+    print(
+        f"Chromaprint {library_version()}: {track.name}, 60 s -> {values.size} values, "
+        f"{len(blob)} bytes on the wire"
+    )
     from collector.db.migrate import upgrade
 
     with tempfile.TemporaryDirectory() as tmp:
