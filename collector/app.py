@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import shared
+from collector import errors
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.settings import CollectorSettings
 
@@ -18,7 +19,6 @@ log = logging.getLogger(__name__)
 # Each domain that serves HTTP exposes ``router`` in its endpoints module.
 ROUTER_MODULES = (
     "collector.ingest.endpoints",
-    "collector.fleet.endpoints",
     "collector.catalog.endpoints",
     "collector.reports.endpoints",
 )
@@ -43,6 +43,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    errors.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -11,6 +11,7 @@ from collections import Counter
 
 import pytest
 
+from tests.fixtures.collector import collector  # noqa: F401
 from tests.fixtures.database import (  # noqa: F401  (fixtures)
     BACKENDS,
     database_url,

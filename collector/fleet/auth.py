@@ -1,0 +1,63 @@
+"""Bearer-token authentication as FastAPI dependencies.
+
+``require_agent`` gives the calling Agent; ``require_role("analyst")`` a User whose role
+allows it (admin may do everything an analyst may). Tokens never reach the logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from collector.errors import ApiError
+from collector.fleet.models import Agent, User
+from collector.fleet.service import Principal, authenticate
+from shared.schemas import ErrorCode
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; the endpoint commits, anything else rolls back."""
+    with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _principal(request: Request, session: Session) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401, ErrorCode.MISSING_TOKEN, "missing bearer token: send `Authorization: Bearer <token>`"
+        )
+    result = authenticate(session, token.strip())
+    if result is None:
+        raise ApiError(401, ErrorCode.INVALID_TOKEN, "unknown token: check it, or enroll the agent again")
+    if isinstance(result, str):
+        raise ApiError(401, ErrorCode.REVOKED_TOKEN, f"token {result}: ask an administrator for a new one")
+    return result
+
+
+def require_agent(request: Request, session: Session = Depends(get_session)) -> Agent:
+    principal = _principal(request, session)
+    if principal.agent is None:
+        raise ApiError(403, ErrorCode.FORBIDDEN_ROLE, "this endpoint is for agents; use an agent token")
+    return principal.agent
+
+
+def require_role(*roles: str) -> Callable[..., User]:
+    allowed = set(roles) | {"admin"}
+
+    def dependency(request: Request, session: Session = Depends(get_session)) -> User:
+        principal = _principal(request, session)
+        if principal.user is None or principal.user.role not in allowed:
+            raise ApiError(
+                403, ErrorCode.FORBIDDEN_ROLE, f"this needs the role {' or '.join(sorted(allowed))}"
+            )
+        return principal.user
+
+    return dependency

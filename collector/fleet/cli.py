@@ -1,0 +1,197 @@
+"""``sodav-collector stations|agents|users``: manage the fleet from the server's shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from collector.db.engine import make_engine, make_sessionmaker, transaction
+from collector.fleet import service
+from collector.fleet.models import Agent, Station, User
+from collector.ingest.service import station_statuses
+from collector.settings import load
+
+
+def _session(args: argparse.Namespace) -> Any:
+    settings = load(args.config)
+    return settings, transaction(make_sessionmaker(make_engine(settings.database_url)))
+
+
+def _table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _fail(exc: Exception) -> int:
+    print(f"sodav-collector: {exc}", file=sys.stderr)
+    return 2
+
+
+def _stations_add(args: argparse.Namespace) -> int:
+    _, tx = _session(args)
+    try:
+        with tx as s:
+            st = service.create_station(s, args.slug, args.name, city=args.city, frequency=args.frequency)
+            print(f"station {st.slug} created")
+    except service.FleetError as exc:
+        return _fail(exc)
+    return 0
+
+
+def _stations_list(args: argparse.Namespace) -> int:
+    _, tx = _session(args)
+    with tx as s:
+        rows = [
+            [
+                st.slug,
+                st.name,
+                st.city or "",
+                f"{st.rate_ppm / 1e4:+.1f}%" if st.rate_ppm is not None else "?",
+            ]
+            for st in s.scalars(select(Station).order_by(Station.slug))
+        ]
+    _table(rows, ["STATION", "NAME", "CITY", "RATE"])
+    return 0
+
+
+def _stations_status(args: argparse.Namespace) -> int:
+    settings, tx = _session(args)
+    with tx as s:
+        views = station_statuses(s, timedelta(seconds=settings.agent_offline_after_s))
+    rows = [
+        [v.station, v.state, v.since.isoformat(timespec="seconds") if v.since else "-", v.detail or ""]
+        for v in views
+    ]
+    _table(rows, ["STATION", "STATE", "SINCE (UTC)", "DETAIL"])
+    return 0
+
+
+def _agents_add(args: argparse.Namespace) -> int:
+    _, tx = _session(args)
+    slugs = [x.strip() for x in args.stations.split(",") if x.strip()]
+    try:
+        with tx as s:
+            agent, code = service.create_agent(s, args.name, slugs)
+            print(f"agent {agent.name} created for stations {', '.join(slugs)}")
+            print(f"enrollment code (valid 24 h, shown once): {code}")
+            print(f"on the agent box: sodav-agent enroll {args.url or 'https://COLLECTOR'} {code}")
+    except service.FleetError as exc:
+        return _fail(exc)
+    return 0
+
+
+def _agents_code(args: argparse.Namespace) -> int:
+    _, tx = _session(args)
+    with tx as s:
+        agent = s.scalar(select(Agent).where(Agent.name == args.name))
+        if agent is None:
+            return _fail(service.FleetError(f"agent {args.name!r} does not exist"))
+        print(f"enrollment code (valid 24 h, shown once): {service.new_enrollment_code(s, agent)}")
+    return 0
+
+
+def _agents_list(args: argparse.Namespace) -> int:
+    _, tx = _session(args)
+    with tx as s:
+        rows = [
+            [
+                a.name,
+                ",".join(sorted(st.slug for st in a.stations)),
+                a.last_seen_at.isoformat(timespec="seconds") if a.last_seen_at else "never",
+                a.version or "",
+            ]
+            for a in s.scalars(select(Agent).order_by(Agent.name))
+        ]
+    _table(rows, ["AGENT", "STATIONS", "LAST SEEN (UTC)", "VERSION"])
+    return 0
+
+
+def _agents_revoke(args: argparse.Namespace) -> int:
+    _, tx = _session(args)
+    try:
+        with tx as s:
+            n = service.revoke_agent(s, args.name)
+    except service.FleetError as exc:
+        return _fail(exc)
+    print(f"agent {args.name}: {n} token(s) revoked; it can no longer upload")
+    return 0
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    _, tx = _session(args)
+    try:
+        with tx as s:
+            user, token = service.create_user(s, args.name, args.role)
+            print(f"user {user.name} ({user.role}) created")
+            print(f"API token (shown once): {token}")
+    except service.FleetError as exc:
+        return _fail(exc)
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    _, tx = _session(args)
+    with tx as s:
+        rows = [[u.name, u.role] for u in s.scalars(select(User).order_by(User.name))]
+    _table(rows, ["USER", "ROLE"])
+    return 0
+
+
+def _users_revoke(args: argparse.Namespace) -> int:
+    _, tx = _session(args)
+    try:
+        with tx as s:
+            n = service.revoke_user(s, args.name)
+    except service.FleetError as exc:
+        return _fail(exc)
+    print(f"user {args.name}: {n} token(s) revoked")
+    return 0
+
+
+def register(sub: Any) -> None:
+    st = sub.add_parser("stations", help="radio stations").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    p = st.add_parser("add", help="create a station")
+    p.add_argument("slug", help="short id, e.g. rfm-dakar")
+    p.add_argument("--name")
+    p.add_argument("--city")
+    p.add_argument("--frequency")
+    p.set_defaults(func=_stations_add)
+    st.add_parser("list", help="list stations").set_defaults(func=_stations_list)
+    st.add_parser("status", help="online, silent, stream_down or agent_offline, since when").set_defaults(
+        func=_stations_status
+    )
+
+    ag = sub.add_parser("agents", help="edge agents").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    p = ag.add_parser("add", help="create an agent and print its one-time enrollment code")
+    p.add_argument("name")
+    p.add_argument("--stations", required=True, help="comma-separated station slugs")
+    p.add_argument("--url", help="collector URL to show in the enrollment hint")
+    p.set_defaults(func=_agents_add)
+    p = ag.add_parser("enroll-code", help="a new enrollment code for an existing agent")
+    p.add_argument("name")
+    p.set_defaults(func=_agents_code)
+    ag.add_parser("list", help="list agents").set_defaults(func=_agents_list)
+    p = ag.add_parser("revoke", help="revoke every token of an agent")
+    p.add_argument("name")
+    p.set_defaults(func=_agents_revoke)
+
+    us = sub.add_parser("users", help="people: admin or analyst").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    p = us.add_parser("add", help="create a user and print its API token")
+    p.add_argument("name")
+    p.add_argument("--role", choices=service.ROLES, required=True)
+    p.set_defaults(func=_users_add)
+    us.add_parser("list", help="list users").set_defaults(func=_users_list)
+    p = us.add_parser("revoke", help="revoke every token of a user")
+    p.add_argument("name")
+    p.set_defaults(func=_users_revoke)
