@@ -38,6 +38,7 @@ from shared.schemas import (
     UploadV1,
     utc,
 )
+from shared.segmenter import Segment, Segmenter
 
 __version__ = "0.1.0"
 
@@ -61,7 +62,9 @@ __all__ = [
     "HeartbeatAckV1",
     "HeartbeatV1",
     "OutageReason",
+    "Segment",
     "SegmentV1",
+    "Segmenter",
     "SourceState",
     "SourceStatusV1",
     "StationSlug",

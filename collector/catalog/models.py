@@ -27,6 +27,7 @@ class Recording(Base):
     duration: Mapped[float] = mapped_column(Float)
     source_path: Mapped[str | None] = mapped_column(Text)
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary, doc="shared.codec blob, rate 0")
+    # SHA-256 of the audio file the fingerprint was computed from: an unchanged file is not redone
     fingerprint_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -3,7 +3,14 @@
 from collector.catalog.models import Recording
 from collector.db.base import Base
 from collector.fleet.models import Agent, Station, Token, User, agent_stations
-from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint, StationStatus
+from collector.ingest.models import (
+    Event,
+    Heartbeat,
+    Segment,
+    SegmentFingerprint,
+    SegmentMatch,
+    StationStatus,
+)
 from collector.plays.models import Play, PlaySegment
 
 __all__ = [
@@ -16,6 +23,7 @@ __all__ = [
     "Recording",
     "Segment",
     "SegmentFingerprint",
+    "SegmentMatch",
     "Station",
     "StationStatus",
     "Token",

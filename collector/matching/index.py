@@ -1,0 +1,121 @@
+"""Inverted index over the catalog's raw Chromaprint values.
+
+Every value of every recording is a posting ``(key, recording, position)``, where the key
+is the value's top ``KEY_BITS`` bits (the bits least disturbed by noise and codecs). The
+postings live in three parallel numpy arrays sorted by key, so a lookup is a
+``searchsorted`` and memory is ~10 bytes per value (≈ 80 bytes per second of catalog).
+
+A query votes for ``(recording, offset)`` pairs, ``offset = position - query_index``; the
+best few candidates are verified by the bit error rate over the whole aligned window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+KEY_BITS = 24
+_SHIFT = 32 - KEY_BITS
+
+
+@dataclass(frozen=True)
+class Candidate:
+    recording: int  # index into the catalog arrays (not the DB id)
+    offset: int  # value position in the recording aligned with query value 0
+    votes: int
+
+
+class CatalogIndex:
+    def __init__(self) -> None:
+        self.ids: list[int] = []  # DB ids by catalog index
+        self.values: list[npt.NDArray[np.uint32]] = []
+        self._keys = np.zeros(0, dtype=np.uint32)
+        self._rec = np.zeros(0, dtype=np.int32)
+        self._pos = np.zeros(0, dtype=np.int32)
+        self._dirty: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def nbytes(self) -> int:
+        return int(
+            self._keys.nbytes + self._rec.nbytes + self._pos.nbytes + sum(v.nbytes for v in self.values)
+        )
+
+    def add(self, recording_id: int, values: npt.NDArray[np.uint32]) -> None:
+        self.ids.append(recording_id)
+        self.values.append(np.ascontiguousarray(values, dtype=np.uint32))
+        self._dirty.append(len(self.ids) - 1)
+
+    def build(self) -> None:
+        """Merge recordings added since the last build into the sorted postings."""
+        if not self._dirty:
+            return
+        keys = [self._keys] + [(self.values[i] >> _SHIFT).astype(np.uint32) for i in self._dirty]
+        recs = [self._rec] + [np.full(self.values[i].size, i, dtype=np.int32) for i in self._dirty]
+        poss = [self._pos] + [np.arange(self.values[i].size, dtype=np.int32) for i in self._dirty]
+        k, r, p = np.concatenate(keys), np.concatenate(recs), np.concatenate(poss)
+        order = np.argsort(k, kind="stable")
+        self._keys, self._rec, self._pos = k[order], r[order], p[order]
+        self._dirty = []
+
+    def candidates(
+        self, query: npt.NDArray[np.uint32], top: int = 5, max_postings: int = 2000
+    ) -> list[Candidate]:
+        """The (recording, offset) pairs most voted for by the query's keys."""
+        if query.size == 0 or self._keys.size == 0:
+            return []
+        self.build()
+        qkeys = (query >> _SHIFT).astype(np.uint32)
+        lo = np.searchsorted(self._keys, qkeys, side="left")
+        hi = np.searchsorted(self._keys, qkeys, side="right")
+        counts = hi - lo
+        keep = (counts > 0) & (counts <= max_postings)  # very common keys carry no information
+        if not keep.any():
+            return []
+        qi = np.repeat(np.nonzero(keep)[0], counts[keep])
+        starts = np.repeat(lo[keep], counts[keep])
+        within = np.arange(qi.size) - np.repeat(np.cumsum(counts[keep]) - counts[keep], counts[keep])
+        idx = starts + within
+        rec = self._rec[idx].astype(np.int64)
+        off = self._pos[idx].astype(np.int64) - qi
+        # neighbouring offsets vote together (Chromaprint frames may slip by one)
+        combined = (rec << 32) | ((off + (1 << 31)) & 0xFFFFFFFF)
+        uniq, votes = np.unique(combined, return_counts=True)
+        best = np.argsort(-votes, kind="stable")[: top * 3]
+        out: list[Candidate] = []
+        seen: set[tuple[int, int]] = set()
+        for b in best:
+            r = int(uniq[b] >> 32)
+            o = int((uniq[b] & 0xFFFFFFFF) - (1 << 31))
+            if any((r, o + d) in seen for d in (-1, 1)):
+                continue
+            seen.add((r, o))
+            out.append(Candidate(r, o, int(votes[b])))
+            if len(out) >= top:
+                break
+        return out
+
+
+_POP8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def bit_errors(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+    """Number of differing bits per value pair."""
+    x = np.bitwise_xor(a, b).view(np.uint8).reshape(-1, 4)
+    out: npt.NDArray[np.uint8] = _POP8[x].sum(axis=1).astype(np.uint8)
+    return out
+
+
+def aligned_ber(query: npt.NDArray[np.uint32], ref: npt.NDArray[np.uint32], offset: int) -> tuple[float, int]:
+    """Bit error rate of the query against ``ref`` at ``offset``; and how many values overlapped."""
+    q0 = max(0, -offset)
+    r0 = offset + q0
+    n = min(query.size - q0, ref.size - r0)
+    if n <= 0:
+        return 1.0, 0
+    errs = bit_errors(query[q0 : q0 + n], ref[r0 : r0 + n])
+    return float(errs.sum()) / (32.0 * n), n

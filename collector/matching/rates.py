@@ -1,0 +1,72 @@
+"""Playback-rate learning: which variants each agent should fingerprint for a station.
+
+Radio stations often play music a little fast or slow (pitch and tempo together), which
+breaks Chromaprint: ±2 % leaves under 30 % of windows identifiable. Fingerprinting the
+audio at resampled rates undoes it, at a cost in agent CPU (small) and upload bytes (one
+fingerprint per variant). The policy keeps uploads near one variant per segment:
+
+* **unknown rate**: full sweep, the nine variants −4 … +4 % in 1 % steps;
+* **learned**: once ``LEARN_MIN_MATCHES`` of the station's recent matches (of the last
+  ``LEARN_WINDOW``) agree on one variant for at least ``LEARN_AGREEMENT`` of them, that rate
+  is pinned on the station and only it is requested;
+* **periodic sweep**: every ``SWEEP_EVERY``, the full sweep runs for ``SWEEP_FOR``, so a
+  station that changes its rate is re-learned (matches during the sweep re-pin it).
+
+Upload cost: one variant ≈ 1.8 MB per station-day; a 10-minute sweep every 6 hours adds
+8 × 10/360 ≈ 22 %, about 2.2 MB per station-day in all (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.fleet.models import Agent, Station
+from collector.ingest.models import Segment, SegmentMatch
+from shared.schemas import AgentDirectiveV1
+
+FULL_SWEEP = [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000]
+LEARN_WINDOW = 30
+LEARN_MIN_MATCHES = 12
+LEARN_AGREEMENT = 0.8
+SWEEP_EVERY = timedelta(hours=6)
+SWEEP_FOR = timedelta(minutes=10)
+
+
+def in_sweep(now: datetime) -> bool:
+    since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (since_midnight % SWEEP_EVERY) < SWEEP_FOR
+
+
+def variants_for(station: Station, now: datetime | None = None) -> list[int]:
+    now = now or datetime.now(UTC)
+    if station.rate_ppm is None or in_sweep(now):
+        return list(FULL_SWEEP)
+    return [station.rate_ppm]
+
+
+def directives_for(session: Session, agent: Agent, now: datetime | None = None) -> list[AgentDirectiveV1]:
+    return [AgentDirectiveV1(station=s.slug, rate_variants_ppm=variants_for(s, now)) for s in agent.stations]
+
+
+def learn(session: Session, station: Station, now: datetime | None = None) -> int | None:
+    """Pin the station's rate if its recent multi-variant matches agree; return the pinned rate."""
+    rates = list(
+        session.scalars(
+            select(SegmentMatch.rate_ppm)
+            .join(Segment, Segment.id == SegmentMatch.segment_id)
+            .where(Segment.station_id == station.id)
+            .order_by(Segment.start.desc())
+            .limit(LEARN_WINDOW)
+        )
+    )
+    if len(rates) < LEARN_MIN_MATCHES:
+        return station.rate_ppm
+    rate, count = Counter(rates).most_common(1)[0]
+    if count / len(rates) >= LEARN_AGREEMENT and rate != station.rate_ppm:
+        station.rate_ppm = rate
+        station.rate_learned_at = now or datetime.now(UTC)
+    return station.rate_ppm

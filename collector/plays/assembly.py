@@ -1,0 +1,227 @@
+"""Turn per-segment matches into plays: pure logic, no database.
+
+A *chain* is a run of matched segments of one recording whose recording offsets advance
+with broadcast time (at the matched playback rate, within ``OFFSET_TOLERANCE_S``) and whose
+gaps stay under ``BRIDGE_S`` (a voice-over or a short dropout is bridged). An offset that
+jumps is a new play (a replay, or the DJ restarting the song). A chain of one segment is
+never a play.
+
+Boundaries are then refined value by value: the alignment of the chain is extended into
+the neighbouring segments while the fingerprint still agrees with the recording, so start
+and end land within about a second of the truth rather than on a segment boundary.
+Overlapping plays (crossfades) are trimmed to meet in the middle of the overlap.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from collector.matching.index import bit_errors
+from shared.chroma import item_duration, ppm_to_rate
+from shared.codec import FingerprintSegment
+
+OFFSET_TOLERANCE_S = 3.0
+BRIDGE_S = 45.0
+MIN_SEGMENTS = 2
+EDGE_WINDOW = 12  # values (~1.5 s) smoothed when extending a boundary
+EDGE_MAX_BER = 0.33
+
+
+@dataclass(frozen=True)
+class SegmentMatchInfo:
+    recording_id: int
+    offset_s: float  # recording seconds at value_start
+    value_start: datetime
+    rate_ppm: int
+    score: float
+
+
+@dataclass(frozen=True)
+class SegInfo:
+    id: int
+    start: datetime
+    end: datetime
+    match: SegmentMatchInfo | None
+
+
+@dataclass
+class PlayDraft:
+    recording_id: int
+    rate_ppm: int
+    anchor_time: datetime  # broadcast instant where the recording is at anchor_offset
+    anchor_offset: float
+    segments: list[SegInfo] = field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @property
+    def rate(self) -> float:
+        return ppm_to_rate(self.rate_ppm)
+
+    def offset_at(self, t: datetime) -> float:
+        return self.anchor_offset + (t - self.anchor_time).total_seconds() * self.rate
+
+    def time_at(self, offset: float) -> datetime:
+        return self.anchor_time + timedelta(seconds=(offset - self.anchor_offset) / self.rate)
+
+    @property
+    def matched(self) -> list[SegInfo]:
+        return [s for s in self.segments if s.match is not None]
+
+    @property
+    def confidence(self) -> float:
+        scores = [s.match.score for s in self.matched if s.match]
+        return float(np.mean(scores)) if scores else 0.0
+
+    def matched_fraction(self) -> float:
+        assert self.start and self.end
+        total = (self.end - self.start).total_seconds()
+        covered = sum(
+            max(0.0, (min(s.end, self.end) - max(s.start, self.start)).total_seconds()) for s in self.matched
+        )
+        return min(1.0, covered / total) if total > 0 else 0.0
+
+
+def chain(segments: list[SegInfo]) -> list[PlayDraft]:
+    """Group time-ordered segments into play drafts (before boundary refinement)."""
+    drafts: list[PlayDraft] = []
+    current: PlayDraft | None = None
+    last_end: datetime | None = None
+    for seg in segments:
+        m = seg.match
+        if m is None:
+            if current is not None:
+                current.segments.append(seg)
+            continue
+        if current is not None and last_end is not None:
+            same = m.recording_id == current.recording_id
+            in_step = abs(current.offset_at(m.value_start) - m.offset_s) <= OFFSET_TOLERANCE_S
+            close = (seg.start - last_end).total_seconds() <= BRIDGE_S
+            if same and in_step and close:
+                current.segments.append(seg)
+                last_end = seg.end
+                if m.score > max(s.match.score for s in current.matched if s.match) - 1e-9:
+                    current.anchor_time, current.anchor_offset = m.value_start, m.offset_s
+                continue
+        if current is not None:
+            drafts.append(current)
+        current = PlayDraft(m.recording_id, m.rate_ppm, m.value_start, m.offset_s, [seg])
+        last_end = seg.end
+    if current is not None:
+        drafts.append(current)
+    out = []
+    for d in drafts:
+        # trailing unmatched segments are not part of the play
+        while d.segments and d.segments[-1].match is None:
+            d.segments.pop()
+        if len(d.matched) >= MIN_SEGMENTS:
+            out.append(d)
+    return out
+
+
+ValuesOf = Callable[[int, int], FingerprintSegment | None]  # (segment_id, rate_ppm) -> fingerprint
+
+
+def _agreement(
+    fp: FingerprintSegment, ref: npt.NDArray[np.uint32], draft: PlayDraft
+) -> tuple[list[datetime], npt.NDArray[np.float64]]:
+    """Per-value bit error fraction against the recording, under the draft's alignment."""
+    step = item_duration(fp.rate_ppm)
+    item0 = item_duration(0)
+    times = [fp.start + timedelta(seconds=i * step) for i in range(fp.values.size)]
+    idx = np.array([round(draft.offset_at(t) / item0) for t in times], dtype=np.int64)
+    ok = (idx >= 0) & (idx < ref.size)
+    errs = np.full(fp.values.size, 32.0)
+    if ok.any():
+        errs[ok] = bit_errors(fp.values[ok], ref[idx[ok]]).astype(np.float64)
+    return times, errs / 32.0
+
+
+def _smooth(x: npt.NDArray[np.float64], w: int) -> npt.NDArray[np.float64]:
+    if x.size == 0:
+        return x
+    w = max(1, min(w, x.size))
+    return np.convolve(x, np.ones(w) / w, mode="same")
+
+
+def refine(
+    draft: PlayDraft,
+    ordered: list[SegInfo],
+    ref: npt.NDArray[np.uint32],
+    values_of: ValuesOf,
+    duration: float,
+) -> None:
+    """Set draft.start/end by extending the alignment value by value around the chain."""
+    first, last = draft.matched[0], draft.matched[-1]
+    pos = {s.id: i for i, s in enumerate(ordered)}
+    start, end = first.start, last.end
+
+    def span(seg_ids: list[int]) -> tuple[list[datetime], npt.NDArray[np.float64]]:
+        times: list[datetime] = []
+        errs: list[npt.NDArray[np.float64]] = []
+        for sid in seg_ids:
+            fp = values_of(sid, draft.rate_ppm)
+            if fp is None or fp.values.size == 0:
+                continue
+            t, e = _agreement(fp, ref, draft)
+            times += t
+            errs.append(e)
+        return times, (np.concatenate(errs) if errs else np.zeros(0))
+
+    # backwards: the segment before the first match, and the first matched segment itself
+    i = pos[first.id]
+    ids = (
+        [ordered[i - 1].id] if i > 0 and (first.start - ordered[i - 1].end).total_seconds() < 1 else []
+    ) + [first.id]
+    times, errs = span(ids)
+    if times:
+        good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
+        anchor = (
+            next((k for k, t in enumerate(times) if t >= first.match.value_start), len(times) - 1)
+            if first.match
+            else 0
+        )
+        k = anchor
+        while k > 0 and good[k - 1]:
+            k -= 1
+        # if the matched segment's own head disagrees, walk forward to where agreement starts
+        while k < len(times) - 1 and not good[k]:
+            k += 1
+        start = times[k]
+    # forwards: the last matched segment and the one after it
+    j = pos[last.id]
+    ids = [last.id] + (
+        [ordered[j + 1].id]
+        if j + 1 < len(ordered) and (ordered[j + 1].start - last.end).total_seconds() < 1
+        else []
+    )
+    times, errs = span(ids)
+    if times:
+        good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
+        step = item_duration(draft.rate_ppm)
+        k = max((n for n, t in enumerate(times) if t < last.end), default=len(times) - 1)
+        while k < len(times) - 1 and good[k + 1]:
+            k += 1
+        while k > 0 and not good[k]:
+            k -= 1
+        end = times[k] + timedelta(seconds=step)
+    # never before the recording's beginning nor past its end
+    start = max(start, draft.time_at(0.0))
+    end = min(end, draft.time_at(duration))
+    draft.start, draft.end = start, max(end, start)
+
+
+def trim_overlaps(drafts: list[PlayDraft]) -> None:
+    """Crossfades: consecutive plays that overlap meet in the middle of the overlap."""
+    drafts.sort(key=lambda d: d.start or datetime.min)
+    for a, b in itertools.pairwise(drafts):
+        assert a.start and a.end and b.start and b.end
+        if b.start < a.end:
+            mid = b.start + (min(a.end, b.end) - b.start) / 2
+            a.end, b.start = mid, max(mid, b.start)
