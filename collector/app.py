@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,9 +32,21 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         log.info("collector started on %s", engine.url.render_as_string(hide_password=True))
+        stop = threading.Event()
+        worker = None
+        if settings.worker.enabled:
+            from collector.matching.worker import run_worker
+
+            worker = threading.Thread(
+                target=run_worker, args=(settings, stop), name="matching-worker", daemon=True
+            )
+            worker.start()
         try:
             yield
         finally:
+            stop.set()
+            if worker is not None:
+                worker.join(timeout=30)
             engine.dispose()
 
     app = FastAPI(

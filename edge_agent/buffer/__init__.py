@@ -1,0 +1,1 @@
+"""The agent's durable buffer: the SQLite outbox and the excerpt store."""

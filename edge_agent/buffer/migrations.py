@@ -1,0 +1,77 @@
+"""Schema of the outbox, in numbered steps applied once each (sqlite-utils migrations style).
+
+Works on old SQLite (3.16+): no RETURNING, no STRICT tables, no UPSERT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE segments (
+            id INTEGER PRIMARY KEY,
+            station TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            start TEXT NOT NULL,
+            payload TEXT NOT NULL,          -- SegmentV1 JSON, ready to send
+            bytes INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            parked TEXT,                    -- reason, when the collector refused it for good
+            UNIQUE (station, seq)
+        )""")
+    db.execute("CREATE INDEX segments_pending ON segments (parked, id)")
+    db.execute("""
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            station TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            key TEXT,                       -- lets an outage's end update the same event
+            payload TEXT NOT NULL,          -- EventV1 JSON
+            created_at TEXT NOT NULL,
+            parked TEXT
+        )""")
+    db.execute("CREATE INDEX events_pending ON events (parked, id)")
+    db.execute(
+        "CREATE TABLE sequences (station TEXT NOT NULL, kind TEXT NOT NULL, next INTEGER NOT NULL, "
+        "PRIMARY KEY (station, kind))"
+    )
+    db.execute(
+        "CREATE TABLE event_keys (station TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, "
+        "PRIMARY KEY (station, key))"
+    )
+    db.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("""
+        CREATE TABLE excerpts (
+            id INTEGER PRIMARY KEY,
+            station TEXT NOT NULL,
+            start TEXT NOT NULL,
+            end TEXT NOT NULL,
+            path TEXT NOT NULL,
+            bytes INTEGER NOT NULL
+        )""")
+    db.execute("CREATE INDEX excerpts_station_start ON excerpts (station, start)")
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [("001_initial", _m001_initial)]
+
+
+def apply(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations in order; return their names."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:
+            step(db)
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))", [name])
+        applied.append(name)
+    return applied

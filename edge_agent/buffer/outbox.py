@@ -1,0 +1,339 @@
+"""The outbox: every segment and event is durable here before it counts as captured.
+
+SQLite in WAL mode with ``synchronous=FULL``: when :meth:`Outbox.add_segment` returns,
+the row survives a power cut. A row leaves only through :meth:`Outbox.ack`, after the
+collector answered 2xx. A batch the collector refuses for good is parked with its
+reason, visible in ``sodav-agent status``; parked rows are never deleted silently.
+
+Sequence numbers are per (station, kind) and never reused, even after deletions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from edge_agent.buffer import migrations
+from edge_agent.errors import BufferFull
+
+_KIND_SEGMENT = "segment"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class OutboxBatch:
+    segment_ids: list[int] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    approx_bytes: int = 0
+    oldest: datetime | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.segment_ids or self.event_ids)
+
+    def body(self, agent: str, batch_id: str) -> dict[str, Any]:
+        """The UploadV1 payload, built without re-validating what was validated on write."""
+        return {
+            "schema_version": 1,
+            "agent": agent,
+            "batch_id": batch_id,
+            "sent_at": _iso(datetime.now(UTC)),
+            "segments": self.segments,
+            "events": self.events,
+        }
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    queue_depth: int
+    queued_events: int
+    oldest_queued: datetime | None
+    parked: int
+    parked_reasons: list[str]
+    last_upload: datetime | None
+    dropped_excerpts: int
+    dropped_fingerprints: int
+    db_bytes: int
+
+
+def _is_full(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError | OSError) and (
+        "full" in str(exc).lower() or getattr(exc, "errno", None) == 28
+    )
+
+
+class Outbox:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        migrations.apply(self.db)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    # --- writing ----------------------------------------------------------------------
+    def _next_seq(self, station: str, kind: str) -> int:
+        row = self.db.execute(
+            "SELECT next FROM sequences WHERE station = ? AND kind = ?", [station, kind]
+        ).fetchone()
+        seq = int(row[0]) if row else 0
+        if row:
+            self.db.execute(
+                "UPDATE sequences SET next = ? WHERE station = ? AND kind = ?", [seq + 1, station, kind]
+            )
+        else:
+            self.db.execute(
+                "INSERT INTO sequences (station, kind, next) VALUES (?, ?, ?)", [station, kind, seq + 1]
+            )
+        return seq
+
+    def _write(self, fn: Any) -> Any:
+        with self._lock:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn()
+                    self.db.execute("COMMIT")
+                    return result
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+            except (sqlite3.OperationalError, OSError) as exc:
+                if _is_full(exc):
+                    raise BufferFull(f"outbox {self.path}: disk full ({exc})") from exc
+                raise
+
+    def add_segment(
+        self, station: str, start: datetime, duration: float, level_dbfs: float | None, blobs_b64: list[str]
+    ) -> int:
+        """Store one segment durably; return its sequence number."""
+
+        def op() -> int:
+            seq = self._next_seq(station, _KIND_SEGMENT)
+            payload = json.dumps(
+                {
+                    "station": station,
+                    "seq": seq,
+                    "start": _iso(start),
+                    "duration": round(duration, 6),
+                    "level_dbfs": None if level_dbfs is None else round(level_dbfs, 2),
+                    "fingerprints": blobs_b64,
+                },
+                separators=(",", ":"),
+            )
+            self.db.execute(
+                "INSERT INTO segments (station, seq, start, payload, bytes, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [station, seq, _iso(start), payload, len(payload), _now()],
+            )
+            return seq
+
+        result: int = self._write(op)
+        return result
+
+    def add_event(
+        self,
+        station: str,
+        kind: str,
+        start: datetime,
+        end: datetime | None,
+        *,
+        reason: str | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        key: str | None = None,
+    ) -> int:
+        """Store an event; an event with a ``key`` seen before keeps its seq (its end arrives later)."""
+
+        def op() -> int:
+            seq: int | None = None
+            if key is not None:
+                row = self.db.execute(
+                    "SELECT seq FROM event_keys WHERE station = ? AND key = ?", [station, key]
+                ).fetchone()
+                seq = int(row[0]) if row else None
+            if seq is None:
+                seq = self._next_seq(station, kind)
+                if key is not None:
+                    self.db.execute(
+                        "INSERT INTO event_keys (station, key, seq) VALUES (?, ?, ?)", [station, key, seq]
+                    )
+            payload = {
+                "station": station,
+                "kind": kind,
+                "seq": seq,
+                "start": _iso(start),
+                "end": _iso(end) if end else None,
+                "reason": reason,
+                "title": title,
+                "detail": detail[:2000] if detail else None,
+            }
+            self.db.execute(
+                "INSERT INTO events (station, kind, seq, key, payload, created_at) VALUES (?,?,?,?,?,?)",
+                [station, kind, seq, key, json.dumps(payload), _now()],
+            )
+            return seq
+
+        result: int = self._write(op)
+        return result
+
+    # --- reading and acknowledging ----------------------------------------------------------
+    def next_batch(self, max_segments: int, max_bytes: int) -> OutboxBatch:
+        batch = OutboxBatch()
+        with self._lock:
+            for rid, payload, created in self.db.execute(
+                "SELECT id, payload, created_at FROM segments WHERE parked IS NULL ORDER BY id LIMIT ?",
+                [max_segments],
+            ).fetchall():
+                if batch.segment_ids and batch.approx_bytes + len(payload) > max_bytes:
+                    break
+                batch.segment_ids.append(rid)
+                batch.segments.append(json.loads(payload))
+                batch.approx_bytes += len(payload)
+                t = datetime.fromisoformat(created)
+                batch.oldest = min(batch.oldest, t) if batch.oldest else t
+            for rid, payload, created in self.db.execute(
+                "SELECT id, payload, created_at FROM events WHERE parked IS NULL ORDER BY id LIMIT 500"
+            ).fetchall():
+                batch.event_ids.append(rid)
+                batch.events.append(json.loads(payload))
+                batch.approx_bytes += len(payload)
+                t = datetime.fromisoformat(created)
+                batch.oldest = min(batch.oldest, t) if batch.oldest else t
+        # the collector keys events by seq: send only the latest copy of each in one batch
+        latest: dict[tuple[str, str, int], int] = {}
+        for i, ev in enumerate(batch.events):
+            latest[(ev["station"], ev["kind"], ev["seq"])] = i
+        batch.events = [
+            ev for i, ev in enumerate(batch.events) if latest[(ev["station"], ev["kind"], ev["seq"])] == i
+        ]
+        return batch
+
+    def ack(self, batch: OutboxBatch) -> None:
+        """The collector answered 2xx: the rows may go."""
+
+        def op() -> None:
+            for table, ids in (("segments", batch.segment_ids), ("events", batch.event_ids)):
+                for i in range(0, len(ids), 500):
+                    part = ids[i : i + 500]
+                    self.db.execute(f"DELETE FROM {table} WHERE id IN ({','.join('?' * len(part))})", part)  # noqa: S608
+            self.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES ('last_upload', ?)", [_now()])
+
+        self._write(op)
+
+    def park(self, batch: OutboxBatch, reason: str) -> None:
+        def op() -> None:
+            for table, ids in (("segments", batch.segment_ids), ("events", batch.event_ids)):
+                for i in range(0, len(ids), 500):
+                    part = ids[i : i + 500]
+                    self.db.execute(
+                        f"UPDATE {table} SET parked = ? WHERE id IN ({','.join('?' * len(part))})",  # noqa: S608
+                        [reason[:500], *part],
+                    )
+
+        self._write(op)
+
+    def unpark(self) -> int:
+        """Put parked rows back in the queue (after the cause was fixed)."""
+
+        def op() -> int:
+            n = 0
+            for table in ("segments", "events"):
+                n += self.db.execute(f"UPDATE {table} SET parked = NULL WHERE parked IS NOT NULL").rowcount  # noqa: S608
+            return n
+
+        result: int = self._write(op)
+        return result
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> Any:
+        """One autocommitted statement under the outbox lock (for the excerpt index)."""
+        with self._lock:
+            return self.db.execute(sql, params or [])
+
+    # --- agent-wide state -----------------------------------------------------------------
+    def set_state(self, key: str, value: Any) -> None:
+        self._write(
+            lambda: self.db.execute(
+                "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", [key, json.dumps(value)]
+            )
+        )
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            row = self.db.execute("SELECT value FROM kv WHERE key = ?", [key]).fetchone()
+        if row is None:
+            return default
+        try:
+            return json.loads(row[0])
+        except json.JSONDecodeError:
+            return row[0]
+
+    def count_drop(self, what: str, n: int) -> None:
+        key = f"dropped_{what}"
+        self._write(
+            lambda: self.db.execute(
+                "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)",
+                [key, str(int(self.get_state(key, 0)) + n)],
+            )
+        )
+
+    def drop_fingerprints_before(self, cutoff: datetime) -> int:
+        """Budget policy, last resort: delete unsent segments older than ``cutoff``; count them."""
+        n: int = self._write(
+            lambda: self.db.execute("DELETE FROM segments WHERE start < ?", [_iso(cutoff)]).rowcount
+        )
+        if n:
+            self.count_drop("fingerprints", n)
+        return n
+
+    def stats(self) -> OutboxStats:
+        with self._lock:
+            depth = self.db.execute("SELECT count(*) FROM segments WHERE parked IS NULL").fetchone()[0]
+            events = self.db.execute("SELECT count(*) FROM events WHERE parked IS NULL").fetchone()[0]
+            oldest = self.db.execute("SELECT min(start) FROM segments WHERE parked IS NULL").fetchone()[0]
+            parked = self.db.execute(
+                "SELECT (SELECT count(*) FROM segments WHERE parked IS NOT NULL) + "
+                "(SELECT count(*) FROM events WHERE parked IS NOT NULL)"
+            ).fetchone()[0]
+            reasons = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT DISTINCT parked FROM segments WHERE parked IS NOT NULL UNION "
+                    "SELECT DISTINCT parked FROM events WHERE parked IS NOT NULL LIMIT 5"
+                ).fetchall()
+            ]
+        last = self.get_state("last_upload")
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists())
+        return OutboxStats(
+            queue_depth=int(depth),
+            queued_events=int(events),
+            oldest_queued=datetime.fromisoformat(oldest.replace("Z", "+00:00")) if oldest else None,
+            parked=int(parked),
+            parked_reasons=reasons,
+            last_upload=datetime.fromisoformat(last) if isinstance(last, str) else None,
+            dropped_excerpts=int(self.get_state("dropped_excerpts", 0)),
+            dropped_fingerprints=int(self.get_state("dropped_fingerprints", 0)),
+            db_bytes=size,
+        )

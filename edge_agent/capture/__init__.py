@@ -1,0 +1,1 @@
+"""Audio capture: streams and files through PyAV, sound cards through sounddevice."""

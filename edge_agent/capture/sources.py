@@ -1,0 +1,351 @@
+"""Station capture: open, decode, resample, hand over PCM; reconnect on every failure.
+
+Each station runs :meth:`StationCapture.run` in its own thread. A *run* is uninterrupted
+audio: its UTC start comes from the capture clock when audio (re)starts, and everything
+after is derived from sample counts. Any interruption (EOF, error, stall) ends the run,
+opens an outage event, and the next run's first audio closes it. Audio is never invented.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import av
+import httpx
+import numpy as np
+import numpy.typing as npt
+
+from edge_agent.capture.health import Health, dbfs
+from edge_agent.capture.icy import IcyStream
+from edge_agent.config import HealthSettings, SourceKind, StationSettings
+from edge_agent.errors import DeviceError, SourceEnded, SourceError, SourceStalled, SourceUnreachable
+
+log = logging.getLogger("edge_agent.capture")
+
+
+class CaptureSink(Protocol):
+    def run_started(self, station: str, run_id: int, start: datetime) -> None: ...
+    def audio(self, station: str, run_id: int, pcm: npt.NDArray[np.int16]) -> None: ...
+    def run_ended(self, station: str, run_id: int) -> None: ...
+    def event(
+        self,
+        station: str,
+        kind: str,
+        start: datetime,
+        end: datetime | None,
+        *,
+        reason: str | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        key: str | None = None,
+    ) -> None: ...
+
+
+@dataclass
+class Backoff:
+    initial: float
+    maximum: float
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        base = min(self.maximum, self.initial * (2**self.attempt))
+        self.attempt += 1
+        return float(base / 2 + random.uniform(0, base / 2))  # "equal jitter"
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+def _resampler(rate: int) -> av.AudioResampler:
+    return av.AudioResampler(format="s16", layout="mono", rate=rate)
+
+
+def _frames_to_pcm(
+    resampler: av.AudioResampler, frame: av.AudioFrame | None
+) -> Iterator[npt.NDArray[np.int16]]:
+    for out in resampler.resample(frame):
+        yield out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
+
+
+class StationCapture:
+    """Capture one station forever (or until ``stop``), reporting to ``sink``."""
+
+    def __init__(
+        self,
+        station: StationSettings,
+        sample_rate: int,
+        health_cfg: HealthSettings,
+        sink: CaptureSink,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.station = station
+        self.slug = station.slug
+        self.rate = sample_rate
+        self.cfg = health_cfg
+        self.sink = sink
+        self.clock = clock
+        self.health = Health(health_cfg.silence_dbfs, health_cfg.silence_seconds)
+        self.run_id = 0
+        self.decode_errors = 0
+        self._outage_start: datetime | None = None
+        self._outage_reason: str | None = None
+        self._outage_detail: str | None = None
+        self._outage_no = 0
+
+    # --- runs -------------------------------------------------------------------------
+    def _begin_run(self) -> datetime:
+        self.run_id += 1
+        start = self.clock()
+        if self._outage_start is not None:
+            self.sink.event(
+                self.slug,
+                "outage",
+                self._outage_start,
+                start,
+                reason=self._outage_reason,
+                detail=self._outage_detail,
+                key=f"outage-{self._outage_no}",
+            )
+            log.info(
+                "station=%s audio back after %.1f s outage",
+                self.slug,
+                (start - self._outage_start).total_seconds(),
+            )
+            self._outage_start = None
+        self.sink.run_started(self.slug, self.run_id, start)
+        return start
+
+    def _fail(self, at: datetime, exc: BaseException) -> None:
+        reason = exc.reason if isinstance(exc, SourceError) else "decode_error"
+        detail = str(exc)[:500]
+        self.health.down(at, detail)
+        if self._outage_start is None:
+            self._outage_no += 1
+            self._outage_start, self._outage_reason, self._outage_detail = at, reason, detail
+            # opened now, closed when audio returns: the collector sees the outage while it lasts
+            self.sink.event(
+                self.slug, "outage", at, None, reason=reason, detail=detail, key=f"outage-{self._outage_no}"
+            )
+        log.warning("station=%s source problem (%s): %s", self.slug, reason, detail)
+
+    def _feed(self, run_start: datetime, fed: list[int], pcm: npt.NDArray[np.int16]) -> None:
+        at = run_start + timedelta(seconds=fed[0] / self.rate)
+        started, ended = self.health.audio(at, pcm.size / self.rate, dbfs(pcm))
+        if started is not None:
+            self.sink.event(
+                self.slug,
+                "silence",
+                started,
+                None,
+                key=f"silence-{started.isoformat()}",
+                detail=f"below {self.cfg.silence_dbfs:.0f} dBFS",
+            )
+            self._silence_key = f"silence-{started.isoformat()}"
+            self._silence_start = started
+        if ended is not None:
+            self.sink.event(
+                self.slug,
+                "silence",
+                self._silence_start,
+                ended,
+                key=self._silence_key,
+                detail=f"below {self.cfg.silence_dbfs:.0f} dBFS",
+            )
+        self.sink.audio(self.slug, self.run_id, pcm)
+        fed[0] += pcm.size
+
+    # --- the loop -----------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        backoff = Backoff(self.cfg.reconnect_initial_s, self.cfg.reconnect_max_s)
+        while not stop.is_set():
+            got_audio = [False]
+            try:
+                self._capture_once(stop, got_audio)
+                if self.station.kind == SourceKind.FILE:
+                    return
+                raise SourceEnded("end of stream (the server closed the connection)")
+            except (SourceError, av.FFmpegError, httpx.HTTPError, OSError) as exc:
+                if stop.is_set():
+                    return
+                if self.station.kind == SourceKind.FILE:
+                    self._fail(self.clock(), exc)
+                    return
+                self._fail(self.clock(), exc)
+            if got_audio[0]:
+                backoff.reset()
+            delay = backoff.next_delay()
+            log.info("station=%s reconnecting in %.1f s", self.slug, delay)
+            stop.wait(delay)
+
+    def _capture_once(self, stop: threading.Event, got_audio: list[bool]) -> None:
+        kind = self.station.kind
+        if kind == SourceKind.SOUNDCARD:
+            self._capture_soundcard(stop, got_audio)
+        else:
+            self._capture_av(stop, got_audio)
+
+    def _open(self, stack: list[Any]) -> Any:
+        st = self.station
+        stall_us = str(int(self.cfg.stall_seconds * 1e6))
+        if st.kind == SourceKind.FILE:
+            return av.open(str(st.path))
+        if st.kind == SourceKind.HTTP:
+            assert st.url
+            client = httpx.Client(
+                timeout=httpx.Timeout(10.0, read=self.cfg.stall_seconds),
+                follow_redirects=True,
+                headers={"Icy-MetaData": "1", "User-Agent": "sodav-agent"},
+            )
+            stack.append(client)
+            try:
+                resp = client.send(client.build_request("GET", st.url), stream=True)
+            except httpx.TimeoutException as exc:
+                raise SourceUnreachable(f"{st.url}: timeout while connecting") from exc
+            except httpx.HTTPError as exc:
+                raise SourceUnreachable(f"{st.url}: {exc}") from exc
+            stack.append(resp)
+            if resp.status_code >= 400:
+                raise SourceUnreachable(f"{st.url}: HTTP {resp.status_code}")
+            metaint = resp.headers.get("icy-metaint")
+
+            def chunks() -> Iterator[bytes]:
+                try:
+                    yield from resp.iter_raw(8192)
+                except httpx.ReadTimeout as exc:
+                    raise SourceStalled(f"no data for {self.cfg.stall_seconds:.0f} s") from exc
+
+            def on_title(title: str) -> None:
+                self.health.title(title)
+                self.sink.event(self.slug, "metadata", self.clock(), None, title=title)
+                log.info("station=%s title %r", self.slug, title)
+
+            reader = IcyStream(chunks(), int(metaint) if metaint and metaint.isdigit() else None, on_title)
+            return av.open(reader, mode="r")
+        assert st.url
+        return av.open(st.url, options={"rw_timeout": stall_us, "timeout": stall_us})
+
+    def _capture_av(self, stop: threading.Event, got_audio: list[bool]) -> None:
+        stack: list[Any] = []
+        container = None
+        try:
+            container = self._open(stack)
+            if not container.streams.audio:
+                raise SourceError("no audio stream in the source")
+            stream = container.streams.audio[0]
+            self.health.connected(stream.codec_context.name, stream.codec_context.sample_rate)
+            resampler = _resampler(self.rate)
+            run_start: datetime | None = None
+            fed = [0]
+            t_wall0 = time.monotonic()
+            realtime = self.station.kind != SourceKind.FILE or self.station.realtime
+            if self.station.kind == SourceKind.FILE and self.station.start:
+                self.clock = _fixed_clock(self.station.start)
+            for packet in container.demux(stream):
+                if stop.is_set():
+                    break
+                try:
+                    frames = packet.decode()
+                except av.FFmpegError as exc:
+                    self.decode_errors += 1
+                    log.debug("station=%s skipped a damaged packet: %s", self.slug, exc)
+                    continue
+                for frame in frames:
+                    for pcm in _frames_to_pcm(resampler, frame):
+                        if pcm.size == 0:
+                            continue
+                        if run_start is None:
+                            run_start = self._begin_run()
+                            got_audio[0] = True
+                        self._feed(run_start, fed, pcm)
+                        if realtime and self.station.kind == SourceKind.FILE:
+                            ahead = fed[0] / self.rate - (time.monotonic() - t_wall0)
+                            if ahead > 0:
+                                stop.wait(ahead)
+            if run_start is not None:
+                for pcm in _frames_to_pcm(resampler, None):
+                    if pcm.size:
+                        self._feed(run_start, fed, pcm)
+        finally:
+            if self.run_id and got_audio[0]:
+                self.sink.run_ended(self.slug, self.run_id)
+            if container is not None:
+                container.close()
+            for obj in reversed(stack):
+                obj.close()
+
+    def _capture_soundcard(self, stop: threading.Event, got_audio: list[bool]) -> None:
+        import queue
+
+        import sounddevice as sd
+
+        st = self.station
+        q: queue.Queue[npt.NDArray[np.int16]] = queue.Queue(maxsize=200)
+        channels = st.channel or 1
+
+        def callback(indata: npt.NDArray[np.int16], _frames: int, _time: Any, status: Any) -> None:
+            if status:
+                log.debug("station=%s portaudio status %s", self.slug, status)
+            data = indata[:, channels - 1] if st.channel else indata.mean(axis=1).astype(np.int16)
+            try:
+                q.put_nowait(np.array(data, dtype=np.int16))
+            except queue.Full:
+                pass
+
+        try:
+            stream = sd.InputStream(
+                device=st.device,
+                channels=channels,
+                samplerate=st.device_sample_rate,
+                dtype="int16",
+                callback=callback,
+                blocksize=st.device_sample_rate // 10,
+            )
+        except (sd.PortAudioError, ValueError) as exc:
+            raise DeviceError(f"sound card {st.device!r}: {exc}; see `sodav-agent devices`") from exc
+        resampler = _resampler(self.rate)
+        run_start: datetime | None = None
+        fed = [0]
+        zeros_since: float | None = None
+        with stream:
+            self.health.connected("pcm_s16le", st.device_sample_rate)
+            try:
+                while not stop.is_set():
+                    try:
+                        block = q.get(timeout=self.cfg.stall_seconds)
+                    except queue.Empty as exc:
+                        raise SourceStalled(
+                            f"sound card gave no audio for {self.cfg.stall_seconds:.0f} s"
+                        ) from exc
+                    frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="s16", layout="mono")
+                    frame.sample_rate = st.device_sample_rate
+                    for pcm in _frames_to_pcm(resampler, frame):
+                        if pcm.size == 0:
+                            continue
+                        if run_start is None:
+                            run_start = self._begin_run()
+                            got_audio[0] = True
+                        self._feed(run_start, fed, pcm)
+                    # digital zero for long: the receiver is off or unplugged
+                    if not block.any():
+                        zeros_since = zeros_since or time.monotonic()
+                    else:
+                        zeros_since = None
+            finally:
+                if run_start is not None:
+                    self.sink.run_ended(self.slug, self.run_id)
+        _ = zeros_since
+
+
+def _fixed_clock(start: str) -> Callable[[], datetime]:
+    t = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    if t.tzinfo is None:
+        raise SourceError(f"start {start!r} needs a timezone, e.g. 2026-01-01T00:00:00Z")
+    return lambda: t

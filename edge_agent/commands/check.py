@@ -1,0 +1,147 @@
+"""``sodav-agent check``: is this box ready? Config, every source, the collector, the token.
+
+For each source: connects, shows codec and rate, a level meter (one line per second) and
+the ICY title; then the collector's reachability and whether the token is accepted.
+Each problem is printed with what to do next; the exit status is the number of problems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from datetime import datetime
+
+import httpx
+import numpy as np
+import numpy.typing as npt
+
+from edge_agent.capture.health import dbfs
+from edge_agent.capture.sources import StationCapture
+from edge_agent.config import AgentSettings, StationSettings, load
+from edge_agent.service import data_dir_ok
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="level meter length per source (default 10)"
+    )
+    parser.add_argument("--station", help="check only this station")
+
+
+class _MeterSink:
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.buf: list[npt.NDArray[np.int16]] = []
+        self.n = 0
+        self.levels: list[float] = []
+        self.events: list[str] = []
+
+    def run_started(self, station: str, run_id: int, start: datetime) -> None:
+        pass
+
+    def audio(self, station: str, run_id: int, pcm: npt.NDArray[np.int16]) -> None:
+        self.buf.append(pcm)
+        self.n += pcm.size
+        if self.n >= self.rate:
+            level = dbfs(np.concatenate(self.buf))
+            self.levels.append(level)
+            bar = "#" * max(0, int((level + 60) / 2))
+            print(f"    {len(self.levels):>3} s  {level:6.1f} dBFS  {bar}")
+            self.buf, self.n = [], 0
+
+    def run_ended(self, station: str, run_id: int) -> None:
+        pass
+
+    def event(self, station: str, kind: str, start: datetime, end: datetime | None, **kw: object) -> None:
+        if kind == "metadata":
+            print(f"    ICY title: {kw.get('title')}")
+        elif end is None:
+            self.events.append(f"{kind}: {kw.get('reason') or ''} {kw.get('detail') or ''}".strip())
+
+
+def check_source(settings: AgentSettings, st: StationSettings, seconds: float) -> list[str]:
+    print(f"- {st.slug} ({st.kind}): {st.url or st.device or st.path}")
+    sink = _MeterSink(settings.fingerprint.sample_rate)
+    cap = StationCapture(
+        st.model_copy(update={"realtime": True}), settings.fingerprint.sample_rate, settings.health, sink
+    )
+    stop = threading.Event()
+    t = threading.Thread(target=cap.run, args=(stop,), daemon=True)
+    t.start()
+    deadline = time.monotonic() + seconds + 10
+    while time.monotonic() < deadline and len(sink.levels) < seconds and not sink.events and t.is_alive():
+        time.sleep(0.2)
+    stop.set()
+    t.join(5)
+    snap = cap.health.snapshot()
+    problems = []
+    if snap.codec:
+        print(f"    codec {snap.codec}, {snap.sample_rate} Hz")
+    if not sink.levels:
+        why = sink.events[0] if sink.events else "no audio received"
+        problems.append(f"{st.slug}: {why}. Check the URL/device, then the station's server or the receiver.")
+    elif max(sink.levels) < settings.health.silence_dbfs:
+        problems.append(
+            f"{st.slug}: audio is silent (max {max(sink.levels):.1f} dBFS): check the cable, the "
+            "receiver volume, or the station"
+        )
+    return problems
+
+
+def check_collector(settings: AgentSettings) -> list[str]:
+    url = settings.collector.url
+    if not url:
+        return ["collector.url is not set: run `sodav-agent enroll URL CODE`"]
+    print(f"- collector {url}")
+    try:
+        r = httpx.get(url + "/healthz", timeout=10, verify=settings.collector.verify_tls)
+        print(f"    reachable, version {r.json().get('version')}")
+    except (httpx.HTTPError, ValueError) as exc:
+        return [f"collector unreachable ({exc}): check the network (phone link, DNS) and collector.url"]
+    try:
+        token = settings.resolved_token()
+    except Exception as exc:
+        return [str(exc)]
+    if token is None:
+        return ["no token: run `sodav-agent enroll URL CODE` with the code from the collector admin"]
+    r = httpx.get(
+        url + "/api/v1/agents/me",
+        headers={"Authorization": f"Bearer {token.get_secret_value()}"},
+        timeout=10,
+        verify=settings.collector.verify_tls,
+    )
+    if r.status_code != 200:
+        return [
+            f"token refused ({r.status_code}: {r.json().get('message', '')}); ask for a new enrollment code"
+        ]
+    me = r.json()
+    print(f"    token accepted: agent {me['agent']}, stations {', '.join(me['stations'])}")
+    missing = sorted({s.slug for s in settings.stations} - set(me["stations"]))
+    if missing:
+        return [
+            f"stations {missing} are configured here but not assigned to this agent on the collector; "
+            "their uploads would be refused"
+        ]
+    return []
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load(args.config)
+    print(f"configuration OK: {len(settings.stations)} station(s), data in {settings.data_dir}")
+    problems: list[str] = []
+    p = data_dir_ok(settings.data_dir)
+    if p:
+        problems.append(p)
+    for st in settings.stations:
+        if args.station and st.slug != args.station:
+            continue
+        problems += check_source(settings, st, args.seconds)
+    problems += check_collector(settings)
+    if problems:
+        print("\nPROBLEMS:")
+        for pr in problems:
+            print(f"  * {pr}")
+        return min(len(problems), 100)
+    print("\nall good")
+    return 0

@@ -1,0 +1,60 @@
+"""``sodav-agent fingerprint FILE``: what Chromaprint sees in a file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import av
+import chromaprint
+import numpy as np
+
+from edge_agent.capture.sources import _frames_to_pcm, _resampler
+from shared.chroma import ALGORITHM, CHROMAPRINT_RATE, fingerprint_pcm
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file")
+    parser.add_argument("--raw", action="store_true", help="raw 32-bit values instead of the compressed form")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--rate-variant",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="undo a playback speed change, e.g. 2 for a station playing 2 %% fast",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        with av.open(args.file) as container:
+            stream = container.streams.audio[0]
+            rs = _resampler(CHROMAPRINT_RATE)
+            parts = [pcm for frame in container.decode(stream) for pcm in _frames_to_pcm(rs, frame)]
+            parts += list(_frames_to_pcm(rs, None))
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        print(f"sodav-agent: cannot decode {args.file}: {exc}", file=sys.stderr)
+        return 2
+    pcm = np.concatenate(parts) if parts else np.zeros(0, np.int16)
+    values = fingerprint_pcm(pcm, CHROMAPRINT_RATE, round(args.rate_variant * 1e4))
+    duration = pcm.size / CHROMAPRINT_RATE
+    if args.raw:
+        fp = ",".join(str(int(v)) for v in values)
+    else:
+        fp = chromaprint.encode_fingerprint([int(v) for v in values], ALGORITHM).decode()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "file": args.file,
+                    "duration": round(duration, 3),
+                    "values": int(values.size),
+                    "fingerprint": fp,
+                }
+            )
+        )
+    else:
+        print(f"FILE={args.file}\nDURATION={duration:.3f}\nVALUES={values.size}\nFINGERPRINT={fp}")
+    return 0

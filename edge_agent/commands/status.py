@@ -1,0 +1,77 @@
+"""``sodav-agent status``: queue depth, last upload, per-source state, drops."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+
+from edge_agent.buffer.outbox import Outbox
+from edge_agent.config import load
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _ago(t: datetime | None) -> str:
+    if t is None:
+        return "never"
+    s = (datetime.now(UTC) - t).total_seconds()
+    return f"{t.isoformat(timespec='seconds')} ({s / 60:.0f} min ago)" if s >= 120 else f"{s:.0f} s ago"
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load(args.config)
+    if not settings.outbox_path.exists():
+        print(
+            f"no outbox at {settings.outbox_path}: the agent has not run yet (`systemctl start sodav-agent`)"
+        )
+        return 1
+    outbox = Outbox(settings.outbox_path)
+    st = outbox.stats()
+    sources = outbox.get_state("sources", [])
+    hb = outbox.get_state("last_heartbeat")
+    outbox.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "queue_depth": st.queue_depth,
+                    "queued_events": st.queued_events,
+                    "oldest_queued": st.oldest_queued.isoformat() if st.oldest_queued else None,
+                    "last_upload": st.last_upload.isoformat() if st.last_upload else None,
+                    "parked": st.parked,
+                    "parked_reasons": st.parked_reasons,
+                    "dropped_excerpts": st.dropped_excerpts,
+                    "dropped_fingerprints": st.dropped_fingerprints,
+                    "sources": sources,
+                    "last_heartbeat": hb,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"agent      {settings.name or '(not enrolled)'}  ->  {settings.collector.url or '(no collector)'}")
+    print(f"queue      {st.queue_depth} segments, {st.queued_events} events; oldest {_ago(st.oldest_queued)}")
+    print(f"last upload {_ago(st.last_upload)}")
+    if st.parked:
+        print(f"PARKED     {st.parked} row(s) refused by the collector: {'; '.join(st.parked_reasons)}")
+        print("           fix the cause (token, station assignment), then restart the agent")
+    if st.dropped_excerpts or st.dropped_fingerprints:
+        print(
+            f"dropped    {st.dropped_excerpts} excerpt(s), {st.dropped_fingerprints} fingerprint segment(s) "
+            "(disk budget)"
+        )
+    print(f"disk       {st.db_bytes / 1e6:.1f} MB outbox")
+    for s in sources:
+        level = f"{s['level_dbfs']:.1f} dBFS" if s.get("level_dbfs") is not None else "-"
+        line = f"  {s['station']:<20} {s['state']:<10} since {s['since'][:19]}  {level}"
+        if s.get("icy_title"):
+            line += f"  «{s['icy_title']}»"
+        if s.get("detail"):
+            line += f"  ({s['detail']})"
+        print(line)
+    if not sources:
+        print("  no source state yet (is `sodav-agent run` running?)")
+    return 0

@@ -1,0 +1,52 @@
+"""Tell the collector, every minute, how each source and the outbox are doing."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import shared
+from edge_agent.buffer.outbox import Outbox
+from edge_agent.errors import UploadError
+from edge_agent.uploader import CollectorClient
+from shared.schemas import AgentDirectiveV1, HeartbeatV1, SourceStatusV1
+
+log = logging.getLogger("edge_agent.heartbeat")
+
+
+def build(agent: str, outbox: Outbox, sources: list[SourceStatusV1]) -> HeartbeatV1:
+    st = outbox.stats()
+    return HeartbeatV1(
+        agent=agent,
+        sent_at=datetime.now(UTC),
+        agent_version=shared.__version__,
+        queue_depth=st.queue_depth,
+        oldest_queued=st.oldest_queued,
+        last_upload=st.last_upload,
+        dropped_excerpts=st.dropped_excerpts,
+        dropped_fingerprints=st.dropped_fingerprints,
+        sources=sources,
+    )
+
+
+def run_forever(
+    client: CollectorClient,
+    outbox: Outbox,
+    sources: Callable[[], list[SourceStatusV1]],
+    on_directives: Callable[[list[AgentDirectiveV1]], None],
+    interval: float,
+    stop: threading.Event,
+) -> None:
+    while not stop.is_set():
+        hb = build(client.agent, outbox, sources())
+        outbox.set_state("last_heartbeat", hb.model_dump(mode="json"))
+        try:
+            ack = client.post_json("/api/v1/heartbeats", hb.model_dump(mode="json"))
+            dirs = [AgentDirectiveV1.model_validate(d) for d in ack.get("directives", []) or []]
+            if dirs:
+                on_directives(dirs)
+        except UploadError as exc:
+            log.warning("agent=%s heartbeat not delivered: %s", client.agent, exc)
+        stop.wait(interval)

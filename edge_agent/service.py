@@ -1,0 +1,300 @@
+"""The daemon: every source in its own thread → segmenter → outbox (+ excerpts);
+an uploader thread and a heartbeat thread; the disk-budget policy; sd_notify.
+
+A source that fails never stops the others; uploads never block capture (the outbox is
+the only thing between them). SIGTERM flushes and closes cleanly.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from edge_agent import heartbeat, sdnotify
+from edge_agent.buffer.excerpts import Excerpts
+from edge_agent.buffer.outbox import Outbox
+from edge_agent.capture.sources import StationCapture
+from edge_agent.config import AgentSettings
+from edge_agent.errors import BufferFull
+from edge_agent.uploader import CollectorClient, Uploader
+from shared.codec import encode
+from shared.schemas import AgentDirectiveV1, SourceStatusV1
+from shared.segmenter import Segment, Segmenter
+
+log = logging.getLogger("edge_agent.service")
+
+
+class Pipeline:
+    """The capture sink: segments and events into the outbox, audio into excerpts."""
+
+    def __init__(self, settings: AgentSettings, outbox: Outbox, excerpts: Excerpts | None) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.excerpts = excerpts
+        self._segmenters: dict[str, Segmenter] = {}
+        self._fed: dict[str, int] = {}
+        self._variants: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+        self.segments_written = 0
+        self.pending: list[tuple[str, Segment]] = []  # kept in memory only while the disk is full
+        for st in settings.stations:
+            saved = outbox.get_state(f"variants:{st.slug}")
+            self._variants[st.slug] = (
+                st.rate_variants_ppm or saved or settings.fingerprint.default_rate_variants_ppm
+            )
+
+    def variants(self, station: str) -> list[int]:
+        return list(self._variants[station])
+
+    def apply_directives(self, directives: list[AgentDirectiveV1]) -> None:
+        overrides = {s.slug for s in self.settings.stations if s.rate_variants_ppm}
+        for d in directives:
+            if d.station not in self._variants or d.station in overrides:
+                continue
+            if d.rate_variants_ppm != self._variants[d.station]:
+                log.info(
+                    "station=%s rate variants now %s (collector directive)", d.station, d.rate_variants_ppm
+                )
+                self._variants[d.station] = list(d.rate_variants_ppm)
+                self.outbox.set_state(f"variants:{d.station}", d.rate_variants_ppm)
+                with self._lock:
+                    seg = self._segmenters.get(d.station)
+                if seg is not None:
+                    seg.set_variants(d.rate_variants_ppm)
+
+    # --- CaptureSink --------------------------------------------------------------------
+    def run_started(self, station: str, run_id: int, start: datetime) -> None:
+        fp = self.settings.fingerprint
+        with self._lock:
+            self._segmenters[station] = Segmenter(
+                fp.sample_rate, fp.segment_seconds, self._variants[station], start
+            )
+            self._fed[station] = 0
+
+    def audio(self, station: str, run_id: int, pcm: npt.NDArray[np.int16]) -> None:
+        seg = self._segmenters[station]
+        if self.excerpts is not None:
+            at = seg.run_start + timedelta(seconds=self._fed[station] / seg.sample_rate)
+            self.excerpts.add(station, at, pcm)
+        self._fed[station] += int(pcm.size)
+        self._store(station, seg.feed(pcm))
+
+    def run_ended(self, station: str, run_id: int) -> None:
+        with self._lock:
+            seg = self._segmenters.pop(station, None)
+        if seg is not None:
+            self._store(station, seg.finish())
+        if self.excerpts is not None:
+            self.excerpts.flush(station)
+
+    def event(
+        self,
+        station: str,
+        kind: str,
+        start: datetime,
+        end: datetime | None,
+        *,
+        reason: str | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        try:
+            self.outbox.add_event(
+                station, kind, start, end, reason=reason, title=title, detail=detail, key=key
+            )
+        except BufferFull as exc:
+            log.error("station=%s event lost, disk full: %s", station, exc)
+
+    def _store(self, station: str, segments: list[Segment]) -> None:
+        for s in segments:
+            self.pending.append((station, s))
+        while self.pending:
+            st, s = self.pending[0]
+            blobs = [base64.b64encode(encode(fp)).decode() for fp in s.fingerprints]
+            try:
+                self.outbox.add_segment(st, s.start, s.duration, s.level_dbfs, blobs)
+            except BufferFull as exc:
+                log.error(
+                    "station=%s DISK FULL: segment kept in memory (%d waiting), freeing excerpts: %s",
+                    st,
+                    len(self.pending),
+                    exc,
+                )
+                if self.excerpts is not None:
+                    self.excerpts.drop_oldest(10)
+                if len(self.pending) > 8640:  # a day of 10 s segments for one station
+                    self.pending.pop(0)
+                    self.outbox_drop_memory()
+                return
+            self.pending.pop(0)
+            self.segments_written += 1
+
+    def outbox_drop_memory(self) -> None:
+        log.error("memory queue full while the disk is full: the oldest waiting segment is dropped")
+
+
+class Service:
+    def __init__(self, settings: AgentSettings) -> None:
+        self.settings = settings
+        self.stop = threading.Event()
+        self.outbox = Outbox(settings.outbox_path)
+        b = settings.buffer
+        self.excerpts = (
+            Excerpts(
+                settings.data_dir / "excerpts",
+                self.outbox,
+                settings.fingerprint.sample_rate,
+                b.excerpt_bitrate_kbps,
+                b.excerpt_hours,
+            )
+            if b.excerpt_hours > 0
+            else None
+        )
+        self.pipeline = Pipeline(settings, self.outbox, self.excerpts)
+        self.captures = [
+            StationCapture(st, settings.fingerprint.sample_rate, settings.health, self.pipeline)
+            for st in settings.stations
+            if st.enabled
+        ]
+        self.threads: list[threading.Thread] = []
+        self.client: CollectorClient | None = None
+
+    def sources(self) -> list[SourceStatusV1]:
+        out = []
+        for cap in self.captures:
+            snap = cap.health.snapshot()
+            out.append(
+                SourceStatusV1(
+                    station=cap.slug,
+                    state=snap.state,
+                    since=snap.since,
+                    level_dbfs=snap.level_dbfs,
+                    codec=snap.codec,
+                    sample_rate=snap.sample_rate,
+                    icy_title=snap.icy_title,
+                    detail=snap.detail,
+                )
+            )
+        return out
+
+    def _thread(self, name: str, target: object, *args: object) -> None:
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
+        t.start()
+        self.threads.append(t)
+
+    def start(self) -> None:
+        for cap in self.captures:
+            self._thread(f"capture-{cap.slug}", self._guard, cap)
+        token = self.settings.resolved_token()
+        if self.settings.collector.url and token is not None:
+            self.client = CollectorClient(self.settings, token.get_secret_value())
+            uploader = Uploader(self.settings, self.outbox, self.client, self.pipeline.apply_directives)
+            self._thread("uploader", uploader.run_forever, self.stop)
+            self._thread(
+                "heartbeat",
+                heartbeat.run_forever,
+                self.client,
+                self.outbox,
+                self.sources,
+                self.pipeline.apply_directives,
+                self.settings.collector.heartbeat_interval_s,
+                self.stop,
+            )
+        else:
+            log.warning(
+                "collector not configured (url or token missing): buffering only; "
+                "run `sodav-agent enroll URL CODE`"
+            )
+        self._thread("housekeeping", self._housekeeping)
+        sdnotify.ready()
+        log.info("agent=%s started: %d source(s)", self.settings.name, len(self.captures))
+
+    def _guard(self, cap: StationCapture) -> None:
+        try:
+            cap.run(self.stop)
+        except Exception:
+            log.exception("station=%s capture thread crashed", cap.slug)
+
+    def _housekeeping(self) -> None:
+        interval = sdnotify.watchdog_interval() or 30.0
+        while not self.stop.is_set():
+            self.outbox.set_state("sources", [s.model_dump(mode="json") for s in self.sources()])
+            self.enforce_budget()
+            sdnotify.watchdog()
+            st = self.outbox.stats()
+            sdnotify.status(f"{len(self.captures)} sources, {st.queue_depth} segments queued")
+            self.stop.wait(min(interval, 30.0))
+
+    def disk_usage(self) -> int:
+        root = self.settings.data_dir
+        return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+    def enforce_budget(self) -> None:
+        """Over budget: oldest excerpts first; fingerprints only when older than keep_fingerprints_days."""
+        if self.excerpts is not None:
+            self.excerpts.prune()
+        budget = int(self.settings.buffer.disk_budget_mb * 1024 * 1024)
+        used = self.disk_usage()
+        if used <= budget:
+            return
+        dropped = 0
+        while self.excerpts is not None and used > budget and self.excerpts.total_bytes() > 0:
+            dropped += self.excerpts.drop_oldest(5)
+            used = self.disk_usage()
+        if dropped:
+            log.warning("disk budget %d MB reached: %d oldest excerpt(s) deleted", budget >> 20, dropped)
+        if used > budget:
+            keep = timedelta(days=self.settings.buffer.keep_fingerprints_days)
+            n = self.outbox.drop_fingerprints_before(datetime.now(UTC) - keep)
+            if n:
+                log.warning(
+                    "disk budget reached: %d unsent segment(s) older than %s days dropped", n, keep.days
+                )
+            elif self.disk_usage() > budget:
+                log.warning(
+                    "disk budget %d MB exceeded by unsent fingerprints younger than %s days: kept "
+                    "(policy); check the collector link",
+                    budget >> 20,
+                    keep.days,
+                )
+
+    def run_until_stopped(self) -> None:
+        self.start()
+        try:
+            while not self.stop.is_set():
+                if (
+                    all(not t.is_alive() for t in self.threads if t.name.startswith("capture-"))
+                    and self.captures
+                ):
+                    log.info("every source has ended")
+                    break
+                self.stop.wait(0.5)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        sdnotify.stopping()
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=15)
+        if self.client is not None:
+            self.client.close()
+        self.outbox.close()
+
+
+def data_dir_ok(path: Path) -> str | None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        return f"data_dir {path} is not writable ({exc}); fix its owner or set data_dir"
+    return None
