@@ -1,75 +1,239 @@
-"""``./dev demo``: the main job end to end on the embedded default (SQLite).
+"""``./dev demo``: the main job end to end, on the embedded default (SQLite).
 
-Foundation stage: fingerprints a packaged free-music track with the shared Chromaprint
-code, round-trips it through the wire codec, and migrates an embedded collector database.
-The full pipeline (stream → agent → collector → plays beside the truth) replaces this
-when the matching work lands; until then the demo says so.
+1. builds a short radio recording from free music (collector.demo_radio), with truth;
+2. starts a real collector (``sodav-collector serve``, SQLite, matching worker in-process);
+3. imports the demo catalog, creates the station and an agent, enrolls the agent;
+4. streams the recording over a real local HTTP stream (ffmpeg as the server);
+5. runs a real agent (``sodav-agent run``) on that stream: capture → fingerprints →
+   outbox → uploads;
+6. waits for the collector to match everything, then prints the plays beside the truth.
+
+The stream is served at 4× real time to keep the demo short; the agent's timestamps come
+from sample counts, so times read as if the station had been live.
 """
 
 from __future__ import annotations
 
-import glob
+import argparse
+import csv
+import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
+import httpx
 
-from shared.chroma import fingerprint_pcm, library_version
-from shared.codec import FingerprintSegment, decode, encode
-
-MUSIC_GLOBS = (
-    "/usr/share/games/hedgewars/Data/Music/*.ogg",
-    "/usr/share/games/wesnoth/*/data/core/music/*.ogg",
-)
+from collector.demo_radio import build_demo
 
 
-def main() -> int:
-    files = sorted(f for g in MUSIC_GLOBS for f in glob.glob(g))
-    if not files:
-        print("demo: no demo music found; run `./dev demo` (it installs hedgewars-data)", file=sys.stderr)
-        return 2
-    track = Path(files[0])
-    pcm = np.frombuffer(
-        subprocess.run(
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _step(text: str) -> None:
+    print(f"==> {text}", flush=True)
+
+
+def _cli(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], env=env, text=True, capture_output=True, check=True
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="demo", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--dir", help="keep the demo files here (default: a temporary folder)")
+    parser.add_argument("--speed", type=float, default=4.0, help="stream speed vs real time (default 4)")
+    args = parser.parse_args(argv)
+    t0 = time.monotonic()
+    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sodav-demo-"))
+    work.mkdir(parents=True, exist_ok=True)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        return _run(work, args.speed, procs, t0)
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        if not args.dir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: float) -> int:
+    for tool in ("ffmpeg", "espeak-ng"):
+        if shutil.which(tool) is None:
+            print(f"demo: {tool} is missing; run `./dev demo`, which installs it", file=sys.stderr)
+            return 2
+    _step("building a demo radio recording from free music (hedgewars-data) and espeak-ng speech")
+    demo = build_demo(work / "radio")
+    db = work / "collector.db"
+    env = dict(
+        os.environ,
+        SODAV_COLLECTOR_DATABASE_URL=f"sqlite:///{db}",
+        SODAV_COLLECTOR_ENVIRONMENT="development",
+        SODAV_COLLECTOR_WORKER__POLL_INTERVAL_S="0.5",
+    )
+    _step("importing the demo catalog")
+    print("    " + _cli("collector.cli", "catalog", "import", str(demo.catalog_csv), env=env).stdout.strip())
+    _cli("collector.cli", "stations", "add", "radio-demo", "--name", "Radio Démo Dakar", env=env)
+    out = _cli("collector.cli", "agents", "add", "demo-box", "--stations", "radio-demo", env=env).stdout
+    code = next(line.split()[-1] for line in out.splitlines() if "enrollment code" in line)
+
+    port = _port()
+    url = f"http://127.0.0.1:{port}"
+    _step(f"starting the collector on {url} (embedded SQLite: {db})")
+    with (work / "collector.log").open("wb") as log:
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "collector.cli", "serve", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    for _ in range(100):
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        print(f"demo: the collector did not start; see {work / 'collector.log'}", file=sys.stderr)
+        return 1
+
+    stream_port = _port()
+    stream_url = f"http://127.0.0.1:{stream_port}/radio.mp3"
+    agent_dir = work / "agent"
+    config = work / "agent.toml"
+    config.write_text(
+        f'name = "demo-box"\ndata_dir = "{agent_dir}"\n[collector]\nurl = "{url}"\nbatch_max_age_s = 2\n'
+        f"heartbeat_interval_s = 5\n[health]\nreconnect_initial_s = 0.5\nreconnect_max_s = 2\n"
+        f'[buffer]\nexcerpt_hours = 1\n[[stations]]\nslug = "radio-demo"\nurl = "{stream_url}"\n'
+    )
+    aenv = dict(os.environ, SODAV_AGENT_CONFIG=str(config))
+    _step("enrolling the agent")
+    print("    " + _cli("edge_agent.cli", "enroll", url, code, env=aenv).stdout.splitlines()[0])
+
+    _step(f"streaming the recording over HTTP at {speed:g}x ({stream_url}) into a real agent")
+    with (work / "stream.log").open("wb") as log:
+        stream = subprocess.Popen(
             [
                 "ffmpeg",
                 "-v",
                 "error",
+                "-readrate",
+                str(speed),
                 "-i",
-                str(track),
-                "-t",
-                "60",
-                "-ac",
-                "1",
-                "-ar",
-                "11025",
+                str(demo.recording),
+                "-c",
+                "copy",
                 "-f",
-                "s16le",
-                "-",
+                "mp3",
+                "-listen",
+                "1",
+                stream_url,
             ],
-            capture_output=True,
-            check=True,
-        ).stdout,
-        dtype=np.int16,
-    )
-    values = fingerprint_pcm(pcm, 11025)
-    seg = FingerprintSegment(values, datetime.now(UTC), 11025, pcm.size)
-    blob = encode(seg)
-    assert decode(blob) == seg
-    print(
-        f"Chromaprint {library_version()}: {track.name}, 60 s -> {values.size} values, "
-        f"{len(blob)} bytes on the wire"
-    )
-    from collector.db.migrate import upgrade
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    procs.append(stream)
+    time.sleep(0.5)
+    with (work / "agent.log").open("wb") as log:
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "edge_agent.cli", "run"],
+                env=aenv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    stream.wait(timeout=600)
+    _step("stream ended; waiting for the last uploads and for matching")
+    from sqlalchemy import create_engine, text
 
-    with tempfile.TemporaryDirectory() as tmp:
-        upgrade(f"sqlite:///{tmp}/collector.db")
-        print(f"collector database migrated (embedded SQLite in {tmp})")
-    print("Not yet: streaming into an agent, matching and plays beside the truth (matching issue).")
-    return 0
+    engine = create_engine(f"sqlite:///{db}")
+    deadline = time.monotonic() + 120
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            queued = subprocess.run(
+                [sys.executable, "-m", "edge_agent.cli", "status", "--json"],
+                env=aenv,
+                capture_output=True,
+                text=True,
+            ).stdout
+            new = conn.execute(
+                text("SELECT count(*) FROM segments WHERE status IN ('new', 'claimed')")
+            ).scalar()
+            # the agent reports the end of the stream as an outage once its last segment is stored
+            ended = conn.execute(text("SELECT count(*) FROM events WHERE kind = 'outage'")).scalar()
+            if '"queue_depth": 0' in queued and new == 0 and ended:
+                break
+            time.sleep(1)
+        run_start = conn.execute(text("SELECT min(start) FROM segments")).scalar()
+        plays = conn.execute(
+            text(
+                "SELECT r.external_id, r.title, p.start, p.end, p.confidence, p.rate_ppm FROM plays p "
+                "JOIN recordings r ON r.id = p.recording_id ORDER BY p.start"
+            )
+        ).all()
+        nseg = conn.execute(text("SELECT count(*) FROM segments")).scalar()
+    engine.dispose()
+    origin = _as_dt(run_start)
+    truth = list(csv.DictReader(demo.truth_csv.open()))
+    print()
+    print(
+        f"{len(plays)} plays detected from {nseg} segments; truth: {len(truth)} catalog plays "
+        f"(plus speech, a voice-over and an off-catalog song that must not be named)"
+    )
+    print(
+        f"{'':2}{'TRUTH':<28}{'start':>8}{'end':>8}  | "
+        f"{'DETECTED':<28}{'start':>8}{'end':>8}{'conf':>6}{'rate':>7}"
+    )
+    used: set[int] = set()
+    for row in truth:
+        s, e = float(row["start_s"]), float(row["end_s"])
+        best = None
+        for i, (ext, *_rest) in enumerate(plays):
+            if ext == row["external_id"] and i not in used:
+                best = i
+                break
+        left = f"{row['external_id'] + ' ' + row['title']:<28}{s:8.1f}{e:8.1f}"
+        if best is None:
+            print(f"  {left}  | {'(missed)':<28}")
+            continue
+        used.add(best)
+        ext, title, ps, pe, conf, rate = plays[best]
+        ds, de = (_as_dt(ps) - origin).total_seconds(), (_as_dt(pe) - origin).total_seconds()
+        print(f"  {left}  | {ext + ' ' + title:<28}{ds:8.1f}{de:8.1f}{conf:6.2f}{rate / 1e4:+6.1f}%")
+    for i, (ext, title, ps, pe, conf, _rate) in enumerate(plays):
+        if i not in used:
+            ds, de = (_as_dt(ps) - origin).total_seconds(), (_as_dt(pe) - origin).total_seconds()
+            print(f"  {'(not in truth)':<44}  | {ext + ' ' + title:<28}{ds:8.1f}{de:8.1f}{conf:6.2f}")
+    print(
+        f"\n(seconds from the start of the broadcast; demo took {time.monotonic() - t0:.0f} s; "
+        f"files in {work})"
+    )
+    found = len(used)
+    return 0 if found == len(truth) and len(plays) == len(truth) else 1
+
+
+def _as_dt(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 if __name__ == "__main__":
