@@ -1,0 +1,58 @@
+"""Real music and speech files for tests, from Debian's free game soundtrack packages."""
+
+from __future__ import annotations
+
+import glob
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+HEDGEWARS = "/usr/share/games/hedgewars/Data/Music"
+
+
+def track(i: int) -> Path:
+    files = sorted(glob.glob(f"{HEDGEWARS}/*.ogg"))
+    assert len(files) > i, "hedgewars-data is missing: run ./dev setup"
+    return Path(files[i])
+
+
+def excerpt(
+    src: Path, out: Path, begin: float, length: float, af: str | None = None, codec: str = "mp3"
+) -> Path:
+    args = ["-c:a", "libmp3lame", "-b:a", "128k"] if codec == "mp3" else ["-c:a", "pcm_s16le"]
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-ss",
+            str(begin),
+            "-t",
+            str(length),
+            "-i",
+            str(src),
+            *(["-af", af] if af else []),
+            "-ar",
+            "44100",
+            *args,
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
+def speech(out: Path, text: str, voice: str = "fr") -> Path:
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(out), text], check=True, capture_output=True)
+    return out
+
+
+def pcm11k(path: Path) -> np.ndarray:
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "11025", "-f", "s16le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(raw, dtype=np.int16)
