@@ -114,7 +114,7 @@ def test_corrupt_bytes_do_not_stop_the_station(tmp_path: Path) -> None:
     third = len(good) // 3
     bad.write_bytes(good[:third] + bytes(range(256)) * 200 + good[third:])
     sink = RecordingSink()
-    cap, stop, thread = _start(StationSettings(slug="f", path=bad, realtime=False), sink)
+    _cap, _stop, thread = _start(StationSettings(slug="f", path=bad, realtime=False), sink)
     thread.join(30)
     assert sink.seconds() > 27  # the whole file but the garbage
     assert not sink.of_kind("outage")
@@ -125,7 +125,7 @@ def test_silence_is_reported_with_start_and_end(tmp_path: Path) -> None:
         track(7), tmp_path / "e.wav", 0, 20, codec="wav", af="volume=enable='between(t,6,12)':volume=0"
     )
     sink = RecordingSink()
-    cap, stop, thread = _start(StationSettings(slug="s", path=src, realtime=False), sink)
+    _cap, _stop, thread = _start(StationSettings(slug="s", path=src, realtime=False), sink)
     thread.join(30)
     silences = sink.of_kind("silence")
     assert [e["end"] is None for e in silences] == [True, False]
