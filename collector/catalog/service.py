@@ -76,6 +76,8 @@ def _metadata(row: dict[str, str]) -> dict[str, object]:
     for key in OPTIONAL:
         value = row.get(key) or None
         if key == "year" and value is not None:
+            if not value.isdigit():
+                raise ValueError(f"year {value!r} is not a whole number, e.g. 2021")
             meta[key] = int(value)
         elif key == "isrc" and value is not None:
             meta[key] = value.replace("-", "").upper()

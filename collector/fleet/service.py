@@ -78,12 +78,16 @@ def get_or_create_station(session: Session, slug: str, name: str | None = None) 
 def create_agent(session: Session, name: str, station_slugs: list[str]) -> tuple[Agent, str]:
     """Create an agent bound to stations; return it with a one-time enrollment code."""
     if session.scalar(select(Agent).where(Agent.name == name)) is not None:
-        raise FleetError(f"agent {name!r} already exists; use `agents enroll-code {name}` for a new code")
+        raise FleetError(
+            f"agent {name!r} already exists; use `sodav-collector agents enroll-code {name}` for a new code"
+        )
     stations = []
     for slug in station_slugs:
         station = get_station(session, slug)
         if station is None:
-            raise FleetError(f"station {slug!r} does not exist: create it with `stations add {slug}`")
+            raise FleetError(
+                f"station {slug!r} does not exist: create it with `sodav-collector stations add {slug}`"
+            )
         stations.append(station)
     agent = Agent(name=name, stations=stations)
     session.add(agent)
