@@ -52,6 +52,23 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_hint(exc: Exception) -> str | None:
+    """A database error a person can act on: not reachable, or not migrated yet."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    if not isinstance(exc, OperationalError | ProgrammingError):
+        return None
+    text = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return f"the database has no schema yet ({text}): run `sodav-collector db upgrade` first"
+    if isinstance(exc, OperationalError):
+        return (
+            f"cannot use the database ({text}): check database_url "
+            "(SODAV_COLLECTOR_DATABASE_URL) and that the server is running"
+        )
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sodav-collector",
@@ -95,6 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except ConfigError as exc:
         print(f"sodav-collector: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        hint = _database_hint(exc)
+        if hint is None:
+            raise
+        print(f"sodav-collector: {hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
