@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from collector.db.engine import make_engine, make_sessionmaker, transaction
 from collector.fleet import service
@@ -16,9 +19,17 @@ from collector.ingest.service import station_statuses
 from collector.settings import load
 
 
-def _session(args: argparse.Namespace) -> Any:
+@contextmanager
+def _tx(args: argparse.Namespace) -> Iterator[Session]:
+    """One transaction on the configured database; the engine is closed afterwards."""
     settings = load(args.config)
-    return settings, transaction(make_sessionmaker(make_engine(settings.database_url)))
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            session.info["settings"] = settings
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _table(rows: list[list[str]], header: list[str]) -> None:
@@ -33,9 +44,8 @@ def _fail(exc: Exception) -> int:
 
 
 def _stations_add(args: argparse.Namespace) -> int:
-    _, tx = _session(args)
     try:
-        with tx as s:
+        with _tx(args) as s:
             st = service.create_station(s, args.slug, args.name, city=args.city, frequency=args.frequency)
             print(f"station {st.slug} created")
     except service.FleetError as exc:
@@ -44,8 +54,7 @@ def _stations_add(args: argparse.Namespace) -> int:
 
 
 def _stations_list(args: argparse.Namespace) -> int:
-    _, tx = _session(args)
-    with tx as s:
+    with _tx(args) as s:
         rows = [
             [
                 st.slug,
@@ -60,9 +69,9 @@ def _stations_list(args: argparse.Namespace) -> int:
 
 
 def _stations_status(args: argparse.Namespace) -> int:
-    settings, tx = _session(args)
-    with tx as s:
-        views = station_statuses(s, timedelta(seconds=settings.agent_offline_after_s))
+    with _tx(args) as s:
+        offline_after = s.info["settings"].agent_offline_after_s
+        views = station_statuses(s, timedelta(seconds=offline_after))
     rows = [
         [v.station, v.state, v.since.isoformat(timespec="seconds") if v.since else "-", v.detail or ""]
         for v in views
@@ -72,10 +81,9 @@ def _stations_status(args: argparse.Namespace) -> int:
 
 
 def _agents_add(args: argparse.Namespace) -> int:
-    _, tx = _session(args)
     slugs = [x.strip() for x in args.stations.split(",") if x.strip()]
     try:
-        with tx as s:
+        with _tx(args) as s:
             agent, code = service.create_agent(s, args.name, slugs)
             print(f"agent {agent.name} created for stations {', '.join(slugs)}")
             print(f"enrollment code (valid 24 h, shown once): {code}")
@@ -86,18 +94,28 @@ def _agents_add(args: argparse.Namespace) -> int:
 
 
 def _agents_code(args: argparse.Namespace) -> int:
-    _, tx = _session(args)
-    with tx as s:
-        agent = s.scalar(select(Agent).where(Agent.name == args.name))
-        if agent is None:
-            return _fail(service.FleetError(f"agent {args.name!r} does not exist"))
-        print(f"enrollment code (valid 24 h, shown once): {service.new_enrollment_code(s, agent)}")
+    try:
+        with _tx(args) as s:
+            agent = service.get_agent(s, args.name)
+            print(f"enrollment code (valid 24 h, shown once): {service.new_enrollment_code(s, agent)}")
+    except service.FleetError as exc:
+        return _fail(exc)
+    return 0
+
+
+def _agents_stations(args: argparse.Namespace) -> int:
+    slugs = [x.strip() for x in args.stations.split(",") if x.strip()]
+    try:
+        with _tx(args) as s:
+            agent = service.set_agent_stations(s, args.name, slugs)
+            print(f"agent {agent.name} now writes stations {', '.join(slugs)} (its token is unchanged)")
+    except service.FleetError as exc:
+        return _fail(exc)
     return 0
 
 
 def _agents_list(args: argparse.Namespace) -> int:
-    _, tx = _session(args)
-    with tx as s:
+    with _tx(args) as s:
         rows = [
             [
                 a.name,
@@ -112,9 +130,8 @@ def _agents_list(args: argparse.Namespace) -> int:
 
 
 def _agents_revoke(args: argparse.Namespace) -> int:
-    _, tx = _session(args)
     try:
-        with tx as s:
+        with _tx(args) as s:
             n = service.revoke_agent(s, args.name)
     except service.FleetError as exc:
         return _fail(exc)
@@ -123,9 +140,8 @@ def _agents_revoke(args: argparse.Namespace) -> int:
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    _, tx = _session(args)
     try:
-        with tx as s:
+        with _tx(args) as s:
             user, token = service.create_user(s, args.name, args.role)
             print(f"user {user.name} ({user.role}) created")
             print(f"API token (shown once): {token}")
@@ -134,18 +150,28 @@ def _users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users_token(args: argparse.Namespace) -> int:
+    try:
+        with _tx(args) as s:
+            token = service.new_user_token(s, args.name, revoke_others=args.revoke_others)
+    except service.FleetError as exc:
+        return _fail(exc)
+    if args.revoke_others:
+        print(f"user {args.name}: previous tokens revoked")
+    print(f"API token (shown once): {token}")
+    return 0
+
+
 def _users_list(args: argparse.Namespace) -> int:
-    _, tx = _session(args)
-    with tx as s:
+    with _tx(args) as s:
         rows = [[u.name, u.role] for u in s.scalars(select(User).order_by(User.name))]
     _table(rows, ["USER", "ROLE"])
     return 0
 
 
 def _users_revoke(args: argparse.Namespace) -> int:
-    _, tx = _session(args)
     try:
-        with tx as s:
+        with _tx(args) as s:
             n = service.revoke_user(s, args.name)
     except service.FleetError as exc:
         return _fail(exc)
@@ -179,6 +205,10 @@ def register(sub: Any) -> None:
     p = ag.add_parser("enroll-code", help="a new enrollment code for an existing agent")
     p.add_argument("name")
     p.set_defaults(func=_agents_code)
+    p = ag.add_parser("stations", help="replace the stations an agent may write")
+    p.add_argument("name")
+    p.add_argument("--stations", required=True, help="comma-separated station slugs")
+    p.set_defaults(func=_agents_stations)
     ag.add_parser("list", help="list agents").set_defaults(func=_agents_list)
     p = ag.add_parser("revoke", help="revoke every token of an agent")
     p.add_argument("name")
@@ -191,6 +221,10 @@ def register(sub: Any) -> None:
     p.add_argument("name")
     p.add_argument("--role", choices=service.ROLES, required=True)
     p.set_defaults(func=_users_add)
+    p = us.add_parser("token", help="a new API token for an existing user")
+    p.add_argument("name")
+    p.add_argument("--revoke-others", action="store_true", help="revoke the user's previous tokens")
+    p.set_defaults(func=_users_token)
     us.add_parser("list", help="list users").set_defaults(func=_users_list)
     p = us.add_parser("revoke", help="revoke every token of a user")
     p.add_argument("name")

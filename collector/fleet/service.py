@@ -75,12 +75,9 @@ def get_or_create_station(session: Session, slug: str, name: str | None = None) 
     return get_station(session, slug) or create_station(session, slug, name)
 
 
-def create_agent(session: Session, name: str, station_slugs: list[str]) -> tuple[Agent, str]:
-    """Create an agent bound to stations; return it with a one-time enrollment code."""
-    if session.scalar(select(Agent).where(Agent.name == name)) is not None:
-        raise FleetError(
-            f"agent {name!r} already exists; use `sodav-collector agents enroll-code {name}` for a new code"
-        )
+def _stations(session: Session, station_slugs: list[str]) -> list[Station]:
+    if not station_slugs:
+        raise FleetError("name at least one station, e.g. --stations rfm-dakar,sud-fm")
     stations = []
     for slug in station_slugs:
         station = get_station(session, slug)
@@ -89,10 +86,34 @@ def create_agent(session: Session, name: str, station_slugs: list[str]) -> tuple
                 f"station {slug!r} does not exist: create it with `sodav-collector stations add {slug}`"
             )
         stations.append(station)
-    agent = Agent(name=name, stations=stations)
+    return stations
+
+
+def create_agent(session: Session, name: str, station_slugs: list[str]) -> tuple[Agent, str]:
+    """Create an agent bound to stations; return it with a one-time enrollment code."""
+    if session.scalar(select(Agent).where(Agent.name == name)) is not None:
+        raise FleetError(
+            f"agent {name!r} already exists; use `sodav-collector agents enroll-code {name}` for a new code"
+        )
+    agent = Agent(name=name, stations=_stations(session, station_slugs))
     session.add(agent)
     session.flush()
     return agent, new_enrollment_code(session, agent)
+
+
+def get_agent(session: Session, name: str) -> Agent:
+    agent = session.scalar(select(Agent).where(Agent.name == name))
+    if agent is None:
+        raise FleetError(f"agent {name!r} does not exist: see `sodav-collector agents list`")
+    return agent
+
+
+def set_agent_stations(session: Session, name: str, station_slugs: list[str]) -> Agent:
+    """Replace the stations an agent may write; its token stays valid."""
+    agent = get_agent(session, name)
+    agent.stations = _stations(session, station_slugs)
+    session.flush()
+    return agent
 
 
 def new_enrollment_code(session: Session, agent: Agent) -> str:
@@ -126,18 +147,27 @@ def create_user(session: Session, name: str, role: str) -> tuple[User, str]:
     return user, _store_token(session, "user", user=user)
 
 
+def get_user(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise FleetError(f"user {name!r} does not exist: see `sodav-collector users list`")
+    return user
+
+
+def new_user_token(session: Session, name: str, revoke_others: bool = False) -> str:
+    """A new API token for an existing user (lost token, or rotation with ``revoke_others``)."""
+    user = get_user(session, name)
+    if revoke_others:
+        _revoke(session, Token.user_id == user.id)
+    return _store_token(session, "user", user=user)
+
+
 def revoke_agent(session: Session, name: str) -> int:
-    agent = session.scalar(select(Agent).where(Agent.name == name))
-    if agent is None:
-        raise FleetError(f"agent {name!r} does not exist")
-    return _revoke(session, Token.agent_id == agent.id)
+    return _revoke(session, Token.agent_id == get_agent(session, name).id)
 
 
 def revoke_user(session: Session, name: str) -> int:
-    user = session.scalar(select(User).where(User.name == name))
-    if user is None:
-        raise FleetError(f"user {name!r} does not exist")
-    return _revoke(session, Token.user_id == user.id)
+    return _revoke(session, Token.user_id == get_user(session, name).id)
 
 
 def _revoke(session: Session, condition: object) -> int:
