@@ -66,6 +66,20 @@ class CollectorSettings(_Section):
         return value
 
     @model_validator(mode="after")
+    def _password_from_file(self) -> CollectorSettings:
+        """Put the PostgreSQL password read from ``database_password_file`` into the URL."""
+        if self.database_password_file is None:
+            return self
+        if self.is_sqlite:
+            raise ValueError("database_password_file is for PostgreSQL; an SQLite URL has no password")
+        from sqlalchemy.engine import make_url
+
+        secret = read_secret(self.database_password_file, "database_password_file")
+        url = make_url(self.database_url).set(password=secret.get_secret_value())
+        self.database_url = url.render_as_string(hide_password=False)
+        return self
+
+    @model_validator(mode="after")
     def _no_placeholders(self) -> CollectorSettings:
         if self.environment != "production":
             return self

@@ -87,7 +87,8 @@ def _agents_add(args: argparse.Namespace) -> int:
             agent, code = service.create_agent(s, args.name, slugs)
             print(f"agent {agent.name} created for stations {', '.join(slugs)}")
             print(f"enrollment code (valid 24 h, shown once): {code}")
-            print(f"on the agent box: sodav-agent enroll {args.url or 'https://COLLECTOR'} {code}")
+            url = args.url or s.info["settings"].public_url or "https://COLLECTOR"
+            print(f"on the agent box: sodav-agent enroll {url} {code}")
     except service.FleetError as exc:
         return _fail(exc)
     return 0
@@ -200,7 +201,7 @@ def register(sub: Any) -> None:
     p = ag.add_parser("add", help="create an agent and print its one-time enrollment code")
     p.add_argument("name")
     p.add_argument("--stations", required=True, help="comma-separated station slugs")
-    p.add_argument("--url", help="collector URL to show in the enrollment hint")
+    p.add_argument("--url", help="collector URL to show in the enrollment hint (default: public_url)")
     p.set_defaults(func=_agents_add)
     p = ag.add_parser("enroll-code", help="a new enrollment code for an existing agent")
     p.add_argument("name")

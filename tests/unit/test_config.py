@@ -82,3 +82,25 @@ def test_collector_defaults_to_embedded_sqlite_and_accepts_postgres_urls() -> No
     assert pg.database_url == "postgresql+psycopg://u@h/db"
     with pytest.raises(ConfigError, match="database_url"):
         collector_settings.load(None, environ={"SODAV_COLLECTOR_DATABASE_URL": "mysql://x"})
+
+
+def test_collector_database_password_comes_from_a_private_file(tmp_path: Path) -> None:
+    secret = tmp_path / "db-password"
+    secret.write_text("s3cr:t/p@ss\n")
+    secret.chmod(0o600)
+    env = {
+        "SODAV_COLLECTOR_DATABASE_URL": "postgresql://sodav@db.example:5432/sodav",
+        "SODAV_COLLECTOR_DATABASE_PASSWORD_FILE": str(secret),
+    }
+    from sqlalchemy.engine import make_url
+
+    url = make_url(collector_settings.load(None, environ=env).database_url)
+    assert url.password == "s3cr:t/p@ss" and url.username == "sodav" and url.host == "db.example"
+    secret.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600") as err:
+        collector_settings.load(None, environ=env)
+    assert "s3cr" not in str(err.value)
+    with pytest.raises(ConfigError, match="database_password_file"):
+        collector_settings.load(
+            None, environ=env | {"SODAV_COLLECTOR_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+        )
