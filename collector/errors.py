@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.schemas import ErrorCode, ErrorV1
+
+
+log = logging.getLogger("collector.errors")
 
 
 class ApiError(Exception):
@@ -67,3 +71,14 @@ def install(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.MALFORMED_PAYLOAD
         return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # the traceback goes to the log (never the token: headers are not logged)
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(
+            500,
+            ErrorCode.INTERNAL,
+            "the collector failed unexpectedly and rolled this request back; retry later "
+            "and tell the collector's operators if it persists",
+        )
