@@ -13,7 +13,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.schemas import ErrorCode, ErrorV1
 
-
 log = logging.getLogger("collector.errors")
 
 
