@@ -128,7 +128,10 @@ class Pipeline:
                     exc,
                 )
                 if self.excerpts is not None:
-                    self.excerpts.drop_oldest(10)
+                    try:
+                        self.excerpts.drop_oldest(10)
+                    except BufferFull as full:
+                        log.error("station=%s excerpts could not be freed: %s", st, full)
                 if len(self.pending) > 8640:  # a day of 10 s segments for one station
                     self.pending.pop(0)
                     self.outbox_drop_memory()
@@ -244,6 +247,16 @@ class Service:
         used = self.disk_usage()
         if used <= budget:
             return
+        try:  # space freed by uploads first: nothing is lost by that
+            freed = self.outbox.reclaim()
+        except BufferFull as exc:
+            freed = 0
+            log.error("disk budget: the outbox could not be compacted: %s", exc)
+        if freed:
+            log.info("disk budget: %d kB freed by compacting the outbox", freed >> 10)
+            used = self.disk_usage()
+            if used <= budget:
+                return
         dropped = 0
         while self.excerpts is not None and used > budget and self.excerpts.total_bytes() > 0:
             dropped += self.excerpts.drop_oldest(5)

@@ -148,7 +148,7 @@ def test_kill_9_of_the_running_agent_keeps_the_outbox_intact(tmp_path: Path) -> 
     rng = random.Random(7)
     seen: set[int] = set()
     before = 0
-    for r in range(5):
+    for _ in range(5):
         proc = subprocess.Popen(
             [sys.executable, "-m", "edge_agent.cli", "--config", str(config), "run"],
             stdout=subprocess.DEVNULL,

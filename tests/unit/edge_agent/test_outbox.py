@@ -208,3 +208,32 @@ def test_integrity_and_content_after_reopen(tmp_path: Path) -> None:
     assert first["station"] == "rfm" and first["start"] == "2026-03-01T08:01:10Z"
     assert first["fingerprints"] == _blobs(7)
     ob.close()
+
+
+def test_reclaim_gives_acked_space_back_to_the_disk(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    ob = Outbox(path)
+    _add(ob, n=300)
+    while batch := ob.next_batch(100, 10_000_000):
+        ob.ack(batch)
+    grown = ob.stats().db_bytes
+    assert ob.reclaim() > 0
+    assert ob.stats().db_bytes < grown / 4
+    assert _add(ob, n=1) == [300]  # and the outbox goes on
+    ob.close()
+    assert _integrity(path) == "ok"
+
+
+def test_reclaim_converts_a_file_made_before_auto_vacuum(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    with sqlite3.connect(path) as conn:  # an outbox from before: auto_vacuum off
+        conn.execute("CREATE TABLE early (x)")
+    conn.close()
+    ob = Outbox(path)
+    assert ob.db.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+    _add(ob, n=100)
+    ob.ack(ob.next_batch(100, 10_000_000))
+    assert ob.reclaim() > 0
+    assert ob.db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+    ob.close()
+    assert _integrity(path) == "ok"
