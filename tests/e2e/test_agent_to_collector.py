@@ -1,0 +1,188 @@
+"""A real stream → a real ``sodav-agent run`` → a real collector, on PostgreSQL and SQLite.
+
+What a user checks: every segment the agent cut arrives exactly once (the agent's seqs
+0..n-1 are the collector's rows for (agent, station), no gap, no duplicate), also when the
+collector is SIGKILLed and restarted mid-upload and when the link is cut and restored; a
+revoked token parks the batches with the reason instead of deleting them; ``status`` and
+``check`` say what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from collector.fleet.models import Agent
+from collector.ingest.models import Segment
+from tests.fixtures.collector import Collector, free_port
+from tests.fixtures.streams import ffmpeg_http
+from tests.support.agentproc import AgentProcess, agent_config, cli, wait_for
+from tests.support.audio import excerpt, track
+from tests.support.tcpproxy import TcpProxy
+
+pytestmark = pytest.mark.slow
+
+STATION = "rfm"
+
+
+@pytest.fixture
+def stream(tmp_path: Path) -> Iterator[str]:
+    """40 s of real music served over HTTP at 3× real time (about 13 s of wall clock)."""
+    audio = excerpt(track(5), tmp_path / "radio.mp3", 20, 40)
+    with ffmpeg_http(audio, readrate=3.0) as url:
+        yield url
+
+
+def _collector_seqs(c: Collector, agent: str, station: str = STATION) -> list[int]:
+    with c.session() as s:
+        agent_id = s.scalar(select(Agent.id).where(Agent.name == agent))
+        return sorted(s.scalars(select(Segment.seq).where(Segment.agent_id == agent_id)))
+
+
+def _run_agent(tmp_path: Path, c: Collector, url: str, stream: str, token: str | None = None) -> AgentProcess:
+    c.add_station(STATION)
+    token = token or c.add_agent("box1", [STATION])
+    config = agent_config(tmp_path / "agent", "box1", url, token, {STATION: stream})
+    assert (tmp_path / "agent" / "token").stat().st_mode & 0o777 == 0o600
+    return AgentProcess(config).start()
+
+
+def _assert_exactly_once(agent: AgentProcess, c: Collector) -> int:
+    """Wait until the agent's queue is empty and the stream is over, then compare seqs."""
+    wait_for(lambda: "source problem" in agent.log(), 60, "the end of the stream")
+    wait_for(lambda: agent.queued() == [] and agent.next_seq(STATION) > 0, 60, "the queue to drain")
+    assert agent.stop() == 0
+    n = agent.next_seq(STATION)
+    seqs = _collector_seqs(c, "box1")
+    assert len(seqs) == len(set(seqs)), "a segment was stored twice"
+    assert seqs == list(range(n)), f"gaps or extras: agent cut 0..{n - 1}, collector has {seqs}"
+    assert agent.queued() == [] and agent.parked() == []
+    return n
+
+
+def test_every_segment_arrives_exactly_once(tmp_path: Path, collector: Collector, stream: str) -> None:
+    agent = _run_agent(tmp_path, collector, collector.url, stream)
+    try:
+        n = _assert_exactly_once(agent, collector)
+        assert n >= 15  # 40 s of audio in 2 s segments
+        st = agent.status()
+        assert st["queue_depth"] == 0 and st["last_upload"] is not None and st["upload_error"] is None
+        assert st["last_heartbeat"]["agent"] == "box1"
+        assert "last upload" in agent.status_text()
+    finally:
+        agent.close()
+
+
+def test_collector_killed_and_restarted_mid_upload(
+    tmp_path: Path, collector: Collector, stream: str
+) -> None:
+    agent = _run_agent(tmp_path, collector, collector.url, stream)
+    try:
+        wait_for(lambda: len(_collector_seqs(collector, "box1")) >= 3, 30, "first uploads")
+        collector.kill()  # SIGKILL while the agent keeps uploading every half second
+        wait_for(lambda: "upload failed, retrying" in agent.log(), 15, "the agent to notice")
+        assert agent.status()["upload_error"]["kind"] == "unreachable"
+        time.sleep(1.0)
+        collector.start()  # same port, same database
+        _assert_exactly_once(agent, collector)
+        assert "uploads work again" in agent.log()
+        assert agent.status()["upload_error"] is None
+    finally:
+        agent.close()
+
+
+def test_link_cut_and_restored(tmp_path: Path, collector: Collector, stream: str) -> None:
+    with TcpProxy(collector.port) as link:
+        agent = _run_agent(tmp_path, collector, link.url, stream)
+        try:
+            wait_for(lambda: len(_collector_seqs(collector, "box1")) >= 2, 30, "first uploads")
+            link.cut("reset")  # connections dropped, new ones reset
+            wait_for(lambda: (agent.status().get("upload_error") or {}).get("kind") == "unreachable", 15)
+            text = agent.status_text()
+            assert "collector  UNREACHABLE since" in text and "check the network" in text
+            held = len(agent.queued())
+            link.restore()
+            wait_for(lambda: agent.status()["upload_error"] is None, 15, "uploads to resume")
+            link.cut("blackhole")  # a link that swallows packets: only the agent's timeout tells
+            wait_for(lambda: "did not answer within 3 s" in agent.log(), 20, "a timeout")
+            assert agent.status()["upload_error"]["kind"] == "unreachable"
+            link.restore()
+            _assert_exactly_once(agent, collector)
+            assert link.refused > 0 and held >= 0
+        finally:
+            agent.close()
+
+
+def _revoke(c: Collector, name: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, SODAV_COLLECTOR_DATABASE_URL=c.database_url)
+    return subprocess.run(
+        [sys.executable, "-m", "collector.cli", "agents", "revoke", name],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def test_revoked_token_parks_batches_with_the_reason(
+    tmp_path: Path, collector: Collector, stream: str
+) -> None:
+    agent = _run_agent(tmp_path, collector, collector.url, stream)
+    try:
+        wait_for(lambda: len(_collector_seqs(collector, "box1")) >= 2, 30, "first uploads")
+        out = _revoke(collector, "box1")
+        assert "revoked" in out.stdout
+        wait_for(lambda: agent.parked() != [], 15, "a parked batch")
+        stored = _collector_seqs(collector, "box1")
+        wait_for(lambda: "source problem" in agent.log(), 60, "the end of the stream")
+        time.sleep(1.5)  # the last segments meet the same answer
+        st = agent.status()
+        assert st["parked"] > 0 and st["queue_depth"] == 0
+        assert any("REVOKED_TOKEN (6)" in r for r in st["parked_reasons"]), st["parked_reasons"]
+        text = agent.status_text()
+        assert "PARKED" in text and "REVOKED_TOKEN" in text and "fix the cause" in text
+        # parked, not deleted: every seq is either at the collector or still in the outbox
+        n = agent.next_seq(STATION)
+        assert sorted(stored + agent.parked()) == list(range(n))
+        assert _collector_seqs(collector, "box1") == stored
+        # refused at once: a 401 is not retried with backoff
+        log = agent.log()
+        assert "parked" in log and "REVOKED_TOKEN" in log
+        assert "retrying" not in log.split("parked", 1)[1]
+        assert agent.stop() == 0
+    finally:
+        agent.close()
+
+
+def test_check_reports_collector_and_token(tmp_path: Path, collector: Collector) -> None:
+    collector.add_station(STATION)
+    token = collector.add_agent("box1", [STATION])
+    good = agent_config(tmp_path / "good", "box1", collector.url, token, {})
+    res = cli(good, "check")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "reachable" in res.stdout and "token accepted: agent box1" in res.stdout
+    assert "all good" in res.stdout
+
+    wrong = agent_config(tmp_path / "wrong", "box1", collector.url, "not-the-token", {})
+    res = cli(wrong, "check")
+    assert res.returncode != 0
+    assert "token refused" in res.stdout and "INVALID_TOKEN" in res.stdout
+    assert "sodav-agent enroll" in res.stdout  # what to do next
+
+    down = agent_config(tmp_path / "down", "box1", f"http://127.0.0.1:{free_port()}", token, {})
+    res = cli(down, "check")
+    assert res.returncode != 0
+    assert "collector unreachable" in res.stdout and "check the network" in res.stdout
+
+    _revoke(collector, "box1")
+    res = cli(good, "check")
+    assert res.returncode != 0
+    assert "REVOKED_TOKEN" in res.stdout and "new enrollment code" in res.stdout
