@@ -15,6 +15,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from edge_agent.buffer.outbox import Outbox
 from edge_agent.config import AgentSettings
 from edge_agent.errors import BufferFull
 from edge_agent.service import Pipeline, Service
+from tests.fixtures.streams import free_port
 from tests.support.audio import excerpt, pcm11k, track
 from tests.support.payloads import segment
 
@@ -290,3 +292,60 @@ def test_uploaded_space_is_given_back_so_excerpts_are_not_dropped_for_nothing(
     assert service.outbox.stats().db_bytes < grown / 4  # the disk really got the space back
     assert any("freed by compacting the outbox" in r.getMessage() for r in caplog.records)
     service.shutdown()
+
+
+@pytest.mark.slow
+def test_every_agent_thread_survives_a_full_disk(
+    tiny_fs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Heartbeat, housekeeping (budget, watchdog), uploader and capture go on while the disk is
+    full: the budget policy is what frees space, it must not die of the very problem."""
+    audio = excerpt(track(2), tmp_path / "a.mp3", 0, 30)
+    monkeypatch.setenv("WATCHDOG_USEC", "1000000")  # housekeeping every 0.5 s
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    settings = AgentSettings.model_validate(
+        {
+            "name": "box1",
+            "data_dir": str(tiny_fs),
+            "collector": {
+                "url": f"http://127.0.0.1:{free_port()}",  # nobody there: uploads keep failing
+                "token": "test-token",
+                "heartbeat_interval_s": 0.3,
+                "retry_max_backoff_s": 0.5,
+                "batch_max_age_s": 0.3,
+            },
+            "fingerprint": {"segment_seconds": 2},
+            "buffer": {"excerpt_hours": 0},
+            "stations": [{"slug": "rfm", "path": str(audio), "rate_variants_ppm": [0]}],
+        }
+    )
+    service = Service(settings)
+    with caplog.at_level(logging.WARNING):
+        service.start()
+        try:
+            wait = time.monotonic() + 20
+            while service.pipeline.segments_written < 1 and time.monotonic() < wait:
+                time.sleep(0.1)
+            filler = _fill(tiny_fs)
+            while not service.pipeline.pending and time.monotonic() < wait + 10:
+                time.sleep(0.1)
+            assert service.pipeline.pending, "the capture went on while the disk was full"
+            time.sleep(2.0)  # several housekeeping and heartbeat rounds on the full disk
+            alive = {t.name for t in service.threads if t.is_alive()}
+            assert alive == {"capture-rfm", "uploader", "heartbeat", "housekeeping"}
+            filler.unlink()
+            while service.pipeline.pending and time.monotonic() < wait + 20:
+                time.sleep(0.1)
+            assert service.pipeline.pending == []
+        finally:
+            service.stop.set()
+            service.shutdown()
+    messages = [r.getMessage() for r in caplog.records]
+    # said once, not for every audio chunk; and the recovery is said too
+    assert sum("DISK FULL" in m for m in messages) == 1, [m for m in messages if "DISK FULL" in m]
+    assert any("disk space is back" in m for m in messages)
+    assert any(m.startswith("housekeeping: ") and "disk full" in m for m in messages)
+    assert _integrity(settings.outbox_path) == "ok"
+    seqs = _seqs(settings.outbox_path)
+    assert seqs == list(range(len(seqs))) and len(seqs) == service.pipeline.segments_written
