@@ -34,8 +34,8 @@ STATION = "rfm"
 
 @pytest.fixture
 def stream(tmp_path: Path) -> Iterator[str]:
-    """40 s of real music served over HTTP at 3× real time (about 13 s of wall clock)."""
-    audio = excerpt(track(5), tmp_path / "radio.mp3", 20, 40)
+    """60 s of real music served over HTTP at 3× real time (about 20 s of wall clock)."""
+    audio = excerpt(track(5), tmp_path / "radio.mp3", 20, 60)
     with ffmpeg_http(audio, readrate=3.0) as url:
         yield url
 
@@ -71,7 +71,7 @@ def test_every_segment_arrives_exactly_once(tmp_path: Path, collector: Collector
     agent = _run_agent(tmp_path, collector, collector.url, stream)
     try:
         n = _assert_exactly_once(agent, collector)
-        assert n >= 15  # 40 s of audio in 2 s segments
+        assert n >= 25  # 60 s of audio in 2 s segments
         st = agent.status()
         assert st["queue_depth"] == 0 and st["last_upload"] is not None and st["upload_error"] is None
         assert st["last_heartbeat"]["agent"] == "box1"
@@ -80,9 +80,7 @@ def test_every_segment_arrives_exactly_once(tmp_path: Path, collector: Collector
         agent.close()
 
 
-def test_collector_killed_and_restarted_mid_upload(
-    tmp_path: Path, collector: Collector, stream: str
-) -> None:
+def test_collector_killed_and_restarted_mid_upload(tmp_path: Path, collector: Collector, stream: str) -> None:
     agent = _run_agent(tmp_path, collector, collector.url, stream)
     try:
         wait_for(lambda: len(_collector_seqs(collector, "box1")) >= 3, 30, "first uploads")
@@ -111,11 +109,11 @@ def test_link_cut_and_restored(tmp_path: Path, collector: Collector, stream: str
             link.restore()
             wait_for(lambda: agent.status()["upload_error"] is None, 15, "uploads to resume")
             link.cut("blackhole")  # a link that swallows packets: only the agent's timeout tells
-            wait_for(lambda: "did not answer within 3 s" in agent.log(), 20, "a timeout")
-            assert agent.status()["upload_error"]["kind"] == "unreachable"
+            wait_for(lambda: (agent.status().get("upload_error") or {}).get("kind") == "unreachable", 20)
+            assert "did not answer within 3 s" in agent.log()
             link.restore()
             _assert_exactly_once(agent, collector)
-            assert link.refused > 0 and held >= 0
+            assert link.refused > 0 and held > 0  # segments waited while the link was down
         finally:
             agent.close()
 
