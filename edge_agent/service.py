@@ -219,6 +219,11 @@ class Service:
         self.threads.append(t)
 
     def start(self) -> None:
+        # `sodav-agent status` says: fix the cause, then restart. A restart gives parked rows
+        # one more try; refused again, they are parked again with the new reason.
+        requeued = self.outbox.unpark()
+        if requeued:
+            log.warning("%d parked row(s) put back in the upload queue at start", requeued)
         for cap in self.captures:
             self._thread(f"capture-{cap.slug}", self._guard, cap)
         token = self.settings.resolved_token()

@@ -118,16 +118,21 @@ def test_link_cut_and_restored(tmp_path: Path, collector: Collector, stream: str
             agent.close()
 
 
-def _revoke(c: Collector, name: str) -> subprocess.CompletedProcess[str]:
+def _collector_cli(c: Collector, *args: str) -> subprocess.CompletedProcess[str]:
+    """``sodav-collector ...`` as the admin runs it, on the collector's database."""
     env = dict(os.environ, SODAV_COLLECTOR_DATABASE_URL=c.database_url)
     return subprocess.run(
-        [sys.executable, "-m", "collector.cli", "agents", "revoke", name],
+        [sys.executable, "-m", "collector.cli", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
+
+
+def _revoke(c: Collector, name: str) -> subprocess.CompletedProcess[str]:
+    return _collector_cli(c, "agents", "revoke", name)
 
 
 def test_revoked_token_parks_batches_with_the_reason(
@@ -158,6 +163,22 @@ def test_revoked_token_parks_batches_with_the_reason(
         assert agent.stop() == 0
     finally:
         agent.close()
+
+    # the fix `status` asks for: a new enrollment code, `sodav-agent enroll`, a restart
+    code = _collector_cli(collector, "agents", "enroll-code", "box1").stdout.rsplit(":", 1)[1].strip()
+    token_file = agent.workdir / "token"
+    res = cli(agent.config, "enroll", collector.url, code, "--token-file", str(token_file))
+    assert res.returncode == 0, res.stderr
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    agent = AgentProcess(agent.config).start()  # the stream is over: only the parked rows remain
+    try:
+        wait_for(lambda: agent.parked() == [] and agent.queued() == [], 30, "parked rows to be sent")
+        wait_for(lambda: len(_collector_seqs(collector, "box1")) == n, 30, "the collector to have all")
+        assert agent.stop() == 0
+    finally:
+        agent.close()
+    assert _collector_seqs(collector, "box1") == list(range(n))
+    assert "parked row(s) put back in the upload queue" in agent.log()
 
 
 def test_check_reports_collector_and_token(tmp_path: Path, collector: Collector) -> None:

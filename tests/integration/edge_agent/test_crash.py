@@ -154,7 +154,10 @@ def test_kill_9_of_the_running_agent_keeps_the_outbox_intact(tmp_path: Path) -> 
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(1.5, 3.0))
+        deadline = time.monotonic() + 30  # start-up takes a while on a loaded box
+        while not db.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.2, 2.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         segs, _evs, nxt, integrity = _rows(db)
