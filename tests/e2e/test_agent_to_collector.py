@@ -14,17 +14,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from collector.fleet.models import Agent
-from collector.ingest.models import Segment
+from collector.ingest.models import Event, Segment
 from tests.fixtures.collector import Collector, free_port
 from tests.fixtures.streams import ffmpeg_http
 from tests.support.agentproc import AgentProcess, agent_config, cli, wait_for
 from tests.support.audio import excerpt, track
+from tests.support.payloads import segment, upload
 from tests.support.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -205,3 +209,46 @@ def test_check_reports_collector_and_token(tmp_path: Path, collector: Collector)
     res = cli(good, "check")
     assert res.returncode != 0
     assert "REVOKED_TOKEN" in res.stdout and "new enrollment code" in res.stdout
+
+
+def _post_upload(c: Collector, token: str, body: dict[str, object]) -> httpx.Response:
+    return httpx.post(
+        c.url + "/api/v1/uploads", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+
+
+def test_a_batch_resent_while_the_first_copy_is_in_flight(collector: Collector) -> None:
+    """The agent gave up waiting (timeout_s) and sent the batch again while the collector was
+    still storing the first copy: every copy is answered 2xx, everything is stored once."""
+    collector.add_station(STATION)
+    token = collector.add_agent("box1", [STATION])
+    start = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    for round_no in range(3):
+        segs = [segment(STATION, 20 * round_no + i) for i in range(20)]
+        events = [
+            {
+                "station": STATION,
+                "kind": "metadata",
+                "seq": 10 * round_no + i,
+                "start": start.isoformat(),
+                "title": f"title {i}",
+            }
+            for i in range(10)
+        ] + [
+            {
+                "station": STATION,
+                "kind": "outage",
+                "seq": round_no,
+                "start": start.isoformat(),
+                "end": (start + timedelta(seconds=30)).isoformat(),
+                "reason": "disconnected",
+            }
+        ]
+        bodies = [upload("box1", segs, events, batch_id=f"b{round_no}-{i}") for i in range(8)]
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda body: _post_upload(collector, token, body), bodies))
+        assert [a.status_code for a in answers] == [200] * 8, [a.text[:200] for a in answers]
+        assert sum(a.json()["accepted_segments"] for a in answers) == 20
+    assert _collector_seqs(collector, "box1") == list(range(60))
+    with collector.session() as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == 33
