@@ -143,7 +143,7 @@ class Pipeline:
         # said once, then once a minute: the log must not flood a full disk
         if self._full_since is None or now - self._full_logged >= 60:
             log.error(
-                "station=%s DISK FULL: segments kept in memory (%d waiting), freeing excerpts: %s",
+                "station=%s DISK FULL: segment kept in memory (%d waiting), freeing excerpts: %s",
                 station,
                 len(self.pending),
                 exc,

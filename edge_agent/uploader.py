@@ -101,7 +101,7 @@ class CollectorClient:
             )
         except httpx.TimeoutException as exc:
             raise CollectorTimeout(
-                f"collector did not answer within {self.timeout_s:g} s ({exc or type(exc).__name__}); "
+                f"collector timed out: no answer within {self.timeout_s:g} s ({exc or type(exc).__name__}); "
                 "check the network and collector.url"
             ) from exc
         except httpx.TransportError as exc:
