@@ -11,7 +11,8 @@
     │   └── BufferFull             disk full or budget exhausted even after the policy ran
     └── UploadError                talking to the collector
         ├── RetryableUpload        network error, timeout, 5xx, 429: try again later
-        │   └── CollectorUnreachable   no TCP/TLS connection at all
+        │   ├── CollectorUnreachable   no TCP/TLS connection at all
+        │   └── CollectorTimeout       no answer within collector.timeout_s
         └── RejectedUpload         other 4xx: retrying will not help; the batch is parked
             └── AuthError          401/403: the token is wrong, revoked or out of scope
 
@@ -27,6 +28,7 @@ __all__ = [
     "AuthError",
     "BufferError",
     "BufferFull",
+    "CollectorTimeout",
     "CollectorUnreachable",
     "DeviceError",
     "RejectedUpload",
@@ -84,6 +86,10 @@ class RetryableUpload(UploadError):
 
 
 class CollectorUnreachable(RetryableUpload):
+    pass
+
+
+class CollectorTimeout(RetryableUpload):
     pass
 
 

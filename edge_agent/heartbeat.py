@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import shared
 from edge_agent.buffer.outbox import Outbox
-from edge_agent.errors import UploadError
+from edge_agent.errors import BufferFull, UploadError
 from edge_agent.uploader import CollectorClient
 from shared.schemas import AgentDirectiveV1, HeartbeatV1, SourceStatusV1
 
@@ -41,7 +41,10 @@ def run_forever(
 ) -> None:
     while not stop.is_set():
         hb = build(client.agent, outbox, sources())
-        outbox.set_state("last_heartbeat", hb.model_dump(mode="json"))
+        try:  # kept for `sodav-agent status`; a full disk must not stop the heartbeat
+            outbox.set_state("last_heartbeat", hb.model_dump(mode="json"))
+        except BufferFull as exc:
+            log.warning("agent=%s heartbeat not saved locally: %s", client.agent, exc)
         try:
             ack = client.post_json("/api/v1/heartbeats", hb.model_dump(mode="json"))
             dirs = [AgentDirectiveV1.model_validate(d) for d in ack.get("directives", []) or []]

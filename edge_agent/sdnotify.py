@@ -8,6 +8,11 @@ import socket
 __all__ = ["notify", "ready", "status", "stopping", "watchdog", "watchdog_interval"]
 
 
+# A datagram socket blocks the sender once the listener's queue is full (10 messages on
+# Linux): the daemon waits at most this long for systemd, then drops the message.
+SEND_TIMEOUT_S = 2.0
+
+
 def notify(state: str) -> bool:
     """Send ``state`` to $NOTIFY_SOCKET; False when not run by systemd (or on error)."""
     addr = os.environ.get("NOTIFY_SOCKET")
@@ -17,6 +22,7 @@ def notify(state: str) -> bool:
         addr = "\0" + addr[1:]
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.settimeout(SEND_TIMEOUT_S)
             sock.connect(addr)
             sock.sendall(state.encode())
         return True

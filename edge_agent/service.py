@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,6 +44,9 @@ class Pipeline:
         self._lock = threading.Lock()
         self.segments_written = 0
         self.pending: list[tuple[str, Segment]] = []  # kept in memory only while the disk is full
+        self._store_lock = threading.Lock()
+        self._full_since: float | None = None
+        self._full_logged = 0.0
         for st in settings.stations:
             saved = outbox.get_state(f"variants:{st.slug}")
             self._variants[st.slug] = (
@@ -113,28 +117,53 @@ class Pipeline:
             log.error("station=%s event lost, disk full: %s", station, exc)
 
     def _store(self, station: str, segments: list[Segment]) -> None:
-        for s in segments:
-            self.pending.append((station, s))
-        while self.pending:
-            st, s = self.pending[0]
-            blobs = [base64.b64encode(encode(fp)).decode() for fp in s.fingerprints]
-            try:
-                self.outbox.add_segment(st, s.start, s.duration, s.level_dbfs, blobs)
-            except BufferFull as exc:
-                log.error(
-                    "station=%s DISK FULL: segment kept in memory (%d waiting), freeing excerpts: %s",
-                    st,
-                    len(self.pending),
-                    exc,
+        # every capture thread comes here: one at a time, or two threads would write the same
+        # waiting segment twice and pop another one unwritten
+        with self._store_lock:
+            self.pending.extend((station, s) for s in segments)
+            while self.pending:
+                st, s = self.pending[0]
+                blobs = [base64.b64encode(encode(fp)).decode() for fp in s.fingerprints]
+                try:
+                    self.outbox.add_segment(st, s.start, s.duration, s.level_dbfs, blobs)
+                except BufferFull as exc:
+                    self._disk_full(st, exc)
+                    return
+                self.pending.pop(0)
+                self.segments_written += 1
+            if self._full_since is not None:
+                log.warning(
+                    "disk space is back after %.0f s: the segments kept in memory are written",
+                    time.monotonic() - self._full_since,
                 )
-                if self.excerpts is not None:
-                    self.excerpts.drop_oldest(10)
-                if len(self.pending) > 8640:  # a day of 10 s segments for one station
-                    self.pending.pop(0)
-                    self.outbox_drop_memory()
-                return
+                self._full_since = None
+
+    def _disk_full(self, station: str, exc: BufferFull) -> None:
+        now = time.monotonic()
+        # said once, then once a minute: the log must not flood a full disk
+        if self._full_since is None or now - self._full_logged >= 60:
+            log.error(
+                "station=%s DISK FULL: segment kept in memory (%d waiting), freeing excerpts: %s",
+                station,
+                len(self.pending),
+                exc,
+            )
+            self._full_logged = now
+        if self._full_since is None:
+            self._full_since = now
+        if self.excerpts is not None:
+            try:
+                self.excerpts.drop_oldest(10)
+            except BufferFull as full:
+                log.debug("station=%s excerpts could not be freed: %s", station, full)
+        if len(self.pending) > 8640:  # a day of 10 s segments for one station
             self.pending.pop(0)
-            self.segments_written += 1
+            self.outbox_drop_memory()
+
+    def flush_pending(self) -> int:
+        """Try once more to write what waits in memory; return how many are still waiting."""
+        self._store("", [])
+        return len(self.pending)
 
     def outbox_drop_memory(self) -> None:
         log.error("memory queue full while the disk is full: the oldest waiting segment is dropped")
@@ -190,6 +219,11 @@ class Service:
         self.threads.append(t)
 
     def start(self) -> None:
+        # `sodav-agent status` says: fix the cause, then restart. A restart gives parked rows
+        # one more try; refused again, they are parked again with the new reason.
+        requeued = self.outbox.unpark()
+        if requeued:
+            log.warning("%d parked row(s) put back in the upload queue at start", requeued)
         for cap in self.captures:
             self._thread(f"capture-{cap.slug}", self._guard, cap)
         token = self.settings.resolved_token()
@@ -225,11 +259,18 @@ class Service:
     def _housekeeping(self) -> None:
         interval = sdnotify.watchdog_interval() or 30.0
         while not self.stop.is_set():
-            self.outbox.set_state("sources", [s.model_dump(mode="json") for s in self.sources()])
-            self.enforce_budget()
             sdnotify.watchdog()
-            st = self.outbox.stats()
-            sdnotify.status(f"{len(self.captures)} sources, {st.queue_depth} segments queued")
+            try:
+                # the budget policy is what frees a full disk: it must outlive the problem
+                self.enforce_budget()
+                self.outbox.set_state("sources", [s.model_dump(mode="json") for s in self.sources()])
+                st = self.outbox.stats()
+                sdnotify.status(f"{len(self.captures)} sources, {st.queue_depth} segments queued")
+            except BufferFull as exc:
+                log.error("housekeeping: %s; the oldest excerpts go first, then check the disk", exc)
+                sdnotify.status(f"DISK FULL: {exc}")
+            except Exception:
+                log.exception("housekeeping failed; trying again in %.0f s", min(interval, 30.0))
             self.stop.wait(min(interval, 30.0))
 
     def disk_usage(self) -> int:
@@ -244,6 +285,16 @@ class Service:
         used = self.disk_usage()
         if used <= budget:
             return
+        try:  # space freed by uploads first: nothing is lost by that
+            freed = self.outbox.reclaim()
+        except BufferFull as exc:
+            freed = 0
+            log.error("disk budget: the outbox could not be compacted: %s", exc)
+        if freed:
+            log.info("disk budget: %d kB freed by compacting the outbox", freed >> 10)
+            used = self.disk_usage()
+            if used <= budget:
+                return
         dropped = 0
         while self.excerpts is not None and used > budget and self.excerpts.total_bytes() > 0:
             dropped += self.excerpts.drop_oldest(5)
@@ -284,6 +335,12 @@ class Service:
         self.stop.set()
         for t in self.threads:
             t.join(timeout=15)
+        lost = self.pipeline.flush_pending()
+        if lost:
+            log.error(
+                "%d segment(s) waited in memory for disk space and are lost at shutdown: free the disk",
+                lost,
+            )
         if self.client is not None:
             self.client.close()
         self.outbox.close()

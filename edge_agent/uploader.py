@@ -24,6 +24,8 @@ import httpx
 from edge_agent.buffer.outbox import Outbox, OutboxBatch
 from edge_agent.config import AgentSettings
 from edge_agent.errors import (
+    BufferFull,
+    CollectorTimeout,
     CollectorUnreachable,
     RejectedUpload,
     RetryableUpload,
@@ -55,11 +57,17 @@ def _retry_after(resp: httpx.Response) -> float | None:
 
 
 def _message(resp: httpx.Response) -> str:
+    """The collector's ErrorV1 as ``NAME (code): message``: the stable code says what happened."""
     try:
         body = resp.json()
-        return str(body.get("message") or body)[:300]
     except ValueError:
         return resp.text[:300]
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    text = str(body.get("message") or body)
+    if body.get("error") and body.get("code") is not None:
+        text = f"{body['error']} ({body['code']}): {text}"
+    return text[:300]
 
 
 class CollectorClient:
@@ -73,6 +81,7 @@ class CollectorClient:
                 "collector.url is not set: run `sodav-agent enroll URL CODE` or set it in the config"
             )
         self.agent = settings.name or "unnamed"
+        self.timeout_s = settings.collector.timeout_s
         self._client = httpx.Client(
             base_url=settings.collector.url,
             timeout=settings.collector.timeout_s,
@@ -91,7 +100,10 @@ class CollectorClient:
                 path, content=raw, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
             )
         except httpx.TimeoutException as exc:
-            raise RetryableUpload(f"collector timed out: {exc}") from exc
+            raise CollectorTimeout(
+                f"collector timed out: no answer within {self.timeout_s:g} s ({exc or type(exc).__name__}); "
+                "check the network and collector.url"
+            ) from exc
         except httpx.TransportError as exc:
             raise CollectorUnreachable(
                 f"collector unreachable ({exc}); check the network and collector.url"
@@ -128,6 +140,7 @@ class Uploader:
         self.on_directives = on_directives
         self._attempt = 0
         self.last_error: str | None = None
+        self.error_since = ""
 
     def upload_once(self, force: bool = False) -> UploadResult | None:
         """Send one batch if it is due (full by count/bytes, or old enough); None if nothing to send."""
@@ -162,8 +175,18 @@ class Uploader:
                 exc,
             )
             raise
-        self.outbox.ack(batch)
-        self.last_error = None
+        try:
+            self.outbox.ack(batch)
+        except BufferFull as exc:
+            log.error(
+                "agent=%s batch=%s delivered, but the outbox cannot record it (%s): it will be sent "
+                "again and the collector ignores the repeat",
+                self.client.agent,
+                batch_id,
+                exc,
+            )
+            raise RetryableUpload(f"acknowledgement not recorded: {exc}") from exc
+        self._clear_error()
         directives = [AgentDirectiveV1.model_validate(d) for d in ack.get("directives", []) or []]
         if directives:
             self.on_directives(directives)
@@ -183,6 +206,31 @@ class Uploader:
             int(ack.get("duplicate_segments", 0)),
         )
 
+    def _record_error(self, exc: UploadError) -> None:
+        """Keep the failure in the outbox too, where ``sodav-agent status`` shows it."""
+        now = datetime.now(UTC).isoformat()
+        since = now if self.last_error is None else self.error_since
+        self.last_error, self.error_since = str(exc), since
+        state = {
+            "since": since,
+            "last": now,
+            # no HTTP answer at all (refused, reset, timed out): the link or the collector is down
+            "kind": "unreachable"
+            if isinstance(exc, CollectorUnreachable | CollectorTimeout)
+            else type(exc).__name__,
+            "message": str(exc)[:500],
+        }
+        try:
+            self.outbox.set_state("upload_error", state)
+        except BufferFull:
+            pass  # the log has it; the disk-full error is reported where it happens
+
+    def _clear_error(self) -> None:
+        if self.last_error is not None or self.outbox.get_state("upload_error") is not None:
+            log.info("agent=%s uploads work again", self.client.agent)
+            self.outbox.set_state("upload_error", None)
+        self.last_error = None
+
     def backoff(self, error: UploadError) -> float:
         cap = self.settings.collector.retry_max_backoff_s
         base = min(cap, 1.0 * 2 ** min(self._attempt, 20))
@@ -200,12 +248,12 @@ class Uploader:
                 if result is None:
                     stop.wait(idle_s)
             except RetryableUpload as exc:
-                self.last_error = str(exc)
+                self._record_error(exc)
                 delay = self.backoff(exc)
                 log.warning("agent=%s upload failed, retrying in %.1f s: %s", self.client.agent, delay, exc)
                 stop.wait(delay)
             except RejectedUpload as exc:
-                self.last_error = str(exc)
+                self._record_error(exc)
                 stop.wait(idle_s)
             except Exception:
                 log.exception("agent=%s unexpected upload error", self.client.agent)

@@ -63,15 +63,26 @@ MIGRATIONS: list[tuple[str, Migration]] = [("001_initial", _m001_initial)]
 
 
 def apply(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations in order; return their names."""
+    """Apply pending migrations in order, each all or nothing; return their names.
+
+    ``db`` must be in autocommit mode (``isolation_level=None``), as the outbox opens it.
+    """
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
     applied = []
     for name, step in MIGRATIONS:
         if name in done:
             continue
-        with db.conn:
+        # an explicit transaction: the connection is in autocommit mode (isolation_level=None),
+        # where ``with conn:`` would commit each statement and leave a failed step half done
+        db.execute("BEGIN IMMEDIATE")
+        try:
             step(db)
             db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))", [name])
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
         applied.append(name)
     return applied

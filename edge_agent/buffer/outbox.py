@@ -84,10 +84,17 @@ class Outbox:
         self._lock = threading.RLock()
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self.db = sqlite_utils.Database(conn)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA busy_timeout=30000")
-        migrations.apply(self.db)
+        try:
+            # a new file gives pages freed by acks back to the disk (see reclaim); on an older
+            # file this only takes effect at its next VACUUM
+            self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA busy_timeout=30000")
+            migrations.apply(self.db)
+        except BaseException:
+            conn.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -118,7 +125,10 @@ class Outbox:
                     self.db.execute("COMMIT")
                     return result
                 except BaseException:
-                    self.db.execute("ROLLBACK")
+                    # SQLite rolls back by itself on some errors (SQLITE_FULL among them): a
+                    # second ROLLBACK would fail and hide the real cause
+                    if self.db.conn.in_transaction:
+                        self.db.execute("ROLLBACK")
                     raise
             except (sqlite3.OperationalError, OSError) as exc:
                 if _is_full(exc):
@@ -270,7 +280,38 @@ class Outbox:
     def execute(self, sql: str, params: list[Any] | None = None) -> Any:
         """One autocommitted statement under the outbox lock (for the excerpt index)."""
         with self._lock:
-            return self.db.execute(sql, params or [])
+            try:
+                return self.db.execute(sql, params or [])
+            except sqlite3.OperationalError as exc:
+                if _is_full(exc):
+                    raise BufferFull(f"outbox {self.path}: disk full ({exc})") from exc
+                raise
+
+    def reclaim(self) -> int:
+        """Give the pages freed by acks and drops back to the disk; return the bytes freed.
+
+        Without this the file keeps its largest size forever, and after one long outage the
+        disk budget would delete every excerpt at each check although the queue is empty.
+        A file created before auto_vacuum was set is converted once by a full VACUUM.
+        """
+        before = self._file_bytes()
+        with self._lock:
+            try:
+                if int(self.db.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2:
+                    # sqlite3's execute() steps this once (one page); sqlite3_exec runs it through
+                    self.db.conn.executescript("PRAGMA incremental_vacuum;")
+                elif int(self.db.execute("PRAGMA freelist_count").fetchone()[0]) > 0:
+                    self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                    self.db.execute("VACUUM")
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            except sqlite3.OperationalError as exc:
+                if _is_full(exc):
+                    raise BufferFull(f"outbox {self.path}: disk full while compacting ({exc})") from exc
+                raise
+        return max(0, before - self._file_bytes())
+
+    def _file_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists())
 
     # --- agent-wide state -----------------------------------------------------------------
     def set_state(self, key: str, value: Any) -> None:
@@ -325,7 +366,7 @@ class Outbox:
                 ).fetchall()
             ]
         last = self.get_state("last_upload")
-        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists())
+        size = self._file_bytes()
         return OutboxStats(
             queue_depth=int(depth),
             queued_events=int(events),

@@ -96,9 +96,15 @@ def check_collector(settings: AgentSettings) -> list[str]:
     print(f"- collector {url}")
     try:
         r = httpx.get(url + "/healthz", timeout=10, verify=settings.collector.verify_tls)
-        print(f"    reachable, version {r.json().get('version')}")
+        version = r.json().get("version") if r.status_code == 200 else None
     except (httpx.HTTPError, ValueError) as exc:
         return [f"collector unreachable ({exc}): check the network (phone link, DNS) and collector.url"]
+    if version is None:
+        return [
+            f"{url}/healthz answered HTTP {r.status_code}, not a SODAV collector: check collector.url "
+            "(and any proxy in between)"
+        ]
+    print(f"    reachable, version {version}")
     try:
         token = settings.resolved_token()
     except Exception as exc:
@@ -112,8 +118,15 @@ def check_collector(settings: AgentSettings) -> list[str]:
         verify=settings.collector.verify_tls,
     )
     if r.status_code != 200:
+        try:
+            body = r.json()
+            why = f"{body.get('error')} ({body.get('code')}): {body.get('message')}"
+        except (ValueError, AttributeError):
+            why = r.text[:200]
         return [
-            f"token refused ({r.status_code}: {r.json().get('message', '')}); ask for a new enrollment code"
+            f"token refused (HTTP {r.status_code}, {why}); ask the collector admin for a new enrollment "
+            f"code (`sodav-collector agents enroll-code {settings.name or 'NAME'}`), then run "
+            "`sodav-agent enroll URL CODE`"
         ]
     me = r.json()
     print(f"    token accepted: agent {me['agent']}, stations {', '.join(me['stations'])}")

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     st = outbox.stats()
     sources = outbox.get_state("sources", [])
     hb = outbox.get_state("last_heartbeat")
+    upload_error = outbox.get_state("upload_error")
     outbox.close()
     if args.json:
         print(
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
                     "dropped_fingerprints": st.dropped_fingerprints,
                     "sources": sources,
                     "last_heartbeat": hb,
+                    "upload_error": upload_error,
                 },
                 indent=2,
             )
@@ -55,6 +57,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"agent      {settings.name or '(not enrolled)'}  ->  {settings.collector.url or '(no collector)'}")
     print(f"queue      {st.queue_depth} segments, {st.queued_events} events; oldest {_ago(st.oldest_queued)}")
     print(f"last upload {_ago(st.last_upload)}")
+    if upload_error:
+        since = datetime.fromisoformat(upload_error["since"])
+        unreachable = upload_error.get("kind") == "unreachable"
+        print(
+            f"collector  {'UNREACHABLE' if unreachable else 'UPLOADS FAILING'} since {_ago(since)}: "
+            f"{upload_error['message']}"
+        )
+        if unreachable:
+            print("           uploads are retried; check the network (phone link, DNS) and collector.url")
     if st.parked:
         print(f"PARKED     {st.parked} row(s) refused by the collector: {'; '.join(st.parked_reasons)}")
         print("           fix the cause (token, station assignment), then restart the agent")

@@ -1,0 +1,351 @@
+"""A full disk and the disk budget: the documented policy, on real files and a real tiny filesystem.
+
+Policy (``[buffer]`` in agent.example.toml): over ``disk_budget_mb`` the oldest excerpts go
+first; unsent fingerprints are kept at least ``keep_fingerprints_days``; every drop is counted
+(``sodav-agent status``, heartbeat) and logged. A genuine ENOSPC gives a clear error, keeps
+the waiting segments in memory and never corrupts the outbox.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_agent.buffer.excerpts import Excerpts
+from edge_agent.buffer.outbox import Outbox
+from edge_agent.config import AgentSettings
+from edge_agent.errors import BufferFull
+from edge_agent.service import Pipeline, Service
+from tests.fixtures.streams import free_port
+from tests.support.audio import excerpt, pcm11k, track
+from tests.support.payloads import segment
+
+RATES = (-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000)
+
+
+@pytest.fixture
+def tiny_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs we own: writes past it fail with ENOSPC, like a full SD card."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True)
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {res.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _fill(path: Path, leave: int = 0) -> Path:
+    """Take all free space of ``path``'s filesystem but ``leave`` bytes."""
+    filler = path / "filler.bin"
+    st = os.statvfs(path)
+    free = st.f_bavail * st.f_frsize - leave
+    with filler.open("wb") as fh:
+        try:
+            fh.write(b"\0" * max(0, free))
+        except OSError:
+            pass
+    return filler
+
+
+def _seqs(db: Path) -> list[int]:
+    with sqlite3.connect(db) as conn:
+        return [int(r[0]) for r in conn.execute("SELECT seq FROM segments ORDER BY seq")]
+
+
+def _integrity(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _settings(data_dir: Path, audio: Path | None = None, **buffer: float) -> AgentSettings:
+    return AgentSettings.model_validate(
+        {
+            "data_dir": str(data_dir),
+            "fingerprint": {"segment_seconds": 2},
+            "buffer": {"excerpt_hours": 48, **buffer},
+            "stations": [
+                {"slug": "rfm", "path": str(audio or data_dir / "none.mp3"), "rate_variants_ppm": [0]}
+            ],
+        }
+    )
+
+
+def test_enospc_is_a_clear_error_and_the_outbox_stays_intact(tiny_fs: Path) -> None:
+    db = tiny_fs / "outbox.sqlite"
+    reserve = tiny_fs / "reserve.bin"  # what the technician will free later
+    reserve.write_bytes(b"\0" * 300_000)
+    ob = Outbox(db)
+    blobs = segment("rfm", 0, rates=RATES)["fingerprints"]
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    confirmed: list[int] = []
+    with pytest.raises(BufferFull) as info:
+        for i in range(10_000):
+            confirmed.append(ob.add_segment("rfm", t + timedelta(seconds=10 * i), 10.0, -14.0, blobs))
+    assert "disk full" in str(info.value) and str(db) in str(info.value)
+    assert len(confirmed) > 20
+    # the outbox keeps working for readers while the disk is full, and nothing confirmed is lost
+    assert _seqs(db) == confirmed
+    assert ob.stats().queue_depth == len(confirmed)
+    # even an ack needs room in the journal: refused just as clearly, and nothing changes
+    batch = ob.next_batch(50, 10_000_000)
+    with pytest.raises(BufferFull):
+        ob.ack(batch)
+    assert _seqs(db) == confirmed
+    ob.close()
+    assert _integrity(db) == "ok"
+    # space returns: the same file takes the ack and new segments, seqs go on without reuse
+    reserve.unlink()
+    ob = Outbox(db)
+    ob.ack(batch)
+    nxt = ob.add_segment("rfm", t + timedelta(days=1), 10.0, -14.0, blobs)
+    assert nxt == confirmed[-1] + 1
+    assert _seqs(db) == [*confirmed[50:], nxt]
+    ob.close()
+    assert _integrity(db) == "ok"
+
+
+def test_a_full_disk_keeps_segments_in_memory_and_writes_them_when_space_returns(
+    tiny_fs: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    audio = excerpt(track(2), tmp_path / "a.wav", 30, 24, codec="wav")
+    pcm = pcm11k(audio)
+    settings = _settings(tiny_fs)
+    ob = Outbox(settings.outbox_path)
+    excerpts = Excerpts(tiny_fs / "excerpts", ob, 11025, 24, 48)
+    pipe = Pipeline(settings, ob, excerpts)
+    start = datetime.now(UTC)
+    pipe.run_started("rfm", 1, start)
+    half = pcm.size // 2
+    for chunk in np.array_split(pcm[:half], 12):
+        pipe.audio("rfm", 1, chunk)
+    written_before = pipe.segments_written
+    assert written_before >= 4
+    first_excerpt = excerpts.flush("rfm")  # the minute's excerpt, as every 60 s
+    assert first_excerpt is not None
+    filler = _fill(tiny_fs)
+    with caplog.at_level(logging.ERROR):
+        for chunk in np.array_split(pcm[half:], 12):
+            pipe.audio("rfm", 1, chunk)
+        excerpts.flush("rfm")  # written in the room the dropped excerpt left, or logged: never raised
+    assert pipe.pending, "the disk was full: segments must wait in memory"
+    assert any("DISK FULL" in r.getMessage() and "station=rfm" in r.getMessage() for r in caplog.records)
+    # audio goes before fingerprints: the oldest excerpt was deleted to make room, and counted
+    assert not first_excerpt.exists() and ob.stats().dropped_excerpts == 1
+    filler.unlink()
+    pipe.run_ended("rfm", 1)
+    assert pipe.pending == []
+    seqs = _seqs(settings.outbox_path)
+    assert seqs == list(range(len(seqs))) and len(seqs) == pipe.segments_written
+    # no audio lost or invented: the segments cover the whole run, back to back
+    with sqlite3.connect(settings.outbox_path) as conn:
+        rows = conn.execute("SELECT payload FROM segments ORDER BY seq").fetchall()
+    starts = [json.loads(p)["start"] for (p,) in rows]
+    times = [datetime.fromisoformat(x.replace("Z", "+00:00")) for x in starts]
+    assert times[0] == start and all(b - a == timedelta(seconds=2) for a, b in itertools.pairwise(times))
+    assert len(times) >= pcm.size // (11025 * 2) - 1  # the last partial segment may be short of values
+    ob.close()
+    assert _integrity(settings.outbox_path) == "ok"
+
+
+def _excerpt_files(service: Service) -> list[str]:
+    return [r[0] for r in service.outbox.execute("SELECT start FROM excerpts ORDER BY start").fetchall()]
+
+
+def _populate(service: Service, pcm: np.ndarray, now: datetime) -> None:
+    """Eight excerpts over the last hours, old and young unsent segments."""
+    assert service.excerpts is not None
+    for h in range(8, 0, -1):
+        at = now - timedelta(hours=h)
+        service.excerpts.add("rfm", at, pcm[: 11025 * 10])
+        service.excerpts.flush("rfm")
+    blobs = segment("rfm", 0, rates=RATES)["fingerprints"]
+    for i in range(30):  # 40 days old: past keep_fingerprints_days
+        service.outbox.add_segment("rfm", now - timedelta(days=40, seconds=-10 * i), 10.0, -14.0, blobs)
+    for i in range(30):  # 2 days old: must be kept whatever the budget
+        service.outbox.add_segment("rfm", now - timedelta(days=2, seconds=-10 * i), 10.0, -14.0, blobs)
+
+
+@pytest.mark.slow
+def test_budget_drops_oldest_excerpts_first_and_counts_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    audio = excerpt(track(2), tmp_path / "a.wav", 0, 10, codec="wav")
+    pcm = pcm11k(audio)
+    data = tmp_path / "data"
+    now = datetime.now(UTC)
+    service = Service(_settings(data, audio))
+    _populate(service, pcm, now)
+    starts = _excerpt_files(service)
+    assert len(starts) == 8
+    service.outbox.reclaim()
+    used = service.disk_usage()
+    sizes = [int(r[0]) for r in service.outbox.execute("SELECT bytes FROM excerpts ORDER BY start")]
+    # room for everything but the three oldest excerpts
+    budget = used - sum(sizes[:3]) + 1
+    service.settings.buffer.disk_budget_mb = budget / 1024 / 1024
+    with caplog.at_level(logging.WARNING, logger="edge_agent.service"):
+        service.enforce_budget()
+    left = _excerpt_files(service)
+    assert left == starts[len(starts) - len(left) :], "the oldest excerpts go first"
+    assert 3 <= len(starts) - len(left) < 8
+    st = service.outbox.stats()
+    assert st.dropped_excerpts == len(starts) - len(left)
+    assert st.dropped_fingerprints == 0 and st.queue_depth == 60  # fingerprints untouched
+    assert service.disk_usage() <= budget
+    assert any("oldest excerpt(s) deleted" in r.getMessage() for r in caplog.records)
+    # a second pass under budget deletes nothing more
+    service.enforce_budget()
+    assert service.outbox.stats().dropped_excerpts == st.dropped_excerpts
+    service.shutdown()
+
+
+@pytest.mark.slow
+def test_budget_keeps_young_fingerprints_and_drops_old_ones_last(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    audio = excerpt(track(2), tmp_path / "a.wav", 0, 10, codec="wav")
+    pcm = pcm11k(audio)
+    data = tmp_path / "data"
+    now = datetime.now(UTC)
+    settings = _settings(data, audio, disk_budget_mb=0.01, keep_fingerprints_days=30)
+    service = Service(settings)
+    _populate(service, pcm, now)
+    with caplog.at_level(logging.WARNING, logger="edge_agent.service"):
+        service.enforce_budget()
+    st = service.outbox.stats()
+    assert _excerpt_files(service) == [] and st.dropped_excerpts == 8
+    assert st.dropped_fingerprints == 30 and st.queue_depth == 30
+    assert st.oldest_queued is not None and now - st.oldest_queued < timedelta(days=3)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("8 oldest excerpt(s) deleted" in m for m in messages)
+    assert any("30 unsent segment(s) older than 30 days dropped" in m for m in messages)
+    # still over budget with young fingerprints only: kept, and the log says why
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="edge_agent.service"):
+        service.enforce_budget()
+    assert service.outbox.stats().queue_depth == 30
+    assert any("kept (policy)" in r.getMessage() for r in caplog.records)
+    service.shutdown()
+
+    # the technician sees the drops
+    config = tmp_path / "agent.toml"
+    config.write_text(f'data_dir = "{data}"\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", "--config", str(config), "status"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "dropped    8 excerpt(s), 30 fingerprint segment(s) (disk budget)" in out
+    js = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "edge_agent.cli", "--config", str(config), "status", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert (js["dropped_excerpts"], js["dropped_fingerprints"], js["queue_depth"]) == (8, 30, 30)
+
+
+def test_uploaded_space_is_given_back_so_excerpts_are_not_dropped_for_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After a long outage the outbox file grew; once everything is uploaded that space is
+    free again and must not count against the budget (or every excerpt would go, every time)."""
+    audio = excerpt(track(2), tmp_path / "a.wav", 0, 10, codec="wav")
+    pcm = pcm11k(audio)
+    data = tmp_path / "data"
+    now = datetime.now(UTC)
+    service = Service(_settings(data, audio))
+    assert service.excerpts is not None
+    for h in range(4, 0, -1):
+        service.excerpts.add("rfm", now - timedelta(hours=h), pcm[: 11025 * 10])
+        service.excerpts.flush("rfm")
+    blobs = segment("rfm", 0, rates=RATES)["fingerprints"]
+    for i in range(400):  # a long outage: ~2 MB queued
+        service.outbox.add_segment("rfm", now - timedelta(hours=1, seconds=-10 * i), 10.0, -14.0, blobs)
+    while batch := service.outbox.next_batch(100, 10_000_000):  # the link is back: all uploaded
+        service.outbox.ack(batch)
+    excerpts_bytes = service.excerpts.total_bytes()
+    service.settings.buffer.disk_budget_mb = (excerpts_bytes + 1_000_000) / 1024 / 1024
+    grown = service.outbox.stats().db_bytes
+    with caplog.at_level(logging.INFO, logger="edge_agent.service"):
+        service.enforce_budget()
+    assert service.outbox.stats().dropped_excerpts == 0
+    assert len(_excerpt_files(service)) == 4
+    assert service.outbox.stats().db_bytes < grown / 4  # the disk really got the space back
+    assert any("freed by compacting the outbox" in r.getMessage() for r in caplog.records)
+    service.shutdown()
+
+
+@pytest.mark.slow
+def test_every_agent_thread_survives_a_full_disk(
+    tiny_fs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Heartbeat, housekeeping (budget, watchdog), uploader and capture go on while the disk is
+    full: the budget policy is what frees space, it must not die of the very problem."""
+    audio = excerpt(track(2), tmp_path / "a.mp3", 0, 30)
+    monkeypatch.setenv("WATCHDOG_USEC", "1000000")  # housekeeping every 0.5 s
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    settings = AgentSettings.model_validate(
+        {
+            "name": "box1",
+            "data_dir": str(tiny_fs),
+            "collector": {
+                "url": f"http://127.0.0.1:{free_port()}",  # nobody there: uploads keep failing
+                "token": "test-token",
+                "heartbeat_interval_s": 0.3,
+                "retry_max_backoff_s": 0.5,
+                "batch_max_age_s": 0.3,
+            },
+            "fingerprint": {"segment_seconds": 2},
+            "buffer": {"excerpt_hours": 0},
+            "stations": [{"slug": "rfm", "path": str(audio), "rate_variants_ppm": [0]}],
+        }
+    )
+    service = Service(settings)
+    with caplog.at_level(logging.WARNING):
+        service.start()
+        try:
+            wait = time.monotonic() + 20
+            while service.pipeline.segments_written < 1 and time.monotonic() < wait:
+                time.sleep(0.1)
+            filler = _fill(tiny_fs)
+            while not service.pipeline.pending and time.monotonic() < wait + 10:
+                time.sleep(0.1)
+            assert service.pipeline.pending, "the capture went on while the disk was full"
+            time.sleep(2.0)  # several housekeeping and heartbeat rounds on the full disk
+            alive = {t.name for t in service.threads if t.is_alive()}
+            assert alive == {"capture-rfm", "uploader", "heartbeat", "housekeeping"}
+            filler.unlink()
+            while service.pipeline.pending and time.monotonic() < wait + 20:
+                time.sleep(0.1)
+            assert service.pipeline.pending == []
+        finally:
+            service.stop.set()
+            service.shutdown()
+    messages = [r.getMessage() for r in caplog.records]
+    # said once, not for every audio chunk; and the recovery is said too
+    assert sum("DISK FULL" in m for m in messages) == 1, [m for m in messages if "DISK FULL" in m]
+    assert any("disk space is back" in m for m in messages)
+    assert any(m.startswith("housekeeping: ") and "disk full" in m for m in messages)
+    assert _integrity(settings.outbox_path) == "ok"
+    seqs = _seqs(settings.outbox_path)
+    assert seqs == list(range(len(seqs))) and len(seqs) == service.pipeline.segments_written
