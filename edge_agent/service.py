@@ -41,6 +41,7 @@ class Pipeline:
         self._fed: dict[str, int] = {}
         self._variants: dict[str, list[int]] = {}
         self._lock = threading.Lock()
+        self._store_lock = threading.Lock()
         self.segments_written = 0
         self.pending: list[tuple[str, Segment]] = []  # kept in memory only while the disk is full
         for st in settings.stations:
@@ -113,6 +114,11 @@ class Pipeline:
             log.error("station=%s event lost, disk full: %s", station, exc)
 
     def _store(self, station: str, segments: list[Segment]) -> None:
+        # every capture thread comes here: the shared queue is only touched under the lock
+        with self._store_lock:
+            self._store_locked(station, segments)
+
+    def _store_locked(self, station: str, segments: list[Segment]) -> None:
         for s in segments:
             self.pending.append((station, s))
         while self.pending:
