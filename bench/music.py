@@ -10,6 +10,7 @@ import glob
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 WESNOTH = "/usr/share/games/wesnoth/1.16/data/core/music"
 PACKAGES = [
@@ -92,3 +93,31 @@ def broadcast_mp3(minutes: float = 15.0) -> Path:
     )
     tmp.rename(out)
     return out
+
+
+def pcm11k(path: Path) -> Any:
+    """Mono int16 PCM at 11025 Hz, decoded by ffmpeg."""
+    import numpy as np
+
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "11025", "-f", "s16le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(raw, dtype=np.int16)
+
+
+def real_segments(path: Path, variants: list[int], seconds: float | None = None) -> list[Any]:
+    """The agent's own segments (shared.segmenter, 10 s) of a real recording."""
+    from datetime import UTC, datetime
+
+    from shared.segmenter import Segmenter
+
+    pcm = pcm11k(path)
+    if seconds is not None:
+        pcm = pcm[: int(seconds * 11025)]
+    seg = Segmenter(11025, 10.0, variants, datetime(2026, 1, 1, tzinfo=UTC))
+    out = []
+    for i in range(0, pcm.size, 5513):
+        out += seg.feed(pcm[i : i + 5513])
+    return out + seg.finish()
