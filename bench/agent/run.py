@@ -1,0 +1,179 @@
+"""Edge agent CPU and memory: the real ``sodav-agent run`` on 1, 4 and 8 MP3 stations.
+
+Every station replays the same ~15 min, 128 kbit/s stereo MP3 (wesnoth tracks) as a file
+source in fast mode (``realtime = false``), so the agent decodes, resamples, fingerprints,
+segments and writes its SQLite outbox as fast as the CPU allows. No collector is configured
+(the uploader is not part of this measure; see bench/ingest for upload size).
+
+CPU is the agent process's own rusage (user + system, including its ffmpeg excerpt encoders,
+which it waits for) from ``os.wait4``; peak RSS is ``ru_maxrss`` of the agent process. In the
+same run we time ``ffmpeg -i same.mp3 -f null -`` (decode only) and ``fpcalc -length 0``
+(decode + one Chromaprint pass in C) on the same file, so the ratios hold on any machine.
+
+    .venv/bin/python bench/agent/run.py [--minutes 15] [--stations 1 4 8] [--excerpts]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.music import broadcast_mp3, duration
+
+ONE = [0]
+SWEEP = [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000]
+
+
+def measure(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, int, int]:
+    """Run ``cmd``; return (CPU s of it and its waited-for children, wall s, max RSS KiB,
+    max anonymous RSS KiB). Anonymous RSS (heap, buffers) leaves out the shared-library
+    pages that RSS also counts; it is polled from /proc every 50 ms."""
+    t0 = time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        anon = 0
+        while True:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            anon = max(anon, _rss_anon(proc.pid))
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - t0
+        if proc.returncode not in ok:
+            err.seek(0)
+            tail = err.read()[-2000:].decode(errors="replace")
+            raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {tail}")
+    return ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss, anon
+
+
+def _rss_anon(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def agent_config(work: Path, mp3: Path, n: int, variants: list[int], excerpts: bool) -> Path:
+    lines = [
+        f'data_dir = "{work / "data"}"',
+        'log_level = "WARNING"',
+        "[buffer]",
+        f"excerpt_hours = {48 if excerpts else 0}",
+    ]
+    for i in range(n):
+        lines += [
+            "[[stations]]",
+            f'slug = "st{i}"',
+            f'path = "{mp3}"',
+            "realtime = false",
+            'start = "2026-01-01T00:00:00Z"',
+            f"rate_variants_ppm = {variants}",
+        ]
+    cfg = work / "agent.toml"
+    cfg.write_text("\n".join(lines) + "\n")
+    return cfg
+
+
+def run_agent(mp3: Path, n: int, variants: list[int], excerpts: bool) -> tuple[float, float, int, int]:
+    agent = Path(sys.executable).with_name("sodav-agent")
+    with tempfile.TemporaryDirectory(prefix="sodav-bench-agent-") as tmp:
+        work = Path(tmp)
+        cfg = agent_config(work, mp3, n, variants, excerpts)
+        cpu, wall, rss, anon = measure([str(agent), "--config", str(cfg), "run"])
+        import sqlite3
+
+        db = sqlite3.connect(work / "data" / "outbox.sqlite")
+        (segments,) = db.execute("SELECT count(*) FROM segments").fetchone()
+        db.close()
+        expected = n * int(duration(mp3) // 10)
+        if segments < expected:
+            raise SystemExit(f"agent wrote {segments} segments, expected ≥{expected}: see its log")
+    return cpu, wall, rss, anon
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--minutes", type=float, default=15.0, help="length of the test MP3")
+    ap.add_argument("--stations", type=int, nargs="+", default=[1, 4, 8])
+    ap.add_argument("--excerpts", action="store_true", help="also keep Opus excerpts (default config)")
+    args = ap.parse_args()
+    for tool in ("ffmpeg", "fpcalc"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} not found: apt-get install ffmpeg libchromaprint-tools")
+
+    mp3 = broadcast_mp3(args.minutes)
+    audio_s = duration(mp3)
+    hours = audio_s / 3600
+    print(
+        f"file: {mp3.name}, {audio_s:.0f} s of 128 kbit/s stereo MP3; "
+        f"excerpts {'on' if args.excerpts else 'off'}"
+    )
+
+    dec_cpu, _, dec_rss, dec_anon = measure(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"])
+    # fpcalc 1.5 exits 3 ("Error decoding audio frame (End of file)") after printing the
+    # full fingerprint of a file read to its end with -length 0
+    fp_cpu, _, fp_rss, fp_anon = measure(["fpcalc", "-length", "0", "-raw", str(mp3)], ok=(0, 3))
+    # start-up cost of the agent itself (Python imports, SQLite, config), on a 3 s clip
+    clip = Path(tempfile.gettempdir()) / "sodav-bench" / "clip3s.mp3"
+    if not clip.exists():
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-t", "3", "-i", str(mp3), "-c", "copy", str(clip)], check=True
+        )
+    boot_cpu, _, boot_rss, boot_anon = run_agent_clip(clip)
+
+    print()
+    print(
+        f"{'what':<34}{'CPU s/h audio':>14}{'× real time/core':>18}{'÷ ffmpeg decode':>17}"
+        f"{'peak RSS MB':>13}{'anon MB':>9}"
+    )
+    print(
+        f"{'ffmpeg -f null (decode only)':<34}{dec_cpu / hours:>14.1f}{audio_s / dec_cpu:>18.0f}{1.0:>17.2f}"
+        f"{dec_rss / 1024:>13.1f}{dec_anon / 1024:>9.1f}"
+    )
+    print(
+        f"{'fpcalc -length 0 (decode + FP)':<34}{fp_cpu / hours:>14.1f}{audio_s / fp_cpu:>18.0f}"
+        f"{fp_cpu / dec_cpu:>17.2f}{fp_rss / 1024:>13.1f}{fp_anon / 1024:>9.1f}"
+    )
+    print(
+        f"{'agent start-up (3 s clip)':<34}{'':>14}{'':>18}{'':>17}"
+        f"{boot_rss / 1024:>13.1f}{boot_anon / 1024:>9.1f}"
+        f"   ({boot_cpu:.2f} CPU s, subtracted below as 'net')"
+    )
+    for label, variants in (("1 rate", ONE), ("9 rates", SWEEP)):
+        for n in args.stations:
+            cpu, wall, rss, anon = run_agent(mp3, n, variants, args.excerpts)
+            net = max(cpu - boot_cpu, 1e-6)
+            per_station = net / n
+            print(
+                f"{f'agent {n} station(s), {label}':<34}{per_station / hours:>14.1f}"
+                f"{audio_s / per_station:>18.0f}{per_station / dec_cpu:>17.2f}"
+                f"{rss / 1024:>13.1f}{anon / 1024:>9.1f}"
+                f"   (total {cpu:.1f} CPU s, wall {wall:.1f} s)"
+            )
+    print()
+    print("CPU s/h audio and × real time are per station, net of start-up; ÷ ffmpeg decode is the")
+    print("agent's CPU per station over ffmpeg's CPU to decode the same file once. anon MB: peak")
+    print("anonymous RSS (heap and buffers, without the mapped pages of shared libraries).")
+
+
+def run_agent_clip(clip: Path) -> tuple[float, float, int, int]:
+    agent = Path(sys.executable).with_name("sodav-agent")
+    with tempfile.TemporaryDirectory(prefix="sodav-bench-agent-") as tmp:
+        cfg = agent_config(Path(tmp), clip, 1, ONE, False)
+        return measure([str(agent), "--config", str(cfg), "run"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Matcher performance: 10 s queries against catalogs of 1k, 10k and 100k recordings.
+
+Catalog: every music track (≥ 30 s) of the allowed Debian packages, fingerprinted whole
+with ``shared.chroma.fingerprint_pcm`` (the catalog's own code), plus synthetic recordings
+up to the size: synthetic recording ``j`` is real track ``j mod T`` with every value XORed
+with a fixed pseudo-random 32-bit mask drawn for ``j`` (seeded, so runs are identical).
+This keeps a real recording's length, bit statistics and value-to-value structure, and
+makes its values (and index keys) differ from every other recording's.
+Limit: it spreads keys more evenly across recordings than a real catalog, where e.g.
+quiet passages of different songs share keys; see max_postings in index.py.
+
+Queries: the agent's own 10 s segments (shared.segmenter, one rate variant) of a 15 min
+128 kbit/s MP3 made of wesnoth tracks, i.e. through MP3 encoding, decoding and
+resampling; every one of them is in the catalog. Each query runs ``match_values`` (index
+lookup, voting, BER verification), single-threaded; CPU time by ``time.process_time``.
+
+    .venv/bin/python bench/matcher/run.py [--sizes 1000 10000 100000] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.music import CACHE, broadcast_mp3, duration, pcm11k, real_segments, tracks
+from collector.matching.index import CatalogIndex
+from collector.matching.matcher import match_values
+from shared.chroma import fingerprint_pcm
+
+
+def real_catalog() -> list[np.ndarray]:
+    cache = CACHE / "catalog-fingerprints.npz"
+    if cache.exists():
+        data = np.load(cache)
+        return [data[k] for k in sorted(data.files, key=int)]
+    out = []
+    files = [p for p in tracks() if duration(p) >= 30]
+    for i, path in enumerate(files):
+        print(f"\rfingerprinting catalog track {i + 1}/{len(files)}", end="", file=sys.stderr)
+        out.append(fingerprint_pcm(pcm11k(path), 11025))
+    print(file=sys.stderr)
+    CACHE.mkdir(exist_ok=True)
+    np.savez(cache, **{str(i): v for i, v in enumerate(out)})
+    return out
+
+
+def build(real: list[np.ndarray], size: int) -> tuple[CatalogIndex, float]:
+    rng = np.random.default_rng(20260101)
+    masks = rng.integers(0, 2**32, size=size, dtype=np.uint64).astype(np.uint32)
+    index = CatalogIndex()
+    t0 = time.process_time()
+    for j in range(size):
+        base = real[j % len(real)]
+        index.add(j + 1, base if j < len(real) else base ^ masks[j])
+    index.build()
+    return index, time.process_time() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--queries", type=int, default=300)
+    args = ap.parse_args()
+    real = real_catalog()
+    queries = [s.fingerprints[0].values for s in real_segments(broadcast_mp3(15.0), [0])]
+    queries = [q for q in queries if q.size >= 60]
+    distinct = len(queries)
+    queries = (queries * (args.queries // distinct + 1))[: args.queries]
+    values_per_rec = sum(v.size for v in real) / len(real)
+    print(
+        f"{len(real)} real tracks (mean {values_per_rec / 8.07:.0f} s, {values_per_rec:.0f} values); "
+        f"{len(queries)} queries ({distinct} distinct) of 10 s from a 128k MP3 of catalog tracks"
+    )
+    print(
+        f"{'recordings':>10}{'build s':>9}{'index MB':>10}{'B/recording':>13}{'queries/s/core':>16}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'found':>7}{'max RSS MB':>12}"
+    )
+    base_cost = None
+    for size in args.sizes:
+        index, build_s = build(real, size)
+        lat = []
+        found = 0
+        for q in queries[:10]:  # warm-up
+            match_values(index, q)
+        t_cpu = time.process_time()
+        for q in queries:
+            t0 = time.perf_counter()
+            m = match_values(index, q)
+            lat.append(time.perf_counter() - t0)
+            found += m is not None and m.recording_id <= len(real)
+        cpu = time.process_time() - t_cpu
+        qps = len(queries) / cpu
+        lat_ms = np.array(lat) * 1000
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"{size:>10}{build_s:>9.1f}{index.nbytes / 2**20:>10.0f}{index.nbytes / size:>13.0f}{qps:>16.0f}"
+            f"{np.percentile(lat_ms, 50):>8.2f}{np.percentile(lat_ms, 99):>8.2f}"
+            f"{found / len(queries):>7.0%}{rss:>12.0f}"
+        )
+        if size == 10000:
+            base_cost = cpu
+        if size == 100000 and base_cost:
+            print(f"cost per query 100k / 10k: {cpu / base_cost:.2f}x")
+        del index
+    print(
+        "p50/p99: wall-clock latency of one query; "
+        "found: queries matched to one of the real tracks (never to a synthetic one)"
+    )
+
+
+if __name__ == "__main__":
+    main()
