@@ -75,6 +75,7 @@ def _play(tmp: Path, role: str, variables: dict[str, object], *extra: str) -> tu
             f"@{varfile}",
             "-e",
             "ansible_python_interpreter=/usr/bin/python3",
+            "-v",
             *extra,
             str(playbook),
         ],
@@ -91,12 +92,13 @@ def _play(tmp: Path, role: str, variables: dict[str, object], *extra: str) -> tu
 
 
 def _changed_tasks(out: str) -> list[str]:
+    """The changed tasks with their result (the plays run with -v)."""
     tasks, current = [], ""
     for line in out.splitlines():
         if line.startswith("TASK ["):
             current = line
         elif line.startswith("changed:"):
-            tasks.append(current)
+            tasks.append(current + "\n" + line[:3000])
     return tasks
 
 
@@ -225,10 +227,16 @@ def test_edge_agent_role_installs_enrolls_and_is_idempotent(
     token = root / "etc/sodav-agent/token"
     # the agent's own loader accepts the templated file, stations as given
     check = subprocess.run(
-        [str(venv / "bin/python"), "-c",
-         "import sys, json; from edge_agent.config import load; s = load(sys.argv[1]);"
-         "print(json.dumps(s.model_dump(mode='json')))", str(config)],
-        capture_output=True, text=True, check=True,
+        [
+            str(venv / "bin/python"),
+            "-c",
+            "import sys, json; from edge_agent.config import load; s = load(sys.argv[1]);"
+            "print(json.dumps(s.model_dump(mode='json')))",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     settings = json.loads(check.stdout)
     assert settings["name"] == "ansible-box"
@@ -267,9 +275,20 @@ def test_edge_agent_preflight_names_the_bad_station(tmp_path: Path) -> None:
     playbook.write_text("- hosts: all\n  gather_facts: false\n  roles: [edge_agent]\n")
     (tmp_path / "vars.json").write_text(json.dumps(variables))
     result = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"@{tmp_path / 'vars.json'}",
-         str(playbook)],
-        capture_output=True, text=True, env=_env(tmp_path), timeout=300,
+        [
+            "ansible-playbook",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"@{tmp_path / 'vars.json'}",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=300,
     )
     assert result.returncode != 0
     assert "exactly one of url, device or path" in result.stdout

@@ -24,8 +24,10 @@ MUSIC = Path("/usr/share/games/wesnoth/1.16/data/core/music/battle.ogg")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(900),
-    pytest.mark.skipif(shutil.which("dpkg-deb") is None or shutil.which("fakeroot") is None,
-                       reason="dpkg-deb and fakeroot needed"),
+    pytest.mark.skipif(
+        shutil.which("dpkg-deb") is None or shutil.which("fakeroot") is None,
+        reason="dpkg-deb and fakeroot needed",
+    ),
 ]
 
 
@@ -36,7 +38,9 @@ def _version() -> str:
 
 
 def _arch() -> str:
-    return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["dpkg", "--print-architecture"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="session")
