@@ -336,7 +336,7 @@ def test_collector_role_migrates_postgresql_and_is_idempotent(
     assert "pass" not in config["database_url"]
     pgpass = config_dir / "pgpass"
     assert stat.S_IMODE(pgpass.stat().st_mode) == 0o600
-    assert pgpass.read_text().endswith(":postgres:pg\\:pass\\\\word-not-used-by-trust")
+    assert pgpass.read_text().endswith(":postgres:pg\\:pass\\\\word-not-used-by-trust\n")
     dropin = (root / "etc/systemd/system/sodav-collector.service.d/ansible.conf").read_text()
     assert "LoadCredential=pgpass:/etc/sodav-collector/pgpass" in dropin
     assert "Environment=PGPASSFILE=%d/pgpass" in dropin
