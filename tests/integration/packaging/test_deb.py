@@ -1,0 +1,158 @@
+"""packaging/build-deb.sh: build the agent's .deb once per session, then look inside it the
+way an operator would (dpkg-deb -I / -c / -x) and run the packaged virtualenv.
+
+The build takes about 2 minutes on the 2-core CI machine (pip installs the [agent] extra into a
+fresh venv, then gzip compresses ~200 MB); set SODAV_TEST_DEB=/path/to/sodav-agent_*.deb to
+check an existing package instead. NOT tested here: installing it with dpkg (that would add a
+system user and files under /opt and /etc on the test machine) and the maintainer scripts at
+run time (only `sh -n`); lintian runs only if installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+MUSIC = Path("/usr/share/games/wesnoth/1.16/data/core/music/battle.ogg")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+    pytest.mark.skipif(
+        shutil.which("dpkg-deb") is None or shutil.which("fakeroot") is None,
+        reason="dpkg-deb and fakeroot needed",
+    ),
+]
+
+
+def _version() -> str:
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        version: str = tomllib.load(fh)["project"]["version"]
+    return version
+
+
+def _arch() -> str:
+    return subprocess.run(
+        ["dpkg", "--print-architecture"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get("SODAV_TEST_DEB")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("deb")
+    result = subprocess.run(
+        [str(ROOT / "packaging" / "build-deb.sh"), "-o", str(out), "-z", "gzip"],
+        capture_output=True,
+        text=True,
+        timeout=840,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    path = out / f"sodav-agent_{_version()}_{_arch()}.deb"
+    assert path.exists(), result.stdout
+    return path
+
+
+@pytest.fixture(scope="session")
+def unpacked(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("unpacked")
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    subprocess.run(["dpkg-deb", "-e", str(deb), str(root / "DEBIAN")], check=True)
+    return root
+
+
+def test_name_and_control_fields(deb: Path) -> None:
+    assert deb.name == f"sodav-agent_{_version()}_{_arch()}.deb"
+
+    def field(name: str) -> str:
+        return subprocess.run(
+            ["dpkg-deb", "-f", str(deb), name], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    assert field("Package") == "sodav-agent"
+    assert field("Version") == _version()
+    assert field("Architecture") == _arch()
+    depends = {d.strip().split(" ")[0] for d in field("Depends").split(",")}
+    assert {"python3.11", "adduser", "ffmpeg", "libchromaprint1", "libportaudio2"} <= depends
+    assert int(field("Installed-Size")) > 10_000
+
+
+def test_contents(deb: Path, unpacked: Path) -> None:
+    listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True).stdout
+    paths = {line.split()[5] for line in listing.splitlines()}
+    for expected in (
+        "./opt/sodav-agent/bin/sodav-agent",
+        "./opt/sodav-agent/pyvenv.cfg",
+        "./lib/systemd/system/sodav-agent.service",
+        "./etc/sodav-agent/agent.example.toml",
+        "./usr/bin/sodav-agent",
+        "./usr/share/doc/sodav-agent/copyright",
+    ):
+        assert expected in paths, expected
+    assert "./opt/sodav-agent/bin/sodav-collector" not in paths  # needs the [collector] extra
+    # every file belongs to root; the service user is created by postinst
+    assert all(" root/root " in line for line in listing.splitlines())
+    assert os.readlink(unpacked / "usr/bin/sodav-agent") == "/opt/sodav-agent/bin/sodav-agent"
+    unit = (unpacked / "lib/systemd/system/sodav-agent.service").read_text()
+    assert unit == (ROOT / "packaging/systemd/sodav-agent.service").read_text()
+    assert (unpacked / "DEBIAN/conffiles").read_text().split() == ["/etc/sodav-agent/agent.example.toml"]
+
+
+def test_venv_points_at_opt_not_at_the_build_directory(unpacked: Path) -> None:
+    venv = unpacked / "opt/sodav-agent"
+    assert (venv / "bin/sodav-agent").read_text().splitlines()[0] == "#!/opt/sodav-agent/bin/python3.11"
+    assert "/opt/sodav-agent" in (venv / "pyvenv.cfg").read_text()
+    leaked = subprocess.run(
+        ["grep", "-rlI", "sodav-agent-deb.", str(venv)], capture_output=True, text=True
+    ).stdout.split()
+    assert leaked == []
+    site = venv / "lib/python3.11/site-packages"
+    for heavy in ("fastapi", "sqlalchemy", "psycopg", "uvicorn", "pip"):
+        assert not (site / heavy).exists(), heavy
+    # bytecode compiled with the installed path, so tracebacks name /opt/sodav-agent
+    pyc = next((site / "edge_agent" / "__pycache__").glob("cli.*.pyc"))
+    assert b"/opt/sodav-agent/lib/python3.11/site-packages/edge_agent/cli.py" in pyc.read_bytes()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/python3.11").exists(), reason="Debian python3.11 needed")
+def test_packaged_agent_fingerprints_a_real_file(unpacked: Path) -> None:
+    """Run the packaged venv in place (python finds its pyvenv.cfg next to bin/)."""
+    python = unpacked / "opt/sodav-agent/bin/python3.11"
+    version = subprocess.run(
+        [str(python), "-m", "edge_agent.cli", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert version.stdout.strip() == f"sodav-agent {_version()}", version.stderr
+    fp = subprocess.run(
+        [str(python), "-m", "edge_agent.cli", "fingerprint", "--json", str(MUSIC)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert fp.returncode == 0, fp.stderr
+    assert '"fingerprint"' in fp.stdout
+
+
+def test_maintainer_scripts_parse(unpacked: Path) -> None:
+    for script in ("postinst", "prerm", "postrm"):
+        path = unpacked / "DEBIAN" / script
+        assert os.access(path, os.X_OK), script
+        subprocess.run(["sh", "-n", str(path)], check=True)
+        if shutil.which("shellcheck"):
+            subprocess.run(["shellcheck", "-s", "sh", str(path)], check=True)
+    postinst = (unpacked / "DEBIAN/postinst").read_text()
+    assert "adduser --system --group" in postinst and "sodav-agent audio" in postinst
+
+
+@pytest.mark.skipif(shutil.which("lintian") is None, reason="lintian not installed")
+def test_lintian_finds_no_error(deb: Path) -> None:
+    result = subprocess.run(["lintian", "--no-tag-display-limit", str(deb)], capture_output=True, text=True)
+    errors = [line for line in result.stdout.splitlines() if line.startswith("E:")]
+    assert errors == [], result.stdout
