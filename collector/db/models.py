@@ -12,11 +12,13 @@ from collector.ingest.models import (
     StationStatus,
 )
 from collector.plays.models import Play, PlaySegment
+from collector.reports.models import GeneratedReport
 
 __all__ = [
     "Agent",
     "Base",
     "Event",
+    "GeneratedReport",
     "Heartbeat",
     "Play",
     "PlaySegment",
