@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from collector.reports.labels import label
+from collector.reports.labels import label, sheet_name
 
 # Columns whose values are numbers and how they are shown in XLSX.
 _NUMBER_FORMATS = {
@@ -32,6 +33,7 @@ _NUMBER_FORMATS = {
 }
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 @dataclass
@@ -89,15 +91,23 @@ def to_csv(table: ReportTable) -> bytes:
     return "".join(csv_lines(table.columns, table.rows)).encode()
 
 
-def _pin_zip(raw: bytes) -> bytes:
-    """Rewrite a ZIP with every entry dated 1980-01-01, in the same order (deterministic)."""
+def _pin_zip(raw: bytes, stamp: datetime) -> bytes:
+    """Rewrite a ZIP with every entry dated 1980-01-01, in the same order (deterministic).
+
+    openpyxl stamps ``dcterms:modified`` with the time of saving whatever we set; it is
+    replaced with ``stamp`` here.
+    """
+    when = stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             pinned = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
             pinned.compress_type = zipfile.ZIP_DEFLATED
             pinned.external_attr = 0o600 << 16
-            dst.writestr(pinned, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>" + when + rb"\g<2>", data)
+            dst.writestr(pinned, data)
     return out.getvalue()
 
 
@@ -127,8 +137,8 @@ def to_xlsx(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes
     wb.properties.modified = stamp
     bold = Font(bold=True)
     for table in tables:
-        ws = wb.create_sheet(label(table.key, lang)[:31])
-        ws.append([label(table.key, lang)])
+        ws = wb.create_sheet(sheet_name(table.key, lang))
+        ws.append([meta.title if len(tables) == 1 else label(table.key, lang)])
         ws["A1"].font = Font(bold=True, size=13)
         for line in meta.lines:
             ws.append([line])
@@ -137,7 +147,7 @@ def to_xlsx(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes
         header_row = ws.max_row
         for cell in ws[header_row]:
             cell.font = bold
-        ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+        ws.freeze_panes = f"A{header_row + 1}"
         for row in table.rows:
             ws.append([_xlsx_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
         for i, col in enumerate(table.columns, start=1):
@@ -152,7 +162,7 @@ def to_xlsx(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes
                 cell.font = bold
     buf = io.BytesIO()
     wb.save(buf)
-    return _pin_zip(buf.getvalue())
+    return _pin_zip(buf.getvalue(), meta.stamp)
 
 
 def _fonts() -> tuple[str, str]:

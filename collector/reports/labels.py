@@ -50,6 +50,14 @@ _LABELS: dict[str, tuple[str, str]] = {
     "t_activity": ("Activité des stations", "Station activity"),
     "t_unidentified": ("Musique non identifiée", "Unidentified music"),
     "t_unidentified_runs": ("Passages non identifiés", "Unidentified stretches"),
+    # sheet names (31 characters at most)
+    "s_t_airtime_recording": ("Par enregistrement", "By recording"),
+    "s_t_airtime_artist": ("Par artiste", "By artist"),
+    "s_t_airtime_label": ("Par label", "By label"),
+    "s_t_airtime_station": ("Par station", "By station"),
+    "s_t_airtime_recording_station": ("Par enregistrement et station", "By recording and station"),
+    "s_t_unidentified": ("Par station", "By station"),
+    "s_t_unidentified_runs": ("Passages", "Stretches"),
     # header lines
     "period": ("Période", "Period"),
     "timezone": ("Heures locales, fuseau", "Local times, time zone"),
@@ -67,9 +75,18 @@ _LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+def sheet_name(key: str, lang: str) -> str:
+    return label(f"s_{key}", lang) if f"s_{key}" in _LABELS else label(key, lang)[:31]
+
+
 def label(key: str, lang: str) -> str:
     fr, en = _LABELS.get(key, (key, key))
     return en if lang == "en" else fr
+
+
+def colon(lang: str) -> str:
+    """French puts a space before a colon; English does not."""
+    return ": " if lang == "en" else " : "
 
 
 def check_lang(lang: str) -> str:

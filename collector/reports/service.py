@@ -18,7 +18,7 @@ from collector.catalog.models import Recording
 from collector.plays.models import Play
 from collector.reports import repository as repo
 from collector.reports.exports import Column, ReportMeta, ReportTable
-from collector.reports.labels import label
+from collector.reports.labels import colon, label
 from collector.reports.periods import Period
 
 # Below this level a segment is silence, not unidentified music (the agent's default threshold).
@@ -48,13 +48,13 @@ def resolve_stations(session: Session, slugs: Sequence[str] | None) -> list[int]
 
 def zone_line(tz: ZoneInfo, at: datetime, lang: str) -> str:
     offset = at.astimezone(tz).strftime("%z")
-    return f"{label('timezone', lang)} : {tz.key} (UTC{offset[:3]}:{offset[3:]})"
+    return f"{label('timezone', lang)}{colon(lang)}{tz.key} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def meta_for(
     title_key: str, period: Period, lang: str, extra: Sequence[str] = (), final: bool = True
 ) -> ReportMeta:
-    lines = [f"{label('period', lang)} : {period.label} ({period.first_day} – {period.last_day})"]
+    lines = [f"{label('period', lang)}{colon(lang)}{period.label} ({period.first_day} – {period.last_day})"]
     lines += list(extra)
     lines.append(zone_line(period.tz, period.start, lang))
     lines.append(label("final_only" if final else "open_flagged", lang))
@@ -174,7 +174,7 @@ def playlist(
     totals: tuple[Any, ...] = (label("total", lang), None, None, total)
     totals += (f"{len(rows)} {label('plays', lang).lower()}",) + (None,) * (len(PLAYLIST_COLUMNS) - 5)
     table = ReportTable("t_playlist", PLAYLIST_COLUMNS, rows, totals)
-    extra = [f"{label('station', lang)} : {station.name} ({station.slug})"]
+    extra = [f"{label('station', lang)}{colon(lang)}{station.name} ({station.slug})"]
     meta = meta_for("t_playlist", period, lang, extra)
     meta.title = f"{label('t_playlist', lang)} — {station.name} — {period.label}"
     return table, meta
