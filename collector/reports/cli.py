@@ -67,7 +67,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--period", required=True, help="2026-01 (month), 2026-S1 (semester), 2026, or a day range"
     )
-    p.add_argument("--station", action="append", help="only this station's playlists (repeatable; no global reports)")
+    p.add_argument(
+        "--station", action="append", help="only this station's playlists (repeatable; no global reports)"
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--global-only", action="store_true", help="only the all-station reports")
     group.add_argument("--stations-only", action="store_true", help="only the per-station playlists")

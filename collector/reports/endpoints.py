@@ -79,6 +79,8 @@ def _json_value(value: Any, kind: str) -> Any:
         return value.strftime("%H:%M:%S")
     if kind in ("seconds", "hours", "percent", "float"):
         return round(float(value), 3)
+    if kind == "int":
+        return int(value)  # PostgreSQL sums counts as numeric
     return value
 
 

@@ -222,11 +222,10 @@ def to_pdf(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes:
         total_width = sum(c.width for c in table.columns)
         widths = [usable * c.width / total_width for c in table.columns]
         header = [Paragraph(_xml(label(c.key, lang)), cell_style) for c in table.columns]
+        # plain strings, cut to the column, draw ten times faster than wrapped paragraphs
+        fits = [_fitter(w - 4, font, 7) for w in widths]
         body = [
-            [
-                Paragraph(_xml(_text(v, c.kind)), cell_style) if c.kind == "text" else _text(v, c.kind)
-                for v, c in zip(row, table.columns, strict=True)
-            ]
+            [fit(_text(v, c.kind)) for v, c, fit in zip(row, table.columns, fits, strict=True)]
             for row in table.rows
         ]
         if table.totals is not None:
@@ -238,6 +237,8 @@ def to_pdf(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes:
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dddddd")),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
             ]
         )
         # tables of a few hundred rows split faster than one huge table
@@ -248,6 +249,20 @@ def to_pdf(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes:
             story.append(part)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
+
+
+def _fitter(width: float, font: str, size: float) -> Any:
+    """A function cutting text to ``width`` points, marking the cut with an ellipsis."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def fit(text: str) -> str:
+        if stringWidth(text, font, size) <= width:
+            return text
+        while text and stringWidth(text + "…", font, size) > width:
+            text = text[:-1]
+        return text + "…"
+
+    return fit
 
 
 def _xml(text: str) -> str:

@@ -30,7 +30,7 @@ class PlayFilter:
     end: datetime | None = None
     station_ids: Sequence[int] | None = None
     recording: str | None = None  # external id or ISRC
-    artist: str | None = None  # case-insensitive substring
+    artist: str | None = None  # substring; case-insensitive for ASCII letters (both backends)
     label: str | None = None  # case-insensitive substring
     status: str | None = None  # open, final, or None for both
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
