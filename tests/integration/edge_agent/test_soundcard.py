@@ -24,48 +24,23 @@ pytestmark = pytest.mark.slow
 
 def test_soundcard_capture_fingerprints_match_the_file(tmp_path: Path) -> None:
     raw = tmp_path / "in.raw"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-i",
-            str(track(8)),
-            "-t",
-            "40",
-            "-ac",
-            "1",
-            "-ar",
-            "44100",
-            "-f",
-            "s16le",
-            str(raw),
-        ],
-        check=True,
-    )
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(track(8)), "-t", "40", "-ac", "1", "-ar", "44100",
+                    "-f", "s16le", str(raw)], check=True)
     home = tmp_path / "home"
     home.mkdir()
     (home / ".asoundrc").write_text(
         f'pcm.sodavtest {{\n type file\n slave.pcm "null"\n file "/dev/null"\n'
-        f' infile "{raw}"\n format "raw"\n}}\n'
-    )
+        f' infile "{raw}"\n format "raw"\n}}\n')
     config = tmp_path / "agent.toml"
-    config.write_text(
-        f'data_dir = "{tmp_path / "data"}"\n[buffer]\nexcerpt_hours = 0\n'
-        "[fingerprint]\ndefault_rate_variants_ppm = [0]\n"
-        '[[stations]]\nslug = "fm"\ndevice = "sodavtest"\ndevice_sample_rate = 44100\n'
-    )
+    config.write_text(f'data_dir = "{tmp_path / "data"}"\n[buffer]\nexcerpt_hours = 0\n'
+                      '[fingerprint]\ndefault_rate_variants_ppm = [0]\n'
+                      '[[stations]]\nslug = "fm"\ndevice = "sodavtest"\ndevice_sample_rate = 44100\n')
     env = dict(os.environ, HOME=str(home), SODAV_AGENT_CONFIG=str(config))
-    devices = subprocess.run(
-        [sys.executable, "-m", "edge_agent.cli", "devices"], env=env, capture_output=True, text=True
-    )
+    devices = subprocess.run([sys.executable, "-m", "edge_agent.cli", "devices"], env=env,
+                             capture_output=True, text=True)
     assert "sodavtest" in devices.stdout
-    agent = subprocess.Popen(
-        [sys.executable, "-m", "edge_agent.cli", "run"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    agent = subprocess.Popen([sys.executable, "-m", "edge_agent.cli", "run"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     time.sleep(25)
     agent.send_signal(signal.SIGTERM)
     out = agent.communicate(timeout=30)[0].decode()
