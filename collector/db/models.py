@@ -12,10 +12,20 @@ from collector.ingest.models import (
     StationStatus,
 )
 from collector.plays.models import Play, PlaySegment
-from collector.reports.models import GeneratedReport
+from collector.reports.models import (
+    AirtimeDirtyMonth,
+    AirtimeMonth,
+    AirtimeMonthStation,
+    AirtimeRollup,
+    GeneratedReport,
+)
 
 __all__ = [
     "Agent",
+    "AirtimeDirtyMonth",
+    "AirtimeMonth",
+    "AirtimeMonthStation",
+    "AirtimeRollup",
     "Base",
     "Event",
     "GeneratedReport",

@@ -1,10 +1,10 @@
-"""Generated report files: what was produced, for which period and scope, and where it lies."""
+"""Generated report files and the monthly airtime rollups the reports read."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.db.base import Base, UTCDateTime, utcnow
@@ -42,3 +42,49 @@ Index(
     postgresql_where=Play.status == "final",
     sqlite_where=Play.status == "final",
 )
+
+
+class AirtimeMonth(Base):
+    """Rollup of final plays per local month and recording (see :mod:`collector.reports.rollup`)."""
+
+    __tablename__ = "airtime_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True, doc="YYYY-MM, local time")
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), primary_key=True)
+    plays: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    stations: Mapped[int] = mapped_column(Integer)
+
+
+class AirtimeMonthStation(Base):
+    """Rollup of final plays per local month, recording and station."""
+
+    __tablename__ = "airtime_month_stations"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    plays: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class AirtimeRollup(Base):
+    """Which months the rollups hold, computed in which time zone and when."""
+
+    __tablename__ = "airtime_rollups"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AirtimeDirtyMonth(Base):
+    """Months whose final plays changed since the rollups were computed (set by a trigger).
+
+    The trigger marks the UTC months of ``start - 14 h`` and ``start + 14 h``: whatever the
+    time zone, a play's local month is one of them.
+    """
+
+    __tablename__ = "airtime_dirty_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)

@@ -1,9 +1,10 @@
 """Queries behind the reports. Services compose these; nothing here commits.
 
 Distribution reports (airtime, playlist) count **final** plays only; the plays list shows
-open plays too, flagged by their status. Aggregations run in the database: the airtime of a
-month over every station is one two-level ``GROUP BY`` (recording × station, then recording),
-served by the covering index ``ix_plays_final_start`` (migration 0003).
+open plays too, flagged by their status. Aggregations run in the database: airtime is a
+two-level ``GROUP BY`` (recording × station, then recording), over the plays (served by the
+covering index ``ix_plays_final_start``) or, for whole months, over the monthly rollups
+(:mod:`collector.reports.rollup`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collector.catalog.models import Recording
 from collector.fleet.models import Station
 from collector.ingest.models import Event, Segment, SegmentMatch
 from collector.plays.models import Play
+from collector.reports.models import AirtimeMonth, AirtimeMonthStation
 
 GROUPS = ("recording", "artist", "label", "station", "recording_station")
 
@@ -123,7 +125,31 @@ def playlist_rows(session: Session, station_id: int, start: datetime, end: datet
     return [tuple(row) for row in session.execute(stmt)]
 
 
-def _per_recording_station(start: datetime, end: datetime, station_ids: Sequence[int] | None) -> Any:
+def _per_recording_station(
+    start: datetime, end: datetime, station_ids: Sequence[int] | None, months: Sequence[str] | None
+) -> Any:
+    if months is not None:
+        ms = AirtimeMonthStation
+        stmt = select(
+            ms.recording_id.label("recording_id"),
+            ms.station_id.label("station_id"),
+            ms.plays.label("plays"),
+            ms.seconds.label("seconds"),
+        ).where(ms.month.in_(list(months)))
+        if len(months) > 1:
+            stmt = (
+                select(
+                    ms.recording_id.label("recording_id"),
+                    ms.station_id.label("station_id"),
+                    func.sum(ms.plays).label("plays"),
+                    func.sum(ms.seconds).label("seconds"),
+                )
+                .where(ms.month.in_(list(months)))
+                .group_by(ms.recording_id, ms.station_id)
+            )
+        if station_ids is not None:
+            stmt = stmt.where(ms.station_id.in_(list(station_ids)))
+        return stmt.subquery("rs")
     cond = [Play.status == "final", Play.start >= start, Play.start < end]
     if station_ids is not None:
         cond.append(Play.station_id.in_(list(station_ids)))
@@ -148,17 +174,34 @@ def airtime(
     station_ids: Sequence[int] | None = None,
     offset: int = 0,
     limit: int | None = None,
+    months: Sequence[str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Final-play airtime grouped by recording, artist, label, station or recording × station.
 
     Rows are (key columns..., plays, seconds, stations), largest airtime first, ties by key.
+    With ``months`` (the period is exactly these local months, their rollups current) the
+    rollup tables are read instead of the plays.
     """
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
-    rs = _per_recording_station(start, end, station_ids)
+    rs = _per_recording_station(start, end, station_ids, months)
     plays, seconds = func.sum(rs.c.plays), func.sum(rs.c.seconds)
     keys: list[Any]
-    if group == "recording":
+    if group == "recording" and months is not None and len(months) == 1 and station_ids is None:
+        am = AirtimeMonth
+        inner = (
+            select(am.recording_id, am.plays, am.seconds, am.stations)
+            .where(am.month == months[0])
+            .subquery("r")
+        )
+        keys = [Recording.external_id, Recording.title, Recording.artist, Recording.isrc, Recording.label]
+        keys += [Recording.composer]
+        stmt = (
+            select(*keys, inner.c.plays, inner.c.seconds, inner.c.stations)
+            .join(Recording, Recording.id == inner.c.recording_id)
+            .order_by(inner.c.seconds.desc(), Recording.external_id)
+        )
+    elif group == "recording":
         inner = (
             select(
                 rs.c.recording_id,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from collector.catalog.models import Recording
 from collector.plays.models import Play
 from collector.reports import repository as repo
+from collector.reports import rollup
 from collector.reports.exports import Column, ReportMeta, ReportTable
 from collector.reports.labels import colon, label
 from collector.reports.periods import Period
@@ -227,7 +228,7 @@ AIRTIME_COLUMNS: dict[str, list[Column]] = {
 }
 
 
-def airtime_table(
+def airtime_table(  # the caller commits: current rollups are kept for the next report
     session: Session,
     group: str,
     period: Period,
@@ -237,7 +238,10 @@ def airtime_table(
 ) -> ReportTable:
     if group not in AIRTIME_COLUMNS:
         raise ReportError(f"group must be one of {', '.join(AIRTIME_COLUMNS)}")
-    rows = repo.airtime(session, group, period.start, period.end, station_ids, offset, limit)
+    months = rollup.months_of(period)
+    if months is not None:
+        rollup.ensure(session, months, period.tz.key)
+    rows = repo.airtime(session, group, period.start, period.end, station_ids, offset, limit, months)
     return ReportTable(f"t_airtime_{group}", AIRTIME_COLUMNS[group], rows)
 
 

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from collector.db.engine import make_engine, make_sessionmaker, transaction
-from collector.reports import schedule, service
+from collector.plays.models import Play
+from collector.reports import rollup, schedule, service
 from collector.reports.models import GeneratedReport
 from collector.reports.periods import parse_period
 from collector.settings import CollectorSettings
@@ -40,10 +41,21 @@ def _january_final(seeded: Seeded) -> list[tuple[str, str, datetime, datetime, f
     return [p for p in seeded.plays if JAN_START <= p[2] < FEB_START and p[5] == "final"]
 
 
-def test_airtime_matches_an_independent_recount(db) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("period_text", "lo", "hi"),
+    [
+        ("2026-01", JAN_START, FEB_START),  # a whole month: read from the rollups
+        (
+            "2026-01-05..2026-01-20",
+            datetime(2026, 1, 5, tzinfo=UTC),
+            datetime(2026, 1, 21, tzinfo=UTC),
+        ),  # plays
+    ],
+)
+def test_airtime_matches_an_independent_recount(db, period_text: str, lo: datetime, hi: datetime) -> None:  # type: ignore[no-untyped-def]
     factory, seeded, settings = db
-    plays = _january_final(seeded)
-    assert any(p[5] == "open" and JAN_START <= p[2] < FEB_START for p in seeded.plays)  # excluded below
+    plays = [p for p in seeded.plays if lo <= p[2] < hi and p[5] == "final"]
+    assert any(p[5] == "open" and lo <= p[2] < hi for p in seeded.plays)  # excluded below
     by_rec: dict[str, list[float]] = defaultdict(list)
     stations_of: dict[str, set[str]] = defaultdict(set)
     by_rec_station: dict[tuple[str, str], list[float]] = defaultdict(list)
@@ -51,7 +63,7 @@ def test_airtime_matches_an_independent_recount(db) -> None:  # type: ignore[no-
         by_rec[ext].append(dur)
         stations_of[ext].add(slug)
         by_rec_station[(ext, slug)].append(dur)
-    period = parse_period("2026-01", settings.timezone)
+    period = parse_period(period_text, settings.timezone)
     with factory() as s:
         table = service.airtime_table(s, "recording", period, None)
         got = {r[0]: (r[6], r[7], r[8]) for r in table.rows}
@@ -88,6 +100,44 @@ def test_airtime_matches_an_independent_recount(db) -> None:  # type: ignore[no-
         one = service.airtime_table(s, "station", period, [seeded.stations["sud"]])
         assert [r[0] for r in one.rows] == ["sud"]
         assert one.rows[0][2] == sum(1 for p in plays if p[0] == "sud")
+        s.commit()
+
+
+def test_rollups_follow_every_change_to_final_plays(db) -> None:  # type: ignore[no-untyped-def]
+    factory, seeded, settings = db
+    jan, dec = parse_period("2026-01", settings.timezone), parse_period("2025-12", settings.timezone)
+
+    def totals() -> dict[str, tuple[int, float]]:
+        with transaction(factory) as s:
+            rows = service.airtime_table(s, "recording", jan, None).rows
+            service.airtime_table(s, "recording", dec, None)
+        return {r[0]: (int(r[6]), float(r[7])) for r in rows}
+
+    before = totals()
+    with factory() as s:
+        assert rollup.is_fresh(s, "2026-01", settings.timezone)
+    with transaction(factory) as s:  # a late final play
+        add_play(s, seeded, "zik", "SOD-0004", datetime(2026, 1, 20, 8, tzinfo=UTC), 10.0, "final")
+    with factory() as s:
+        assert not rollup.is_fresh(s, "2026-01", settings.timezone)
+        assert rollup.is_fresh(s, "2025-12", settings.timezone)
+    after = totals()
+    assert after["SOD-0004"] == (before["SOD-0004"][0] + 1, pytest.approx(before["SOD-0004"][1] + 10.0))
+    with transaction(factory) as s:  # an open play that becomes final, one that is deleted
+        window = (Play.start >= JAN_START, Play.start < FEB_START)
+        play = s.scalars(select(Play).where(Play.status == "open", *window)).first()
+        assert play is not None and JAN_START <= play.start
+        ext = next(k for k, v in seeded.recordings.items() if v == play.recording_id)
+        play.status = "final"
+        gone = s.scalars(select(Play).where(Play.status == "final", *window)).first()
+        assert gone is not None
+        gone_ext = next(k for k, v in seeded.recordings.items() if v == gone.recording_id)
+        s.delete(gone)
+    third = totals()
+    expected = dict(after)
+    expected[ext] = (expected[ext][0] + 1, 0.0)
+    expected[gone_ext] = (expected[gone_ext][0] - 1, 0.0)
+    assert {k: v[0] for k, v in third.items()} == {k: v[0] for k, v in expected.items()}
 
 
 def test_playlist_xlsx_and_pdf_say_what_was_played(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
