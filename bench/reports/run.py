@@ -7,7 +7,9 @@ during the load and rebuilt after, then ``VACUUM ANALYZE``). Then measures, thro
 service functions the API calls:
 
 - the monthly all-station airtime report (per recording: plays, seconds, stations), one
-  month after another (p50/p95 over ``--repeat`` rounds of 12 months);
+  month after another (p50/p95 over ``--repeat`` rounds of 12 months), once the month's
+  rollup is current; the rollup computation itself and the same report computed straight
+  from the plays are measured too;
 - one station's monthly playlist (relevé de diffusion), random station and month.
 
 Without ``--database-url`` a throwaway PostgreSQL cluster is started (and seeded every run);
@@ -38,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.migrate import upgrade
-from collector.reports import exports, service
+from collector.reports import exports, repository, rollup, service
 from collector.reports.periods import parse_period
 
 YEAR = 2026
@@ -97,7 +99,8 @@ def seed(url: str, stations: int, days: int, per_day: int, recordings: int) -> f
                         CASE WHEN t >= :final_before THEN 'open' ELSE 'final' END, t, t
                     FROM (
                         SELECT s,
-                            CASE WHEN (i * 7 + s) % 2 = 0 THEN 1 + (i * 7919 + s * 31) % (CAST(:rec AS int) / 16)
+                            CASE WHEN (i * 7 + s) % 2 = 0
+                                 THEN 1 + (i * 7919 + s * 31) % (CAST(:rec AS int) / 16)
                                  ELSE 1 + (i * 104729 + s * 17) % :rec END AS r,
                             :t0 + make_interval(secs => i * :step + (s * 37) % 60) AS t,
                             60 + ((i * 13 + s) % 180)::float AS d
@@ -143,8 +146,18 @@ def measure(url: str, stations: int, repeat: int, months: int) -> dict[str, obje
     playlist: list[float] = []
     playlist_xlsx: list[float] = []
     rows_airtime = rows_playlist = 0
+    refresh: list[float] = []
+    raw: list[float] = []
     with factory() as s:
-        service.airtime_table(s, "recording", periods[0], None)  # warm the cache once
+        for p in periods:  # the rollup of each month, computed once (what a report after a change pays)
+            t = time.perf_counter()
+            rollup.refresh(s, p.label, p.tz.key)
+            s.commit()
+            refresh.append(time.perf_counter() - t)
+        for p in periods[:3]:  # the same report straight from the plays, for comparison
+            t = time.perf_counter()
+            repository.airtime(s, "recording", p.start, p.end, None)
+            raw.append(time.perf_counter() - t)
         for _ in range(repeat):
             for p in periods:
                 t = time.perf_counter()
@@ -183,6 +196,8 @@ def measure(url: str, stations: int, repeat: int, months: int) -> dict[str, obje
             "rows": rows_playlist,
             "target_ms": 300,
         },
+        "rollup_refresh_month_ms": {"p50": ms(statistics.median(refresh)), "max": ms(max(refresh))},
+        "airtime_month_from_plays_ms": {"p50": ms(statistics.median(raw)), "max": ms(max(raw))},
         "playlist_xlsx_render_ms": ms(statistics.median(playlist_xlsx)),
     }
 

@@ -15,7 +15,6 @@ from collector.plays.models import Play, PlaySegment
 from collector.reports.models import (
     AirtimeDirtyMonth,
     AirtimeMonth,
-    AirtimeMonthStation,
     AirtimeRollup,
     GeneratedReport,
 )
@@ -24,7 +23,6 @@ __all__ = [
     "Agent",
     "AirtimeDirtyMonth",
     "AirtimeMonth",
-    "AirtimeMonthStation",
     "AirtimeRollup",
     "Base",
     "Event",

@@ -45,7 +45,7 @@ Index(
 
 
 class AirtimeMonth(Base):
-    """Rollup of final plays per local month and recording (see :mod:`collector.reports.rollup`)."""
+    """Final plays per local month and recording (see :mod:`collector.reports.rollup`)."""
 
     __tablename__ = "airtime_months"
 
@@ -56,20 +56,8 @@ class AirtimeMonth(Base):
     stations: Mapped[int] = mapped_column(Integer)
 
 
-class AirtimeMonthStation(Base):
-    """Rollup of final plays per local month, recording and station."""
-
-    __tablename__ = "airtime_month_stations"
-
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)
-    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), primary_key=True)
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
-    plays: Mapped[int] = mapped_column(Integer)
-    seconds: Mapped[float] = mapped_column(Float)
-
-
 class AirtimeRollup(Base):
-    """Which months the rollups hold, computed in which time zone and when."""
+    """Which months the rollup holds, computed in which time zone and when."""
 
     __tablename__ = "airtime_rollups"
 

@@ -3,8 +3,8 @@
 Distribution reports (airtime, playlist) count **final** plays only; the plays list shows
 open plays too, flagged by their status. Aggregations run in the database: airtime is a
 two-level ``GROUP BY`` (recording × station, then recording), over the plays (served by the
-covering index ``ix_plays_final_start``) or, for whole months, over the monthly rollups
-(:mod:`collector.reports.rollup`).
+covering index ``ix_plays_final_start``), or read from the monthly rollup for a finished
+month's airtime per recording (:mod:`collector.reports.rollup`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collector.catalog.models import Recording
 from collector.fleet.models import Station
 from collector.ingest.models import Event, Segment, SegmentMatch
 from collector.plays.models import Play
-from collector.reports.models import AirtimeMonth, AirtimeMonthStation
+from collector.reports.models import AirtimeMonth
 
 GROUPS = ("recording", "artist", "label", "station", "recording_station")
 
@@ -125,31 +125,7 @@ def playlist_rows(session: Session, station_id: int, start: datetime, end: datet
     return [tuple(row) for row in session.execute(stmt)]
 
 
-def _per_recording_station(
-    start: datetime, end: datetime, station_ids: Sequence[int] | None, months: Sequence[str] | None
-) -> Any:
-    if months is not None:
-        ms = AirtimeMonthStation
-        stmt = select(
-            ms.recording_id.label("recording_id"),
-            ms.station_id.label("station_id"),
-            ms.plays.label("plays"),
-            ms.seconds.label("seconds"),
-        ).where(ms.month.in_(list(months)))
-        if len(months) > 1:
-            stmt = (
-                select(
-                    ms.recording_id.label("recording_id"),
-                    ms.station_id.label("station_id"),
-                    func.sum(ms.plays).label("plays"),
-                    func.sum(ms.seconds).label("seconds"),
-                )
-                .where(ms.month.in_(list(months)))
-                .group_by(ms.recording_id, ms.station_id)
-            )
-        if station_ids is not None:
-            stmt = stmt.where(ms.station_id.in_(list(station_ids)))
-        return stmt.subquery("rs")
+def _per_recording_station(start: datetime, end: datetime, station_ids: Sequence[int] | None) -> Any:
     cond = [Play.status == "final", Play.start >= start, Play.start < end]
     if station_ids is not None:
         cond.append(Play.station_id.in_(list(station_ids)))
@@ -174,24 +150,24 @@ def airtime(
     station_ids: Sequence[int] | None = None,
     offset: int = 0,
     limit: int | None = None,
-    months: Sequence[str] | None = None,
+    rollup_month: str | None = None,
 ) -> list[tuple[Any, ...]]:
     """Final-play airtime grouped by recording, artist, label, station or recording × station.
 
     Rows are (key columns..., plays, seconds, stations), largest airtime first, ties by key.
-    With ``months`` (the period is exactly these local months, their rollups current) the
-    rollup tables are read instead of the plays.
+    With ``rollup_month`` (the period is exactly that local month and its rollup is current),
+    airtime per recording over every station is read from the rollup instead of the plays.
     """
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
-    rs = _per_recording_station(start, end, station_ids, months)
+    rs = _per_recording_station(start, end, station_ids)
     plays, seconds = func.sum(rs.c.plays), func.sum(rs.c.seconds)
     keys: list[Any]
-    if group == "recording" and months is not None and len(months) == 1 and station_ids is None:
+    if group == "recording" and rollup_month is not None and station_ids is None:
         am = AirtimeMonth
         inner = (
             select(am.recording_id, am.plays, am.seconds, am.stations)
-            .where(am.month == months[0])
+            .where(am.month == rollup_month)
             .subquery("r")
         )
         keys = [Recording.external_id, Recording.title, Recording.artist, Recording.isrc, Recording.label]

@@ -1,94 +1,105 @@
-"""Monthly airtime rollups: the distribution reports of whole months without rescanning plays.
+"""Monthly airtime rollup: a finished month's airtime per recording without rescanning plays.
 
-A month of 300 stations holds ~2.5 M plays; summing them for every report takes seconds. The
-rollups keep, per local month, final plays' count and seconds per recording × station
-(``airtime_month_stations``) and per recording with its number of stations (``airtime_months``).
+A month of 300 stations holds ~2.5 M plays; summing them (plays, seconds, distinct stations per
+recording) takes seconds. ``airtime_months`` keeps that answer per local month and recording.
 
-They are never stale: a database trigger on ``plays`` (migration 0003) marks a month dirty
-whenever one of its final plays is inserted, changed or deleted; :func:`ensure` recomputes a
-dirty or never-computed month (one ``INSERT … SELECT … GROUP BY``) before a report reads it.
-A month still receiving plays is recomputed at each read, which costs what the raw query
-costs; a finished month is read from the rollup in milliseconds.
+It is never read stale: a database trigger on ``plays`` (migration 0003) marks a month dirty
+whenever one of its final plays is inserted, changed or deleted, and a report reads the rollup
+only for a month that is computed, in the right time zone, and not dirty; otherwise it sums the
+plays, as it would without a rollup. The worker (:class:`collector.reports.schedule.Ticker`)
+recomputes dirty finished months in the background; the month still running is always summed
+from the plays (it changes every minute).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import zlib
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, exists, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from collector.plays.models import Play
-from collector.reports.models import AirtimeDirtyMonth, AirtimeMonth, AirtimeMonthStation, AirtimeRollup
-from collector.reports.periods import Period, parse_period
+from collector.reports.models import AirtimeDirtyMonth, AirtimeMonth, AirtimeRollup
+from collector.reports.periods import Period, parse_period, zone
+
+log = logging.getLogger("collector.reports")
 
 
-def months_of(period: Period) -> list[str] | None:
-    """The local months a period is made of, or None when it does not cover whole months."""
+def month_of(period: Period) -> str | None:
+    """The local month a period is exactly, or None."""
     first, last = period.first_day, period.last_day
-    if first.day != 1:
-        return None
-    if (last + timedelta(days=1)).day != 1:
-        return None
-    months = []
-    y, m = first.year, first.month
-    while (y, m) <= (last.year, last.month):
-        months.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return months
+    if (
+        first.day == 1
+        and (last + timedelta(days=1)).day == 1
+        and (first.year, first.month)
+        == (
+            last.year,
+            last.month,
+        )
+    ):
+        return f"{first.year:04d}-{first.month:02d}"
+    return None
 
 
-def is_fresh(session: Session, month: str, zone: str) -> bool:
+def is_fresh(session: Session, month: str, tz: str) -> bool:
     row = session.get(AirtimeRollup, month)
-    if row is None or row.zone != zone:
+    if row is None or row.zone != tz:
         return False
     return not session.scalar(select(exists().where(AirtimeDirtyMonth.month == month)))
 
 
-def refresh(session: Session, month: str, zone: str) -> None:
-    """Recompute one month's rollups from the final plays (in the caller's transaction)."""
+def refresh(session: Session, month: str, tz: str) -> None:
+    """Recompute one month's rollup from the final plays (in the caller's transaction)."""
     if session.get_bind().dialect.name == "postgresql":
-        # two readers refreshing the same month would collide on the primary keys
+        # two workers refreshing the same month would collide on the primary key
         session.execute(
             text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(f"airtime {month}".encode())}
         )
-    period = parse_period(month, zone)
+    period = parse_period(month, tz)
     # consume the mark first: a play changed while we compute marks the month again
     session.execute(delete(AirtimeDirtyMonth).where(AirtimeDirtyMonth.month == month))
-    session.execute(delete(AirtimeMonthStation).where(AirtimeMonthStation.month == month))
     session.execute(delete(AirtimeMonth).where(AirtimeMonth.month == month))
-    session.execute(
-        insert(AirtimeMonthStation).from_select(
-            ["month", "recording_id", "station_id", "plays", "seconds"],
-            select(literal(month), Play.recording_id, Play.station_id, func.count(), func.sum(Play.duration))
-            .where(Play.status == "final", Play.start >= period.start, Play.start < period.end)
-            .group_by(Play.recording_id, Play.station_id),
-        )
+    pairs = (
+        select(Play.recording_id, func.count().label("n"), func.sum(Play.duration).label("s"))
+        .where(Play.status == "final", Play.start >= period.start, Play.start < period.end)
+        .group_by(Play.recording_id, Play.station_id)
+        .subquery()
     )
-    ms = AirtimeMonthStation
     session.execute(
         insert(AirtimeMonth).from_select(
             ["month", "recording_id", "plays", "seconds", "stations"],
-            select(ms.month, ms.recording_id, func.sum(ms.plays), func.sum(ms.seconds), func.count())
-            .where(ms.month == month)
-            .group_by(ms.month, ms.recording_id),
+            select(
+                literal(month), pairs.c.recording_id, func.sum(pairs.c.n), func.sum(pairs.c.s), func.count()
+            ).group_by(pairs.c.recording_id),
         )
     )
     row = session.get(AirtimeRollup, month)
     if row is None:
-        session.add(AirtimeRollup(month=month, zone=zone, refreshed_at=datetime.now(UTC)))
+        session.add(AirtimeRollup(month=month, zone=tz, refreshed_at=datetime.now(UTC)))
     else:
-        row.zone, row.refreshed_at = zone, datetime.now(UTC)
+        row.zone, row.refreshed_at = tz, datetime.now(UTC)
     session.flush()
 
 
-def ensure(session: Session, months: Sequence[str], zone: str) -> int:
-    """Make the rollups of these months current; returns how many had to be recomputed."""
+def stale_months(session: Session, tz: str, now: datetime | None = None) -> list[str]:
+    """Finished months whose rollup is dirty or computed in another zone, most recent first."""
+    now = now or datetime.now(UTC)
+    local = now.astimezone(zone(tz))
+    current = f"{local.year:04d}-{local.month:02d}"
+    dirty = set(session.scalars(select(AirtimeDirtyMonth.month)))
+    dirty |= set(session.scalars(select(AirtimeRollup.month).where(AirtimeRollup.zone != tz)))
+    return sorted((m for m in dirty if m < current), reverse=True)
+
+
+def refresh_stale(session: Session, tz: str, budget: int = 1, now: datetime | None = None) -> int:
+    """Recompute up to ``budget`` stale finished months; the caller commits."""
     done = 0
-    for month in months:
-        if not is_fresh(session, month, zone):
-            refresh(session, month, zone)
-            done += 1
+    for month in stale_months(session, tz, now)[:budget]:
+        t = time.perf_counter()
+        refresh(session, month, tz)
+        log.info("airtime rollup of %s recomputed in %.1f s", month, time.perf_counter() - t)
+        done += 1
     return done

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from collector.reports import exports, repository, service
+from collector.reports import exports, repository, rollup, service
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
 from collector.reports.periods import Period, parse_period, previous_month, previous_semester
@@ -40,6 +40,7 @@ log = logging.getLogger("collector.reports")
 
 GRACE = timedelta(days=1)
 CHECK_INTERVAL_S = 600.0
+ROLLUP_INTERVAL_S = 60.0
 ALL = "all"
 
 
@@ -177,26 +178,45 @@ def run_due(
 
 
 class Ticker:
-    """The worker's hook: cheap to call every cycle, does real work at most every few minutes."""
+    """The worker's hook: cheap to call every cycle, does real work only now and then.
+
+    Every :data:`ROLLUP_INTERVAL_S` it recomputes one stale monthly airtime rollup; every
+    :data:`CHECK_INTERVAL_S` it generates one due report file. While work remains it comes
+    back at the next cycle, so matching never waits for more than one file.
+    """
 
     def __init__(self, settings: CollectorSettings, interval_s: float = CHECK_INTERVAL_S):
         self.settings = settings
         self.interval_s = interval_s
         self.next_at = 0.0
+        self.rollups_at = 0.0
 
     def tick(self, factory: sessionmaker[Session]) -> int:
-        if time.monotonic() < self.next_at:
-            return 0
+        done = 0
+        if time.monotonic() >= self.rollups_at:
+            done += self._step(factory, "airtime rollup", self._rollup)
+            self.rollups_at = time.monotonic() + (0.0 if done else ROLLUP_INTERVAL_S)
+        if time.monotonic() >= self.next_at:
+            made = self._step(factory, "scheduled report generation", self._reports)
+            self.next_at = time.monotonic() + (0.0 if made else self.interval_s)
+            done += made
+        return done
+
+    def _rollup(self, session: Session) -> int:
+        return rollup.refresh_stale(session, self.settings.timezone)
+
+    def _reports(self, session: Session) -> int:
+        return run_due(session, self.settings)
+
+    def _step(self, factory: sessionmaker[Session], what: str, fn: Any) -> int:
         try:
             with factory() as session:
-                done = run_due(session, self.settings)
+                done: int = fn(session)
                 session.commit()
+                return done
         except Exception:
-            log.exception("scheduled report generation failed; retrying in %.0f s", self.interval_s)
-            done = 0
-        # while files are due, come back next cycle; otherwise wait for the next check
-        self.next_at = time.monotonic() + (0.0 if done else self.interval_s)
-        return done
+            log.exception("%s failed; retrying later", what)
+            return 0
 
 
 def describe(record: GeneratedReport) -> dict[str, Any]:

@@ -228,7 +228,7 @@ AIRTIME_COLUMNS: dict[str, list[Column]] = {
 }
 
 
-def airtime_table(  # the caller commits: current rollups are kept for the next report
+def airtime_table(
     session: Session,
     group: str,
     period: Period,
@@ -238,10 +238,10 @@ def airtime_table(  # the caller commits: current rollups are kept for the next 
 ) -> ReportTable:
     if group not in AIRTIME_COLUMNS:
         raise ReportError(f"group must be one of {', '.join(AIRTIME_COLUMNS)}")
-    months = rollup.months_of(period)
-    if months is not None:
-        rollup.ensure(session, months, period.tz.key)
-    rows = repo.airtime(session, group, period.start, period.end, station_ids, offset, limit, months)
+    month = rollup.month_of(period) if group == "recording" and station_ids is None else None
+    if month is not None and not rollup.is_fresh(session, month, period.tz.key):
+        month = None  # being changed: sum the plays
+    rows = repo.airtime(session, group, period.start, period.end, station_ids, offset, limit, month)
     return ReportTable(f"t_airtime_{group}", AIRTIME_COLUMNS[group], rows)
 
 

@@ -1,4 +1,4 @@
-"""reports: generated report records, airtime rollups and their trigger, covering index
+"""reports: generated report records, monthly airtime rollup and its trigger, covering index
 
 Revision ID: 0003
 Revises: 0002
@@ -71,6 +71,21 @@ _SQLITE_TRIGGER = [
     """,
 ]
 
+_PG_BACKFILL = [
+    "INSERT INTO airtime_dirty_months (month) SELECT DISTINCT "
+    "to_char((start AT TIME ZONE 'UTC') - interval '14 hours', 'YYYY-MM') FROM plays "
+    "WHERE status = 'final' ON CONFLICT DO NOTHING",
+    "INSERT INTO airtime_dirty_months (month) SELECT DISTINCT "
+    "to_char((start AT TIME ZONE 'UTC') + interval '14 hours', 'YYYY-MM') FROM plays "
+    "WHERE status = 'final' ON CONFLICT DO NOTHING",
+]
+_SQLITE_BACKFILL = [
+    "INSERT OR IGNORE INTO airtime_dirty_months (month) SELECT DISTINCT "
+    "strftime('%Y-%m', start, '-14 hours') FROM plays WHERE status = 'final'",
+    "INSERT OR IGNORE INTO airtime_dirty_months (month) SELECT DISTINCT "
+    "strftime('%Y-%m', start, '+14 hours') FROM plays WHERE status = 'final'",
+]
+
 
 def upgrade() -> None:
     op.create_table(
@@ -96,25 +111,6 @@ def upgrade() -> None:
             ["recording_id"], ["recordings.id"], name=op.f("fk_airtime_months_recording_id_recordings")
         ),
         sa.PrimaryKeyConstraint("month", "recording_id", name=op.f("pk_airtime_months")),
-    )
-    op.create_table(
-        "airtime_month_stations",
-        sa.Column("month", sa.String(length=7), nullable=False),
-        sa.Column("recording_id", sa.Integer(), nullable=False),
-        sa.Column("station_id", sa.Integer(), nullable=False),
-        sa.Column("plays", sa.Integer(), nullable=False),
-        sa.Column("seconds", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["recording_id"],
-            ["recordings.id"],
-            name=op.f("fk_airtime_month_stations_recording_id_recordings"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"], name=op.f("fk_airtime_month_stations_station_id_stations")
-        ),
-        sa.PrimaryKeyConstraint(
-            "month", "recording_id", "station_id", name=op.f("pk_airtime_month_stations")
-        ),
     )
     op.create_table(
         "generated_reports",
@@ -147,7 +143,11 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'final'"),
         sqlite_where=sa.text("status = 'final'"),
     )
-    for statement in _PG_TRIGGER if op.get_bind().dialect.name == "postgresql" else _SQLITE_TRIGGER:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for statement in _PG_TRIGGER if postgres else _SQLITE_TRIGGER:
+        op.execute(statement)
+    # plays already there: their months have no rollup yet
+    for statement in _PG_BACKFILL if postgres else _SQLITE_BACKFILL:
         op.execute(statement)
 
 
@@ -158,7 +158,6 @@ def downgrade() -> None:
     else:
         for name in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER plays_airtime_dirty_{name}")
-    op.drop_table("airtime_month_stations")
     op.drop_table("airtime_months")
     op.drop_table("airtime_rollups")
     op.drop_table("airtime_dirty_months")

@@ -7,6 +7,7 @@ import sys
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -103,41 +104,60 @@ def test_airtime_matches_an_independent_recount(db, period_text: str, lo: dateti
         s.commit()
 
 
-def test_rollups_follow_every_change_to_final_plays(db) -> None:  # type: ignore[no-untyped-def]
+def test_rollup_is_used_only_when_current(db) -> None:  # type: ignore[no-untyped-def]
     factory, seeded, settings = db
-    jan, dec = parse_period("2026-01", settings.timezone), parse_period("2025-12", settings.timezone)
+    jan = parse_period("2026-01", settings.timezone)
+    tz = settings.timezone
+    now = datetime(2026, 3, 1, tzinfo=UTC)
 
-    def totals() -> dict[str, tuple[int, float]]:
-        with transaction(factory) as s:
+    def totals() -> dict[str, tuple[int, float, int]]:
+        with factory() as s:
             rows = service.airtime_table(s, "recording", jan, None).rows
-            service.airtime_table(s, "recording", dec, None)
-        return {r[0]: (int(r[6]), float(r[7])) for r in rows}
+        return {r[0]: (int(r[6]), round(float(r[7]), 3), int(r[8])) for r in rows}
 
-    before = totals()
+    def recount() -> dict[str, tuple[int, float, int]]:
+        with factory() as s:
+            plays = s.execute(
+                select(Play.recording_id, Play.station_id, Play.duration, Play.status, Play.start)
+            )
+            out: dict[str, list[Any]] = {}
+            names = {v: k for k, v in seeded.recordings.items()}
+            for rid, sid, dur, status, start in plays:
+                if status == "final" and JAN_START <= start < FEB_START:
+                    acc = out.setdefault(names[rid], [0, 0.0, set()])
+                    acc[0] += 1
+                    acc[1] += dur
+                    acc[2].add(sid)
+        return {k: (n, round(sec, 3), len(st)) for k, (n, sec, st) in out.items()}
+
+    with factory() as s:  # seeded plays marked their months; nothing computed yet
+        assert not rollup.is_fresh(s, "2026-01", tz)
+        assert rollup.stale_months(s, tz, now) == ["2026-02", "2026-01", "2025-12"]
+    assert totals() == recount()  # from the plays
+    with transaction(factory) as s:
+        assert rollup.refresh_stale(s, tz, budget=5, now=now) == 3
     with factory() as s:
-        assert rollup.is_fresh(s, "2026-01", settings.timezone)
-    with transaction(factory) as s:  # a late final play
+        assert rollup.is_fresh(s, "2026-01", tz) and rollup.stale_months(s, tz, now) == []
+    assert totals() == recount()  # from the rollup
+
+    with transaction(factory) as s:  # a late final play, an open play made final, a play deleted
         add_play(s, seeded, "zik", "SOD-0004", datetime(2026, 1, 20, 8, tzinfo=UTC), 10.0, "final")
-    with factory() as s:
-        assert not rollup.is_fresh(s, "2026-01", settings.timezone)
-        assert rollup.is_fresh(s, "2025-12", settings.timezone)
-    after = totals()
-    assert after["SOD-0004"] == (before["SOD-0004"][0] + 1, pytest.approx(before["SOD-0004"][1] + 10.0))
-    with transaction(factory) as s:  # an open play that becomes final, one that is deleted
         window = (Play.start >= JAN_START, Play.start < FEB_START)
         play = s.scalars(select(Play).where(Play.status == "open", *window)).first()
-        assert play is not None and JAN_START <= play.start
-        ext = next(k for k, v in seeded.recordings.items() if v == play.recording_id)
+        assert play is not None
         play.status = "final"
         gone = s.scalars(select(Play).where(Play.status == "final", *window)).first()
         assert gone is not None
-        gone_ext = next(k for k, v in seeded.recordings.items() if v == gone.recording_id)
         s.delete(gone)
-    third = totals()
-    expected = dict(after)
-    expected[ext] = (expected[ext][0] + 1, 0.0)
-    expected[gone_ext] = (expected[gone_ext][0] - 1, 0.0)
-    assert {k: v[0] for k, v in third.items()} == {k: v[0] for k, v in expected.items()}
+    with factory() as s:  # January, and a neighbour for plays within 14 h of a month's edge
+        stale = rollup.stale_months(s, tz, now)
+        assert "2026-01" in stale and set(stale) <= {"2025-12", "2026-01", "2026-02"}
+    assert totals() == recount()  # stale: from the plays again
+    with transaction(factory) as s:
+        assert rollup.refresh_stale(s, tz, budget=5, now=now) == len(stale)
+    assert totals() == recount()
+    with factory() as s:  # the month still running is never rolled up
+        assert rollup.stale_months(s, tz, datetime(2026, 1, 15, tzinfo=UTC)) == ["2025-12"]
 
 
 def test_playlist_xlsx_and_pdf_say_what_was_played(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
