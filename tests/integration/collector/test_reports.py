@@ -156,8 +156,11 @@ def test_rollup_is_used_only_when_current(db) -> None:  # type: ignore[no-untype
     with transaction(factory) as s:
         assert rollup.refresh_stale(s, tz, budget=5, now=now) == len(stale)
     assert totals() == recount()
+    with transaction(factory) as s:
+        add_play(s, seeded, "sud", "SOD-0001", datetime(2026, 1, 14, 8, tzinfo=UTC), 10.0, "final")
     with factory() as s:  # the month still running is never rolled up
-        assert rollup.stale_months(s, tz, datetime(2026, 1, 15, tzinfo=UTC)) == ["2025-12"]
+        assert rollup.stale_months(s, tz, now) == ["2026-01"]
+        assert rollup.stale_months(s, tz, datetime(2026, 1, 15, tzinfo=UTC)) == []
 
 
 def test_playlist_xlsx_and_pdf_say_what_was_played(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
