@@ -43,7 +43,7 @@ def resolve_stations(session: Session, slugs: Sequence[str] | None) -> list[int]
     found = repo.station_ids(session, slugs)
     missing = sorted(set(slugs) - set(found))
     if missing:
-        raise ReportError(f"unknown station(s): {', '.join(missing)}; see GET /api/v1/stations", 404)
+        raise ReportError(f"unknown station(s): {', '.join(missing)}; see GET /api/v1/stations/status", 404)
     return [found[s] for s in slugs]
 
 
