@@ -357,3 +357,16 @@ def test_activity_and_unidentified_music(db) -> None:  # type: ignore[no-untyped
         ("rfm", time(3, 0), time(3, 1), 60.0, 6),
     ]
     assert runs.rows[0][6] == pytest.approx(-18.0) and runs.rows[1][6] is None
+
+
+def test_worker_ticker_does_one_step_at_a_time(db) -> None:  # type: ignore[no-untyped-def]
+    factory, _seeded, settings = db
+    ticker = schedule.Ticker(settings)
+    assert ticker.tick(factory) == 2  # one rollup month, one due report file
+    with factory() as s:
+        files = s.scalars(select(GeneratedReport)).all()
+        assert len(files) == 1 and (settings.report_dir / files[0].name).is_file()
+        assert len(rollup.stale_months(s, settings.timezone)) == 2
+    assert ticker.tick(factory) == 2  # work remains: straight back at it
+    ticker.rollups_at = ticker.next_at = float("inf")  # nothing is due before the next check
+    assert ticker.tick(factory) == 0
