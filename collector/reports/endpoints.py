@@ -25,7 +25,7 @@ from collector.reports import exports, repository, schedule, service
 from collector.reports.exports import ReportMeta, ReportTable
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
-from collector.reports.periods import Period, PeriodError, parse_period
+from collector.reports.periods import Period, PeriodError, parse_period, zone
 from collector.reports.storage import StorageError, storage_for
 from collector.settings import CollectorSettings
 from shared.schemas import ErrorCode
@@ -134,7 +134,7 @@ def list_plays(
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangQ = "fr",
 ) -> Any:
-    tz = _period(request, "2000-01").tz
+    tz = zone(_settings(request).timezone)
     f = repository.PlayFilter(
         station_ids=_stations(session, station),
         recording=recording,
@@ -153,10 +153,15 @@ def list_plays(
     if until is not None:
         f.end = min(f.end, until) if f.end else until
     if format == "csv":
+        factory = request.app.state.sessionmaker
 
         def body() -> Iterator[bytes]:
-            for chunk in exports.csv_lines(service.PLAY_COLUMNS, service.play_rows(session, f, tz)):
-                yield chunk.encode()
+            # its own session: the request's may be closed before the last row is streamed
+            with factory() as stream_session:
+                for chunk in exports.csv_lines(
+                    service.PLAY_COLUMNS, service.play_rows(stream_session, f, tz)
+                ):
+                    yield chunk.encode()
 
         return StreamingResponse(
             body(),
