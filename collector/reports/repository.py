@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, and_, cast, exists, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from collector.catalog.models import Recording
@@ -104,25 +104,39 @@ def iter_plays(session: Session, f: PlayFilter, chunk: int = 5000) -> Iterator[t
         yield row[0], row[1], row[2]
 
 
-def playlist_rows(session: Session, station_id: int, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
-    """One station's final plays in a period, with the columns a relevé de diffusion shows."""
-    stmt = (
+def _epoch(column: Any) -> Any:
+    """Seconds since 1970 as a float: 8 000 of them load several times faster than timestamps."""
+    return cast(extract("epoch", column), Float)
+
+
+def playlist_rows(
+    session: Session, station_id: int, start: datetime, end: datetime
+) -> tuple[list[tuple[float, float, float, int]], dict[int, tuple[Any, ...]]]:
+    """One station's final plays in a period (start, end as UTC epoch seconds, duration,
+    recording id), in time order, and the catalog columns of the recordings they name.
+
+    SQLite gives whole seconds (``strftime('%s')``), PostgreSQL microseconds; reports show
+    whole seconds either way.
+    """
+    where = (Play.station_id == station_id, Play.status == "final", Play.start >= start, Play.start < end)
+    plays = session.execute(
+        select(_epoch(Play.start), _epoch(Play.end), Play.duration, Play.recording_id)
+        .where(*where)
+        .order_by(Play.start, Play.id)
+    )
+    rows = [(float(s), float(e), float(d), int(r)) for s, e, d, r in plays]
+    recs = session.execute(
         select(
-            Play.start,
-            Play.end,
-            Play.duration,
+            Recording.id,
             Recording.title,
             Recording.artist,
             Recording.isrc,
             Recording.label,
             Recording.composer,
             Recording.external_id,
-        )
-        .join(Recording, Recording.id == Play.recording_id)
-        .where(Play.station_id == station_id, Play.status == "final", Play.start >= start, Play.start < end)
-        .order_by(Play.start, Play.id)
+        ).where(Recording.id.in_(select(Play.recording_id).where(*where)))
     )
-    return [tuple(row) for row in session.execute(stmt)]
+    return rows, {r[0]: tuple(r[1:]) for r in recs}
 
 
 def _per_recording_station(start: datetime, end: datetime, station_ids: Sequence[int] | None) -> Any:

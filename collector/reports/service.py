@@ -154,15 +154,16 @@ def playlist(
     tz = period.tz
     rows = []
     total = 0.0
-    for start, end, duration, title, artist, isrc, lab, composer, _ext in repo.playlist_rows(
-        session, ids[0], period.start, period.end
-    ):
-        s, e = start.astimezone(tz), end.astimezone(tz)
+    plays, recordings = repo.playlist_rows(session, ids[0], period.start, period.end)
+    for start, end, duration, rid in plays:
+        s = datetime.fromtimestamp(int(start), tz)
+        e = datetime.fromtimestamp(int(end), tz)
+        title, artist, isrc, lab, composer, _ext = recordings[rid]
         rows.append(
             (
                 s.date(),
-                s.time().replace(microsecond=0, tzinfo=None),
-                e.time().replace(microsecond=0, tzinfo=None),
+                s.time(),
+                e.time(),
                 duration,
                 title,
                 artist,
