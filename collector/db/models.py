@@ -12,11 +12,21 @@ from collector.ingest.models import (
     StationStatus,
 )
 from collector.plays.models import Play, PlaySegment
+from collector.reports.models import (
+    AirtimeDirtyMonth,
+    AirtimeMonth,
+    AirtimeRollup,
+    GeneratedReport,
+)
 
 __all__ = [
     "Agent",
+    "AirtimeDirtyMonth",
+    "AirtimeMonth",
+    "AirtimeRollup",
     "Base",
     "Event",
+    "GeneratedReport",
     "Heartbeat",
     "Play",
     "PlaySegment",

@@ -15,6 +15,7 @@ from collector.fleet.models import Station
 from collector.ingest.service import claim_segments
 from collector.matching import rates
 from collector.matching.pipeline import Catalog, catalog_version, load_catalog, process
+from collector.reports.schedule import Ticker
 from collector.settings import CollectorSettings
 
 log = logging.getLogger("collector.worker")
@@ -46,6 +47,7 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine)
     catalog: Catalog | None = None
+    reports = Ticker(settings)  # monthly/semester report files, checked every few minutes
     try:
         while not stop.is_set():
             try:
@@ -53,6 +55,7 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
             except Exception:
                 log.exception("matching cycle failed; retrying")
                 done = 0
+            reports.tick(factory)
             if not done:
                 stop.wait(settings.worker.poll_interval_s)
     finally:

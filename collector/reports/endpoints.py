@@ -1,0 +1,382 @@
+"""Reports API for analysts (role ``analyst`` or ``admin``): plays, relevé de diffusion, airtime,
+station activity, unidentified music, and the generated monthly/semester files.
+
+Times are stored in UTC and shown in ``settings.timezone`` (Africa/Dakar); every answer says
+which zone. Distribution reports count final plays only; ``/plays`` also lists open plays,
+flagged ``"final": false``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.errors import ApiError
+from collector.fleet.auth import get_session, require_role
+from collector.fleet.models import User
+from collector.reports import exports, repository, schedule, service
+from collector.reports.exports import ReportMeta, ReportTable
+from collector.reports.labels import label
+from collector.reports.models import GeneratedReport
+from collector.reports.periods import Period, PeriodError, parse_period, zone
+from collector.reports.storage import StorageError, storage_for
+from collector.settings import CollectorSettings
+from shared.schemas import ErrorCode
+
+router = APIRouter(tags=["reports"])
+Analyst = Annotated[User, Depends(require_role("analyst"))]
+DB = Annotated[Session, Depends(get_session)]
+PeriodQ = Annotated[
+    str,
+    Query(
+        description="2026-01 (month), 2026-S1 (semester), 2026 (year), 2026-01-15 (day) or "
+        "2026-01-01..2026-01-15 (days, both included), in the collector's time zone",
+        examples=["2026-01"],
+    ),
+]
+StationsQ = Annotated[list[str] | None, Query(description="station slug; repeat for several")]
+LangQ = Annotated[Literal["fr", "en"], Query(description="language of XLSX/PDF labels (French by default)")]
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+XLSX_MAX_ROWS = 1_000_000
+
+
+def _settings(request: Request) -> CollectorSettings:
+    settings: CollectorSettings = request.app.state.settings
+    return settings
+
+
+def _period(request: Request, text: str) -> Period:
+    try:
+        return parse_period(text, _settings(request).timezone)
+    except PeriodError as exc:
+        raise ApiError(422, ErrorCode.MALFORMED_PAYLOAD, str(exc)) from None
+
+
+def _stations(session: Session, slugs: Sequence[str] | None) -> list[int] | None:
+    try:
+        return service.resolve_stations(session, slugs)
+    except service.ReportError as exc:
+        raise ApiError(exc.status, ErrorCode.NOT_FOUND, str(exc)) from None
+
+
+def _json_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if kind in ("seconds", "hours", "percent", "float"):
+        return round(float(value), 3)
+    if kind == "int":
+        return int(value)  # PostgreSQL sums counts as numeric
+    return value
+
+
+def _table_json(table: ReportTable) -> list[dict[str, Any]]:
+    return [
+        {c.key: _json_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)} for row in table.rows
+    ]
+
+
+def _file(data: bytes, fmt: str, filename: str) -> Response:
+    return Response(
+        data,
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
+    )
+
+
+def _render(tables: list[ReportTable], meta: ReportMeta, fmt: str, lang: str, filename: str) -> Response:
+    if fmt == "csv":
+        return _file(exports.to_csv(tables[0]), "csv", filename)
+    if fmt == "xlsx":
+        return _file(exports.to_xlsx(tables, meta, lang), "xlsx", filename)
+    return _file(exports.to_pdf(tables, meta, lang), "pdf", filename)
+
+
+# ---- plays ---------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/api/v1/plays",
+    summary="Plays, filtered and paginated (JSON), or the whole selection as CSV/XLSX",
+    description="Open plays are included unless `status=final`; they are flagged (`final: false`) "
+    "and may still change. CSV/XLSX ignore pagination and export every matching play.",
+)
+def list_plays(
+    request: Request,
+    _user: Analyst,
+    session: DB,
+    station: StationsQ = None,
+    period: Annotated[str | None, Query(description="see /api/v1/reports/airtime")] = None,
+    since: Annotated[datetime | None, Query(alias="from", description="ISO time, inclusive")] = None,
+    until: Annotated[datetime | None, Query(alias="to", description="ISO time, exclusive")] = None,
+    recording: Annotated[str | None, Query(description="catalog external id or ISRC")] = None,
+    artist: Annotated[str | None, Query(description="part of the artist name, any case")] = None,
+    label_: Annotated[
+        str | None, Query(alias="label", description="part of the label name, any case")
+    ] = None,
+    status: Literal["open", "final", "all"] = "all",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    lang: LangQ = "fr",
+) -> Any:
+    tz = zone(_settings(request).timezone)
+    f = repository.PlayFilter(
+        station_ids=_stations(session, station),
+        recording=recording,
+        artist=artist,
+        label=label_,
+        status=None if status == "all" else status,
+    )
+    if period is not None:
+        p = _period(request, period)
+        f.start, f.end = p.start, p.end
+    for value in (since, until):
+        if value is not None and value.tzinfo is None:
+            raise ApiError(422, ErrorCode.MALFORMED_PAYLOAD, "from/to need a zone: 2026-01-01T00:00:00Z")
+    if since is not None:
+        f.start = max(f.start, since) if f.start else since
+    if until is not None:
+        f.end = min(f.end, until) if f.end else until
+    if format == "csv":
+        factory = request.app.state.sessionmaker
+
+        def body() -> Iterator[bytes]:
+            # its own session: the request's may be closed before the last row is streamed
+            with factory() as stream_session:
+                for chunk in exports.csv_lines(
+                    service.PLAY_COLUMNS, service.play_rows(stream_session, f, tz)
+                ):
+                    yield chunk.encode()
+
+        return StreamingResponse(
+            body(),
+            media_type=MEDIA["csv"],
+            headers={"Content-Disposition": 'attachment; filename="plays.csv"'},
+        )
+    total = repository.count_plays(session, f)
+    if format == "xlsx":
+        if total > XLSX_MAX_ROWS:
+            raise ApiError(
+                422, ErrorCode.MALFORMED_PAYLOAD, f"{total} plays is more than XLSX holds; narrow or use CSV"
+            )
+        rows = list(service.play_rows(session, f, tz))
+        meta = ReportMeta(
+            title=label("t_plays", lang), lines=[service.zone_line(tz, f.start or datetime.now(tz), lang)]
+        )
+        meta.lines.append(label("open_flagged", lang))
+        return _file(
+            exports.to_xlsx([ReportTable("t_plays", service.PLAY_COLUMNS, rows)], meta, lang), "xlsx", "plays"
+        )
+    items = repository.plays_page(session, f, (page - 1) * page_size, page_size)
+    return {
+        "timezone": tz.key,
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+        "items": [service.play_json(p, r, slug, tz) for p, r, slug in items],
+    }
+
+
+# ---- reports -------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/api/v1/reports/playlist",
+    summary="Relevé de diffusion: one station's final plays in a period (XLSX, PDF, CSV or JSON)",
+)
+def playlist(
+    request: Request,
+    _user: Analyst,
+    session: DB,
+    station: Annotated[str, Query(description="station slug")],
+    period: PeriodQ,
+    format: Literal["xlsx", "pdf", "csv", "json"] = "xlsx",
+    lang: LangQ = "fr",
+) -> Any:
+    p = _period(request, period)
+    _stations(session, [station])
+    table, meta = service.playlist(session, station, p, lang)
+    if format == "json":
+        return {"station": station, "period": p.label, "timezone": p.tz.key, "plays": _table_json(table)}
+    return _render([table], meta, format, lang, f"playlist-{station}-{p.label}")
+
+
+@router.get(
+    "/api/v1/reports/airtime",
+    summary="Airtime of final plays per recording, artist, label, station or recording × station",
+    description="The basis of distribution: plays, total seconds and number of stations. "
+    "`by=all` (XLSX only) gives one sheet per grouping.",
+)
+def airtime(
+    request: Request,
+    _user: Analyst,
+    session: DB,
+    period: PeriodQ,
+    by: Literal["recording", "artist", "label", "station", "recording_station", "all"] = "recording",
+    station: StationsQ = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    lang: LangQ = "fr",
+) -> Any:
+    p = _period(request, period)
+    ids = _stations(session, station)
+    name = f"airtime-{by}-{p.label}"
+    if by == "all":
+        if format != "xlsx":
+            raise ApiError(422, ErrorCode.MALFORMED_PAYLOAD, "by=all exists only as format=xlsx")
+        tables, meta = service.airtime_report(session, p, ids, lang)
+        return _render(tables, meta, "xlsx", lang, name)
+    if format == "json":
+        table = service.airtime_table(session, by, p, ids, (page - 1) * page_size, page_size)
+        return {
+            "period": p.label,
+            "by": by,
+            "page": page,
+            "page_size": page_size,
+            "items": _table_json(table),
+        }
+    table = service.airtime_table(session, by, p, ids)
+    return _render([table], service.meta_for(table.key, p, lang), format, lang, name)
+
+
+@router.get(
+    "/api/v1/reports/activity",
+    summary="Station activity: monitored hours, outages, silences, share of time monitored",
+)
+def activity(
+    request: Request,
+    _user: Analyst,
+    session: DB,
+    period: PeriodQ,
+    station: StationsQ = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    lang: LangQ = "fr",
+) -> Any:
+    p = _period(request, period)
+    table = service.activity_table(session, p, _stations(session, station))
+    if format == "json":
+        return {"period": p.label, "timezone": p.tz.key, "stations": _table_json(table)}
+    meta = service.meta_for("t_activity", p, lang)
+    meta.lines.pop()
+    return _render([table], meta, format, lang, f"activity-{p.label}")
+
+
+@router.get(
+    "/api/v1/reports/unidentified",
+    summary="Music that matched nothing: per-station totals and stretches (for fallback recognition)",
+    description="Segments the matcher left unmatched whose level is at or above `min_level_dbfs` "
+    "(or unknown). CSV gives the stretches.",
+)
+def unidentified(
+    request: Request,
+    _user: Analyst,
+    session: DB,
+    period: PeriodQ,
+    station: StationsQ = None,
+    min_level_dbfs: Annotated[float, Query(le=0)] = service.SILENCE_DBFS,
+    max_stretches: Annotated[int, Query(ge=0, le=100_000)] = 1000,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    lang: LangQ = "fr",
+) -> Any:
+    p = _period(request, period)
+    summary, runs = service.unidentified_tables(
+        session, p, _stations(session, station), min_level_dbfs, max_stretches
+    )
+    if format == "json":
+        return {
+            "period": p.label,
+            "timezone": p.tz.key,
+            "min_level_dbfs": min_level_dbfs,
+            "stations": _table_json(summary),
+            "stretches": _table_json(runs),
+        }
+    meta = service.meta_for("t_unidentified", p, lang)
+    meta.lines.pop()
+    tables = [runs] if format == "csv" else [summary, runs]
+    return _render(tables, meta, format, lang, f"unidentified-{p.label}")
+
+
+# ---- generated files -----------------------------------------------------------------------------
+
+
+class GenerateRequest(BaseModel):
+    period: str = Field(examples=["2026-01"])
+    station: str | None = Field(default=None, description="a station's playlists; none: the global reports")
+    lang: Literal["fr", "en"] = "fr"
+
+
+@router.get("/api/v1/reports/files", summary="Generated monthly and semester report files")
+def list_files(
+    _user: Analyst,
+    session: DB,
+    period: str | None = None,
+    report: Literal["airtime", "activity", "playlist"] | None = None,
+    station: str | None = Query(default=None, description="station slug, or `all` for global reports"),
+) -> dict[str, Any]:
+    stmt = select(GeneratedReport).order_by(
+        GeneratedReport.period.desc(), GeneratedReport.report, GeneratedReport.scope, GeneratedReport.fmt
+    )
+    if period:
+        stmt = stmt.where(GeneratedReport.period == period)
+    if report:
+        stmt = stmt.where(GeneratedReport.report == report)
+    if station:
+        stmt = stmt.where(GeneratedReport.scope == station)
+    return {"files": [schedule.describe(r) for r in session.scalars(stmt)]}
+
+
+@router.get("/api/v1/reports/files/{file_id}", summary="Download a generated report file")
+def download_file(request: Request, file_id: int, _user: Analyst, session: DB) -> Response:
+    record = session.get(GeneratedReport, file_id)
+    if record is None:
+        raise ApiError(
+            404, ErrorCode.NOT_FOUND, f"no generated report {file_id}; see GET /api/v1/reports/files"
+        )
+    storage = storage_for(_settings(request))
+    filename = record.name.rsplit("/", 1)[-1]
+    path = storage.local_path(record.name)
+    if path is not None and path.is_file():
+        return FileResponse(path, media_type=MEDIA[record.fmt], filename=filename)
+    try:
+        data = storage.read(record.name)
+    except StorageError as exc:
+        raise ApiError(
+            404, ErrorCode.NOT_FOUND, f"{exc}; regenerate it with POST /api/v1/reports/files"
+        ) from None
+    return _file(data, record.fmt, filename.rsplit(".", 1)[0])
+
+
+@router.post(
+    "/api/v1/reports/files",
+    summary="(Re)generate a period's global reports, or one station's playlists, now",
+    description="Regenerating over unchanged data writes byte-identical files (`changed: false`).",
+)
+def generate_files(request: Request, body: GenerateRequest, _user: Analyst, session: DB) -> dict[str, Any]:
+    settings = _settings(request)
+    _period(request, body.period)
+    stations = [body.station] if body.station else []
+    _stations(session, stations)
+    try:
+        done = schedule.generate_period(
+            session, settings, body.period, stations, include_global=body.station is None, lang=body.lang
+        )
+    except service.ReportError as exc:
+        raise ApiError(exc.status, ErrorCode.NOT_FOUND, str(exc)) from None
+    session.commit()
+    return {"files": [{**schedule.describe(r), "changed": changed} for r, changed in done]}

@@ -1,0 +1,78 @@
+"""Generated report files and the monthly airtime rollups the reports read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from collector.db.base import Base, UTCDateTime, utcnow
+from collector.plays.models import Play
+
+
+class GeneratedReport(Base):
+    """One file in report storage. ``scope`` is a station slug, or ``all`` for global reports."""
+
+    __tablename__ = "generated_reports"
+    __table_args__ = (UniqueConstraint("period", "report", "scope", "fmt", "lang"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), doc="e.g. 2026-01 or 2026-S1")
+    report: Mapped[str] = mapped_column(String(20), doc="airtime, activity or playlist")
+    scope: Mapped[str] = mapped_column(String(64), doc="station slug, or all")
+    fmt: Mapped[str] = mapped_column(String(8), doc="xlsx or pdf")
+    lang: Mapped[str] = mapped_column(String(2), default="fr")
+    name: Mapped[str] = mapped_column(String(300), doc="key in report storage")
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer, doc="plays or lines the report holds")
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Airtime over a period reads only final plays' (start, station, recording, duration): this
+# covering, partial index lets PostgreSQL answer from the index alone (an index-only scan) and
+# SQLite from the index b-tree. Declared here, next to the reports that need it (migration 0003).
+Index(
+    "ix_plays_final_start",
+    Play.start,
+    Play.station_id,
+    Play.recording_id,
+    Play.duration,
+    postgresql_where=Play.status == "final",
+    sqlite_where=Play.status == "final",
+)
+
+
+class AirtimeMonth(Base):
+    """Final plays per local month and recording (see :mod:`collector.reports.rollup`)."""
+
+    __tablename__ = "airtime_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True, doc="YYYY-MM, local time")
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), primary_key=True)
+    plays: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    stations: Mapped[int] = mapped_column(Integer)
+
+
+class AirtimeRollup(Base):
+    """Which months the rollup holds, computed in which time zone and when."""
+
+    __tablename__ = "airtime_rollups"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AirtimeDirtyMonth(Base):
+    """Months whose final plays changed since the rollups were computed (set by a trigger).
+
+    The trigger marks the UTC months of ``start - 14 h`` and ``start + 14 h``: whatever the
+    time zone, a play's local month is one of them.
+    """
+
+    __tablename__ = "airtime_dirty_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)

@@ -1,0 +1,73 @@
+"""Where generated reports live. Only the directory backend exists today.
+
+:class:`ReportStorage` is the whole interface a backend needs; an S3-compatible backend
+(bucket + prefix, same names as keys) would implement these four methods. It is not written
+yet: ``settings.report_dir`` (a directory, default ``reports/``) is the only storage.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from collector.settings import CollectorSettings
+
+
+class StorageError(Exception):
+    pass
+
+
+class ReportStorage(Protocol):
+    def write(self, name: str, data: bytes) -> None: ...
+    def read(self, name: str) -> bytes: ...
+    def exists(self, name: str) -> bool: ...
+    def local_path(self, name: str) -> Path | None: ...
+
+
+def check_name(name: str) -> str:
+    """Names are relative POSIX paths like ``2026-01/playlist-rfm-2026-01.xlsx``; nothing else."""
+    path = PurePosixPath(name)
+    if not name or path.is_absolute() or any(part in ("", ".", "..") for part in path.parts):
+        raise StorageError(f"invalid report name {name!r}")
+    return name
+
+
+class DirectoryStorage:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _path(self, name: str) -> Path:
+        return self.root.joinpath(*PurePosixPath(check_name(name)).parts)
+
+    def write(self, name: str, data: bytes) -> None:
+        """Atomic: readers see the old file or the new one, never half of one."""
+        path = self._path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self._path(name).read_bytes()
+        except FileNotFoundError as exc:
+            raise StorageError(f"report file {name!r} is missing from {self.root}") from exc
+
+    def exists(self, name: str) -> bool:
+        return self._path(name).is_file()
+
+    def local_path(self, name: str) -> Path | None:
+        return self._path(name)
+
+
+def storage_for(settings: CollectorSettings) -> ReportStorage:
+    return DirectoryStorage(settings.report_dir)
