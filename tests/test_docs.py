@@ -29,7 +29,7 @@ LANGS = ("md", "fr.md")
 BIN = Path(sys.executable).parent
 
 # Pages other helpers write; a link to them may dangle until their branch is merged.
-PENDING_PAGES = {"analyst/reports.md", "analyst/reports.fr.md"}
+PENDING_PAGES: set[str] = set()
 
 
 def _page(stem: str, lang: str) -> str:
