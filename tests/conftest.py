@@ -1,8 +1,8 @@
 """Test configuration: real PostgreSQL and SQLite for every collector database test.
 
 A test that uses the ``backend`` fixture (directly or through ``database_url``) is run once
-per backend; the summary line says how many ran on each, and a full run where either count
-is zero fails.
+per backend; the summary line says how many passed on each, and a full run (``tests/``, no
+``-k``/``-m``) where either count is zero fails. Counting works under pytest-xdist too.
 """
 
 from __future__ import annotations
@@ -28,21 +28,37 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", BACKENDS)
 
 
-_backend_of: dict[str, str] = {}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "backend" in callspec.params:
-            _backend_of[item.nodeid] = callspec.params["backend"]
+def _backend_of(nodeid: str) -> str | None:
+    """The backend of a parametrized test id (``test_x[postgresql]``, ``test_y[sqlite-2]``)."""
+    if not nodeid.endswith("]") or "[" not in nodeid:
+        return None
+    params = nodeid[nodeid.rindex("[") + 1 : -1].split("-")
+    return next((b for b in BACKENDS if b in params), None)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when == "call" and report.passed and report.nodeid in _backend_of:
-        _backend_counts[_backend_of[report.nodeid]] += 1
+    # nodeid-based, so it also counts the reports pytest-xdist relays from its workers
+    backend = _backend_of(report.nodeid)
+    if report.when == "call" and report.passed and backend is not None:
+        _backend_counts[backend] += 1
+
+
+def _full_run(config: pytest.Config) -> bool:
+    """The whole suite, on the controller (not one pytest-xdist worker's share of it)."""
+    if hasattr(config, "workerinput") or config.getoption("-k") or config.getoption("-m"):
+        return False
+    whole = ("tests", str(config.rootpath / "tests"))
+    return not config.args or all(a.rstrip("/") in whole for a in config.args)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if exitstatus == 0 and _full_run(session.config):
+        if any(_backend_counts[b] == 0 for b in BACKENDS):
+            session.exitstatus = 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     parts = ", ".join(f"{b}: {_backend_counts[b]} passed" for b in BACKENDS)
     terminalreporter.write_line(f"database backends: {parts}")
+    if _full_run(terminalreporter.config) and any(_backend_counts[b] == 0 for b in BACKENDS):
+        terminalreporter.write_line("a full run must pass tests on every backend: this one did not", red=True)
