@@ -3,8 +3,9 @@
 A *chain* is a run of matched segments of one recording whose recording offsets advance
 with broadcast time (at the matched playback rate, within ``OFFSET_TOLERANCE_S``) and whose
 gaps stay under ``BRIDGE_S`` (a voice-over or a short dropout is bridged). An offset that
-jumps is a new play (a replay, or the DJ restarting the song). A chain of one segment is
-never a play.
+jumps is a new play (a replay, or the DJ restarting the song), unless the segment's own
+fingerprint also agrees with the running play at the predicted position (music that repeats
+a section matches two places equally well). A chain of one segment is never a play.
 
 Boundaries are then refined value by value: the alignment of the chain is extended into
 the neighbouring segments while the fingerprint still agrees with the recording, so start
@@ -15,7 +16,7 @@ Overlapping plays (crossfades) are trimmed to meet in the middle of the overlap.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +32,10 @@ BRIDGE_S = 45.0
 MIN_SEGMENTS = 2
 EDGE_WINDOW = 12  # values (~1.5 s) smoothed when extending a boundary
 EDGE_MAX_BER = 0.33
+CONTINUE_MAX_BER = 0.25  # the matcher's own acceptance threshold
+CONTINUE_MARGIN = 0.03  # may fit the running play this much worse than its own match
+CONTINUE_MIN_VALUES = 40
+QUIET_BEFORE_FINAL = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,40 @@ class PlayDraft:
         return min(1.0, covered / total) if total > 0 else 0.0
 
 
-def chain(segments: list[SegInfo]) -> list[PlayDraft]:
-    """Group time-ordered segments into play drafts (before boundary refinement)."""
+ValuesOf = Callable[[int, int], FingerprintSegment | None]  # (segment_id, rate_ppm) -> fingerprint
+
+
+def continuation_ber(
+    seg: SegInfo, draft: PlayDraft, ref: npt.NDArray[np.uint32], values_of: ValuesOf
+) -> float | None:
+    """Bit error rate of ``seg`` against the draft's recording where the draft says it should be.
+
+    ``None`` when the segment has no fingerprint at the draft's rate, or when the predicted
+    position falls (mostly) outside the recording (the song is over).
+    """
+    fp = values_of(seg.id, draft.rate_ppm)
+    if fp is None or fp.values.size == 0:
+        return None
+    _, errs = _agreement(fp, ref, draft)
+    inside = errs < 1.0  # out-of-range values are marked 1.0 by _agreement
+    if inside.sum() < CONTINUE_MIN_VALUES:
+        return None
+    return float(errs[inside].mean())
+
+
+def chain(
+    segments: list[SegInfo],
+    values_of: ValuesOf | None = None,
+    refs: Mapping[int, npt.NDArray[np.uint32]] | None = None,
+) -> list[PlayDraft]:
+    """Group time-ordered segments into play drafts (before boundary refinement).
+
+    With ``values_of`` and ``refs``, a segment whose match breaks the current chain is first
+    checked against the chain's own recording at the predicted position: music that repeats
+    a section (loops, choruses, dance edits) or briefly resembles another recording matches
+    there just as well, and the play goes on instead of splitting. A genuine replay or the
+    next song does not agree at the predicted position, so it still starts a new play.
+    """
     drafts: list[PlayDraft] = []
     current: PlayDraft | None = None
     last_end: datetime | None = None
@@ -109,6 +146,24 @@ def chain(segments: list[SegInfo]) -> list[PlayDraft]:
                 if m.score > max(s.match.score for s in current.matched if s.match) - 1e-9:
                     current.anchor_time, current.anchor_offset = m.value_start, m.offset_s
                 continue
+            if close and values_of is not None and refs is not None and current.recording_id in refs:
+                ber = continuation_ber(seg, current, refs[current.recording_id], values_of)
+                if ber is not None and ber <= min(CONTINUE_MAX_BER, (1.0 - m.score) + CONTINUE_MARGIN):
+                    # the segment fits the running play as well as its own match: keep the play,
+                    # re-expressing the segment's match at the play's alignment
+                    offset = current.offset_at(m.value_start)
+                    current.segments.append(
+                        SegInfo(
+                            seg.id,
+                            seg.start,
+                            seg.end,
+                            SegmentMatchInfo(
+                                current.recording_id, offset, m.value_start, current.rate_ppm, 1.0 - ber
+                            ),
+                        )
+                    )
+                    last_end = seg.end
+                    continue
         if current is not None:
             drafts.append(current)
         current = PlayDraft(m.recording_id, m.rate_ppm, m.value_start, m.offset_s, [seg])
@@ -125,7 +180,9 @@ def chain(segments: list[SegInfo]) -> list[PlayDraft]:
     return out
 
 
-ValuesOf = Callable[[int, int], FingerprintSegment | None]  # (segment_id, rate_ppm) -> fingerprint
+def play_status(end: datetime, latest: datetime, final_all: bool = False) -> str:
+    """A play is final once the station has been heard ``QUIET_BEFORE_FINAL`` past its end."""
+    return "final" if final_all or latest - end > QUIET_BEFORE_FINAL else "open"
 
 
 def _agreement(
@@ -137,7 +194,7 @@ def _agreement(
     times = [fp.start + timedelta(seconds=i * step) for i in range(fp.values.size)]
     idx = np.array([round(draft.offset_at(t) / item0) for t in times], dtype=np.int64)
     ok = (idx >= 0) & (idx < ref.size)
-    errs = np.full(fp.values.size, 32.0)
+    errs = np.full(fp.values.size, 32.0)  # out of the recording: every bit wrong
     if ok.any():
         errs[ok] = bit_errors(fp.values[ok], ref[idx[ok]]).astype(np.float64)
     return times, errs / 32.0
