@@ -62,20 +62,32 @@ def directives_for(session: Session, agent: Agent, now: datetime | None = None) 
 
 
 def learn(session: Session, station: Station, now: datetime | None = None) -> int | None:
-    """Pin the station's rate if its recent multi-variant matches agree; return the pinned rate."""
-    rates = list(
-        session.scalars(
-            select(SegmentMatch.rate_ppm)
-            .join(Segment, Segment.id == SegmentMatch.segment_id)
-            .where(Segment.station_id == station.id)
-            .order_by(Segment.start.desc())
-            .limit(LEARN_WINDOW)
+    """Pin the station's rate from its recent matches; return the pinned rate.
+
+    The rate measured from offset progressions (:func:`estimate_rate_ppm`) wins, since it
+    also finds rates between sweep variants; otherwise the variant that most recent
+    matches agree on is pinned.
+    """
+    rows = session.execute(
+        select(
+            SegmentMatch.rate_ppm, SegmentMatch.value_start, SegmentMatch.recording_id, SegmentMatch.offset_s
         )
-    )
-    if len(rates) < LEARN_MIN_MATCHES:
+        .join(Segment, Segment.id == SegmentMatch.segment_id)
+        .where(Segment.station_id == station.id)
+        .order_by(Segment.start.desc())
+        .limit(LEARN_WINDOW)
+    ).all()
+    if len(rows) < LEARN_MIN_MATCHES:
         return station.rate_ppm
-    rate, count = Counter(rates).most_common(1)[0]
-    if count / len(rates) >= LEARN_AGREEMENT and rate != station.rate_ppm:
+    measured = estimate_rate_ppm(
+        sorted((r.value_start.timestamp(), r.recording_id, r.offset_s) for r in rows)
+    )
+    rate, count = Counter(r.rate_ppm for r in rows).most_common(1)[0]
+    if measured is not None and abs(measured - rate) <= 10000:
+        rate = measured
+    elif count / len(rows) < LEARN_AGREEMENT:
+        return station.rate_ppm
+    if rate != station.rate_ppm:
         station.rate_ppm = rate
         station.rate_learned_at = now or datetime.now(UTC)
     return station.rate_ppm
