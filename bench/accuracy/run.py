@@ -63,36 +63,53 @@ def station(
     sdir = args.out / profile.name
     sdir.mkdir(parents=True, exist_ok=True)
     t = time.monotonic()
-    pcm, truth = build_programme(
-        profile.name, catalog, offcat, short, args.hours, args.seed, args.out / "tts"
-    )
-    audio = broadcast(pcm, profile, sdir, args.seed)
-    del pcm
-    for tp in truth:  # programme seconds -> broadcast seconds
-        tp.start, tp.end = tp.start / profile.speed, tp.end / profile.speed
-    with (sdir / "truth.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["station", "external_id", "path", "start_s", "end_s", "offset_s", "kind", "note"])
-        for tp in truth:
-            w.writerow(
-                [
-                    tp.station,
-                    ext_of.get(tp.path, ""),
-                    tp.path,
-                    f"{tp.start:.2f}",
-                    f"{tp.end:.2f}",
-                    f"{tp.offset:.2f}",
-                    tp.kind,
-                    tp.note,
-                ]
+    audio = sdir / f"{profile.name}.{profile.ext}"
+    if args.reuse and audio.exists() and (sdir / "truth.csv").exists():
+        with (sdir / "truth.csv").open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        truth = [
+            TruthPlay(
+                r["station"],
+                r["path"],
+                float(r["start_s"]),
+                float(r["end_s"]),
+                float(r["offset_s"]),
+                r["kind"],
+                r["note"],
             )
+            for r in rows
+        ]
+    else:
+        pcm, truth = build_programme(
+            profile.name, catalog, offcat, short, args.hours, args.seed, args.out / "tts"
+        )
+        audio = broadcast(pcm, profile, sdir, args.seed)
+        del pcm
+        for tp in truth:  # programme seconds -> broadcast seconds
+            tp.start, tp.end = tp.start / profile.speed, tp.end / profile.speed
+        with (sdir / "truth.csv").open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["station", "external_id", "path", "start_s", "end_s", "offset_s", "kind", "note"])
+            for tp in truth:
+                w.writerow(
+                    [
+                        tp.station,
+                        ext_of.get(tp.path, ""),
+                        tp.path,
+                        f"{tp.start:.2f}",
+                        f"{tp.end:.2f}",
+                        f"{tp.offset:.2f}",
+                        tp.kind,
+                        tp.note,
+                    ]
+                )
     built = time.monotonic() - t
     log(f"{profile.name}: programme built in {built:.0f} s ({len(truth)} songs) -> {audio.name}")
     # the system under test, as a user runs it: own copy of the freshly imported catalog
     station_db = sdir / "collector.db"
     shutil.copyfile(db, station_db)
     env = dict(os.environ, SODAV_COLLECTOR_DATABASE_URL=f"sqlite:///{station_db}")
-    out_csv = sdir / "plays.csv"
+    out_csv = sdir / f"plays-{args.name}.csv"
     t = time.monotonic()
     cmd = [*collector_cmd(), "analyze", str(audio), "--station", profile.name, "--start", START]
     subprocess.run([*cmd, "--csv", str(out_csv)], env=env, check=True, capture_output=True)
@@ -143,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--jobs", type=int, default=2, help="stations built and analysed in parallel")
     p.add_argument("--no-peer", action="store_true", help="skip audfprint2")
+    p.add_argument("--reuse", action="store_true", help="reuse the programmes and catalog already in --out")
+    p.add_argument("--name", default="results", help="results file name (default results.md/.json)")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     profiles = [pr for pr in PROFILES if pr.name in args.profiles.split(",")]
@@ -154,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{len(catalog)} catalog songs, {len(offcat)} off-catalog songs, {len(short)} jingles/beds")
     cat_csv = write_catalog(args.out, catalog, ext_of)
     db = args.out / "catalog.db"
-    db.unlink(missing_ok=True)
+    if not args.reuse:  # a fresh database; with --reuse the import is idempotent and quick
+        db.unlink(missing_ok=True)
     env = dict(os.environ, SODAV_COLLECTOR_DATABASE_URL=f"sqlite:///{db}")
     t = time.monotonic()
     subprocess.run(
@@ -226,14 +246,15 @@ def main(argv: list[str] | None = None) -> int:
     cpu = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_s = sum(r.ru_utime + r.ru_stime for r in cpu)
     summary = (
-        f"{len(catalog)} catalog / {len(offcat)} off-catalog songs, {args.hours:g} h per station, seed {args.seed}; "
+        f"{len(catalog)} catalog / {len(offcat)} off-catalog songs, {args.hours:g} h per station, "
+        f"seed {args.seed}; "
         f"catalog import {import_s:.0f} s; analyze "
         + ", ".join(f"{r['profile'].name} {r['analyze_s']:.0f} s" for r in runs)
         + f"; whole run {total / 60:.1f} min wall, {cpu_s / 60:.1f} min CPU"
     )
     md = f"{table}\n\n{summary}\n\n{profiles_md}\n" + (f"\n{peer_note}\n" if peer_note else "")
-    (args.out / "results.md").write_text(md)
-    (args.out / "results.json").write_text(
+    (args.out / f"{args.name}.md").write_text(md)
+    (args.out / f"{args.name}.json").write_text(
         json.dumps({"targets": TARGETS, "results": results, "summary": summary}, indent=1, default=str)
     )
     print(md)

@@ -36,6 +36,10 @@ CONTINUE_MAX_BER = 0.25  # the matcher's own acceptance threshold
 CONTINUE_MARGIN = 0.03  # may fit the running play this much worse than its own match
 CONTINUE_MIN_VALUES = 40
 QUIET_BEFORE_FINAL = timedelta(minutes=5)
+# Chromaprint's delay: value i is computed from the audio in [i·step, i·step + 2.6 s]
+# (28 666 samples at 11 025 Hz, chromaprint_get_delay), so the fingerprint of a file ends
+# 2.6 s before its audio does, and a play's last agreeing value is that far from its end.
+VALUE_SPAN_S = 28666 / 11025
 
 
 @dataclass(frozen=True)
@@ -201,10 +205,12 @@ def _agreement(
 
 
 def _smooth(x: npt.NDArray[np.float64], w: int) -> npt.NDArray[np.float64]:
+    """Moving average; the edges repeat the first/last value (zeros would read as agreement)."""
     if x.size == 0:
         return x
     w = max(1, min(w, x.size))
-    return np.convolve(x, np.ones(w) / w, mode="same")
+    padded = np.pad(x, (w // 2, w - 1 - w // 2), mode="edge")
+    return np.convolve(padded, np.ones(w) / w, mode="valid")
 
 
 def refine(
@@ -267,7 +273,9 @@ def refine(
             k += 1
         while k > 0 and not good[k]:
             k -= 1
-        end = times[k] + timedelta(seconds=step)
+        # a value sums up the VALUE_SPAN_S of audio that follow its time: the last value that
+        # still agrees is the one whose span ends where the recording stops being heard
+        end = times[k] + timedelta(seconds=step + VALUE_SPAN_S / draft.rate)
     # never before the recording's beginning nor past its end
     start = max(start, draft.time_at(0.0))
     end = min(end, draft.time_at(duration))

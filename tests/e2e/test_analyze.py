@@ -71,7 +71,9 @@ def small_catalog(demo: DemoFiles, out: Path) -> Path:
 
 
 def test_analyze_writes_the_plays_of_a_recording(database_url: str, demo: DemoFiles, tmp_path: Path) -> None:
-    imported = collector(database_url, "catalog", "import", str(small_catalog(demo, tmp_path / "catalog.csv")))
+    imported = collector(
+        database_url, "catalog", "import", str(small_catalog(demo, tmp_path / "catalog.csv"))
+    )
     assert imported.returncode == 0, imported.stderr
 
     out = tmp_path / "plays.csv"
@@ -99,7 +101,7 @@ def test_analyze_writes_the_plays_of_a_recording(database_url: str, demo: DemoFi
     assert [p["external_id"] for p in plays] == [
         ext for ext, _, _ in expected
     ]  # the off-catalog song is not named
-    for p, (ext, t_start, t_end) in zip(plays, expected, strict=True):
+    for p, (_, t_start, t_end) in zip(plays, expected, strict=True):
         start, end = parse_utc(p["start"]), parse_utc(p["end"])
         assert p["station"] == "radio-test"
         assert p["isrc"].startswith("FRZ9D26") and p["title"] and p["artist"] == "Hedgewars OST"

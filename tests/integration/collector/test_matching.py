@@ -44,7 +44,10 @@ def matches(path: Path, index: CatalogIndex) -> list[tuple[float, Match | None]]
     seg = Segmenter(CHROMAPRINT_RATE, 10.0, FULL_SWEEP, T0)
     outs = seg.feed(decode_file(path)) + seg.finish()
     return [
-        ((o.start - T0).total_seconds(), match_variants(index, [(f.rate_ppm, f.values) for f in o.fingerprints]))
+        (
+            (o.start - T0).total_seconds(),
+            match_variants(index, [(f.rate_ppm, f.values) for f in o.fingerprints]),
+        )
         for o in outs
         if o.duration >= 9.9
     ]

@@ -18,6 +18,7 @@ from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_values
 from collector.plays.assembly import (
     BRIDGE_S,
+    VALUE_SPAN_S,
     PlayDraft,
     SegInfo,
     SegmentMatchInfo,
@@ -51,6 +52,7 @@ class Broadcast:
 
     def __init__(self) -> None:
         self.values = np.zeros(0, dtype=np.uint32)
+        self.next_index = 0
 
     @property
     def t(self) -> float:
@@ -62,12 +64,23 @@ class Broadcast:
         )
         return self
 
-    def song(self, rid: int, offset: float, seconds: float, under: int = 0) -> Broadcast:
-        """``seconds`` of recording ``rid`` from ``offset``; ``under`` seconds at the head masked."""
-        i0 = round(offset / STEP)
+    def song(
+        self, rid: int, offset: float | None, seconds: float, under: int = 0, ends: bool = True
+    ) -> Broadcast:
+        """``seconds`` of recording ``rid`` from ``offset``; ``under`` seconds at the head masked.
+
+        As in Chromaprint, a value sums up the ``VALUE_SPAN_S`` after its time: when the song
+        ``ends`` here, the values whose span reaches past its end agree with nothing. An
+        ``offset`` of None continues the recording where the previous piece stopped.
+        """
+        i0 = self.next_index if offset is None else round(offset / STEP)
         part = noisy(REFS[rid][i0 : i0 + int(seconds / STEP)])
+        self.next_index = i0 + part.size
         k = int(under / STEP)
         part[:k] = RNG.integers(0, 2**32, k, dtype=np.uint32)
+        if ends:
+            tail = round(VALUE_SPAN_S / STEP)
+            part[-tail:] = RNG.integers(0, 2**32, tail, dtype=np.uint32)
         self.values = np.concatenate([self.values, part])
         return self
 
@@ -148,7 +161,8 @@ def test_a_voice_over_on_the_intro_is_bridged() -> None:
     # the voice, then the rest: one play, from the first second of the song
     b = Broadcast().other(15)
     t_start = b.t
-    b.song(2, 0, 20, under=20).song(2, 20, 25).song(2, 45, 20, under=20).song(2, 65, 60)
+    b.song(2, 0, 20, under=20, ends=False).song(2, None, 25, ends=False)
+    b.song(2, None, 20, under=20, ends=False).song(2, None, 60)
     plays = assemble(b)
     assert len(plays) == 1
     assert plays[0].recording_id == 2
@@ -173,7 +187,7 @@ def test_a_genuine_replay_is_two_plays() -> None:
 
 
 def test_a_crossfade_between_two_recordings_meets_in_the_middle() -> None:
-    b = Broadcast().other(10).song(1, 30, 80)
+    b = Broadcast().other(10).song(1, 30, 80, ends=False)
     end_a = b.t
     b.crossfade(2, 0, 90, overlap=6)
     middle = end_a - 3
