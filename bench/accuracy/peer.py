@@ -63,8 +63,8 @@ class Peer:
         self.matcher.find_time_range = True
         self.hop_s = self.an.n_hop / self.an.target_sr
 
-    def analyze(self, broadcast: Path, speed: float = 1.0) -> list[Interval]:
-        """Plays found in a broadcast file; ``speed`` is undone first when it is not 1."""
+    def analyze(self, broadcast: Path, speed: float = 1.0, limit_s: float | None = None) -> list[Interval]:
+        """Plays in the first ``limit_s`` of a broadcast file; ``speed`` is undone first when not 1."""
         with tempfile.TemporaryDirectory() as tmp:
             wav = Path(tmp) / "q.wav"
             # resample to 44.1 kHz first: asetrate relabels the rate the stream really has
@@ -75,6 +75,7 @@ class Peer:
                     "-v",
                     "error",
                     "-y",
+                    *(["-t", f"{limit_s}"] if limit_s else []),
                     "-i",
                     str(broadcast),
                     "-af",

@@ -106,7 +106,7 @@ def station(
     built = time.monotonic() - t
     log(f"{profile.name}: programme built in {built:.0f} s ({len(truth)} songs) -> {audio.name}")
     # the system under test, as a user runs it: own copy of the freshly imported catalog
-    station_db = sdir / "collector.db"
+    station_db = sdir / f"collector-{args.name}.db"
     shutil.copyfile(db, station_db)
     env = dict(os.environ, SODAV_COLLECTOR_DATABASE_URL=f"sqlite:///{station_db}")
     out_csv = sdir / f"plays-{args.name}.csv"
@@ -139,11 +139,16 @@ def truth_intervals(truth: list[TruthPlay], ext_of: dict[str, str]) -> list[Inte
     return [Interval(ext_of[t.path], t.start, t.end) for t in truth if t.kind == "song"]
 
 
+def clip(items: list[Interval], limit: float) -> list[Interval]:
+    """What lies in the first ``limit`` seconds (a play that goes on past it is cut there)."""
+    return [Interval(i.key, i.start, min(i.end, limit)) for i in items if i.start < limit - 5]
+
+
 def fmt(x: float, nd: int = 1) -> str:
     return "n/a" if math.isnan(x) else f"{x:.{nd}f}"
 
 
-def row(name: str, system: str, s: Score, hours: float) -> str:
+def row(name: str, system: str, s: Score) -> str:
     ok = "yes" if meets(s) else "**no**"
     return (
         f"| {name} | {system} | {s.truth} | {s.detected} | {s.recall:.3f} | {s.precision:.3f} | "
@@ -160,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--jobs", type=int, default=2, help="stations built and analysed in parallel")
     p.add_argument("--no-peer", action="store_true", help="skip audfprint2")
+    p.add_argument("--peer-minutes", type=float, default=10, help="audfprint2 runs on the first N minutes")
     p.add_argument("--reuse", action="store_true", help="reuse the programmes and catalog already in --out")
     p.add_argument("--name", default="results", help="results file name (default results.md/.json)")
     args = p.parse_args(argv)
@@ -186,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         runs = list(pool.map(lambda pr: station(pr, args, (catalog, offcat, short), ext_of, db), profiles))
 
+    header = (
+        "| station profile | system | true plays | detected | recall | precision "
+        "| start err median / p90 (s) | end err median / p90 (s) | airtime ratio | meets targets |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    )
     results: list[dict] = []  # type: ignore[type-arg]
     lines = []
     for r in runs:
@@ -194,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(
             {"profile": r["profile"].name, "system": "sodav", "score": asdict(s), "s": r["analyze_s"]}
         )
-        lines.append(row(r["profile"].name, "sodav-collector analyze", s, args.hours))
+        lines.append(row(r["profile"].name, "sodav-collector analyze", s))
         for miss in s.misses:
             log(f"  {r['profile'].name} missed {miss}")
         for f in s.false:
@@ -210,31 +221,38 @@ def main(argv: list[str] | None = None) -> int:
         pr = peer_mod.Peer([(ext_of[c.path], c.path) for c in catalog])
         log(f"audfprint2: catalog ingested in {time.monotonic() - t:.0f} s")
         peer_lines = []
+        limit = args.peer_minutes * 60
         for r in runs:
-            truth = truth_intervals(r["truth"], ext_of)
+            truth = clip(truth_intervals(r["truth"], ext_of), limit)
+            ours = score(truth, clip(read_plays(r["plays_csv"]), limit))
+            peer_lines.append(
+                row(r["profile"].name, f"sodav-collector analyze, first {args.peer_minutes:g} min", ours)
+            )
             speed = r["profile"].speed
             for label, sp in (("audfprint2", 1.0), ("audfprint2, true speed undone", speed)):
                 if label.endswith("undone") and speed == 1.0:
                     continue
                 t = time.monotonic()
-                s = score(truth, pr.analyze(r["audio"], sp))
+                s = score(truth, clip(pr.analyze(r["audio"], sp, limit), limit))
                 log(f"{r['profile'].name}: {label} took {time.monotonic() - t:.0f} s")
                 results.append(
                     {
                         "profile": r["profile"].name,
                         "system": label,
+                        "minutes": args.peer_minutes,
                         "score": asdict(s),
                         "s": time.monotonic() - t,
                     }
                 )
-                peer_lines.append(row(r["profile"].name, label, s, args.hours))
+                peer_lines.append(row(r["profile"].name, f"{label}, first {args.peer_minutes:g} min", s))
         log("audfprint2 done")
+        lines += [
+            "",
+            f"Peer comparison on the first {args.peer_minutes:g} minutes of each station:",
+            "",
+            header,
+        ]
         lines += peer_lines
-    header = (
-        "| station profile | system | true plays | detected | recall | precision "
-        "| start err median / p90 (s) | end err median / p90 (s) | airtime ratio | meets targets |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-    )
     table = header + "\n" + "\n".join(lines)
     profiles_md = "\n".join(
         f"- `{pr.name}`: speed {100 * (pr.speed - 1):+.1f} %, `{pr.filters}`, "

@@ -152,7 +152,10 @@ def chain(
                 continue
             if close and values_of is not None and refs is not None and current.recording_id in refs:
                 ber = continuation_ber(seg, current, refs[current.recording_id], values_of)
-                if ber is not None and ber <= min(CONTINUE_MAX_BER, (1.0 - m.score) + CONTINUE_MARGIN):
+                # the same recording elsewhere (a repeated section, never an exact copy) only has to
+                # be recognisable where the play says it is; another recording must fit as well
+                limit = CONTINUE_MAX_BER if same else min(CONTINUE_MAX_BER, (1.0 - m.score) + CONTINUE_MARGIN)
+                if ber is not None and ber <= limit:
                     # the segment fits the running play as well as its own match: keep the play,
                     # re-expressing the segment's match at the play's alignment
                     offset = current.offset_at(m.value_start)
