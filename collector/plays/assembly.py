@@ -32,6 +32,9 @@ BRIDGE_S = 45.0
 MIN_SEGMENTS = 2
 EDGE_WINDOW = 12  # values (~1.5 s) smoothed when extending a boundary
 EDGE_MAX_BER = 0.33
+BACK_SEGMENTS = 3  # how far before the first match a masked intro is looked for
+PRESENT_WINDOW = 40  # values (~5 s)
+PRESENT_MAX_BER = 0.45  # chance is 0.5 ± 0.01 over 40 values
 CONTINUE_MAX_BER = 0.25  # the matcher's own acceptance threshold
 CONTINUE_MARGIN = 0.03  # may fit the running play this much worse than its own match
 CONTINUE_MIN_VALUES = 40
@@ -177,6 +180,8 @@ def chain(
         last_end = seg.end
     if current is not None:
         drafts.append(current)
+    if values_of is not None and refs is not None:
+        drafts = _merge_repeats(drafts, values_of, refs)
     out = []
     for d in drafts:
         # trailing unmatched segments are not part of the play
@@ -185,6 +190,57 @@ def chain(
         if len(d.matched) >= MIN_SEGMENTS:
             out.append(d)
     return out
+
+
+def _merge_repeats(
+    drafts: list[PlayDraft], values_of: ValuesOf, refs: Mapping[int, npt.NDArray[np.uint32]]
+) -> list[PlayDraft]:
+    """Join a draft to the next one of the same recording when it also fits the next one's alignment.
+
+    Looping music can make the first segments of a play match a later copy of the section
+    they are in: the chain then follows the wrong copy until it runs out, and the true
+    alignment starts a second draft. If every matched segment of the first draft is also
+    recognisable where the second draft puts it, they were one play.
+    """
+    out: list[PlayDraft] = []
+    for d in drafts:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.recording_id == d.recording_id
+            and prev.recording_id in refs
+            and (d.segments[0].start - prev.segments[-1].end).total_seconds() <= BRIDGE_S
+        ):
+            bers = [continuation_ber(s, d, refs[d.recording_id], values_of) for s in prev.matched]
+            if bers and all(b is not None and b <= CONTINUE_MAX_BER for b in bers):
+                moved = [
+                    SegInfo(
+                        s.id,
+                        s.start,
+                        s.end,
+                        SegmentMatchInfo(
+                            d.recording_id,
+                            d.offset_at(s.match.value_start),
+                            s.match.value_start,
+                            d.rate_ppm,
+                            1.0 - (b or 0.0),
+                        ),
+                    )
+                    if s.match is not None
+                    else s
+                    for s, b in zip(prev.segments, _bers_for(prev.segments, bers), strict=True)
+                ]
+                d.segments = moved + d.segments
+                out[-1] = d
+                continue
+        out.append(d)
+    return out
+
+
+def _bers_for(segments: list[SegInfo], matched_bers: list[float | None]) -> list[float | None]:
+    """Spread the BERs of the matched segments over the full segment list (None for the unmatched)."""
+    it = iter(matched_bers)
+    return [next(it) if s.match is not None else None for s in segments]
 
 
 def play_status(end: datetime, latest: datetime, final_all: bool = False) -> str:
@@ -240,14 +296,21 @@ def refine(
             errs.append(e)
         return times, (np.concatenate(errs) if errs else np.zeros(0))
 
-    # backwards: the segment before the first match, and the first matched segment itself
+    # backwards: up to BACK_SEGMENTS contiguous segments before the first match (an intro
+    # under a voice-over does not match, yet it is the song), and the first matched segment
     i = pos[first.id]
-    ids = (
-        [ordered[i - 1].id] if i > 0 and (first.start - ordered[i - 1].end).total_seconds() < 1 else []
-    ) + [first.id]
-    times, errs = span(ids)
+    before: list[int] = []
+    n = i
+    while n > 0 and len(before) < BACK_SEGMENTS:
+        if (ordered[n].start - ordered[n - 1].end).total_seconds() >= 1:
+            break
+        n -= 1
+        before.insert(0, ordered[n].id)
+    times, errs = span([*before, first.id])
     if times:
         good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
+        # the recording is present, though masked (voice-over): well below chance over ~5 s
+        present = _smooth(errs, PRESENT_WINDOW) <= PRESENT_MAX_BER
         anchor = (
             next((k for k, t in enumerate(times) if t >= first.match.value_start), len(times) - 1)
             if first.match
@@ -256,6 +319,12 @@ def refine(
         k = anchor
         while k > 0 and good[k - 1]:
             k -= 1
+        # hop back over masked stretches to the earliest clear agreement they lead to
+        h = k - 1
+        while h >= 0 and present[h]:
+            if good[h]:
+                k = h
+            h -= 1
         # if the matched segment's own head disagrees, walk forward to where agreement starts
         while k < len(times) - 1 and not good[k]:
             k += 1
