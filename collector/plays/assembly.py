@@ -38,6 +38,7 @@ PRESENT_MAX_BER = 0.45  # chance is 0.5 ± 0.01 over 40 values
 CONTINUE_MAX_BER = 0.25  # the matcher's own acceptance threshold
 CONTINUE_MARGIN = 0.03  # may fit the running play this much worse than its own match
 CONTINUE_MIN_VALUES = 40
+ESTABLISHED_MAX_BER = 0.15  # true plays reach 0.02-0.12; chance matches of other music ~0.2-0.25
 QUIET_BEFORE_FINAL = timedelta(minutes=5)
 # Chromaprint's delay: value i is computed from the audio in [i·step, i·step + 2.6 s]
 # (28 666 samples at 11 025 Hz, chromaprint_get_delay), so the fingerprint of a file ends
@@ -153,7 +154,13 @@ def chain(
                 if m.score > max(s.match.score for s in current.matched if s.match) - 1e-9:
                     current.anchor_time, current.anchor_offset = m.value_start, m.offset_s
                 continue
-            if close and values_of is not None and refs is not None and current.recording_id in refs:
+            if (
+                close
+                and values_of is not None
+                and refs is not None
+                and current.recording_id in refs
+                and _established(current)
+            ):
                 ber = continuation_ber(seg, current, refs[current.recording_id], values_of)
                 # the same recording elsewhere (a repeated section, never an exact copy) only has to
                 # be recognisable where the play says it is; another recording must fit as well
@@ -192,6 +199,11 @@ def chain(
     return out
 
 
+def _established(draft: PlayDraft) -> bool:
+    """A draft with one clear match: weak chance matches never pull other segments in."""
+    return max((s.match.score for s in draft.matched if s.match), default=0.0) >= 1.0 - ESTABLISHED_MAX_BER
+
+
 def _merge_repeats(
     drafts: list[PlayDraft], values_of: ValuesOf, refs: Mapping[int, npt.NDArray[np.uint32]]
 ) -> list[PlayDraft]:
@@ -209,6 +221,7 @@ def _merge_repeats(
             prev is not None
             and prev.recording_id == d.recording_id
             and prev.recording_id in refs
+            and _established(d)
             and (d.segments[0].start - prev.segments[-1].end).total_seconds() <= BRIDGE_S
         ):
             bers = [continuation_ber(s, d, refs[d.recording_id], values_of) for s in prev.matched]
