@@ -33,8 +33,6 @@ MIN_SEGMENTS = 2
 EDGE_WINDOW = 12  # values (~1.5 s) smoothed when extending a boundary
 EDGE_MAX_BER = 0.33
 BACK_SEGMENTS = 3  # how far before the first match a masked intro is looked for
-PRESENT_WINDOW = 40  # values (~5 s)
-PRESENT_MAX_BER = 0.45  # chance is 0.5 ± 0.01 over 40 values
 CONTINUE_MAX_BER = 0.25  # the matcher's own acceptance threshold
 CONTINUE_MARGIN = 0.03  # may fit the running play this much worse than its own match
 CONTINUE_MIN_VALUES = 40
@@ -317,7 +315,8 @@ def refine(
         return times, (np.concatenate(errs) if errs else np.zeros(0))
 
     # backwards: up to BACK_SEGMENTS contiguous segments before the first match (an intro
-    # under a voice-over does not match, yet it is the song), and the first matched segment
+    # under a voice-over may not match as a whole, yet agree value by value), and the first
+    # matched segment
     i = pos[first.id]
     before: list[int] = []
     n = i
@@ -329,8 +328,6 @@ def refine(
     times, errs = span([*before, first.id])
     if times:
         good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
-        # the recording is present, though masked (voice-over): well below chance over ~5 s
-        present = _smooth(errs, PRESENT_WINDOW) <= PRESENT_MAX_BER
         anchor = (
             next((k for k, t in enumerate(times) if t >= first.match.value_start), len(times) - 1)
             if first.match
@@ -339,12 +336,6 @@ def refine(
         k = anchor
         while k > 0 and good[k - 1]:
             k -= 1
-        # hop back over masked stretches to the earliest clear agreement they lead to
-        h = k - 1
-        while h >= 0 and present[h]:
-            if good[h]:
-                k = h
-            h -= 1
         # if the matched segment's own head disagrees, walk forward to where agreement starts
         while k < len(times) - 1 and not good[k]:
             k += 1
