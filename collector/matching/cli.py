@@ -7,10 +7,13 @@ import csv
 import signal
 import sys
 import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import func, select
 
 from collector.audio import AudioError, iter_pcm
@@ -20,17 +23,20 @@ from collector.db.migrate import upgrade
 from collector.fleet.models import Agent
 from collector.fleet.service import get_or_create_station
 from collector.ingest.models import Segment, SegmentFingerprint
-from collector.matching.pipeline import load_catalog, process
-from collector.matching.rates import FULL_SWEEP
+from collector.matching.matcher import match_variants
+from collector.matching.pipeline import Catalog, load_catalog, process
+from collector.matching.rates import FULL_SWEEP, RATE_RESOLUTION_PPM, estimate_rate_ppm
 from collector.plays.models import Play
 from collector.settings import load
 from shared.chroma import CHROMAPRINT_RATE
 from shared.codec import encode
 from shared.schemas import utc
+from shared.segmenter import Segment as SegmentOut
 from shared.segmenter import Segmenter
 
 ANALYSIS_AGENT = "offline-analysis"
 SEGMENT_SECONDS = 10.0
+BLOCK_SAMPLES = CHROMAPRINT_RATE * 5
 CSV_COLUMNS = [
     "station",
     "external_id",
@@ -57,6 +63,43 @@ def _parse_time(text: str) -> datetime:
 
 def _iso(t: datetime) -> str:
     return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _blocks(
+    chunks: Iterable[npt.NDArray[np.int16]], size: int = BLOCK_SAMPLES
+) -> Iterator[npt.NDArray[np.int16]]:
+    """Regroup a decoder's small frames into blocks: Chromaprint's per-call cost then vanishes."""
+    buf: list[npt.NDArray[np.int16]] = []
+    n = 0
+    for chunk in chunks:
+        buf.append(chunk)
+        n += chunk.size
+        if n >= size:
+            yield np.concatenate(buf)
+            buf, n = [], 0
+    if buf:
+        yield np.concatenate(buf)
+
+
+def _segments(path: str, variants: list[int], start: datetime) -> tuple[list[SegmentOut], float]:
+    """Every segment of one file, and the seconds of audio it held."""
+    segmenter = Segmenter(CHROMAPRINT_RATE, SEGMENT_SECONDS, variants, start)
+    outs: list[SegmentOut] = []
+    for pcm in _blocks(iter_pcm(path)):
+        outs += segmenter.feed(pcm)
+    outs += segmenter.finish()
+    return outs, segmenter.seconds_fed
+
+
+def _station_rate(catalog: Catalog, outs: list[SegmentOut]) -> int | None:
+    """The recording's playback rate measured from a first matching pass (see rates.estimate_rate_ppm)."""
+    points = []
+    for out in outs:
+        m = match_variants(catalog.index, [(fp.rate_ppm, fp.values) for fp in out.fingerprints])
+        if m is not None:
+            fp = next(f for f in out.fingerprints if f.rate_ppm == m.rate_ppm)
+            points.append((fp.start.timestamp(), m.recording_id, m.offset_s))
+    return estimate_rate_ppm(points)
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -93,14 +136,18 @@ def _analyze(args: argparse.Namespace) -> int:
         t = start
         first_new = seq
         for path in args.files:
-            segmenter = Segmenter(CHROMAPRINT_RATE, SEGMENT_SECONDS, FULL_SWEEP, t)
             print(f"analyzing {path} from {_iso(t)} ...", file=sys.stderr)
             try:
-                chunks = iter_pcm(path)
-                outs = []
-                for pcm in chunks:
-                    outs += segmenter.feed(pcm)
-                outs += segmenter.finish()
+                outs, seconds = _segments(path, FULL_SWEEP, t)
+                rate = _station_rate(catalog, outs)
+                if rate is not None and min(abs(rate - v) for v in FULL_SWEEP) >= RATE_RESOLUTION_PPM:
+                    # between two sweep variants: fingerprint once more at the measured rate
+                    print(f"  playback rate measured at {rate / 1e4:+.1f} %: adding it", file=sys.stderr)
+                    extra, _ = _segments(path, [rate], t)
+                    by_start = {o.start: o for o in extra}
+                    for out in outs:
+                        if out.start in by_start:
+                            out.fingerprints.extend(by_start[out.start].fingerprints)
             except AudioError as exc:
                 print(f"sodav-collector: {exc}", file=sys.stderr)
                 return 2
@@ -120,7 +167,7 @@ def _analyze(args: argparse.Namespace) -> int:
                 session.add(seg)
                 seq += 1
             session.flush()
-            t = t + timedelta(seconds=segmenter.seconds_fed)
+            t = t + timedelta(seconds=seconds)
         segments = list(
             session.scalars(
                 select(Segment)

@@ -18,13 +18,19 @@ from collector.catalog.models import Recording
 from collector.ingest.models import Segment, SegmentFingerprint, SegmentMatch
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_variants
-from collector.plays.assembly import SegInfo, SegmentMatchInfo, chain, refine, trim_overlaps
+from collector.plays.assembly import (
+    SegInfo,
+    SegmentMatchInfo,
+    chain,
+    play_status,
+    refine,
+    trim_overlaps,
+)
 from collector.plays.models import Play, PlaySegment
 from shared.codec import FingerprintSegment, decode
 
 log = logging.getLogger("collector.matching")
 
-QUIET_BEFORE_FINAL = timedelta(minutes=5)
 REBUILD_MARGIN = timedelta(minutes=20)
 
 
@@ -140,15 +146,15 @@ def rebuild_plays(
     if not segs:
         return 0
     latest = max(s.end for s in segs)
-    drafts = chain(segs)
     values_of = _values_loader(session)
+    drafts = chain(segs, values_of, catalog.refs)
     drafts = [d for d in drafts if d.recording_id in catalog.refs]
     for d in drafts:
         refine(d, segs, catalog.refs[d.recording_id], values_of, catalog.durations[d.recording_id])
     trim_overlaps(drafts)
     for d in drafts:
         assert d.start and d.end
-        status = "final" if final_all or latest - d.end > QUIET_BEFORE_FINAL else "open"
+        status = play_status(d.end, latest, final_all)
         play = Play(
             station_id=station_id,
             recording_id=d.recording_id,

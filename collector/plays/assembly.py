@@ -3,8 +3,9 @@
 A *chain* is a run of matched segments of one recording whose recording offsets advance
 with broadcast time (at the matched playback rate, within ``OFFSET_TOLERANCE_S``) and whose
 gaps stay under ``BRIDGE_S`` (a voice-over or a short dropout is bridged). An offset that
-jumps is a new play (a replay, or the DJ restarting the song). A chain of one segment is
-never a play.
+jumps is a new play (a replay, or the DJ restarting the song), unless the segment's own
+fingerprint also agrees with the running play at the predicted position (music that repeats
+a section matches two places equally well). A chain of one segment is never a play.
 
 Boundaries are then refined value by value: the alignment of the chain is extended into
 the neighbouring segments while the fingerprint still agrees with the recording, so start
@@ -15,8 +16,8 @@ Overlapping plays (crossfades) are trimmed to meet in the middle of the overlap.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -31,6 +32,16 @@ BRIDGE_S = 45.0
 MIN_SEGMENTS = 2
 EDGE_WINDOW = 12  # values (~1.5 s) smoothed when extending a boundary
 EDGE_MAX_BER = 0.33
+BACK_SEGMENTS = 3  # how far before the first match a masked intro is looked for
+CONTINUE_MAX_BER = 0.25  # the matcher's own acceptance threshold
+CONTINUE_MARGIN = 0.03  # may fit the running play this much worse than its own match
+CONTINUE_MIN_VALUES = 40
+ESTABLISHED_MAX_BER = 0.15  # true plays reach 0.02-0.12; chance matches of other music ~0.2-0.25
+QUIET_BEFORE_FINAL = timedelta(minutes=5)
+# Chromaprint's delay: value i is computed from the audio in [i·step, i·step + 2.6 s]
+# (28 666 samples at 11 025 Hz, chromaprint_get_delay), so the fingerprint of a file ends
+# 2.6 s before its audio does, and a play's last agreeing value is that far from its end.
+VALUE_SPAN_S = 28666 / 11025
 
 
 @dataclass(frozen=True)
@@ -88,8 +99,47 @@ class PlayDraft:
         return min(1.0, covered / total) if total > 0 else 0.0
 
 
-def chain(segments: list[SegInfo]) -> list[PlayDraft]:
-    """Group time-ordered segments into play drafts (before boundary refinement)."""
+ValuesOf = Callable[[int, int], FingerprintSegment | None]  # (segment_id, rate_ppm) -> fingerprint
+
+
+def continuation_ber(
+    seg: SegInfo, draft: PlayDraft, ref: npt.NDArray[np.uint32], values_of: ValuesOf
+) -> float | None:
+    """Bit error rate of ``seg`` against the draft's recording where the draft says it should be.
+
+    ``None`` when the segment has no fingerprint at the draft's rate, or when the predicted
+    position falls (mostly) outside the recording (the song is over).
+    """
+    fp = values_of(seg.id, draft.rate_ppm)
+    if fp is None or fp.values.size == 0:
+        return None
+    best: float | None = None
+    # the draft's rate is a sweep variant, maybe 0.3 % off the true one: over a minute its
+    # alignment drifts by a value or two, so look one or two values either side
+    for shift in (0, -1, 1, -2, 2):
+        moved = replace(draft, anchor_offset=draft.anchor_offset + shift * item_duration(0), segments=[])
+        _, errs = _agreement(fp, ref, moved)
+        inside = errs < 1.0  # out-of-range values are marked 1.0 by _agreement
+        if inside.sum() < CONTINUE_MIN_VALUES:
+            continue
+        ber = float(errs[inside].mean())
+        best = ber if best is None else min(best, ber)
+    return best
+
+
+def chain(
+    segments: list[SegInfo],
+    values_of: ValuesOf | None = None,
+    refs: Mapping[int, npt.NDArray[np.uint32]] | None = None,
+) -> list[PlayDraft]:
+    """Group time-ordered segments into play drafts (before boundary refinement).
+
+    With ``values_of`` and ``refs``, a segment whose match breaks the current chain is first
+    checked against the chain's own recording at the predicted position: music that repeats
+    a section (loops, choruses, dance edits) or briefly resembles another recording matches
+    there just as well, and the play goes on instead of splitting. A genuine replay or the
+    next song does not agree at the predicted position, so it still starts a new play.
+    """
     drafts: list[PlayDraft] = []
     current: PlayDraft | None = None
     last_end: datetime | None = None
@@ -109,12 +159,41 @@ def chain(segments: list[SegInfo]) -> list[PlayDraft]:
                 if m.score > max(s.match.score for s in current.matched if s.match) - 1e-9:
                     current.anchor_time, current.anchor_offset = m.value_start, m.offset_s
                 continue
+            if (
+                close
+                and values_of is not None
+                and refs is not None
+                and current.recording_id in refs
+                and _established(current)
+            ):
+                ber = continuation_ber(seg, current, refs[current.recording_id], values_of)
+                # the same recording elsewhere (a repeated section, never an exact copy) only has to
+                # be recognisable where the play says it is; another recording must fit as well
+                limit = CONTINUE_MAX_BER if same else min(CONTINUE_MAX_BER, (1.0 - m.score) + CONTINUE_MARGIN)
+                if ber is not None and ber <= limit:
+                    # the segment fits the running play as well as its own match: keep the play,
+                    # re-expressing the segment's match at the play's alignment
+                    offset = current.offset_at(m.value_start)
+                    current.segments.append(
+                        SegInfo(
+                            seg.id,
+                            seg.start,
+                            seg.end,
+                            SegmentMatchInfo(
+                                current.recording_id, offset, m.value_start, current.rate_ppm, 1.0 - ber
+                            ),
+                        )
+                    )
+                    last_end = seg.end
+                    continue
         if current is not None:
             drafts.append(current)
         current = PlayDraft(m.recording_id, m.rate_ppm, m.value_start, m.offset_s, [seg])
         last_end = seg.end
     if current is not None:
         drafts.append(current)
+    if values_of is not None and refs is not None:
+        drafts = _merge_repeats(drafts, values_of, refs)
     out = []
     for d in drafts:
         # trailing unmatched segments are not part of the play
@@ -125,7 +204,66 @@ def chain(segments: list[SegInfo]) -> list[PlayDraft]:
     return out
 
 
-ValuesOf = Callable[[int, int], FingerprintSegment | None]  # (segment_id, rate_ppm) -> fingerprint
+def _established(draft: PlayDraft) -> bool:
+    """A draft with one clear match: weak chance matches never pull other segments in."""
+    return max((s.match.score for s in draft.matched if s.match), default=0.0) >= 1.0 - ESTABLISHED_MAX_BER
+
+
+def _merge_repeats(
+    drafts: list[PlayDraft], values_of: ValuesOf, refs: Mapping[int, npt.NDArray[np.uint32]]
+) -> list[PlayDraft]:
+    """Join a draft to the next one of the same recording when it also fits the next one's alignment.
+
+    Looping music can make the first segments of a play match a later copy of the section
+    they are in: the chain then follows the wrong copy until it runs out, and the true
+    alignment starts a second draft. If every matched segment of the first draft is also
+    recognisable where the second draft puts it, they were one play.
+    """
+    out: list[PlayDraft] = []
+    for d in drafts:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.recording_id == d.recording_id
+            and prev.recording_id in refs
+            and _established(d)
+            and (d.segments[0].start - prev.segments[-1].end).total_seconds() <= BRIDGE_S
+        ):
+            bers = [continuation_ber(s, d, refs[d.recording_id], values_of) for s in prev.matched]
+            if bers and all(b is not None and b <= CONTINUE_MAX_BER for b in bers):
+                moved = [
+                    SegInfo(
+                        s.id,
+                        s.start,
+                        s.end,
+                        SegmentMatchInfo(
+                            d.recording_id,
+                            d.offset_at(s.match.value_start),
+                            s.match.value_start,
+                            d.rate_ppm,
+                            1.0 - (b or 0.0),
+                        ),
+                    )
+                    if s.match is not None
+                    else s
+                    for s, b in zip(prev.segments, _bers_for(prev.segments, bers), strict=True)
+                ]
+                d.segments = moved + d.segments
+                out[-1] = d
+                continue
+        out.append(d)
+    return out
+
+
+def _bers_for(segments: list[SegInfo], matched_bers: list[float | None]) -> list[float | None]:
+    """Spread the BERs of the matched segments over the full segment list (None for the unmatched)."""
+    it = iter(matched_bers)
+    return [next(it) if s.match is not None else None for s in segments]
+
+
+def play_status(end: datetime, latest: datetime, final_all: bool = False) -> str:
+    """A play is final once the station has been heard ``QUIET_BEFORE_FINAL`` past its end."""
+    return "final" if final_all or latest - end > QUIET_BEFORE_FINAL else "open"
 
 
 def _agreement(
@@ -137,17 +275,19 @@ def _agreement(
     times = [fp.start + timedelta(seconds=i * step) for i in range(fp.values.size)]
     idx = np.array([round(draft.offset_at(t) / item0) for t in times], dtype=np.int64)
     ok = (idx >= 0) & (idx < ref.size)
-    errs = np.full(fp.values.size, 32.0)
+    errs = np.full(fp.values.size, 32.0)  # out of the recording: every bit wrong
     if ok.any():
         errs[ok] = bit_errors(fp.values[ok], ref[idx[ok]]).astype(np.float64)
     return times, errs / 32.0
 
 
 def _smooth(x: npt.NDArray[np.float64], w: int) -> npt.NDArray[np.float64]:
+    """Moving average; the edges repeat the first/last value (zeros would read as agreement)."""
     if x.size == 0:
         return x
     w = max(1, min(w, x.size))
-    return np.convolve(x, np.ones(w) / w, mode="same")
+    padded = np.pad(x, (w // 2, w - 1 - w // 2), mode="edge")
+    return np.convolve(padded, np.ones(w) / w, mode="valid")
 
 
 def refine(
@@ -174,12 +314,18 @@ def refine(
             errs.append(e)
         return times, (np.concatenate(errs) if errs else np.zeros(0))
 
-    # backwards: the segment before the first match, and the first matched segment itself
+    # backwards: up to BACK_SEGMENTS contiguous segments before the first match (an intro
+    # under a voice-over may not match as a whole, yet agree value by value), and the first
+    # matched segment
     i = pos[first.id]
-    ids = (
-        [ordered[i - 1].id] if i > 0 and (first.start - ordered[i - 1].end).total_seconds() < 1 else []
-    ) + [first.id]
-    times, errs = span(ids)
+    before: list[int] = []
+    n = i
+    while n > 0 and len(before) < BACK_SEGMENTS:
+        if (ordered[n].start - ordered[n - 1].end).total_seconds() >= 1:
+            break
+        n -= 1
+        before.insert(0, ordered[n].id)
+    times, errs = span([*before, first.id])
     if times:
         good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
         anchor = (
@@ -210,7 +356,9 @@ def refine(
             k += 1
         while k > 0 and not good[k]:
             k -= 1
-        end = times[k] + timedelta(seconds=step)
+        # a value sums up the VALUE_SPAN_S of audio that follow its time: the last value that
+        # still agrees is the one whose span ends where the recording stops being heard
+        end = times[k] + timedelta(seconds=step + VALUE_SPAN_S / draft.rate)
     # never before the recording's beginning nor past its end
     start = max(start, draft.time_at(0.0))
     end = min(end, draft.time_at(duration))

@@ -1,0 +1,299 @@
+"""Simulated radio days: a programme mixed from real music and speech, then a station chain.
+
+The programme (seeded, so reruns are identical) strings together catalog songs, off-catalog
+songs, DJ speech (espeak-ng), intros under a voice-over (music ducked 6 dB), crossfades,
+songs started mid-way or faded out early, genuine replays, and ad breaks (a jingle, spoken
+ads over a music bed, a jingle). The station chain then changes the speed (pitch and tempo
+together: ffmpeg ``asetrate`` + ``aresample``), compresses, band-limits, adds noise and
+encodes at a low bitrate, as FM and web streams do.
+
+Ground truth is in broadcast time: programme time divided by the speed. A crossfade's
+boundary is the middle of the overlap (each second of airtime belongs to one play).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from bench.accuracy.corpus import Track
+
+RATE = 22050  # mixing rate; the chain's encoder sets the broadcast rate
+
+DJ_LINES = {
+    "fr": [
+        "Bonjour Dakar, il est dix heures, restez avec nous.",
+        "Vous écoutez la radio, la suite du programme tout de suite.",
+        "Merci pour vos messages, on continue avec de la musique.",
+        "Il fait beau sur la capitale, trente deux degrés à l'ombre.",
+        "Un petit mot pour nos auditeurs de Thiès et de Saint-Louis.",
+        "Et maintenant un titre que vous aimez beaucoup.",
+    ],
+    "en": [
+        "Good morning, this is your favourite station, stay tuned.",
+        "That was a great one. Here comes another hit for you.",
+        "The news at the top of the hour, right after this.",
+        "Traffic is heavy on the coastal road this morning.",
+    ],
+}
+ADS = [
+    "Achetez le riz de la vallée, le meilleur riz du pays, en vente partout.",
+    "Orange money, envoyez de l'argent à vos proches en un clic.",
+    "Grande promotion au marché Sandaga, tout à moitié prix ce week-end.",
+    "Buy the new phone today, with free calls for a whole month.",
+]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    speed: float  # 1.02 = 2 % fast, pitch and tempo together
+    filters: str  # ffmpeg filters after the speed change
+    noise_db: float | None  # white noise level in dBFS, None for none
+    codec: list[str]  # ffmpeg output arguments
+    ext: str
+
+
+PROFILES = [
+    # a clean studio stream
+    Profile("studio", 1.000, "acompressor=threshold=0.2:ratio=2", None, ["-b:a", "128k"], "mp3"),
+    # FM playout 2 % fast (on the sweep grid), loud processing, FM band, light hiss
+    Profile(
+        "fm-fast",
+        1.020,
+        "acompressor=threshold=0.05:ratio=6:makeup=3,highpass=f=30,lowpass=f=15000",
+        -50.0,
+        ["-b:a", "96k"],
+        "mp3",
+    ),
+    # 2.5 % slow: half-way between two sweep variants, AAC at 48 kbit/s
+    Profile(
+        "fm-slow",
+        0.975,
+        "acompressor=threshold=0.05:ratio=8:makeup=4,highpass=f=30,lowpass=f=15000",
+        -45.0,
+        ["-c:a", "aac", "-b:a", "48k", "-ar", "22050"],
+        "m4a",
+    ),
+    # a web stream 4 % fast, 48 kbit/s mono MP3
+    Profile(
+        "web-plus4",
+        1.040,
+        "acompressor=threshold=0.1:ratio=4:makeup=2",
+        -55.0,
+        ["-b:a", "48k", "-ar", "22050", "-ac", "1"],
+        "mp3",
+    ),
+    # 4 % slow through an AM-like narrow band (100 Hz - 5 kHz)
+    Profile(
+        "am-minus4",
+        0.960,
+        "acompressor=threshold=0.05:ratio=6:makeup=3,highpass=f=100,lowpass=f=5000",
+        -45.0,
+        ["-c:a", "aac", "-b:a", "64k"],
+        "m4a",
+    ),
+    # an odd rate, 1.3 % fast, 64 kbit/s
+    Profile("fm-odd", 1.013, "acompressor=threshold=0.1:ratio=4:makeup=2", -50.0, ["-b:a", "64k"], "mp3"),
+]
+
+
+@dataclass
+class TruthPlay:
+    station: str
+    path: str
+    start: float  # broadcast seconds
+    end: float
+    offset: float  # seconds into the recording at start
+    kind: str  # song or offcat
+    note: str
+
+
+def decode(path: str, begin: float, length: float) -> npt.NDArray[np.float32]:
+    raw = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-ss",
+            f"{begin:.3f}",
+            "-t",
+            f"{length:.3f}",
+            "-i",
+            path,
+            "-ac",
+            "1",
+            "-ar",
+            str(RATE),
+            "-f",
+            "f32le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(raw, dtype=np.float32).copy()
+
+
+def speech(text: str, cache: Path, voice: str) -> npt.NDArray[np.float32]:
+    cache.mkdir(parents=True, exist_ok=True)
+    wav = cache / f"tts-{hashlib.sha256(f'{voice}:{text}'.encode()).hexdigest()[:12]}.wav"
+    if not wav.exists():
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", "155", "-w", str(wav), text], check=True, capture_output=True
+        )
+    return decode(str(wav), 0, 120) * 0.8
+
+
+class Mixer:
+    """Append pieces to a mono programme at ``RATE``; remembers where each started."""
+
+    def __init__(self) -> None:
+        self.parts: list[npt.NDArray[np.float32]] = []
+        self.size = 0
+        self.tail = np.zeros(0, dtype=np.float32)  # last samples, still open for a crossfade
+
+    def add(self, audio: npt.NDArray[np.float32], crossfade: float = 0.0) -> int:
+        """Add ``audio``; with ``crossfade`` seconds overlapping the end. Returns its first sample."""
+        n = min(int(crossfade * RATE), self.tail.size, audio.size)
+        if n:
+            ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+            self.tail[-n:] = self.tail[-n:] * (1 - ramp) + audio[:n] * ramp
+            audio = audio[n:]
+        first = self.size - n
+        self.parts.append(self.tail)
+        self.tail = audio.copy()
+        self.size += audio.size
+        return first
+
+    def pcm(self) -> npt.NDArray[np.float32]:
+        return np.concatenate([*self.parts, self.tail])
+
+
+def build_programme(
+    station: str,
+    catalog: list[Track],
+    offcat: list[Track],
+    short: list[Track],
+    hours: float,
+    seed: int,
+    cache: Path,
+) -> tuple[npt.NDArray[np.float32], list[TruthPlay]]:
+    """The station's programme at nominal speed and its truth in programme seconds."""
+    rng = random.Random(f"{seed}:{station}")
+    mix = Mixer()
+    truth: list[TruthPlay] = []
+    recent: list[str] = []
+    played: list[Track] = []
+    target = hours * 3600 * RATE
+    crossfade_next = 0.0
+    while mix.size < target:
+        # what comes between songs
+        r = rng.random()
+        if r < 0.25 and mix.size:
+            voice = rng.choice(["fr", "fr", "en"])
+            mix.add(speech(rng.choice(DJ_LINES[voice]), cache, voice))
+            crossfade_next = 0.0
+        elif r < 0.37 and mix.size:
+            for k in range(rng.choice([1, 2])):
+                bed_track = rng.choice(short)
+                text_audio = speech(rng.choice(ADS), cache, "fr")
+                bed = decode(bed_track.path, bed_track.audible_start, text_audio.size / RATE + 1) * 0.25
+                bed = np.resize(bed, text_audio.size + RATE) if bed.size else np.zeros(text_audio.size + RATE)
+                bed[: text_audio.size] += text_audio
+                if k == 0:
+                    jingle = rng.choice(short)
+                    mix.add(decode(jingle.path, jingle.audible_start, rng.uniform(3, 8)) * 0.7)
+                mix.add(bed.astype(np.float32))
+            crossfade_next = 0.0
+        # the song
+        replay = played and rng.random() < 0.08
+        if replay:
+            track = rng.choice(played)
+        else:
+            pool = catalog if rng.random() < 0.75 else offcat
+            choices = [t for t in pool if t.path not in recent] or pool
+            track = rng.choice(choices)
+        recent = ([track.path, *recent])[:12]
+        span = track.audible_end - track.audible_start
+        begin = track.audible_start
+        note = []
+        if rng.random() < 0.2:
+            begin += rng.uniform(10, max(11.0, 0.4 * span))
+            note.append("mid-start")
+        end = track.audible_end
+        if rng.random() < 0.25 and end - begin > 60:
+            end = begin + rng.uniform(45, end - begin - 5)
+            note.append("cut")
+        audio = decode(track.path, begin, end - begin) * 0.7
+        if "cut" in note:
+            fade = min(audio.size, int(2 * RATE))
+            audio[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+        if rng.random() < 0.3:
+            vo = speech(rng.choice(DJ_LINES["fr"]), cache, "fr")
+            n = min(vo.size, audio.size)
+            audio[:n] = audio[:n] * 0.5 + vo[:n]
+            note.append("voice-over")
+        xf = crossfade_next
+        if xf:
+            note.append(f"crossfade {xf:.1f}s")
+        first = mix.add(audio, xf)
+        start = first + (xf * RATE / 2 if xf else 0)
+        if truth and xf:
+            truth[-1].end = start / RATE  # meet in the middle of the crossfade
+        truth.append(
+            TruthPlay(
+                station,
+                track.path,
+                start / RATE,
+                (first + audio.size) / RATE,
+                begin + (start - first) / RATE,
+                "song" if track in catalog else "offcat",
+                ",".join(note) + (",replay" if replay else ""),
+            )
+        )
+        if not replay and track in catalog:
+            played.append(track)
+        crossfade_next = rng.uniform(3, 6) if rng.random() < 0.3 else 0.0
+    return mix.pcm(), truth
+
+
+def broadcast(programme: npt.NDArray[np.float32], profile: Profile, out: Path, seed: int) -> Path:
+    """Run the programme through the station chain into a compressed file."""
+    pcm = programme.copy()
+    if profile.noise_db is not None:
+        rng = np.random.default_rng(seed)
+        pcm += (rng.standard_normal(pcm.size) * 10 ** (profile.noise_db / 20)).astype(np.float32)
+    pcm16 = (np.clip(pcm, -1, 1) * 32767).astype("<i2")
+    path = out / f"{profile.name}.{profile.ext}"
+    chain = f"asetrate={RATE}*{profile.speed},aresample=44100,{profile.filters}"
+    codec = profile.codec if "-c:a" in profile.codec else ["-c:a", "libmp3lame", *profile.codec]
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "s16le",
+            "-ar",
+            str(RATE),
+            "-ac",
+            "1",
+            "-i",
+            "-",
+            "-af",
+            chain,
+            *codec,
+            str(path),
+        ],
+        input=pcm16.tobytes(),
+        check=True,
+    )
+    return path
