@@ -94,9 +94,18 @@ def upload_size(segments_1: list[Any], segments_9: list[Any]) -> None:
             f"base64 per segment -> {day / 1e6:.2f} MB per station-day"
         )
     one, sweep = rows
-    swept_min = 4 * 10  # rates.py: a 10 min sweep every 6 h
-    policy = one * (1440 - swept_min) / 1440 + sweep * swept_min / 1440
-    print(f"  pinned rate + 4 sweeps of 10 min a day (collector/matching/rates.py): {policy / 1e6:.2f} MB")
+    from collector.matching import rates
+
+    # the policy of collector/matching/rates.py: the pinned rate, plus the re-check grid for
+    # SWEEP_FOR every SWEEP_EVERY (worst case: a pinned rate off the grid, 5 extra variants)
+    per_variant = (sweep - one) / (len(SWEEP) - 1)
+    extra = len(rates.recheck_variants(rates.RECHECK_GRID[0] + 5000)) - 1
+    swept_min = (timedelta(days=1) / rates.SWEEP_EVERY) * rates.SWEEP_FOR.total_seconds() / 60
+    policy = one + per_variant * extra * swept_min / 1440
+    print(
+        f"  pinned rate + re-check of {extra} variants for {swept_min:.0f} min a day "
+        f"(collector/matching/rates.py): {policy / 1e6:.2f} MB"
+    )
     print(f"  a whole day of sweep (rate not yet learned): {sweep / 1e6:.2f} MB")
     print(
         "  HTTP headers add ~0.4 kB per request and response pair: ~0.6 MB per day at one batch a minute "

@@ -13,11 +13,15 @@ fingerprint per variant). The policy keeps uploads near one variant per segment:
   the nearest variant, where only ~70 % of segments match. The true rate is measured from
   the matches themselves (:func:`estimate_rate_ppm`: how fast recording offsets advance
   against broadcast time within each play) and fingerprinted exactly;
-* **periodic sweep**: every ``SWEEP_EVERY``, the full sweep runs for ``SWEEP_FOR``, so a
-  station that changes its rate is re-learned (matches during the sweep re-pin it).
+* **periodic re-check**: every ``SWEEP_EVERY``, for ``SWEEP_FOR``, the pinned rate is sent
+  together with ``RECHECK_GRID`` (−4 … +4 % in 2 % steps), so a station that changes its rate
+  is re-learned: any rate within ±5 % is then at most 1 % from a variant, close enough for
+  matches whose offsets measure the new rate precisely.
 
-Upload cost: one variant ≈ 1.8 MB per station-day; a 10-minute sweep every 6 hours adds
-8 × 10/360 ≈ 22 %, about 2.2 MB per station-day in all (see docs/benchmarks.md).
+Upload cost, measured (docs/benchmarks.md, bench/ingest): one variant is 2.82 MB per
+station-day; the re-check adds at most 5 variants for 2 × 8 minutes a day, i.e. at most
+5 × 16/1440 ≈ 5.6 %, 2.98 MB per station-day in all. The full nine-variant sweep (21 MB a
+day) only runs while a station's rate is unknown.
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ FULL_SWEEP = [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000]
 LEARN_WINDOW = 30
 LEARN_MIN_MATCHES = 12
 LEARN_AGREEMENT = 0.8
-SWEEP_EVERY = timedelta(hours=6)
-SWEEP_FOR = timedelta(minutes=10)
+RECHECK_GRID = [-40000, -20000, 0, 20000, 40000]
+SWEEP_EVERY = timedelta(hours=12)
+SWEEP_FOR = timedelta(minutes=8)
 RATE_RESOLUTION_PPM = 1000  # a measured rate is rounded to 0.1 %
 MIN_RUN_S = 40.0  # a play must span this long to measure its rate
 MIN_RUNS = 2
@@ -50,10 +55,16 @@ def in_sweep(now: datetime) -> bool:
     return (since_midnight % SWEEP_EVERY) < SWEEP_FOR
 
 
+def recheck_variants(pinned: int) -> list[int]:
+    return sorted({pinned, *RECHECK_GRID})
+
+
 def variants_for(station: Station, now: datetime | None = None) -> list[int]:
     now = now or datetime.now(UTC)
-    if station.rate_ppm is None or in_sweep(now):
+    if station.rate_ppm is None:
         return list(FULL_SWEEP)
+    if in_sweep(now):
+        return recheck_variants(station.rate_ppm)
     return [station.rate_ppm]
 
 

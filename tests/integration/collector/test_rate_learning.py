@@ -99,13 +99,17 @@ def test_rate_is_learned_pinned_and_sent_to_the_agent(database_url: str, tmp_pat
         ack = httpx.post(c.url + "/api/v1/heartbeats", json=hb, headers=auth, timeout=30).json()
         sent = ack["directives"][0]["rate_variants_ppm"]
         if rates.in_sweep(datetime.now(UTC)):
-            assert sent == rates.FULL_SWEEP
+            assert sent == [-40000, -20000, 0, 20000, 40000]
         else:
             assert sent == [20000]
-        # the periodic sweep re-opens every variant, so a station that changes rate is re-learned
-        station = Station(slug="x", name="x", rate_ppm=20000)
-        in_sweep = START.replace(hour=6, minute=5)
-        assert rates.variants_for(station, in_sweep) == rates.FULL_SWEEP
-        assert rates.variants_for(station, in_sweep + timedelta(minutes=10)) == [20000]
+        # twice a day the pinned rate is re-checked beside a 2 % grid, so a station that changes
+        # rate is re-learned; a station whose rate is unknown gets the full 1 % sweep
+        station = Station(slug="x", name="x", rate_ppm=25000)
+        in_sweep = START.replace(hour=12, minute=5)
+        assert rates.variants_for(station, in_sweep) == [-40000, -20000, 0, 20000, 25000, 40000]
+        assert rates.variants_for(station, in_sweep + timedelta(minutes=10)) == [25000]
+        assert (
+            rates.variants_for(Station(slug="y", name="y"), in_sweep + timedelta(hours=1)) == rates.FULL_SWEEP
+        )
     finally:
         c.close()
