@@ -10,11 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.errors import ApiError
 from collector.fleet.auth import get_session, require_agent, require_role
-from collector.fleet.models import Agent, User
+from collector.fleet.models import Agent, Station, User
 from collector.fleet.service import FleetError, enroll
 from collector.ingest.service import station_ids, station_statuses, store_heartbeat, store_upload
 from shared.schemas import AgentDirectiveV1, ErrorCode, HeartbeatAckV1, HeartbeatV1, UploadAckV1, UploadV1
@@ -67,7 +68,9 @@ def _parse(model: type[BaseModel], raw: bytes) -> Any:
         raise ApiError(422, code, "the payload does not follow the v1 schema; see details", details) from None
 
 
-def _check_scope(agent: Agent, claimed_agent: str, stations: set[str], allowed: dict[str, int]) -> None:
+def _check_scope(
+    session: Session, agent: Agent, claimed_agent: str, stations: set[str], allowed: dict[str, int]
+) -> None:
     if claimed_agent != agent.name:
         raise ApiError(
             403,
@@ -75,6 +78,15 @@ def _check_scope(agent: Agent, claimed_agent: str, stations: set[str], allowed: 
             f"this token belongs to agent {agent.name!r}, not {claimed_agent!r}",
         )
     foreign = sorted(stations - set(allowed))
+    known = set(session.scalars(select(Station.slug).where(Station.slug.in_(foreign)))) if foreign else set()
+    unknown = [slug for slug in foreign if slug not in known]
+    if unknown:
+        raise ApiError(
+            403,
+            ErrorCode.UNKNOWN_STATION,
+            f"station(s) {unknown} do not exist on this collector: check `slug` in agent.toml, "
+            "or ask an admin to run `sodav-collector stations add SLUG`",
+        )
     if foreign:
         raise ApiError(
             403,
@@ -106,7 +118,7 @@ def _store(raw: bytes, agent: Agent, session: Session) -> UploadAckV1:
     payload: UploadV1 = _parse(UploadV1, raw)
     allowed = station_ids(session, agent)
     stations = {s.station for s in payload.segments} | {e.station for e in payload.events}
-    _check_scope(agent, payload.agent, stations, allowed)
+    _check_scope(session, agent, payload.agent, stations, allowed)
     result = store_upload(session, agent, payload, allowed)
     dirs = directives(session, agent)
     session.commit()
@@ -134,7 +146,7 @@ async def heartbeat(
 ) -> HeartbeatAckV1:
     hb: HeartbeatV1 = _parse(HeartbeatV1, await _read_body(request))
     allowed = station_ids(session, agent)
-    _check_scope(agent, hb.agent, {s.station for s in hb.sources}, allowed)
+    _check_scope(session, agent, hb.agent, {s.station for s in hb.sources}, allowed)
     received = store_heartbeat(session, agent, hb, allowed)
     dirs = directives(session, agent)
     session.commit()

@@ -81,6 +81,9 @@ def test_rejections_have_codes_and_store_nothing(collector: Collector) -> None:
     assert r.status_code == 401 and r.json()["error"] == "INVALID_TOKEN"
     r = _post(collector, token, upload("box1", [segment("rfm", 2), segment("other", 3)]))
     assert r.status_code == 403 and r.json()["error"] == "FORBIDDEN_STATION" and r.json()["code"] == 7
+    r = _post(collector, token, upload("box1", [segment("rfm", 2), segment("rmf", 3)]))
+    assert r.status_code == 403 and r.json()["error"] == "UNKNOWN_STATION" and r.json()["code"] == 9
+    assert "'rmf'" in r.json()["message"] and "agent.toml" in r.json()["message"]
     bad = upload("box1", [segment("rfm", 4)])
     bad["segments"][0]["fingerprints"] = ["AAAA"]
     r = _post(collector, token, bad)
