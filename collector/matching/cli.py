@@ -151,6 +151,27 @@ def _analyze(args: argparse.Namespace) -> int:
             except AudioError as exc:
                 print(f"sodav-collector: {exc}", file=sys.stderr)
                 return 2
+            span_end = t + timedelta(seconds=seconds)
+            earlier = session.scalar(
+                select(func.count())
+                .select_from(Segment)
+                .where(
+                    Segment.station_id == station.id,
+                    Segment.seq < first_new,
+                    Segment.start < span_end,
+                    Segment.start >= t - timedelta(seconds=SEGMENT_SECONDS),
+                )
+            )
+            if earlier:
+                session.rollback()
+                print(
+                    f"sodav-collector: station {args.station} already has {earlier} segment(s) between "
+                    f"{_iso(t)} and {_iso(span_end)} (an earlier analysis or live monitoring); "
+                    "analyzing again would count its plays twice: use another --station name or "
+                    "--start, or a fresh database (SODAV_COLLECTOR_DATABASE_URL)",
+                    file=sys.stderr,
+                )
+                return 2
             for out in outs:
                 seg = Segment(
                     agent_id=agent.id,

@@ -122,3 +122,15 @@ def test_analyze_writes_the_plays_of_a_recording(database_url: str, demo: DemoFi
             assert {p.status for p in stored} == {"final"}
     finally:
         engine.dispose()
+
+    # the same recording at the same time again would count every play twice: refused
+    again = collector(database_url, "analyze", str(demo.recording), "--station", "radio-test", "--start", iso)
+    assert again.returncode == 2
+    assert "already has" in again.stderr and "count its plays twice" in again.stderr
+    engine = make_engine(database_url)
+    try:
+        with make_sessionmaker(engine)() as s:
+            station_id = s.scalar(select(Station.id).where(Station.slug == "radio-test"))
+            assert len(s.scalars(select(Play).where(Play.station_id == station_id)).all()) == len(plays)
+    finally:
+        engine.dispose()
