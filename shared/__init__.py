@@ -16,7 +16,7 @@ from shared.chroma import (
     ppm_to_rate,
     rate_to_ppm,
 )
-from shared.codec import MAGIC, CodecError, FingerprintSegment, decode, encode
+from shared.codec import MAGIC, CodecError, FingerprintSegment, decode, encode, rate_ppm_of
 from shared.config import ConfigError, load_settings, read_secret
 from shared.schemas import (
     MAX_BATCH_BYTES,
@@ -79,6 +79,7 @@ __all__ = [
     "library_version",
     "load_settings",
     "ppm_to_rate",
+    "rate_ppm_of",
     "rate_to_ppm",
     "read_secret",
     "utc",

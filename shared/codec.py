@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MAGIC", "CodecError", "FingerprintSegment", "decode", "encode"]
+__all__ = ["MAGIC", "CodecError", "FingerprintSegment", "decode", "encode", "rate_ppm_of"]
 
 MAGIC = b"SFP1"
 _VERSION = 1
@@ -128,6 +128,18 @@ def encode(segment: FingerprintSegment, *, compress: bool = True) -> bytes:
     return header + payload
 
 
+def rate_ppm_of(blob: bytes) -> int:
+    """The rate variant in a blob's header, without decoding its values.
+
+    For blobs already checked by :func:`decode` (the collector stores what the upload's
+    validation decoded once); a blob too short for a header raises :class:`CodecError`.
+    """
+    if len(blob) < _HEADER.size or blob[:4] != MAGIC:
+        raise CodecError("not a fingerprint blob")
+    rate_ppm: int = _HEADER.unpack_from(blob)[4]
+    return rate_ppm
+
+
 def decode(blob: bytes) -> FingerprintSegment:
     """Parse a blob made by :func:`encode`; raise :class:`CodecError` on any corruption."""
     if len(blob) < _HEADER.size:
@@ -165,7 +177,7 @@ def decode(blob: bytes) -> FingerprintSegment:
     except OverflowError as exc:
         raise CodecError(f"start time out of range ({start_us} µs)") from exc
     return FingerprintSegment(
-        values=values.astype(np.uint32),
+        values=values.astype(np.uint32, copy=False),
         start=start,
         sample_rate=rate,
         n_samples=n_samples,

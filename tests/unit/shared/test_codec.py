@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from shared.codec import CodecError, FingerprintSegment, decode, encode
+from shared.codec import CodecError, FingerprintSegment, decode, encode, rate_ppm_of
 
 
 def _segment(n: int = 80, rate_ppm: int = 0) -> FingerprintSegment:
@@ -93,3 +93,12 @@ def test_wrong_checksum_is_detected_even_with_valid_zlib() -> None:
 def test_naive_start_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
         FingerprintSegment(np.zeros(1, np.uint32), datetime(2026, 1, 1), 11025, 1)
+
+
+def test_rate_is_read_from_the_header_alone() -> None:
+    blob = encode(_segment(rate_ppm=-25000))
+    assert rate_ppm_of(blob) == -25000 == decode(blob).rate_ppm
+    with pytest.raises(CodecError):
+        rate_ppm_of(b"SFP")
+    with pytest.raises(CodecError):
+        rate_ppm_of(b"XXXX" + blob[4:])
