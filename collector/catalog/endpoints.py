@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from collector.audio import AudioError
 from collector.catalog.models import Recording
-from collector.catalog.service import OPTIONAL, _metadata, upsert_recording
+from collector.catalog.service import OPTIONAL, row_metadata, upsert_recording
 from collector.errors import ApiError
 from collector.fleet.auth import get_session, require_role
 from collector.fleet.models import User
@@ -85,7 +85,7 @@ def put_recording(
     given = dict(zip(OPTIONAL, (isrc, iswc, album, label, composer, publisher, year), strict=True))
     row.update({k: v.strip() for k, v in given.items() if v})
     try:
-        meta = _metadata(row)
+        meta = row_metadata(row)
     except ValueError as exc:
         raise ApiError(422, ErrorCode.MALFORMED_PAYLOAD, f"bad field: {exc}") from exc
     suffix = Path(file.filename or "upload").suffix[:10]

@@ -71,7 +71,11 @@ def read_rows(csv_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             yield line, {k: (v or "").strip() for k, v in row.items() if k}
 
 
-def _metadata(row: dict[str, str]) -> dict[str, object]:
+def row_metadata(row: dict[str, str]) -> dict[str, object]:
+    """A catalog row's metadata, normalised (ISRC upper-case without dashes, year an int).
+
+    Shared by the CSV import and the admin API, so both store the same values.
+    """
     meta: dict[str, object] = {"title": row["title"], "artist": row["artist"]}
     for key in OPTIONAL:
         value = row.get(key) or None
@@ -134,7 +138,7 @@ def import_csv(
         if not path.is_absolute():
             path = csv_path.parent / path
         try:
-            meta = _metadata(row)
+            meta = row_metadata(row)
             outcome = upsert_recording(session, ext, path, meta)
             session.flush()
         except (AudioError, OSError, ValueError) as exc:
