@@ -59,25 +59,25 @@ AGENT_COMMANDS = dict(_walk(agent_cli.build_parser()))
 COLLECTOR_COMMANDS = dict(_walk(collector_cli.build_parser()))
 
 
-@pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("command", sorted(AGENT_COMMANDS))
-def test_agent_commands_and_options_are_documented(command: str, lang: str) -> None:
-    text = _page("technician/commands", lang)
-    assert f"sodav-agent {command}" in text, f"`sodav-agent {command}` is not in technician/commands.{lang}"
-    for option in AGENT_COMMANDS[command]:
-        assert re.search(rf"{re.escape(option)}\b", text), (
-            f"option {option} of `sodav-agent {command}` is not in technician/commands.{lang}"
-        )
+# each program's subcommands and the page that must document them
+COMMAND_PAGES = {
+    "sodav-agent": ("technician/commands", AGENT_COMMANDS),
+    "sodav-collector": ("ops/commands", COLLECTOR_COMMANDS),
+}
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("command", sorted(COLLECTOR_COMMANDS))
-def test_collector_commands_and_options_are_documented(command: str, lang: str) -> None:
-    text = _page("ops/commands", lang)
-    assert f"sodav-collector {command}" in text, f"`sodav-collector {command}` is not in ops/commands.{lang}"
-    for option in COLLECTOR_COMMANDS[command]:
+@pytest.mark.parametrize(
+    ("program", "command"),
+    [(program, command) for program, (_, commands) in COMMAND_PAGES.items() for command in sorted(commands)],
+)
+def test_commands_and_options_are_documented(program: str, command: str, lang: str) -> None:
+    page, commands = COMMAND_PAGES[program]
+    text = _page(page, lang)
+    assert f"{program} {command}" in text, f"`{program} {command}` is not in {page}.{lang}"
+    for option in commands[command]:
         assert re.search(rf"{re.escape(option)}\b", text), (
-            f"option {option} of `sodav-collector {command}` is not in ops/commands.{lang}"
+            f"option {option} of `{program} {command}` is not in {page}.{lang}"
         )
 
 
