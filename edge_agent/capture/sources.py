@@ -8,6 +8,7 @@ opens an outage event, and the next run's first audio closes it. Audio is never 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import threading
@@ -29,6 +30,12 @@ from edge_agent.errors import DeviceError, SourceEnded, SourceError, SourceStall
 
 log = logging.getLogger("edge_agent.capture")
 FEED_SECONDS = 0.5  # PCM is passed on in blocks of this length (the last one may be shorter)
+FILE_TURN = 32  # packets of a file source decoded per turn (~0.8 s of MP3)
+# One station at a time decodes and fingerprints. PyAV, ctypes and SQLite each drop the GIL
+# around every C call; stations decoding at once then hand the GIL to each other thousands
+# of times a second (measured: 10x the context switches and 2-3x the CPU with 4 stations).
+# Each station takes a turn for the CPU work of what it has read, never while it waits on I/O.
+CPU_TURN = threading.Lock()
 
 
 class CaptureSink(Protocol):
@@ -68,10 +75,6 @@ def _resampler(rate: int) -> av.AudioResampler:
     return av.AudioResampler(format="s16", layout="mono", rate=rate)
 
 
-def _join(block: list[npt.NDArray[np.int16]]) -> npt.NDArray[np.int16]:
-    return block[0] if len(block) == 1 else np.concatenate(block)
-
-
 def _frames_to_pcm(
     resampler: av.AudioResampler, frame: av.AudioFrame | None
 ) -> Iterator[npt.NDArray[np.int16]]:
@@ -79,6 +82,71 @@ def _frames_to_pcm(
         # the resampler's output is packed mono s16: read its one plane directly (a copy,
         # since the frame's buffer is reused); to_ndarray() costs 3x more per call
         yield np.frombuffer(memoryview(out.planes[0]), dtype=np.int16, count=out.samples).copy()
+
+
+class PcmConverter:
+    """Decoded frames in, mono int16 PCM at ``rate`` out, one resampler call per block.
+
+    Decoders hand out ~26 ms frames. Resampling them one by one costs a filter-graph round
+    trip and a few Python objects per frame, as much CPU as the decoding itself; so planar
+    float frames (what MP3, AAC, Vorbis and Opus decoders give) are held until a block of
+    ``block_seconds`` is there, mixed down to mono with numpy (the same (L+R)/2 the resampler
+    applies) and resampled in one call. Other sample formats go through frame by frame.
+    """
+
+    def __init__(self, rate: int, block_seconds: float) -> None:
+        self.rate = rate
+        self.block_seconds = block_seconds
+        self._resampler: av.AudioResampler | None = None
+        self._key: tuple[str, str, int] | None = None
+        self._held: list[list[npt.NDArray[np.float32]]] = []
+        self._held_samples = 0
+
+    def add(self, frame: av.AudioFrame) -> list[npt.NDArray[np.int16]]:
+        key = (frame.format.name, frame.layout.name, frame.sample_rate)
+        out: list[npt.NDArray[np.int16]] = []
+        if key != self._key:  # a new format (or the first frame): a resampler of its own
+            out += self.finish()
+            self._key = key
+            self._resampler = _resampler(self.rate)
+        assert self._resampler is not None
+        if key[0] != "fltp":
+            out += _frames_to_pcm(self._resampler, frame)
+            return out
+        n = frame.samples
+        # views on the frame's buffers: the frame stays referenced, so they stay valid
+        self._held.append(
+            [np.frombuffer(memoryview(plane), dtype=np.float32, count=n) for plane in frame.planes]
+        )
+        self._held_samples += n
+        if self._held_samples >= self.block_seconds * frame.sample_rate:
+            out += self._convert()
+        return out
+
+    def _convert(self) -> list[npt.NDArray[np.int16]]:
+        assert self._resampler is not None and self._key is not None
+        held, self._held, self._held_samples = self._held, [], 0
+        channels = len(held[0])
+        if channels <= 2:
+            mono = np.concatenate([planes[0] for planes in held])
+            if channels == 2:
+                mono += np.concatenate([planes[1] for planes in held])
+                mono *= 0.5
+            frame = av.AudioFrame.from_ndarray(mono.reshape(1, -1), format="fltp", layout="mono")
+        else:  # surround: the resampler knows the downmix matrix
+            data = np.stack([np.concatenate([planes[c] for planes in held]) for c in range(channels)])
+            frame = av.AudioFrame.from_ndarray(data, format="fltp", layout=self._key[1])
+        frame.sample_rate = self._key[2]
+        return list(_frames_to_pcm(self._resampler, frame))
+
+    def finish(self) -> list[npt.NDArray[np.int16]]:
+        """Everything still held, and the resampler's tail."""
+        if self._resampler is None:
+            return []
+        out = self._convert() if self._held else []
+        out += _frames_to_pcm(self._resampler, None)
+        self._resampler, self._key = None, None
+        return out
 
 
 class StationCapture:
@@ -144,6 +212,8 @@ class StationCapture:
         log.warning("station=%s source problem (%s): %s", self.slug, reason, detail)
 
     def _feed(self, run_start: datetime, fed: list[int], pcm: npt.NDArray[np.int16]) -> None:
+        if pcm.size == 0:
+            return
         at = run_start + timedelta(seconds=fed[0] / self.rate)
         started, ended = self.health.audio(at, pcm.size / self.rate, dbfs(pcm))
         if started is not None:
@@ -244,53 +314,57 @@ class StationCapture:
         container = None
         run_start: datetime | None = None
         fed = [0]
-        # decoders hand out ~26 ms frames; downstream work (level, Chromaprint calls,
-        # segmenter, excerpts) costs per call, so it gets blocks of FEED_SECONDS
-        block: list[npt.NDArray[np.int16]] = []
-        held = 0
+        converter: PcmConverter | None = None
         try:
             container = self._open(stack)
             if not container.streams.audio:
                 raise SourceError("no audio stream in the source")
             stream = container.streams.audio[0]
             self.health.connected(stream.codec_context.name, stream.codec_context.sample_rate)
-            resampler = _resampler(self.rate)
+            converter = PcmConverter(self.rate, FEED_SECONDS)
             t_wall0 = time.monotonic()
             realtime = self.station.kind != SourceKind.FILE or self.station.realtime
             if self.station.kind == SourceKind.FILE and self.station.start:
                 self.clock = _fixed_clock(self.station.start)
-            block_size = int(FEED_SECONDS * self.rate)
-            for packet in container.demux(stream):
-                if stop.is_set():
+            # a live source hands each packet over as it arrives, and waits for the next one
+            # outside its turn; a file is read and decoded FILE_TURN packets per turn
+            live = self.station.kind != SourceKind.FILE
+            packets = container.demux(stream)
+            while not stop.is_set():
+                waited: list[Any] = []
+                if live:
+                    waited = list(itertools.islice(packets, 1))
+                    if not waited:
+                        break
+                with CPU_TURN:
+                    batch = waited or list(itertools.islice(packets, FILE_TURN))
+                    for packet in batch:
+                        try:
+                            frames = packet.decode()
+                        except av.FFmpegError as exc:
+                            self.decode_errors += 1
+                            log.debug("station=%s skipped a damaged packet: %s", self.slug, exc)
+                            continue
+                        for frame in frames:
+                            if not frame.samples:
+                                continue
+                            if run_start is None:
+                                # the run starts at its first audio, not when the first block is out
+                                run_start = self._begin_run()
+                                got_audio[0] = True
+                            for pcm in converter.add(frame):
+                                self._feed(run_start, fed, pcm)
+                if not batch:
                     break
-                try:
-                    frames = packet.decode()
-                except av.FFmpegError as exc:
-                    self.decode_errors += 1
-                    log.debug("station=%s skipped a damaged packet: %s", self.slug, exc)
-                    continue
-                for frame in frames:
-                    for pcm in _frames_to_pcm(resampler, frame):
-                        if pcm.size == 0:
-                            continue
-                        if run_start is None:
-                            run_start = self._begin_run()
-                            got_audio[0] = True
-                        block.append(pcm)
-                        held += pcm.size
-                        if held < block_size:
-                            continue
-                        self._feed(run_start, fed, _join(block))
-                        block, held = [], 0
-                        if realtime and self.station.kind == SourceKind.FILE:
-                            ahead = fed[0] / self.rate - (time.monotonic() - t_wall0)
-                            if ahead > 0:
-                                stop.wait(ahead)
-            if run_start is not None:
-                block += [pcm for pcm in _frames_to_pcm(resampler, None) if pcm.size]
+                if realtime and not live:
+                    ahead = fed[0] / self.rate - (time.monotonic() - t_wall0)
+                    if ahead > 0:
+                        stop.wait(ahead)
         finally:
-            if block and run_start is not None:  # audio already decoded is never dropped
-                self._feed(run_start, fed, _join(block))
+            if converter is not None and run_start is not None:  # audio decoded is never dropped
+                with CPU_TURN:
+                    for pcm in converter.finish():
+                        self._feed(run_start, fed, pcm)
             if self.run_id and got_audio[0]:
                 self.sink.run_ended(self.slug, self.run_id)
             if container is not None:

@@ -10,7 +10,7 @@ import av
 import chromaprint
 import numpy as np
 
-from edge_agent.capture.sources import _frames_to_pcm, _resampler
+from edge_agent.capture.sources import FEED_SECONDS, PcmConverter
 from shared.chroma import ALGORITHM, CHROMAPRINT_RATE, fingerprint_pcm
 
 
@@ -31,9 +31,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with av.open(args.file) as container:
             stream = container.streams.audio[0]
-            rs = _resampler(CHROMAPRINT_RATE)
-            parts = [pcm for frame in container.decode(stream) for pcm in _frames_to_pcm(rs, frame)]
-            parts += list(_frames_to_pcm(rs, None))
+            conv = PcmConverter(CHROMAPRINT_RATE, FEED_SECONDS)  # as the agent's capture does
+            parts = [pcm for frame in container.decode(stream) for pcm in conv.add(frame)]
+            parts += conv.finish()
     except (av.FFmpegError, OSError, IndexError) as exc:
         print(f"sodav-agent: cannot decode {args.file}: {exc}", file=sys.stderr)
         return 2
