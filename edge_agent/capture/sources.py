@@ -99,7 +99,7 @@ class PcmConverter:
         self.block_seconds = block_seconds
         self._resampler: av.AudioResampler | None = None
         self._key: tuple[str, str, int] | None = None
-        self._held: list[list[npt.NDArray[np.float32]]] = []
+        self._held: list[list[bytes]] = []  # per channel, the frames' samples as float32 bytes
         self._held_samples = 0
 
     def add(self, frame: av.AudioFrame) -> list[npt.NDArray[np.int16]]:
@@ -109,15 +109,17 @@ class PcmConverter:
             out += self.finish()
             self._key = key
             self._resampler = _resampler(self.rate)
+            self._held = [[] for _ in frame.planes] if key[0] == "fltp" else []
         assert self._resampler is not None
-        if key[0] != "fltp":
+        if not self._held:
             out += _frames_to_pcm(self._resampler, frame)
             return out
         n = frame.samples
-        # views on the frame's buffers: the frame stays referenced, so they stay valid
-        self._held.append(
-            [np.frombuffer(memoryview(plane), dtype=np.float32, count=n) for plane in frame.planes]
-        )
+        size = 4 * n
+        # a copy of each plane (bytes() is the cheapest way out of a frame: ~1 us)
+        for chunks, plane in zip(self._held, frame.planes, strict=True):
+            data = bytes(plane)
+            chunks.append(data if len(data) == size else data[:size])
         self._held_samples += n
         if self._held_samples >= self.block_seconds * frame.sample_rate:
             out += self._convert()
@@ -125,17 +127,14 @@ class PcmConverter:
 
     def _convert(self) -> list[npt.NDArray[np.int16]]:
         assert self._resampler is not None and self._key is not None
-        held, self._held, self._held_samples = self._held, [], 0
-        channels = len(held[0])
-        if channels <= 2:
-            mono = np.concatenate([planes[0] for planes in held])
-            if channels == 2:
-                mono += np.concatenate([planes[1] for planes in held])
-                mono *= 0.5
+        planes = [np.frombuffer(b"".join(chunks), dtype=np.float32) for chunks in self._held]
+        self._held = [[] for _ in planes]
+        self._held_samples = 0
+        if len(planes) <= 2:
+            mono = planes[0] if len(planes) == 1 else (planes[0] + planes[1]) * np.float32(0.5)
             frame = av.AudioFrame.from_ndarray(mono.reshape(1, -1), format="fltp", layout="mono")
         else:  # surround: the resampler knows the downmix matrix
-            data = np.stack([np.concatenate([planes[c] for planes in held]) for c in range(channels)])
-            frame = av.AudioFrame.from_ndarray(data, format="fltp", layout=self._key[1])
+            frame = av.AudioFrame.from_ndarray(np.stack(planes), format="fltp", layout=self._key[1])
         frame.sample_rate = self._key[2]
         return list(_frames_to_pcm(self._resampler, frame))
 
@@ -143,7 +142,7 @@ class PcmConverter:
         """Everything still held, and the resampler's tail."""
         if self._resampler is None:
             return []
-        out = self._convert() if self._held else []
+        out = self._convert() if self._held_samples else []
         out += _frames_to_pcm(self._resampler, None)
         self._resampler, self._key = None, None
         return out
