@@ -8,7 +8,9 @@
 # Run it on the architecture and Debian release you deploy to (the venv holds compiled
 # wheels: numpy, PyAV, ...): amd64 on a Debian 12 PC, arm64 on a Raspberry Pi OS 12 box.
 # Needs: python3.11 with venv (python3.11-venv), dpkg-dev tools (dpkg-deb), fakeroot, and
-# pip access to PyPI (or a local wheelhouse through PIP_FIND_LINKS / PIP_INDEX_URL).
+# pip access to PyPI (or a local wheelhouse through PIP_FIND_LINKS / PIP_INDEX_URL); cmake,
+# make and g++ for the FFmpeg-free Chromaprint (packaging/chromaprint/build.sh; set
+# SODAV_DEB_SYSTEM_CHROMAPRINT=1 to leave it out and use Debian's libchromaprint1).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -58,6 +60,10 @@ rm -f "$root$prefix"/bin/Activate.ps1
 grep -rlI -- "$root$prefix" "$root$prefix" | while read -r f; do
     sed -i "s#$root$prefix#$prefix#g" "$f"
 done
+# Chromaprint without FFmpeg, which shared/chroma.py loads first: ~15 MB less RSS per agent.
+if [ -z "${SODAV_DEB_SYSTEM_CHROMAPRINT:-}" ]; then
+    "$src/packaging/chromaprint/build.sh" "$root$prefix/lib/sodav"
+fi
 "$root$prefix/bin/python" -m compileall -q -j 0 -d "$prefix/lib" "$root$prefix/lib" >/dev/null
 
 # Files outside the venv.

@@ -12,11 +12,22 @@ which is what a turntable-style speed change did.
 
 Errors from the library become :class:`ChromaprintError` (never a bare exception),
 naming the call that failed.
+
+Which libchromaprint: Debian's links FFmpeg for one FFT and costs a process ~15 MB of RSS
+for the libraries behind it. ``./dev setup`` and the agent's package build Chromaprint with
+its bundled KissFFT into ``<venv>/lib/sodav/`` (packaging/chromaprint/build.sh): same raw
+values bit for bit, no FFmpeg. When that file is there it is loaded first, and pyacoustid's
+own load by soname then gets it. ``SODAV_CHROMAPRINT_LIB`` names another file, or ``system``
+for the system library.
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,8 +39,10 @@ __all__ = [
     "ChromaprintError",
     "ChromaprintUnavailable",
     "StreamFingerprinter",
+    "compressed",
     "fingerprint_pcm",
     "item_duration",
+    "library_path",
     "library_version",
     "ppm_to_rate",
     "rate_to_ppm",
@@ -49,12 +62,35 @@ class ChromaprintUnavailable(ChromaprintError):
 
 
 _lib: Any = None
+BUNDLED_LIB = Path(sys.prefix) / "lib" / "sodav" / "libchromaprint.so.1"
+log = logging.getLogger("shared.chroma")
+
+
+def _preload() -> None:
+    """Load the FFmpeg-free build, if any, before pyacoustid loads libchromaprint.so.1."""
+    if "chromaprint" in sys.modules:
+        return  # pyacoustid already has its library
+    choice = os.environ.get("SODAV_CHROMAPRINT_LIB", "")
+    if choice == "system":
+        return
+    path = Path(choice) if choice else BUNDLED_LIB
+    if not path.is_file():
+        if choice:
+            raise ChromaprintUnavailable(f"SODAV_CHROMAPRINT_LIB={choice}: no such file")
+        return
+    try:
+        ctypes.CDLL(str(path))
+    except OSError as exc:
+        if choice:
+            raise ChromaprintUnavailable(f"SODAV_CHROMAPRINT_LIB={choice}: {exc}") from exc
+        log.warning("%s cannot be loaded (%s): using the system libchromaprint", path, exc)
 
 
 def _library() -> Any:
     global _lib
     if _lib is not None:
         return _lib
+    _preload()
     try:
         import chromaprint  # pyacoustid's ctypes binding, loads libchromaprint.so.1
     except ImportError as exc:  # pragma: no cover - depends on the machine
@@ -80,6 +116,19 @@ def _library() -> Any:
     lib.chromaprint_feed.restype = ip
     _lib = lib
     return lib
+
+
+def library_path() -> str:
+    """The file libchromaprint was loaded from (Linux: read from the process's mappings)."""
+    _library()
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                if "libchromaprint" in line:
+                    return line.split(maxsplit=5)[-1].strip()
+    except OSError:
+        pass
+    return "libchromaprint.so.1"
 
 
 def library_version() -> str:
@@ -169,6 +218,15 @@ class StreamFingerprinter:
         """Flush the tail of the audio and return the last values."""
         _check(self._lib.chromaprint_finish(self._ctx), "chromaprint_finish")
         return self.take()
+
+
+def compressed(values: npt.NDArray[np.uint32]) -> str:
+    """The compressed, base64 form fpcalc prints and AcoustID takes."""
+    _library()
+    import chromaprint
+
+    encoded: bytes = chromaprint.encode_fingerprint([int(v) for v in values], ALGORITHM)
+    return encoded.decode()
 
 
 def fingerprint_pcm(

@@ -11,6 +11,10 @@ same run we time ``ffmpeg -i same.mp3 -f null -`` (decode only) and ``fpcalc -le
 (decode + one Chromaprint pass in C) on the same file, so the ratios hold on any machine.
 
     .venv/bin/python bench/agent/run.py [--minutes 15] [--stations 1 4 8] [--excerpts]
+                                        [--system-chromaprint]
+
+The agent loads the FFmpeg-free Chromaprint that ``./dev setup`` builds (shared/chroma.py);
+``--system-chromaprint`` measures it with Debian's libchromaprint1 instead.
 """
 
 from __future__ import annotations
@@ -108,7 +112,14 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=15.0, help="length of the test MP3")
     ap.add_argument("--stations", type=int, nargs="+", default=[1, 4, 8])
     ap.add_argument("--excerpts", action="store_true", help="also keep Opus excerpts (default config)")
+    ap.add_argument(
+        "--system-chromaprint", action="store_true", help="the agent uses Debian's libchromaprint1"
+    )
     args = ap.parse_args()
+    if args.system_chromaprint:
+        os.environ["SODAV_CHROMAPRINT_LIB"] = "system"  # inherited by the agent processes
+    probe = "from shared.chroma import library_path; print(library_path())"
+    lib = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     for tool in ("ffmpeg", "fpcalc"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found: apt-get install ffmpeg libchromaprint-tools")
@@ -118,7 +129,7 @@ def main() -> None:
     hours = audio_s / 3600
     print(
         f"file: {mp3.name}, {audio_s:.0f} s of 128 kbit/s stereo MP3; "
-        f"excerpts {'on' if args.excerpts else 'off'}"
+        f"excerpts {'on' if args.excerpts else 'off'}; libchromaprint: {lib.stdout.strip()}"
     )
 
     dec_cpu, _, dec_rss, dec_anon = measure(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"])

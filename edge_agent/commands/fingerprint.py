@@ -7,11 +7,10 @@ import json
 import sys
 
 import av
-import chromaprint
 import numpy as np
 
 from edge_agent.capture.sources import FEED_SECONDS, PcmConverter
-from shared.chroma import ALGORITHM, CHROMAPRINT_RATE, fingerprint_pcm
+from shared.chroma import CHROMAPRINT_RATE, compressed, fingerprint_pcm
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.raw:
         fp = ",".join(str(int(v)) for v in values)
     else:
-        fp = chromaprint.encode_fingerprint([int(v) for v in values], ALGORITHM).decode()
+        fp = compressed(values)
     if args.json:
         print(
             json.dumps(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -138,6 +139,21 @@ def test_packaged_agent_fingerprints_a_real_file(unpacked: Path) -> None:
     )
     assert fp.returncode == 0, fp.stderr
     assert '"fingerprint"' in fp.stdout
+    # with the package's own FFmpeg-free Chromaprint, which gives the system library's values
+    lib = unpacked / "opt/sodav-agent/lib/sodav/libchromaprint.so.1"
+    assert lib.is_file()
+    probe = "from shared.chroma import library_path; print(library_path())"
+    used = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=60)
+    assert Path(used.stdout.strip()).resolve() == lib.resolve(), used.stderr
+    assert "libavcodec" not in subprocess.run(["ldd", str(lib)], capture_output=True, text=True).stdout
+    system = subprocess.run(
+        [str(Path(sys.executable).with_name("sodav-agent")), "fingerprint", "--json", str(MUSIC)],
+        env={**os.environ, "SODAV_CHROMAPRINT_LIB": "system"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert system.stdout == fp.stdout
 
 
 def test_maintainer_scripts_parse(unpacked: Path) -> None:
