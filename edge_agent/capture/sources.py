@@ -8,6 +8,7 @@ opens an outage event, and the next run's first audio closes it. Audio is never 
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import random
@@ -71,13 +72,68 @@ class Backoff:
         self.attempt = 0
 
 
-def _resampler(rate: int) -> av.AudioResampler:
-    return av.AudioResampler(format="s16", layout="mono", rate=rate)
+class Resampler:
+    """Any audio frames to mono s16 at ``rate``: FFmpeg's abuffer -> aformat -> abuffersink.
+
+    What ``av.AudioResampler`` does, less one thing: its filter graph starts a thread pool
+    per graph (one thread per core, for slice threading that audio never uses), i.e. idle
+    threads and their stacks for every station. This graph runs in the caller's thread.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._graph: av.filter.Graph | None = None
+        self._input: tuple[str, str, int] | None = None
+
+    def _configure(self, frame: av.AudioFrame) -> av.filter.Graph:
+        graph = av.filter.Graph()
+        graph.threads = 1
+        extra = {"time_base": str(frame.time_base)} if frame.time_base is not None else {}
+        src = graph.add(
+            "abuffer",
+            sample_rate=str(frame.sample_rate),
+            sample_fmt=frame.format.name,
+            channel_layout=frame.layout.name,
+            **extra,
+        )
+        fmt = graph.add("aformat", sample_rates=str(self.rate), sample_fmts="s16", channel_layouts="mono")
+        sink = graph.add("abuffersink")
+        src.link_to(fmt)
+        fmt.link_to(sink)
+        graph.configure()
+        return graph
+
+    def resample(self, frame: av.AudioFrame | None) -> list[av.AudioFrame]:
+        if frame is None:
+            if self._graph is None:
+                return []
+        else:
+            key = (frame.format.name, frame.layout.name, frame.sample_rate)
+            if self._graph is None:
+                self._graph, self._input = self._configure(frame), key
+            elif key != self._input:
+                raise ValueError(f"frame {key} does not match this resampler's input {self._input}")
+        self._graph.push(frame)
+        out: list[av.AudioFrame] = []
+        while True:
+            try:
+                got = self._graph.pull()
+            except EOFError:
+                break
+            except av.FFmpegError as exc:
+                if exc.errno != errno.EAGAIN:
+                    raise
+                break
+            assert isinstance(got, av.AudioFrame)
+            out.append(got)
+        return out
 
 
-def _frames_to_pcm(
-    resampler: av.AudioResampler, frame: av.AudioFrame | None
-) -> Iterator[npt.NDArray[np.int16]]:
+def _resampler(rate: int) -> Resampler:
+    return Resampler(rate)
+
+
+def _frames_to_pcm(resampler: Resampler, frame: av.AudioFrame | None) -> Iterator[npt.NDArray[np.int16]]:
     for out in resampler.resample(frame):
         # the resampler's output is packed mono s16: read its one plane directly (a copy,
         # since the frame's buffer is reused); to_ndarray() costs 3x more per call
@@ -97,7 +153,7 @@ class PcmConverter:
     def __init__(self, rate: int, block_seconds: float) -> None:
         self.rate = rate
         self.block_seconds = block_seconds
-        self._resampler: av.AudioResampler | None = None
+        self._resampler: Resampler | None = None
         self._key: tuple[str, str, int] | None = None
         self._held: list[list[bytes]] = []  # per channel, the frames' samples as float32 bytes
         self._held_samples = 0
