@@ -9,7 +9,7 @@
 # wheels: numpy, PyAV, ...): amd64 on a Debian 12 PC, arm64 on a Raspberry Pi OS 12 box.
 # Needs: python3.11 with venv (python3.11-venv), dpkg-dev tools (dpkg-deb), fakeroot, and
 # pip access to PyPI (or a local wheelhouse through PIP_FIND_LINKS / PIP_INDEX_URL); cmake,
-# make and g++ for the FFmpeg-free Chromaprint (packaging/chromaprint/build.sh; set
+# make, g++ and libfftw3-dev for the FFmpeg-free Chromaprint (packaging/chromaprint/build.sh; set
 # SODAV_DEB_SYSTEM_CHROMAPRINT=1 to leave it out and use Debian's libchromaprint1).
 set -eu
 

@@ -15,7 +15,7 @@ naming the call that failed.
 
 Which libchromaprint: Debian's links FFmpeg for one FFT and costs a process ~15 MB of RSS
 for the libraries behind it. ``./dev setup`` and the agent's package build Chromaprint with
-its bundled KissFFT into ``<venv>/lib/sodav/`` (packaging/chromaprint/build.sh): same raw
+FFTW (libfftw3-single3) into ``<venv>/lib/sodav/`` (packaging/chromaprint/build.sh): same raw
 values bit for bit, no FFmpeg. When that file is there it is loaded first, and pyacoustid's
 own load by soname then gets it. ``SODAV_CHROMAPRINT_LIB`` names another file, or ``system``
 for the system library.

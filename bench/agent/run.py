@@ -11,7 +11,10 @@ same run we time ``ffmpeg -i same.mp3 -f null -`` (decode only) and ``fpcalc -le
 (decode + one Chromaprint pass in C) on the same file, so the ratios hold on any machine.
 
     .venv/bin/python bench/agent/run.py [--minutes 15] [--stations 1 4 8] [--excerpts]
-                                        [--system-chromaprint]
+                                        [--system-chromaprint] [--repeat 3]
+
+Each measurement is repeated (``--repeat``, default 3) and the median run (by CPU) is kept:
+on a shared machine one run can be 30 % off.
 
 The agent loads the FFmpeg-free Chromaprint that ``./dev setup`` builds (shared/chroma.py);
 ``--system-chromaprint`` measures it with Debian's libchromaprint1 instead.
@@ -26,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -57,6 +62,15 @@ def measure(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, i
             tail = err.read()[-2000:].decode(errors="replace")
             raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {tail}")
     return ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss, anon
+
+
+REPEAT = 3
+
+
+def median_of(run: Callable[[], tuple[float, float, int, int]]) -> tuple[float, float, int, int]:
+    """The run with the median CPU time out of REPEAT runs."""
+    runs = sorted((run() for _ in range(REPEAT)), key=lambda r: r[0])
+    return runs[len(runs) // 2]
 
 
 def _rss_anon(pid: int) -> int:
@@ -112,10 +126,13 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=15.0, help="length of the test MP3")
     ap.add_argument("--stations", type=int, nargs="+", default=[1, 4, 8])
     ap.add_argument("--excerpts", action="store_true", help="also keep Opus excerpts (default config)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement, median kept")
     ap.add_argument(
         "--system-chromaprint", action="store_true", help="the agent uses Debian's libchromaprint1"
     )
     args = ap.parse_args()
+    global REPEAT
+    REPEAT = max(1, args.repeat)
     if args.system_chromaprint:
         os.environ["SODAV_CHROMAPRINT_LIB"] = "system"  # inherited by the agent processes
     probe = "from shared.chroma import library_path; print(library_path())"
@@ -129,20 +146,25 @@ def main() -> None:
     hours = audio_s / 3600
     print(
         f"file: {mp3.name}, {audio_s:.0f} s of 128 kbit/s stereo MP3; "
-        f"excerpts {'on' if args.excerpts else 'off'}; libchromaprint: {lib.stdout.strip()}"
+        f"excerpts {'on' if args.excerpts else 'off'}; libchromaprint: {lib.stdout.strip()}; "
+        f"median of {REPEAT} runs each"
     )
 
-    dec_cpu, _, dec_rss, dec_anon = measure(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"])
+    dec_cpu, _, dec_rss, dec_anon = median_of(
+        lambda: measure(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"])
+    )
     # fpcalc 1.5 exits 3 ("Error decoding audio frame (End of file)") after printing the
     # full fingerprint of a file read to its end with -length 0
-    fp_cpu, _, fp_rss, fp_anon = measure(["fpcalc", "-length", "0", "-raw", str(mp3)], ok=(0, 3))
+    fp_cpu, _, fp_rss, fp_anon = median_of(
+        lambda: measure(["fpcalc", "-length", "0", "-raw", str(mp3)], ok=(0, 3))
+    )
     # start-up cost of the agent itself (Python imports, SQLite, config), on a 3 s clip
     clip = Path(tempfile.gettempdir()) / "sodav-bench" / "clip3s.mp3"
     if not clip.exists():
         subprocess.run(
             ["ffmpeg", "-v", "error", "-y", "-t", "3", "-i", str(mp3), "-c", "copy", str(clip)], check=True
         )
-    boot_cpu, _, boot_rss, boot_anon = run_agent_clip(clip)
+    boot_cpu, _, boot_rss, boot_anon = median_of(lambda: run_agent_clip(clip))
 
     print()
     print(
@@ -164,7 +186,7 @@ def main() -> None:
     )
     for label, variants in (("1 rate", ONE), ("9 rates", SWEEP)):
         for n in args.stations:
-            cpu, wall, rss, anon = run_agent(mp3, n, variants, args.excerpts)
+            cpu, wall, rss, anon = median_of(partial(run_agent, mp3, n, variants, args.excerpts))
             net = max(cpu - boot_cpu, 1e-6)
             per_station = net / n
             print(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import logging
 import signal
 import sys
@@ -15,7 +17,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", help="override log_level (DEBUG, INFO, WARNING)")
 
 
+def one_malloc_arena() -> None:
+    """glibc gives each thread that allocates its own malloc arena, and keeps what a thread
+    freed in it. Stations take turns for their CPU work (edge_agent.capture.sources.CPU_TURN),
+    so one arena serves them without contention and their blocks are reused rather than
+    held once per thread (measured: ~1.5 MB less with 4 stations, same CPU)."""
+    name = ctypes.util.find_library("c")
+    if not name or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(ctypes.c_int(-8), ctypes.c_int(1))  # M_ARENA_MAX (glibc; others ignore it)
+    except (OSError, AttributeError):
+        pass
+
+
 def run(args: argparse.Namespace) -> int:
+    one_malloc_arena()
     settings = load(args.config)
     logging.basicConfig(
         level=(args.log_level or settings.log_level).upper(),
