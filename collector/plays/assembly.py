@@ -5,12 +5,21 @@ with broadcast time (at the matched playback rate, within ``OFFSET_TOLERANCE_S``
 gaps stay under ``BRIDGE_S`` (a voice-over or a short dropout is bridged). An offset that
 jumps is a new play (a replay, or the DJ restarting the song), unless the segment's own
 fingerprint also agrees with the running play at the predicted position (music that repeats
-a section matches two places equally well). A chain of one segment is never a play.
+a section matches two places equally well).
 
-Boundaries are then refined value by value: the alignment of the chain is extended into
-the neighbouring segments while the fingerprint still agrees with the recording, so start
-and end land within about a second of the truth rather than on a segment boundary.
-Overlapping plays (crossfades) are trimmed to meet in the middle of the overlap.
+*Guided verification*: once a chain is established (two matches in step, or one clear
+match), a segment the matcher did not name is tested against the chain's own recording at
+the predicted alignment, with the looser ``GUIDED_MAX_BER``: one recording at one alignment
+agrees by chance far less often than the best of a whole catalog does. Such a *confirmed*
+segment carries the chain on (and bridges like a match); one segment's evidence alone is
+never a play, but one clear match with two confirmed neighbours is.
+
+Boundaries are then refined: backwards, segment by segment while the segments before the
+first match are confirmed, then value by value in the segments before those; forwards,
+value by value from the last matched or confirmed segment. Start and end so land within
+about a second of the truth rather than on a segment boundary, even through an AM band
+where the matcher names one segment in three. Overlapping plays (crossfades) are trimmed to
+meet in the middle of the overlap.
 """
 
 from __future__ import annotations
@@ -100,7 +109,8 @@ class PlayDraft:
 
     @property
     def confidence(self) -> float:
-        scores = [s.match.score for s in self.matched if s.match]
+        """Mean score of the segments the matcher named (confirmed ones do not lower it)."""
+        scores = [s.match.score for s in self.found if s.match]
         return float(np.mean(scores)) if scores else 0.0
 
     def matched_fraction(self) -> float:
@@ -178,20 +188,20 @@ def chain(
     drafts: list[PlayDraft] = []
     current: PlayDraft | None = None
     last_end: datetime | None = None
-    guiding = values_of is not None and refs is not None
     for seg in segments:
         m = seg.match
         if m is None:
             if current is not None:
                 g = None
                 if (
-                    guiding
+                    values_of is not None
+                    and refs is not None
                     and last_end is not None
                     and (seg.start - last_end).total_seconds() <= BRIDGE_S
-                    and current.recording_id in refs  # type: ignore[operator]
+                    and current.recording_id in refs
                     and _can_guide(current)
                 ):
-                    g = guided(seg, current, refs[current.recording_id], values_of)  # type: ignore[arg-type,index]
+                    g = guided(seg, current, refs[current.recording_id], values_of)
                 current.segments.append(g or seg)
                 if g is not None:
                     last_end = seg.end
@@ -203,8 +213,12 @@ def chain(
             if same and in_step and close:
                 current.segments.append(seg)
                 last_end = seg.end
-                if m.score > max(s.match.score for s in current.matched if s.match) - 1e-9:
+                if m.score > max(s.match.score for s in current.found if s.match) - 1e-9:
+                    # the clearest match also has the closest rate variant: a first match at a
+                    # neighbouring variant (a crossfade, named through multi-probe keys) would
+                    # otherwise set the play's rate and let its alignment drift
                     current.anchor_time, current.anchor_offset = m.value_start, m.offset_s
+                    current.rate_ppm = m.rate_ppm
                 continue
             if (
                 close
