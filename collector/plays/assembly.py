@@ -214,11 +214,8 @@ def chain(
                 current.segments.append(seg)
                 last_end = seg.end
                 if m.score > max(s.match.score for s in current.found if s.match) - 1e-9:
-                    # the clearest match also has the closest rate variant: a first match at a
-                    # neighbouring variant (a crossfade, named through multi-probe keys) would
-                    # otherwise set the play's rate and let its alignment drift
                     current.anchor_time, current.anchor_offset = m.value_start, m.offset_s
-                    current.rate_ppm = m.rate_ppm
+                current.rate_ppm = _play_rate(current)
                 continue
             if (
                 close
@@ -265,6 +262,20 @@ def chain(
         if len(d.found) >= MIN_SEGMENTS or len(d.matched) >= MIN_SEGMENTS + 1:
             out.append(d)
     return out
+
+
+def _play_rate(draft: PlayDraft) -> int:
+    """The rate variant most of the play's matches were named at (ties: the clearer match).
+
+    Not simply the first match's: a crossfade segment named at a neighbouring variant would
+    set a wrong rate and let the play's alignment drift until it splits.
+    """
+    votes: dict[int, tuple[int, float]] = {}
+    for s in draft.found:
+        assert s.match
+        n, best = votes.get(s.match.rate_ppm, (0, 0.0))
+        votes[s.match.rate_ppm] = (n + 1, max(best, s.match.score))
+    return max(votes, key=lambda r: votes[r]) if votes else draft.rate_ppm
 
 
 def _best_found_score(draft: PlayDraft) -> float:
