@@ -65,9 +65,18 @@ class Broadcast:
         return self
 
     def song(
-        self, rid: int, offset: float | None, seconds: float, under: int = 0, ends: bool = True
+        self,
+        rid: int,
+        offset: float | None,
+        seconds: float,
+        under: int = 0,
+        ends: bool = True,
+        ber: float = 0.0,
     ) -> Broadcast:
         """``seconds`` of recording ``rid`` from ``offset``; ``under`` seconds at the head masked.
+
+        ``ber``: every bit flips with that probability on top (an AM band, a poor codec): the
+        values still agree with the recording, but few keep their exact index key.
 
         As in Chromaprint, a value sums up the ``VALUE_SPAN_S`` after its time: when the song
         ``ends`` here, the values whose span reaches past its end agree with nothing. An
@@ -75,6 +84,13 @@ class Broadcast:
         """
         i0 = self.next_index if offset is None else round(offset / STEP)
         part = noisy(REFS[rid][i0 : i0 + int(seconds / STEP)])
+        if ber:
+            flips = RNG.random((part.size, 32)) < ber
+            part ^= (
+                (flips * np.left_shift(np.uint64(1), np.arange(32, dtype=np.uint64)))
+                .sum(axis=1)
+                .astype(np.uint32)
+            )
         self.next_index = i0 + part.size
         k = int(under / STEP)
         part[:k] = RNG.integers(0, 2**32, k, dtype=np.uint32)
@@ -170,6 +186,30 @@ def test_a_voice_over_on_the_intro_is_bridged() -> None:
     # the head under the voice cannot be seen by the fingerprint: the start is where it becomes audible,
     # or earlier, never later than the first clear second
     assert secs(plays[0].start) <= t_start + 20.5
+
+
+def test_a_degraded_song_with_one_clear_stretch_is_one_play_from_its_true_start() -> None:
+    # through an AM band the fingerprint still agrees with the recording (BER ~0.27) but the
+    # matcher names almost no segment: one clear window is enough, its neighbours are then
+    # confirmed at its alignment (guided verification), backwards to the song's first second
+    b = Broadcast().other(17)
+    t_start = b.t
+    b.song(1, 0, 45, ber=0.27, ends=False).song(1, None, 20, ends=False).song(1, None, 50, ber=0.27)
+    t_end = b.t
+    b.other(30)
+    segs, _ = b.segments()
+    assert sum(s.match is not None for s in segs) <= 3  # the matcher alone: no play, or a late one
+    plays = assemble(b)
+    assert [p.recording_id for p in plays] == [1]
+    assert abs(secs(plays[0].start) - t_start) < 1.0
+    assert abs(secs(plays[0].end) - t_end) < 1.0
+    assert plays[0].confidence > 0.8  # the matcher's own matches; confirmed ones do not lower it
+
+
+def test_unrelated_audio_is_not_confirmed_next_to_a_clear_window() -> None:
+    # one clear window between off-catalog music: nothing agrees at its alignment, no play
+    b = Broadcast().other(40).song(1, 60, 12, ends=False).other(40)
+    assert assemble(b) == []
 
 
 def test_a_genuine_replay_is_two_plays() -> None:
