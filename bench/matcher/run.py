@@ -11,10 +11,11 @@ quiet passages of different songs share keys; see max_postings in index.py.
 
 Queries: the agent's own 10 s segments (shared.segmenter, one rate variant) of a 15 min
 128 kbit/s MP3 made of wesnoth tracks, i.e. through MP3 encoding, decoding and
-resampling; every one of them is in the catalog. Each query runs ``match_values`` (index
-lookup, voting, BER verification), single-threaded; CPU time by ``time.process_time``.
-With ``--probe``, the same queries are timed again through the multi-probe search (the
-retry ``match_variants`` makes for a segment that found nothing by its exact keys).
+resampling; every one of them is in the catalog. Each query is timed three ways, single-
+threaded, CPU time by ``time.process_time``: "exact" (``match_values``: index lookup,
+voting, BER verification), "pipeline" (``match_variants``, what the worker and analyze run:
+the exact search, then the multi-probe retry for a segment that found nothing) and, with
+``--probe``, "retry" (the multi-probe search for every query).
 
     .venv/bin/python bench/matcher/run.py [--sizes 1000 10000 100000] [--queries 300] [--probe]
 """
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.music import CACHE, broadcast_mp3, duration, pcm11k, real_segments, tracks
 from collector.matching.index import CatalogIndex
-from collector.matching.matcher import match_values
+from collector.matching.matcher import Match, match_values, match_variants
 from shared.chroma import fingerprint_pcm
 
 
@@ -86,35 +87,45 @@ def main() -> None:
         f"{'p50 ms':>8}{'p99 ms':>8}{'found':>7}{'max RSS MB':>12}"
     )
     base_cost = None
+    # "pipeline" is what the matching worker and analyze run for each segment (match_variants:
+    # the exact-key search, then the multi-probe retry only when it found nothing); "exact" is
+    # the first search alone; "retry" (--probe) the multi-probe search run for every query
+    modes = ["exact", "pipeline"] + (["retry"] if args.probe else [])
     for size in args.sizes:
         index, build_s = build(real, size)
-        for probe in (False, True) if args.probe else (False,):
+        costs: dict[str, float] = {}
+        for mode in modes:
+
+            def one(q: np.ndarray, mode: str = mode, idx: CatalogIndex = index) -> Match | None:
+                if mode == "pipeline":
+                    return match_variants(idx, [(0, q)])
+                return match_values(idx, q, probe=mode == "retry")
+
             lat = []
             found = 0
             for q in queries[:10]:  # warm-up
-                match_values(index, q, probe=probe)
+                one(q)
             t_cpu = time.process_time()
             for q in queries:
                 t0 = time.perf_counter()
-                m = match_values(index, q, probe=probe)
+                m = one(q)
                 lat.append(time.perf_counter() - t0)
                 found += m is not None and m.recording_id <= len(real)
             cpu = time.process_time() - t_cpu
+            costs[mode] = cpu
             qps = len(queries) / cpu
             lat_ms = np.array(lat) * 1000
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(
                 f"{size:>10}{build_s:>9.1f}{index.nbytes / 2**20:>10.0f}{index.nbytes / size:>13.0f}"
                 f"{qps:>16.0f}{np.percentile(lat_ms, 50):>8.2f}{np.percentile(lat_ms, 99):>8.2f}"
-                f"{found / len(queries):>7.0%}{rss:>12.0f}" + ("  (multi-probe)" if probe else "")
+                f"{found / len(queries):>7.0%}{rss:>12.0f}  {mode}"
             )
-            if not probe:
-                exact_cpu = cpu
-        cpu = exact_cpu
         if size == 10000:
-            base_cost = cpu
+            base_cost = costs
         if size == 100000 and base_cost:
-            print(f"cost per query 100k / 10k: {cpu / base_cost:.2f}x")
+            ratios = ", ".join(f"{m} {costs[m] / base_cost[m]:.2f}x" for m in modes)
+            print(f"cost per query 100k / 10k: {ratios}")
         del index
     print(
         "p50/p99: wall-clock latency of one query; "
