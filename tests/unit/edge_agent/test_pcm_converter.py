@@ -64,9 +64,7 @@ def test_sample_rate_change_mid_stream(tmp_path: Path) -> None:
     # before the switch is flushed at the old rate and nothing is lost on either side
     first = excerpt(track(1), tmp_path / "a.mp3", 10, 12)
     second = tmp_path / "b.mp3"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-ss", "30", "-t", "8", "-i", str(track(1)), "-ar", "22050", str(second)],
-        check=True,
-    )
+    at_22k = ["-ss", "30", "-t", "8", "-i", str(track(1)), "-ar", "22050", str(second)]
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *at_22k], check=True)
     got, _ = batched(frames_of(first) + frames_of(second))
     assert abs(got.size - 20 * RATE) <= 0.01 * 20 * RATE

@@ -43,7 +43,7 @@ def probe(pcm_file: Path, lib: str) -> dict[str, object]:
 
 
 def test_bundled_library_is_built_and_matches_the_system_one(tmp_path: Path) -> None:
-    assert BUNDLED_LIB.is_file(), f"{BUNDLED_LIB} is missing: run ./dev setup (packaging/chromaprint/build.sh)"
+    assert BUNDLED_LIB.is_file(), f"{BUNDLED_LIB} is missing: run ./dev setup (packaging/chromaprint)"
     pcm = pcm11k(track(2))[: 11025 * 90]
     pcm_file = tmp_path / "pcm.npy"
     np.save(pcm_file, pcm)
