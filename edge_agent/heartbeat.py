@@ -16,7 +16,8 @@ from shared.schemas import AgentDirectiveV1, HeartbeatV1, SourceStatusV1
 log = logging.getLogger("edge_agent.heartbeat")
 
 
-def build(agent: str, outbox: Outbox, sources: list[SourceStatusV1]) -> HeartbeatV1:
+def build(agent: str, outbox: Outbox, sources: list[SourceStatusV1], memory_drops: int = 0) -> HeartbeatV1:
+    """``memory_drops``: segments dropped from memory during a full disk, not yet counted on disk."""
     st = outbox.stats()
     return HeartbeatV1(
         agent=agent,
@@ -26,7 +27,7 @@ def build(agent: str, outbox: Outbox, sources: list[SourceStatusV1]) -> Heartbea
         oldest_queued=st.oldest_queued,
         last_upload=st.last_upload,
         dropped_excerpts=st.dropped_excerpts,
-        dropped_fingerprints=st.dropped_fingerprints,
+        dropped_fingerprints=st.dropped_fingerprints + memory_drops,
         sources=sources,
     )
 
@@ -38,9 +39,10 @@ def run_forever(
     on_directives: Callable[[list[AgentDirectiveV1]], None],
     interval: float,
     stop: threading.Event,
+    memory_drops: Callable[[], int] = lambda: 0,
 ) -> None:
     while not stop.is_set():
-        hb = build(client.agent, outbox, sources())
+        hb = build(client.agent, outbox, sources(), memory_drops())
         try:  # kept for `sodav-agent status`; a full disk must not stop the heartbeat
             outbox.set_state("last_heartbeat", hb.model_dump(mode="json"))
         except BufferFull as exc:

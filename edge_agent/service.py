@@ -34,6 +34,10 @@ log = logging.getLogger("edge_agent.service")
 class Pipeline:
     """The capture sink: segments and events into the outbox, audio into excerpts."""
 
+    # while the disk is full, segments wait in memory; past this many (a day of 10 s segments
+    # for one station) the oldest is dropped, counted, and the count written once there is room
+    MEMORY_QUEUE_MAX = 8640
+
     def __init__(self, settings: AgentSettings, outbox: Outbox, excerpts: Excerpts | None) -> None:
         self.settings = settings
         self.outbox = outbox
@@ -44,6 +48,7 @@ class Pipeline:
         self._lock = threading.Lock()
         self.segments_written = 0
         self.pending: list[tuple[str, Segment]] = []  # kept in memory only while the disk is full
+        self.memory_drops = 0  # segments dropped from memory, not yet added to the outbox's count
         self._store_lock = threading.Lock()
         self._full_since: float | None = None
         self._full_logged = 0.0
@@ -137,6 +142,17 @@ class Pipeline:
                     time.monotonic() - self._full_since,
                 )
                 self._full_since = None
+            if self.memory_drops:
+                try:
+                    self.outbox.count_drop("fingerprints", self.memory_drops)
+                except BufferFull:
+                    return
+                log.error(
+                    "%d segment(s) were dropped from memory while the disk was full: counted in "
+                    "dropped_fingerprints",
+                    self.memory_drops,
+                )
+                self.memory_drops = 0
 
     def _disk_full(self, station: str, exc: BufferFull) -> None:
         now = time.monotonic()
@@ -156,8 +172,9 @@ class Pipeline:
                 self.excerpts.drop_oldest(10)
             except BufferFull as full:
                 log.debug("station=%s excerpts could not be freed: %s", station, full)
-        if len(self.pending) > 8640:  # a day of 10 s segments for one station
+        if len(self.pending) > self.MEMORY_QUEUE_MAX:
             self.pending.pop(0)
+            self.memory_drops += 1
             self.outbox_drop_memory()
 
     def flush_pending(self) -> int:
@@ -166,7 +183,11 @@ class Pipeline:
         return len(self.pending)
 
     def outbox_drop_memory(self) -> None:
-        log.error("memory queue full while the disk is full: the oldest waiting segment is dropped")
+        log.error(
+            "memory queue full while the disk is full: the oldest waiting segment is dropped "
+            "(%d so far; counted in dropped_fingerprints once the disk has room)",
+            self.memory_drops,
+        )
 
 
 class Service:
@@ -240,6 +261,7 @@ class Service:
                 self.pipeline.apply_directives,
                 self.settings.collector.heartbeat_interval_s,
                 self.stop,
+                lambda: self.pipeline.memory_drops,
             )
         else:
             log.warning(

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge_agent import heartbeat
 from edge_agent.buffer.excerpts import Excerpts
 from edge_agent.buffer.outbox import Outbox
 from edge_agent.config import AgentSettings
@@ -158,6 +159,37 @@ def test_a_full_disk_keeps_segments_in_memory_and_writes_them_when_space_returns
     times = [datetime.fromisoformat(x.replace("Z", "+00:00")) for x in starts]
     assert times[0] == start and all(b - a == timedelta(seconds=2) for a, b in itertools.pairwise(times))
     assert len(times) >= pcm.size // (11025 * 2) - 1  # the last partial segment may be short of values
+    ob.close()
+    assert _integrity(settings.outbox_path) == "ok"
+
+
+def test_segments_dropped_from_memory_on_a_long_full_disk_are_counted(
+    tiny_fs: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    audio = excerpt(track(2), tmp_path / "a.wav", 30, 24, codec="wav")
+    pcm = pcm11k(audio)
+    settings = _settings(tiny_fs)
+    ob = Outbox(settings.outbox_path)
+    pipe = Pipeline(settings, ob, None)
+    pipe.MEMORY_QUEUE_MAX = 2  # a day of segments in production; the rule is the same
+    pipe.run_started("rfm", 1, datetime.now(UTC))
+    filler = _fill(tiny_fs)
+    with caplog.at_level(logging.ERROR):
+        for chunk in np.array_split(pcm, 24):
+            pipe.audio("rfm", 1, chunk)
+    dropped = pipe.memory_drops
+    assert dropped >= 5 and len(pipe.pending) == 2  # 12 segments of 2 s, 2 kept in memory
+    assert any("oldest waiting segment is dropped" in r.getMessage() for r in caplog.records)
+    # what the collector hears meanwhile (the heartbeat), though nothing can be written
+    assert heartbeat.build("box", ob, [], pipe.memory_drops).dropped_fingerprints == dropped
+    assert ob.stats().dropped_fingerprints == 0
+    filler.unlink()
+    with caplog.at_level(logging.ERROR):
+        assert pipe.flush_pending() == 0
+    # once there is room: written in the outbox's count, which `sodav-agent status` shows
+    assert ob.stats().dropped_fingerprints == dropped and pipe.memory_drops == 0
+    assert any(f"{dropped} segment(s) were dropped from memory" in r.getMessage() for r in caplog.records)
+    assert heartbeat.build("box", ob, [], pipe.memory_drops).dropped_fingerprints == dropped
     ob.close()
     assert _integrity(settings.outbox_path) == "ok"
 
