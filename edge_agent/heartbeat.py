@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import shared
 from edge_agent.buffer.outbox import Outbox
@@ -14,10 +15,19 @@ from edge_agent.uploader import CollectorClient
 from shared.schemas import AgentDirectiveV1, HeartbeatV1, SourceStatusV1
 
 log = logging.getLogger("edge_agent.heartbeat")
+# play times come from this box's clock: past this offset from the collector's, say so loudly
+CLOCK_WARN_MS = 2000.0
 
 
-def build(agent: str, outbox: Outbox, sources: list[SourceStatusV1], memory_drops: int = 0) -> HeartbeatV1:
-    """``memory_drops``: segments dropped from memory during a full disk, not yet counted on disk."""
+def build(
+    agent: str,
+    outbox: Outbox,
+    sources: list[SourceStatusV1],
+    memory_drops: int = 0,
+    clock_offset_ms: float | None = None,
+) -> HeartbeatV1:
+    """``memory_drops``: segments dropped from memory during a full disk, not yet counted on disk;
+    ``clock_offset_ms``: the collector's clock minus this box's, from the last heartbeat."""
     st = outbox.stats()
     return HeartbeatV1(
         agent=agent,
@@ -28,6 +38,7 @@ def build(agent: str, outbox: Outbox, sources: list[SourceStatusV1], memory_drop
         last_upload=st.last_upload,
         dropped_excerpts=st.dropped_excerpts,
         dropped_fingerprints=st.dropped_fingerprints + memory_drops,
+        clock_offset_ms=clock_offset_ms,
         sources=sources,
     )
 
@@ -41,17 +52,52 @@ def run_forever(
     stop: threading.Event,
     memory_drops: Callable[[], int] = lambda: 0,
 ) -> None:
+    offset_ms: float | None = None
     while not stop.is_set():
-        hb = build(client.agent, outbox, sources(), memory_drops())
+        hb = build(client.agent, outbox, sources(), memory_drops(), offset_ms)
         try:  # kept for `sodav-agent status`; a full disk must not stop the heartbeat
             outbox.set_state("last_heartbeat", hb.model_dump(mode="json"))
         except BufferFull as exc:
             log.warning("agent=%s heartbeat not saved locally: %s", client.agent, exc)
         try:
+            sent, t0 = datetime.now(UTC), time.monotonic()
             ack = client.post_json("/api/v1/heartbeats", hb.model_dump(mode="json"))
+            offset_ms = clock_offset(sent, time.monotonic() - t0, ack.get("received_at"))
+            if offset_ms is not None:
+                _report_clock(outbox, client.agent, offset_ms)
             dirs = [AgentDirectiveV1.model_validate(d) for d in ack.get("directives", []) or []]
             if dirs:
                 on_directives(dirs)
         except UploadError as exc:
             log.warning("agent=%s heartbeat not delivered: %s", client.agent, exc)
         stop.wait(interval)
+
+
+def clock_offset(sent: datetime, round_trip_s: float, received_at: object) -> float | None:
+    """The collector's clock minus ours, in ms: its ``received_at`` against the middle of the
+    request (as NTP does; good to half the round trip, which a phone link keeps under a second)."""
+    if not isinstance(received_at, str):
+        return None
+    try:
+        theirs = datetime.fromisoformat(received_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if theirs.tzinfo is None:
+        return None
+    ours = sent + timedelta(seconds=round_trip_s / 2)
+    return (theirs - ours).total_seconds() * 1000.0
+
+
+def _report_clock(outbox: Outbox, agent: str, offset_ms: float) -> None:
+    if abs(offset_ms) > CLOCK_WARN_MS:
+        log.warning(
+            "agent=%s this box's clock is %+.1f s off the collector's: play times come from it; "
+            "check time sync (`chronyc tracking`, `timedatectl`)",
+            agent,
+            -offset_ms / 1000.0,
+        )
+    try:  # for `sodav-agent status`
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        outbox.set_state("clock_offset", {"ms": round(offset_ms, 1), "at": at})
+    except BufferFull:
+        pass

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     sources = outbox.get_state("sources", [])
     hb = outbox.get_state("last_heartbeat")
     upload_error = outbox.get_state("upload_error")
+    clock = outbox.get_state("clock_offset")
     outbox.close()
     if args.json:
         print(
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
                     "sources": sources,
                     "last_heartbeat": hb,
                     "upload_error": upload_error,
+                    "clock_offset": clock,
                 },
                 indent=2,
             )
@@ -74,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
             f"dropped    {st.dropped_excerpts} excerpt(s), {st.dropped_fingerprints} fingerprint segment(s) "
             "(disk budget)"
         )
+    if clock:
+        ahead = -float(clock["ms"]) / 1000.0  # this box's clock minus the collector's
+        verdict = "OK" if abs(ahead) <= 2.0 else "WRONG: play times come from this clock, fix time sync"
+        print(f"clock      {ahead:+.1f} s against the collector ({verdict}; measured {clock['at'][:19]})")
     print(f"disk       {st.db_bytes / 1e6:.1f} MB outbox")
     for s in sources:
         level = f"{s['level_dbfs']:.1f} dBFS" if s.get("level_dbfs") is not None else "-"
