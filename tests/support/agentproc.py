@@ -147,3 +147,15 @@ def wait_for(pred: Callable[[], bool], timeout: float = 30.0, what: str = "condi
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def agent_status(data_dir: Path, workdir: Path, *options: str) -> str:
+    """What ``sodav-agent status`` prints for the agent whose data is in ``data_dir``."""
+    config = workdir / "status.toml"
+    config.write_text(f'data_dir = "{data_dir}"\n')
+    return subprocess.run(
+        [sys.executable, "-m", "edge_agent.cli", "--config", str(config), "status", *options],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout

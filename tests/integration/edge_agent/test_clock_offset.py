@@ -8,8 +8,6 @@ heartbeat loop talks to it over HTTP on 127.0.0.1.
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,6 +21,7 @@ from edge_agent.buffer.outbox import Outbox
 from edge_agent.config import AgentSettings
 from edge_agent.uploader import CollectorClient
 from tests.fixtures.collector import Collector
+from tests.support.agentproc import agent_status
 
 FAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
@@ -50,8 +49,11 @@ def test_a_clock_off_the_collectors_is_measured_and_said(
         outbox = Outbox(settings.outbox_path)
         client = CollectorClient(settings, token)
         stop = threading.Event()
-        args = (client, outbox, lambda: [], lambda _d: None, 0.2, stop)
-        loop = threading.Thread(target=heartbeat.run_forever, args=args, daemon=True)
+
+        def beat() -> None:  # every 0.2 s, no sources, directives ignored
+            heartbeat.run_forever(client, outbox, list, lambda _d: None, 0.2, stop)
+
+        loop = threading.Thread(target=beat, daemon=True)
         with caplog.at_level(logging.WARNING, logger="edge_agent.heartbeat"):
             loop.start()
             deadline = time.monotonic() + 30
@@ -78,13 +80,6 @@ def test_a_clock_off_the_collectors_is_measured_and_said(
     warned = [r.getMessage() for r in caplog.records if "clock is" in r.getMessage()]
     assert warned and "-7." in warned[0] and "chronyc tracking" in warned[0]
     # and so does `sodav-agent status`
-    config = tmp_path / "agent.toml"
-    config.write_text(f'data_dir = "{data}"\n')
-    out = subprocess.run(
-        [sys.executable, "-m", "edge_agent.cli", "--config", str(config), "status"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = agent_status(data, tmp_path)
     line = next(x for x in out.splitlines() if x.startswith("clock"))
     assert "-7." in line and "WRONG" in line, out

@@ -14,7 +14,6 @@ import logging
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from edge_agent.config import AgentSettings
 from edge_agent.errors import BufferFull
 from edge_agent.service import Pipeline, Service
 from tests.fixtures.streams import free_port
+from tests.support.agentproc import agent_status
 from tests.support.audio import excerpt, pcm11k, track
 from tests.support.payloads import segment
 
@@ -120,15 +120,22 @@ def test_enospc_is_a_clear_error_and_the_outbox_stays_intact(tiny_fs: Path) -> N
     assert _integrity(db) == "ok"
 
 
+def _music_pipeline(
+    data_dir: Path, tmp_path: Path, with_excerpts: bool
+) -> tuple[np.ndarray, AgentSettings, Outbox, Excerpts | None, Pipeline]:
+    """24 s of real music at 11025 Hz, and a pipeline writing to ``data_dir`` (2 s segments)."""
+    pcm = pcm11k(excerpt(track(2), tmp_path / "a.wav", 30, 24, codec="wav"))
+    settings = _settings(data_dir)
+    ob = Outbox(settings.outbox_path)
+    excerpts = Excerpts(data_dir / "excerpts", ob, 11025, 24, 48) if with_excerpts else None
+    return pcm, settings, ob, excerpts, Pipeline(settings, ob, excerpts)
+
+
 def test_a_full_disk_keeps_segments_in_memory_and_writes_them_when_space_returns(
     tiny_fs: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    audio = excerpt(track(2), tmp_path / "a.wav", 30, 24, codec="wav")
-    pcm = pcm11k(audio)
-    settings = _settings(tiny_fs)
-    ob = Outbox(settings.outbox_path)
-    excerpts = Excerpts(tiny_fs / "excerpts", ob, 11025, 24, 48)
-    pipe = Pipeline(settings, ob, excerpts)
+    pcm, settings, ob, excerpts, pipe = _music_pipeline(tiny_fs, tmp_path, with_excerpts=True)
+    assert excerpts is not None
     start = datetime.now(UTC)
     pipe.run_started("rfm", 1, start)
     half = pcm.size // 2
@@ -166,11 +173,7 @@ def test_a_full_disk_keeps_segments_in_memory_and_writes_them_when_space_returns
 def test_segments_dropped_from_memory_on_a_long_full_disk_are_counted(
     tiny_fs: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    audio = excerpt(track(2), tmp_path / "a.wav", 30, 24, codec="wav")
-    pcm = pcm11k(audio)
-    settings = _settings(tiny_fs)
-    ob = Outbox(settings.outbox_path)
-    pipe = Pipeline(settings, ob, None)
+    pcm, settings, ob, _, pipe = _music_pipeline(tiny_fs, tmp_path, with_excerpts=False)
     pipe.MEMORY_QUEUE_MAX = 2  # a day of segments in production; the rule is the same
     pipe.run_started("rfm", 1, datetime.now(UTC))
     filler = _fill(tiny_fs)
@@ -275,23 +278,9 @@ def test_budget_keeps_young_fingerprints_and_drops_old_ones_last(
     service.shutdown()
 
     # the technician sees the drops
-    config = tmp_path / "agent.toml"
-    config.write_text(f'data_dir = "{data}"\n')
-    out = subprocess.run(
-        [sys.executable, "-m", "edge_agent.cli", "--config", str(config), "status"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = agent_status(data, tmp_path)
     assert "dropped    8 excerpt(s), 30 fingerprint segment(s) (disk budget)" in out
-    js = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "edge_agent.cli", "--config", str(config), "status", "--json"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    js = json.loads(agent_status(data, tmp_path, "--json"))
     assert (js["dropped_excerpts"], js["dropped_fingerprints"], js["queue_depth"]) == (8, 30, 30)
 
 
