@@ -177,31 +177,25 @@ def airtime(
     rs = _per_recording_station(start, end, station_ids)
     plays, seconds = func.sum(rs.c.plays), func.sum(rs.c.seconds)
     keys: list[Any]
-    if group == "recording" and rollup_month is not None and station_ids is None:
-        am = AirtimeMonth
-        inner = (
-            select(am.recording_id, am.plays, am.seconds, am.stations)
-            .where(am.month == rollup_month)
-            .subquery("r")
-        )
-        keys = [Recording.external_id, Recording.title, Recording.artist, Recording.isrc, Recording.label]
-        keys += [Recording.composer]
-        stmt = (
-            select(*keys, inner.c.plays, inner.c.seconds, inner.c.stations)
-            .join(Recording, Recording.id == inner.c.recording_id)
-            .order_by(inner.c.seconds.desc(), Recording.external_id)
-        )
-    elif group == "recording":
-        inner = (
-            select(
-                rs.c.recording_id,
-                plays.label("plays"),
-                seconds.label("seconds"),
-                func.count().label("stations"),
+    if group == "recording":
+        if rollup_month is not None and station_ids is None:
+            am = AirtimeMonth
+            inner = (
+                select(am.recording_id, am.plays, am.seconds, am.stations)
+                .where(am.month == rollup_month)
+                .subquery("r")
             )
-            .group_by(rs.c.recording_id)
-            .subquery("r")
-        )
+        else:
+            inner = (
+                select(
+                    rs.c.recording_id,
+                    plays.label("plays"),
+                    seconds.label("seconds"),
+                    func.count().label("stations"),
+                )
+                .group_by(rs.c.recording_id)
+                .subquery("r")
+            )
         keys = [Recording.external_id, Recording.title, Recording.artist, Recording.isrc, Recording.label]
         keys += [Recording.composer]
         stmt = (
