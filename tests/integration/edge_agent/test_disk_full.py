@@ -201,8 +201,13 @@ def _excerpt_files(service: Service) -> list[str]:
     return [r[0] for r in service.outbox.execute("SELECT start FROM excerpts ORDER BY start").fetchall()]
 
 
-def _populate(service: Service, pcm: np.ndarray, now: datetime) -> None:
-    """Eight excerpts over the last hours, old and young unsent segments."""
+def _populated_service(tmp_path: Path, **buffer: float) -> tuple[Service, datetime]:
+    """A service on ``tmp_path/data`` holding eight excerpts over the last hours, and old and
+    young unsent segments."""
+    audio = excerpt(track(2), tmp_path / "a.wav", 0, 10, codec="wav")
+    pcm = pcm11k(audio)
+    now = datetime.now(UTC)
+    service = Service(_settings(tmp_path / "data", audio, **buffer))
     assert service.excerpts is not None
     for h in range(8, 0, -1):
         at = now - timedelta(hours=h)
@@ -213,18 +218,14 @@ def _populate(service: Service, pcm: np.ndarray, now: datetime) -> None:
         service.outbox.add_segment("rfm", now - timedelta(days=40, seconds=-10 * i), 10.0, -14.0, blobs)
     for i in range(30):  # 2 days old: must be kept whatever the budget
         service.outbox.add_segment("rfm", now - timedelta(days=2, seconds=-10 * i), 10.0, -14.0, blobs)
+    return service, now
 
 
 @pytest.mark.slow
 def test_budget_drops_oldest_excerpts_first_and_counts_them(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    audio = excerpt(track(2), tmp_path / "a.wav", 0, 10, codec="wav")
-    pcm = pcm11k(audio)
-    data = tmp_path / "data"
-    now = datetime.now(UTC)
-    service = Service(_settings(data, audio))
-    _populate(service, pcm, now)
+    service, _now = _populated_service(tmp_path)
     starts = _excerpt_files(service)
     assert len(starts) == 8
     service.outbox.reclaim()
@@ -253,13 +254,8 @@ def test_budget_drops_oldest_excerpts_first_and_counts_them(
 def test_budget_keeps_young_fingerprints_and_drops_old_ones_last(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    audio = excerpt(track(2), tmp_path / "a.wav", 0, 10, codec="wav")
-    pcm = pcm11k(audio)
+    service, now = _populated_service(tmp_path, disk_budget_mb=0.01, keep_fingerprints_days=30)
     data = tmp_path / "data"
-    now = datetime.now(UTC)
-    settings = _settings(data, audio, disk_budget_mb=0.01, keep_fingerprints_days=30)
-    service = Service(settings)
-    _populate(service, pcm, now)
     with caplog.at_level(logging.WARNING, logger="edge_agent.service"):
         service.enforce_budget()
     st = service.outbox.stats()
