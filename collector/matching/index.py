@@ -72,7 +72,7 @@ class CatalogIndex:
         self._keys, self._rec, self._pos = k[order], r[order], p[order]
         self._dir = None
         if self._keys.size >= DIRECTORY_MIN_POSTINGS:
-            all_keys = np.arange((1 << KEY_BITS) + 1, dtype=np.uint64)
+            all_keys = np.arange((1 << KEY_BITS) + 1, dtype=np.uint32)  # same dtype: no copy of the keys
             self._dir = np.searchsorted(self._keys, all_keys, side="left").astype(np.uint32)
         self._dirty = []
 
