@@ -77,3 +77,15 @@ def upload(
         "segments": segments,
         "events": events or [],
     }
+
+
+def heartbeat(agent: str) -> dict[str, Any]:
+    """A minimal v1 heartbeat: empty queue, no sources."""
+    return {
+        "schema_version": 1,
+        "agent": agent,
+        "sent_at": datetime.now(UTC).isoformat(),
+        "agent_version": "test",
+        "queue_depth": 0,
+        "sources": [],
+    }

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 from sqlalchemy import text
 
 from tests.fixtures.collector import Collector
+from tests.support.payloads import heartbeat
 
 
 def test_a_broken_database_gives_a_coded_500(collector: Collector) -> None:
@@ -15,14 +14,7 @@ def test_a_broken_database_gives_a_coded_500(collector: Collector) -> None:
     token = collector.add_agent("box", ["rfm"])
     with collector.engine.begin() as conn:
         conn.execute(text("DROP TABLE heartbeats"))
-    hb = {
-        "schema_version": 1,
-        "agent": "box",
-        "sent_at": datetime.now(UTC).isoformat(),
-        "agent_version": "test",
-        "queue_depth": 0,
-        "sources": [],
-    }
+    hb = heartbeat("box")
     r = httpx.post(
         collector.url + "/api/v1/heartbeats", json=hb, headers={"Authorization": f"Bearer {token}"}
     )

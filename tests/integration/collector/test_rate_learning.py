@@ -26,6 +26,7 @@ from shared.codec import encode
 from shared.segmenter import Segmenter
 from tests.fixtures.collector import Collector
 from tests.support.audio import excerpt, pcm11k, track
+from tests.support.payloads import heartbeat
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -88,14 +89,7 @@ def test_rate_is_learned_pinned_and_sent_to_the_agent(database_url: str, tmp_pat
         # 150 s of audio played 2 % fast cover 153 s of the recording
         assert abs((plays[0].offset_end - plays[0].offset_start) - 150 * 1.02) < 6
 
-        hb = {
-            "schema_version": 1,
-            "agent": "box",
-            "sent_at": datetime.now(UTC).isoformat(),
-            "agent_version": "test",
-            "queue_depth": 0,
-            "sources": [],
-        }
+        hb = heartbeat("box")
         ack = httpx.post(c.url + "/api/v1/heartbeats", json=hb, headers=auth, timeout=30).json()
         sent = ack["directives"][0]["rate_variants_ppm"]
         if rates.in_sweep(datetime.now(UTC)):
