@@ -58,13 +58,15 @@ def _env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def _play(tmp: Path, role: str, variables: dict[str, object], *extra: str) -> tuple[int, str]:
-    """Run ``role`` on localhost; return (changed count from PLAY RECAP, output)."""
+def _run_role(
+    tmp: Path, role: str, variables: dict[str, object], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``role`` on localhost with ``variables``, whatever the outcome."""
     playbook = tmp / f"{role}-play.yml"
     playbook.write_text(f"- hosts: all\n  gather_facts: true\n  roles: [{role}]\n")
     varfile = tmp / f"{role}-vars.json"
     varfile.write_text(json.dumps(variables))
-    result = subprocess.run(
+    return subprocess.run(
         [
             "ansible-playbook",
             "-i",
@@ -84,6 +86,11 @@ def _play(tmp: Path, role: str, variables: dict[str, object], *extra: str) -> tu
         env=_env(tmp),
         timeout=600,
     )
+
+
+def _play(tmp: Path, role: str, variables: dict[str, object], *extra: str) -> tuple[int, str]:
+    """Run ``role`` on localhost; return (changed count from PLAY RECAP, output)."""
+    result = _run_role(tmp, role, variables, *extra)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
     recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", out)
@@ -271,30 +278,12 @@ def test_edge_agent_role_installs_enrolls_and_is_idempotent(
 
 
 def test_edge_agent_preflight_names_the_bad_station(tmp_path: Path) -> None:
-    variables = {
+    variables: dict[str, object] = {
         "edge_agent_destdir": str(tmp_path / "root"),
         "edge_agent_collector_url": "http://127.0.0.1:9",
         "edge_agent_stations": [{"slug": "rfm-dakar", "url": "http://x/a.mp3", "device": "hw:1"}],
     }
-    playbook = tmp_path / "play.yml"
-    playbook.write_text("- hosts: all\n  gather_facts: false\n  roles: [edge_agent]\n")
-    (tmp_path / "vars.json").write_text(json.dumps(variables))
-    result = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"@{tmp_path / 'vars.json'}",
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=300,
-    )
+    result = _run_role(tmp_path, "edge_agent", variables)
     assert result.returncode != 0
     assert "exactly one of url, device or path" in result.stdout
 
