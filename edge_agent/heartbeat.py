@@ -54,14 +54,14 @@ def run_forever(
 ) -> None:
     offset_ms: float | None = None
     while not stop.is_set():
-        hb = build(client.agent, outbox, sources(), memory_drops(), offset_ms)
+        body = build(client.agent, outbox, sources(), memory_drops(), offset_ms).model_dump(mode="json")
         try:  # kept for `sodav-agent status`; a full disk must not stop the heartbeat
-            outbox.set_state("last_heartbeat", hb.model_dump(mode="json"))
+            outbox.set_state("last_heartbeat", body)
         except BufferFull as exc:
             log.warning("agent=%s heartbeat not saved locally: %s", client.agent, exc)
         try:
             sent, t0 = datetime.now(UTC), time.monotonic()
-            ack = client.post_json("/api/v1/heartbeats", hb.model_dump(mode="json"))
+            ack = client.post_json("/api/v1/heartbeats", body)
             offset_ms = clock_offset(sent, time.monotonic() - t0, ack.get("received_at"))
             if offset_ms is not None:
                 _report_clock(outbox, client.agent, offset_ms)
