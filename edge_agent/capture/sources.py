@@ -129,10 +129,6 @@ class Resampler:
         return out
 
 
-def _resampler(rate: int) -> Resampler:
-    return Resampler(rate)
-
-
 def _frames_to_pcm(resampler: Resampler, frame: av.AudioFrame | None) -> Iterator[npt.NDArray[np.int16]]:
     for out in resampler.resample(frame):
         # the resampler's output is packed mono s16: read its one plane directly (a copy,
@@ -164,7 +160,7 @@ class PcmConverter:
         if key != self._key:  # a new format (or the first frame): a resampler of its own
             out += self.finish()
             self._key = key
-            self._resampler = _resampler(self.rate)
+            self._resampler = Resampler(self.rate)
             self._held = [[] for _ in frame.planes] if key[0] == "fltp" else []
         assert self._resampler is not None
         if not self._held:
@@ -456,7 +452,7 @@ class StationCapture:
             )
         except (sd.PortAudioError, ValueError) as exc:
             raise DeviceError(f"sound card {st.device!r}: {exc}; see `sodav-agent devices`") from exc
-        resampler = _resampler(self.rate)
+        resampler = Resampler(self.rate)
         run_start: datetime | None = None
         fed = [0]
         zeros_since: float | None = None

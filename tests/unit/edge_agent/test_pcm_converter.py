@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from edge_agent.capture.sources import FEED_SECONDS, PcmConverter, _frames_to_pcm, _resampler
+from edge_agent.capture.sources import FEED_SECONDS, PcmConverter, Resampler, _frames_to_pcm
 from shared.chroma import fingerprint_pcm
 from tests.support.audio import excerpt, track
 
@@ -27,7 +27,7 @@ def frames_of(path: Path) -> list[av.AudioFrame]:
 
 
 def one_by_one(frames: list[av.AudioFrame]) -> npt.NDArray[np.int16]:
-    rs = _resampler(RATE)
+    rs = Resampler(RATE)
     parts = [pcm for frame in frames for pcm in _frames_to_pcm(rs, frame)]
     parts += _frames_to_pcm(rs, None)
     return np.concatenate(parts)
