@@ -14,9 +14,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-
 from edge_agent import heartbeat, sdnotify
 from edge_agent.buffer.excerpts import Excerpts
 from edge_agent.buffer.outbox import Outbox
@@ -25,6 +22,7 @@ from edge_agent.config import AgentSettings
 from edge_agent.errors import BufferFull
 from edge_agent.uploader import CollectorClient, Uploader
 from shared.codec import encode
+from shared.pcm import Pcm
 from shared.schemas import AgentDirectiveV1, SourceStatusV1
 from shared.segmenter import Segment, Segmenter
 
@@ -86,12 +84,12 @@ class Pipeline:
             )
             self._fed[station] = 0
 
-    def audio(self, station: str, run_id: int, pcm: npt.NDArray[np.int16]) -> None:
+    def audio(self, station: str, run_id: int, pcm: Pcm) -> None:
         seg = self._segmenters[station]
         if self.excerpts is not None:
             at = seg.run_start + timedelta(seconds=self._fed[station] / seg.sample_rate)
             self.excerpts.add(station, at, pcm)
-        self._fed[station] += int(pcm.size)
+        self._fed[station] += pcm.samples
         self._store(station, seg.feed(pcm))
 
     def run_ended(self, station: str, run_id: int) -> None:

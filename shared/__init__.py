@@ -12,14 +12,16 @@ from shared.chroma import (
     StreamFingerprinter,
     compressed,
     fingerprint_pcm,
+    fingerprint_values,
     item_duration,
     library_path,
     library_version,
     ppm_to_rate,
     rate_to_ppm,
 )
-from shared.codec import MAGIC, CodecError, FingerprintSegment, decode, encode, rate_ppm_of
+from shared.codec import MAGIC, CodecError, DecodedSegment, FingerprintSegment, decode, encode, rate_ppm_of
 from shared.config import ConfigError, load_settings, read_secret
+from shared.pcm import SILENT_DBFS, Pcm, as_pcm, dbfs, sum_squares
 from shared.schemas import (
     MAX_BATCH_BYTES,
     MAX_SEGMENTS_PER_BATCH,
@@ -51,11 +53,13 @@ __all__ = [
     "MAX_BATCH_BYTES",
     "MAX_SEGMENTS_PER_BATCH",
     "SCHEMA_VERSION",
+    "SILENT_DBFS",
     "AgentDirectiveV1",
     "ChromaprintError",
     "ChromaprintUnavailable",
     "CodecError",
     "ConfigError",
+    "DecodedSegment",
     "ErrorCode",
     "ErrorV1",
     "EventKind",
@@ -64,6 +68,7 @@ __all__ = [
     "HeartbeatAckV1",
     "HeartbeatV1",
     "OutageReason",
+    "Pcm",
     "Segment",
     "SegmentV1",
     "Segmenter",
@@ -74,10 +79,13 @@ __all__ = [
     "UploadAckV1",
     "UploadV1",
     "__version__",
+    "as_pcm",
     "compressed",
+    "dbfs",
     "decode",
     "encode",
     "fingerprint_pcm",
+    "fingerprint_values",
     "item_duration",
     "library_path",
     "library_version",
@@ -86,5 +94,6 @@ __all__ = [
     "rate_ppm_of",
     "rate_to_ppm",
     "read_secret",
+    "sum_squares",
     "utc",
 ]

@@ -27,11 +27,15 @@ import ctypes
 import logging
 import os
 import sys
+from array import array
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+from shared.pcm import Pcm
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "ALGORITHM",
@@ -41,6 +45,7 @@ __all__ = [
     "StreamFingerprinter",
     "compressed",
     "fingerprint_pcm",
+    "fingerprint_values",
     "item_duration",
     "library_path",
     "library_version",
@@ -184,16 +189,22 @@ class StreamFingerprinter:
             self._lib.chromaprint_free(ctx)
             self._ctx = None
 
-    def feed(self, pcm: npt.NDArray[np.int16]) -> None:
-        data = np.ascontiguousarray(pcm, dtype=np.int16)
-        if data.size:
-            _check(
-                self._lib.chromaprint_feed(self._ctx, data.ctypes.data, data.size),
-                "chromaprint_feed",
-            )
-            self.samples_fed += int(data.size)
+    def feed(self, pcm: Pcm | bytes | npt.NDArray[np.int16]) -> None:
+        """Feed mono int16 samples: a :class:`Pcm`, little-endian bytes, or a numpy array."""
+        if isinstance(pcm, Pcm):
+            data = pcm.data
+        elif isinstance(pcm, bytes):
+            data = pcm
+        else:
+            import numpy as np  # the collector's tools hand numpy arrays; the agent never does
 
-    def take(self) -> npt.NDArray[np.uint32]:
+            data = np.ascontiguousarray(pcm, dtype="<i2").tobytes()
+        n = len(data) // 2
+        if n:
+            _check(self._lib.chromaprint_feed(self._ctx, data, n), "chromaprint_feed")
+            self.samples_fed += n
+
+    def take(self) -> array[int]:
         """Return the values computed since the last call, and forget them."""
         ptr = ctypes.POINTER(ctypes.c_uint32)()
         size = ctypes.c_int()
@@ -201,26 +212,23 @@ class StreamFingerprinter:
             self._lib.chromaprint_get_raw_fingerprint(self._ctx, ctypes.byref(ptr), ctypes.byref(size)),
             "chromaprint_get_raw_fingerprint",
         )
+        values = array("I")
         try:
-            count = size.value
-            values = (
-                np.ctypeslib.as_array(ptr, shape=(count,)).astype(np.uint32)
-                if count
-                else np.zeros(0, dtype=np.uint32)
-            )
+            if size.value:
+                values.frombytes(ctypes.string_at(ptr, 4 * size.value))
         finally:
             self._lib.chromaprint_dealloc(ptr)
         _check(self._lib.chromaprint_clear_fingerprint(self._ctx), "chromaprint_clear_fingerprint")
-        self.values_emitted += int(values.size)
+        self.values_emitted += len(values)
         return values
 
-    def finish(self) -> npt.NDArray[np.uint32]:
+    def finish(self) -> array[int]:
         """Flush the tail of the audio and return the last values."""
         _check(self._lib.chromaprint_finish(self._ctx), "chromaprint_finish")
         return self.take()
 
 
-def compressed(values: npt.NDArray[np.uint32]) -> str:
+def compressed(values: array[int] | npt.NDArray[np.uint32]) -> str:
     """The compressed, base64 form fpcalc prints and AcoustID takes."""
     _library()
     import chromaprint
@@ -229,10 +237,19 @@ def compressed(values: npt.NDArray[np.uint32]) -> str:
     return encoded.decode()
 
 
-def fingerprint_pcm(
-    pcm: npt.NDArray[np.int16], sample_rate: int, rate_ppm: int = 0
-) -> npt.NDArray[np.uint32]:
-    """Raw values of a whole mono int16 buffer (catalog files, tests, offline analysis)."""
+def fingerprint_values(
+    pcm: Pcm | bytes | npt.NDArray[np.int16], sample_rate: int, rate_ppm: int = 0
+) -> array[int]:
+    """Raw values of a whole mono int16 buffer, as ``array('I')`` (the agent: no numpy)."""
     fp = StreamFingerprinter(sample_rate, rate_ppm)
     fp.feed(pcm)
     return fp.finish()
+
+
+def fingerprint_pcm(
+    pcm: Pcm | bytes | npt.NDArray[np.int16], sample_rate: int, rate_ppm: int = 0
+) -> npt.NDArray[np.uint32]:
+    """Raw values of a whole mono int16 buffer as a numpy array (catalog files, tests, analysis)."""
+    import numpy as np
+
+    return np.array(fingerprint_values(pcm, sample_rate, rate_ppm), dtype=np.uint32)

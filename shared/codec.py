@@ -25,14 +25,22 @@ roughly halves the size. Every malformed blob raises :class:`CodecError`.
 from __future__ import annotations
 
 import struct
+import sys
 import zlib
+from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-__all__ = ["MAGIC", "CodecError", "FingerprintSegment", "decode", "encode", "rate_ppm_of"]
+# What a segment's values are held in: ``array('I')`` where they are made (the agent does not
+# import numpy), a numpy uint32 array where they are decoded and matched (the collector).
+V = TypeVar("V", "array[int]", "npt.NDArray[np.uint32]")
+
+__all__ = ["MAGIC", "CodecError", "DecodedSegment", "FingerprintSegment", "decode", "encode", "rate_ppm_of"]
 
 MAGIC = b"SFP1"
 _VERSION = 1
@@ -47,10 +55,10 @@ class CodecError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class FingerprintSegment:
+class FingerprintSegment(Generic[V]):
     """Raw Chromaprint values of one stretch of audio, at one playback-rate variant."""
 
-    values: npt.NDArray[np.uint32]
+    values: V
     start: datetime
     sample_rate: int
     n_samples: int
@@ -88,10 +96,14 @@ class FingerprintSegment:
             and self.n_samples == other.n_samples
             and self.rate_ppm == other.rate_ppm
             and self.algorithm == other.algorithm
-            and np.array_equal(self.values, other.values)
+            and _u32(self.values) == _u32(other.values)
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+
+# What :func:`decode` gives: the collector's segments, values in a numpy array.
+DecodedSegment = FingerprintSegment["npt.NDArray[np.uint32]"]
 
 
 def _to_us(moment: datetime) -> int:
@@ -99,16 +111,41 @@ def _to_us(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def encode(segment: FingerprintSegment, *, compress: bool = True) -> bytes:
-    """Serialise a segment. ``decode(encode(s)) == s`` for every valid segment."""
-    values = np.ascontiguousarray(segment.values, dtype="<u4")
-    if values.ndim != 1:
+def _u32(values: Any) -> array[int]:
+    """Any one-dimensional sequence of uint32 (array('I'), numpy, list) as array('I')."""
+    if isinstance(values, array) and values.typecode == "I":
+        return values
+    if getattr(values, "ndim", 1) != 1:
         raise ValueError("values must be one-dimensional")
-    if values.size > _MAX_VALUES:
-        raise ValueError(f"too many values in one segment ({values.size} > {_MAX_VALUES})")
-    delta = values.copy()
-    delta[1:] ^= values[:-1]
-    payload = delta.tobytes()
+    try:
+        view = memoryview(values)
+    except TypeError:
+        return array("I", (int(v) for v in values))
+    out = array("I")
+    if view.itemsize == 4 and view.format in ("I", "=I", "<I") and view.c_contiguous:
+        out.frombytes(view.cast("B"))  # a numpy uint32 array: one copy, no loop
+    else:
+        out.extend(int(v) for v in values)
+    return out
+
+
+def _le_bytes(values: array[int]) -> bytes:
+    if sys.byteorder == "little":
+        return values.tobytes()
+    swapped = array("I", values)  # pragma: no cover - no big-endian boxes
+    swapped.byteswap()  # pragma: no cover
+    return swapped.tobytes()  # pragma: no cover
+
+
+def encode(segment: FingerprintSegment[Any], *, compress: bool = True) -> bytes:
+    """Serialise a segment. ``decode(encode(s)) == s`` for every valid segment."""
+    values = _u32(segment.values)
+    if len(values) > _MAX_VALUES:
+        raise ValueError(f"too many values in one segment ({len(values)} > {_MAX_VALUES})")
+    delta = array("I", values)
+    for i in range(len(values) - 1, 0, -1):
+        delta[i] ^= values[i - 1]
+    payload = _le_bytes(delta)
     flags = 0
     if compress:
         payload = zlib.compress(payload, 6)
@@ -122,8 +159,8 @@ def encode(segment: FingerprintSegment, *, compress: bool = True) -> bytes:
         _to_us(segment.start),
         segment.sample_rate,
         segment.n_samples,
-        values.size,
-        zlib.crc32(values.tobytes()),
+        len(values),
+        zlib.crc32(_le_bytes(values)),
     )
     return header + payload
 
@@ -140,8 +177,13 @@ def rate_ppm_of(blob: bytes) -> int:
     return rate_ppm
 
 
-def decode(blob: bytes) -> FingerprintSegment:
-    """Parse a blob made by :func:`encode`; raise :class:`CodecError` on any corruption."""
+def decode(blob: bytes) -> DecodedSegment:
+    """Parse a blob made by :func:`encode`; raise :class:`CodecError` on any corruption.
+
+    The values come back as a numpy array: decoding is the collector's (the agent only encodes).
+    """
+    import numpy as np
+
     if len(blob) < _HEADER.size:
         raise CodecError(f"fingerprint blob truncated: {len(blob)} bytes, header needs {_HEADER.size}")
     magic, version, flags, algorithm, rate_ppm, start_us, rate, n_samples, n_values, crc = (

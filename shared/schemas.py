@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from shared.codec import CodecError, FingerprintSegment, decode
+from shared.codec import CodecError, DecodedSegment, decode
 
 __all__ = [
     "MAX_BATCH_BYTES",
@@ -114,11 +114,11 @@ class SegmentV1(_Model):
             rates.add(segment.rate_ppm)
         return blobs
 
-    def decoded(self) -> list[FingerprintSegment]:
+    def decoded(self) -> list[DecodedSegment]:
         return [_decode_b64(blob, i) for i, blob in enumerate(self.fingerprints)]
 
 
-def _decode_b64(blob: str, index: int) -> FingerprintSegment:
+def _decode_b64(blob: str, index: int) -> DecodedSegment:
     try:
         raw = base64.b64decode(blob, validate=True)
     except (binascii.Error, ValueError) as exc:

@@ -13,14 +13,18 @@ value ``i`` of a variant is at ``i · item_duration(rate)`` seconds into the run
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from shared.chroma import StreamFingerprinter, item_duration
 from shared.codec import FingerprintSegment
+from shared.pcm import Pcm, as_pcm, dbfs
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = ["Segment", "Segmenter"]
 
@@ -33,7 +37,7 @@ class Segment:
     start: datetime
     duration: float
     level_dbfs: float | None
-    fingerprints: list[FingerprintSegment]
+    fingerprints: list[FingerprintSegment[array[int]]]
 
 
 class _Variant:
@@ -42,34 +46,37 @@ class _Variant:
         self.rate_ppm = rate_ppm
         self.step = item_duration(rate_ppm)
         self.origin = origin  # run time of this variant's first sample
-        self.pending = np.zeros(0, dtype=np.uint32)
+        self.pending: array[int] = array("I")
         self.first_index = 0  # run-wide index of pending[0]
 
     def pull(self, final: bool = False) -> None:
         new = self.fp.finish() if final else self.fp.take()
-        if new.size:
-            self.pending = np.concatenate([self.pending, new])
+        self.pending.extend(new)
 
     def available_until(self) -> float:
         """Run time up to which this variant's values are known."""
-        return self.origin + (self.first_index + self.pending.size) * self.step
+        return self.origin + (self.first_index + len(self.pending)) * self.step
 
     def time_of(self, index: int) -> float:
         return self.origin + index * self.step
 
-    def cut(self, t_end: float) -> tuple[int, npt.NDArray[np.uint32]]:
+    def cut(self, t_end: float) -> tuple[int, array[int]]:
         """Remove and return values whose time is < t_end, with the variant index of the first."""
         n_before = math.ceil((t_end - self.origin) / self.step - 1e-9) - self.first_index
-        n = max(0, min(self.pending.size, n_before))
+        n = max(0, min(len(self.pending), n_before))
         first = self.first_index
         out = self.pending[:n]
-        self.pending = self.pending[n:]
+        del self.pending[:n]
         self.first_index += n
         return first, out
 
 
 class Segmenter:
-    """Feed mono int16 PCM of one run; collect :class:`Segment` objects as they complete."""
+    """Feed mono int16 PCM of one run; collect :class:`Segment` objects as they complete.
+
+    PCM comes as :class:`shared.pcm.Pcm` blocks (the agent) or numpy int16 arrays (the
+    collector's tools); segment values come out as ``array('I')``.
+    """
 
     def __init__(
         self,
@@ -105,15 +112,15 @@ class Segmenter:
     def seconds_fed(self) -> float:
         return self._samples / self.sample_rate
 
-    def feed(self, pcm: npt.NDArray[np.int16]) -> list[Segment]:
-        if pcm.size == 0:
+    def feed(self, pcm: Pcm | npt.NDArray[np.int16]) -> list[Segment]:
+        block = as_pcm(pcm)
+        if not block.samples:
             return []
         for v in self._variants:
-            v.fp.feed(pcm)
-        self._samples += int(pcm.size)
-        x = pcm.astype(np.float64)
-        self._sq += float(np.dot(x, x))
-        self._sq_n += int(pcm.size)
+            v.fp.feed(block)
+        self._samples += block.samples
+        self._sq += block.sum_squares
+        self._sq_n += block.samples
         return self._emit(final=False)
 
     def finish(self) -> list[Segment]:
@@ -123,9 +130,9 @@ class Segmenter:
     def _level(self) -> float | None:
         if self._sq_n == 0:
             return None
-        rms = math.sqrt(self._sq / self._sq_n) / 32768.0
+        level = dbfs(self._sq, self._sq_n)
         self._sq, self._sq_n = 0.0, 0
-        return max(-120.0, 20 * math.log10(rms)) if rms > 0 else -120.0
+        return level
 
     def _emit(self, final: bool) -> list[Segment]:
         for v in self._variants:
@@ -166,7 +173,7 @@ class Segmenter:
                     values=values,
                     start=self.run_start + timedelta(seconds=v.time_of(first)),
                     sample_rate=self.sample_rate,
-                    n_samples=round(values.size * v.step * self.sample_rate),
+                    n_samples=round(len(values) * v.step * self.sample_rate),
                     rate_ppm=v.rate_ppm,
                 )
             )

@@ -95,7 +95,8 @@ def _station_rate(catalog: Catalog, outs: list[SegmentOut]) -> int | None:
     """The recording's playback rate measured from a first matching pass (see rates.estimate_rate_ppm)."""
     points = []
     for out in outs:
-        m = match_variants(catalog.index, [(fp.rate_ppm, fp.values) for fp in out.fingerprints], probe=False)
+        variants = [(fp.rate_ppm, np.asarray(fp.values, dtype=np.uint32)) for fp in out.fingerprints]
+        m = match_variants(catalog.index, variants, probe=False)
         if m is not None:
             fp = next(f for f in out.fingerprints if f.rate_ppm == m.rate_ppm)
             points.append((fp.start.timestamp(), m.recording_id, m.offset_s))

@@ -27,7 +27,7 @@ from collector.plays.assembly import (
     trim_overlaps,
 )
 from collector.plays.models import Play, PlaySegment
-from shared.codec import FingerprintSegment, decode
+from shared.codec import DecodedSegment, decode
 
 log = logging.getLogger("collector.matching")
 
@@ -90,9 +90,9 @@ def match_segments(session: Session, catalog: Catalog, segments: list[Segment]) 
 
 
 def _values_loader(session: Session):  # type: ignore[no-untyped-def]
-    cache: dict[tuple[int, int], FingerprintSegment | None] = {}
+    cache: dict[tuple[int, int], DecodedSegment | None] = {}
 
-    def values_of(segment_id: int, rate_ppm: int) -> FingerprintSegment | None:
+    def values_of(segment_id: int, rate_ppm: int) -> DecodedSegment | None:
         key = (segment_id, rate_ppm)
         if key not in cache:
             blob = session.scalar(

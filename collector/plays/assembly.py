@@ -34,7 +34,7 @@ import numpy.typing as npt
 
 from collector.matching.index import bit_errors
 from shared.chroma import item_duration, ppm_to_rate
-from shared.codec import FingerprintSegment
+from shared.codec import DecodedSegment
 
 OFFSET_TOLERANCE_S = 3.0
 BRIDGE_S = 45.0
@@ -122,7 +122,7 @@ class PlayDraft:
         return min(1.0, covered / total) if total > 0 else 0.0
 
 
-ValuesOf = Callable[[int, int], FingerprintSegment | None]  # (segment_id, rate_ppm) -> fingerprint
+ValuesOf = Callable[[int, int], DecodedSegment | None]  # (segment_id, rate_ppm) -> fingerprint
 
 
 def guided(
@@ -354,7 +354,7 @@ def play_status(end: datetime, latest: datetime, final_all: bool = False) -> str
 
 
 def _agreement(
-    fp: FingerprintSegment, ref: npt.NDArray[np.uint32], draft: PlayDraft
+    fp: DecodedSegment, ref: npt.NDArray[np.uint32], draft: PlayDraft
 ) -> tuple[list[datetime], npt.NDArray[np.float64]]:
     """Per-value bit error fraction against the recording, under the draft's alignment."""
     step = item_duration(fp.rate_ppm)

@@ -13,10 +13,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-
 from edge_agent.buffer.outbox import Outbox
+from shared.pcm import Pcm
 
 log = logging.getLogger("edge_agent.excerpts")
 CHUNK_SECONDS = 60.0
@@ -35,7 +33,7 @@ class Excerpts:
         self.rate = sample_rate
         self.bitrate = bitrate_kbps
         self.keep = timedelta(hours=keep_hours)
-        self._buf: dict[str, list[npt.NDArray[np.int16]]] = {}
+        self._buf: dict[str, list[bytes]] = {}
         self._start: dict[str, datetime] = {}
         self._n: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -44,14 +42,14 @@ class Excerpts:
     def enabled(self) -> bool:
         return self.keep > timedelta(0)
 
-    def add(self, station: str, start_of_pcm: datetime, pcm: npt.NDArray[np.int16]) -> None:
+    def add(self, station: str, start_of_pcm: datetime, pcm: Pcm) -> None:
         if not self.enabled:
             return
         with self._lock:
             if station not in self._buf:
                 self._buf[station], self._start[station], self._n[station] = [], start_of_pcm, 0
-            self._buf[station].append(pcm)
-            self._n[station] += int(pcm.size)
+            self._buf[station].append(pcm.data)
+            self._n[station] += pcm.samples
             full = self._n[station] >= CHUNK_SECONDS * self.rate
         if full:
             self.flush(station)
@@ -64,8 +62,8 @@ class Excerpts:
             self._n.pop(station, None)
         if not parts or start is None:
             return None
-        pcm = np.concatenate(parts)
-        end = start + timedelta(seconds=pcm.size / self.rate)
+        pcm = b"".join(parts)
+        end = start + timedelta(seconds=len(pcm) // 2 / self.rate)
         folder = self.root / station
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{start.strftime('%Y%m%dT%H%M%S.%fZ')}.ogg"
@@ -91,7 +89,7 @@ class Excerpts:
                 "audio",
                 str(path),
             ],
-            input=pcm.tobytes(),
+            input=pcm,
             capture_output=True,
         )
         if res.returncode != 0:

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
-import numpy.typing as npt
-
 from shared.schemas import SourceState
-
-
-def dbfs(pcm: npt.NDArray[np.int16]) -> float:
-    if pcm.size == 0:
-        return -120.0
-    x = pcm.astype(np.float64) / 32768.0
-    rms = math.sqrt(float(np.dot(x, x)) / x.size)
-    return max(-120.0, 20 * math.log10(rms)) if rms > 0 else -120.0
 
 
 @dataclass

@@ -13,13 +13,11 @@ import time
 from datetime import datetime
 
 import httpx
-import numpy as np
-import numpy.typing as npt
 
-from edge_agent.capture.health import dbfs
 from edge_agent.capture.sources import StationCapture
 from edge_agent.config import AgentSettings, StationSettings, load
 from edge_agent.service import data_dir_ok
+from shared.pcm import Pcm
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class _MeterSink:
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        self.buf: list[npt.NDArray[np.int16]] = []
+        self.buf: list[Pcm] = []
         self.n = 0
         self.levels: list[float] = []
         self.events: list[str] = []
@@ -40,11 +38,11 @@ class _MeterSink:
     def run_started(self, station: str, run_id: int, start: datetime) -> None:
         pass
 
-    def audio(self, station: str, run_id: int, pcm: npt.NDArray[np.int16]) -> None:
+    def audio(self, station: str, run_id: int, pcm: Pcm) -> None:
         self.buf.append(pcm)
-        self.n += pcm.size
+        self.n += pcm.samples
         if self.n >= self.rate:
-            level = dbfs(np.concatenate(self.buf))
+            level = Pcm.join(self.buf).level_dbfs
             self.levels.append(level)
             bar = "#" * max(0, int((level + 60) / 2))
             print(f"    {len(self.levels):>3} s  {level:6.1f} dBFS  {bar}")

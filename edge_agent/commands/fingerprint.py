@@ -7,10 +7,10 @@ import json
 import sys
 
 import av
-import numpy as np
 
 from edge_agent.capture.sources import FEED_SECONDS, PcmConverter
-from shared.chroma import CHROMAPRINT_RATE, compressed, fingerprint_pcm
+from shared.chroma import CHROMAPRINT_RATE, compressed, fingerprint_values
+from shared.pcm import Pcm
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,9 +36,9 @@ def run(args: argparse.Namespace) -> int:
     except (av.FFmpegError, OSError, IndexError) as exc:
         print(f"sodav-agent: cannot decode {args.file}: {exc}", file=sys.stderr)
         return 2
-    pcm = np.concatenate(parts) if parts else np.zeros(0, np.int16)
-    values = fingerprint_pcm(pcm, CHROMAPRINT_RATE, round(args.rate_variant * 1e4))
-    duration = pcm.size / CHROMAPRINT_RATE
+    pcm = Pcm.join(parts)
+    values = fingerprint_values(pcm, CHROMAPRINT_RATE, round(args.rate_variant * 1e4))
+    duration = pcm.samples / CHROMAPRINT_RATE
     if args.raw:
         fp = ",".join(str(int(v)) for v in values)
     else:
@@ -49,11 +49,11 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "file": args.file,
                     "duration": round(duration, 3),
-                    "values": int(values.size),
+                    "values": len(values),
                     "fingerprint": fp,
                 }
             )
         )
     else:
-        print(f"FILE={args.file}\nDURATION={duration:.3f}\nVALUES={values.size}\nFINGERPRINT={fp}")
+        print(f"FILE={args.file}\nDURATION={duration:.3f}\nVALUES={len(values)}\nFINGERPRINT={fp}")
     return 0

@@ -6,14 +6,14 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
+from shared.pcm import Pcm
 
 
 @dataclass
 class RecordingSink:
     runs: dict[int, datetime] = field(default_factory=dict)
     samples: dict[int, int] = field(default_factory=dict)
-    pcm: dict[int, list[np.ndarray]] = field(default_factory=dict)
+    pcm: dict[int, list[Pcm]] = field(default_factory=dict)
     ended: list[int] = field(default_factory=list)
     events: list[dict[str, object]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -24,9 +24,9 @@ class RecordingSink:
             self.samples[run_id] = 0
             self.pcm[run_id] = []
 
-    def audio(self, station: str, run_id: int, pcm: np.ndarray) -> None:
+    def audio(self, station: str, run_id: int, pcm: Pcm) -> None:
         with self.lock:
-            self.samples[run_id] += pcm.size
+            self.samples[run_id] += pcm.samples
             self.pcm[run_id].append(pcm)
 
     def run_ended(self, station: str, run_id: int) -> None:

@@ -21,7 +21,7 @@ from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_variants
 from collector.plays.assembly import SegInfo, SegmentMatchInfo, chain, refine, trim_overlaps
 from shared.chroma import CHROMAPRINT_RATE
-from shared.codec import FingerprintSegment, decode
+from shared.codec import DecodedSegment, decode, encode
 from shared.segmenter import Segmenter
 from tests.support.audio import speech
 
@@ -98,17 +98,17 @@ def test_band_limited_songs_are_whole_plays_with_exact_boundaries(
     audio, truth = broadcast(tmp_path)
     seg = Segmenter(CHROMAPRINT_RATE, 10.0, [RATE_PPM], T0)  # the station's rate, as once learned
     outs = seg.feed(decode_file(audio)) + seg.finish()
-    fps: dict[int, FingerprintSegment] = {}
+    fps: dict[int, DecodedSegment] = {}
     segs: list[SegInfo] = []
     for sid, o in enumerate(outs):
-        fp = o.fingerprints[0]
+        fp = decode(encode(o.fingerprints[0]))  # as the collector gets it, through the wire codec
         fps[sid] = fp
         m = match_variants(index, [(fp.rate_ppm, fp.values)])
         info = SegmentMatchInfo(m.recording_id, m.offset_s, fp.start, m.rate_ppm, m.score) if m else None
         segs.append(SegInfo(sid, o.start, o.start + timedelta(seconds=o.duration), info))
     refs = {rid: index.values[i] for i, rid in enumerate(index.ids)}
 
-    def values_of(sid: int, rate_ppm: int) -> FingerprintSegment | None:
+    def values_of(sid: int, rate_ppm: int) -> DecodedSegment | None:
         return fps.get(sid) if rate_ppm == RATE_PPM else None
 
     plays = chain(segs, values_of, refs)

@@ -14,6 +14,7 @@ from collector.matching.index import CatalogIndex
 from collector.matching.matcher import Match, match_variants
 from collector.matching.rates import FULL_SWEEP, estimate_rate_ppm
 from shared.chroma import CHROMAPRINT_RATE
+from shared.codec import decode, encode
 from shared.segmenter import Segmenter
 from tests.support.audio import excerpt, speech, track
 
@@ -33,8 +34,6 @@ def index() -> CatalogIndex:
 
 
 def _values_of(path: Path):  # type: ignore[no-untyped-def]
-    from shared.codec import decode
-
     blob, _ = fingerprint_file(path)
     return decode(blob).values
 
@@ -46,7 +45,8 @@ def matches(path: Path, index: CatalogIndex) -> list[tuple[float, Match | None]]
     return [
         (
             (o.start - T0).total_seconds(),
-            match_variants(index, [(f.rate_ppm, f.values) for f in o.fingerprints]),
+            # as the collector gets them: encoded by the agent, decoded on ingest
+            match_variants(index, [(f.rate_ppm, decode(encode(f)).values) for f in o.fingerprints]),
         )
         for o in outs
         if o.duration >= 9.9

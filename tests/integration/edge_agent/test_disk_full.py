@@ -28,6 +28,7 @@ from edge_agent.buffer.outbox import Outbox
 from edge_agent.config import AgentSettings
 from edge_agent.errors import BufferFull
 from edge_agent.service import Pipeline, Service
+from shared.pcm import as_pcm
 from tests.fixtures.streams import free_port
 from tests.support.agentproc import agent_status
 from tests.support.audio import excerpt, pcm11k, track
@@ -140,7 +141,7 @@ def test_a_full_disk_keeps_segments_in_memory_and_writes_them_when_space_returns
     pipe.run_started("rfm", 1, start)
     half = pcm.size // 2
     for chunk in np.array_split(pcm[:half], 12):
-        pipe.audio("rfm", 1, chunk)
+        pipe.audio("rfm", 1, as_pcm(chunk))
     written_before = pipe.segments_written
     assert written_before >= 4
     first_excerpt = excerpts.flush("rfm")  # the minute's excerpt, as every 60 s
@@ -148,7 +149,7 @@ def test_a_full_disk_keeps_segments_in_memory_and_writes_them_when_space_returns
     filler = _fill(tiny_fs)
     with caplog.at_level(logging.ERROR):
         for chunk in np.array_split(pcm[half:], 12):
-            pipe.audio("rfm", 1, chunk)
+            pipe.audio("rfm", 1, as_pcm(chunk))
         excerpts.flush("rfm")  # written in the room the dropped excerpt left, or logged: never raised
     assert pipe.pending, "the disk was full: segments must wait in memory"
     assert any("DISK FULL" in r.getMessage() and "station=rfm" in r.getMessage() for r in caplog.records)
@@ -179,7 +180,7 @@ def test_segments_dropped_from_memory_on_a_long_full_disk_are_counted(
     filler = _fill(tiny_fs)
     with caplog.at_level(logging.ERROR):
         for chunk in np.array_split(pcm, 24):
-            pipe.audio("rfm", 1, chunk)
+            pipe.audio("rfm", 1, as_pcm(chunk))
     dropped = pipe.memory_drops
     assert dropped >= 5 and len(pipe.pending) == 2  # 12 segments of 2 s, 2 kept in memory
     assert any("oldest waiting segment is dropped" in r.getMessage() for r in caplog.records)
@@ -211,7 +212,7 @@ def _populated_service(tmp_path: Path, **buffer: float) -> tuple[Service, dateti
     assert service.excerpts is not None
     for h in range(8, 0, -1):
         at = now - timedelta(hours=h)
-        service.excerpts.add("rfm", at, pcm[: 11025 * 10])
+        service.excerpts.add("rfm", at, as_pcm(pcm[: 11025 * 10]))
         service.excerpts.flush("rfm")
     blobs = segment("rfm", 0, rates=RATES)["fingerprints"]
     for i in range(30):  # 40 days old: past keep_fingerprints_days
@@ -292,7 +293,7 @@ def test_uploaded_space_is_given_back_so_excerpts_are_not_dropped_for_nothing(
     service = Service(_settings(data, audio))
     assert service.excerpts is not None
     for h in range(4, 0, -1):
-        service.excerpts.add("rfm", now - timedelta(hours=h), pcm[: 11025 * 10])
+        service.excerpts.add("rfm", now - timedelta(hours=h), as_pcm(pcm[: 11025 * 10]))
         service.excerpts.flush("rfm")
     blobs = segment("rfm", 0, rates=RATES)["fingerprints"]
     for i in range(400):  # a long outage: ~2 MB queued

@@ -14,6 +14,7 @@ import numpy as np
 from edge_agent.buffer.outbox import Outbox
 from edge_agent.config import AgentSettings
 from edge_agent.service import Pipeline
+from shared.pcm import as_pcm
 from tests.support.audio import excerpt, pcm11k, track
 
 STATIONS = ["rfm", "zik", "rts", "sud"]
@@ -35,11 +36,12 @@ def test_concurrent_stations_store_every_segment_exactly_once(tmp_path: Path) ->
     pipe = Pipeline(settings, ob, None)
     start = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     barrier = threading.Barrier(len(STATIONS))
+    blocks = [as_pcm(chunk) for chunk in np.array_split(pcm, 400)]  # as the capture hands them
 
     def capture(station: str) -> None:  # what each station's capture thread does, at full speed
         pipe.run_started(station, 1, start)
         barrier.wait()
-        for chunk in np.array_split(pcm, 400):
+        for chunk in blocks:
             pipe.audio(station, 1, chunk)
         pipe.run_ended(station, 1)
 

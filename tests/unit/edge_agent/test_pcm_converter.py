@@ -1,7 +1,8 @@
 """The capture's block converter gives the PCM the per-frame resampler gives, and loses nothing.
 
 Real music (hedgewars), decoded by PyAV as the agent does: MP3 (planar float, batched),
-WAV (packed s16, frame by frame), and a source whose sample rate changes mid-stream.
+WAV (packed s16, frame by frame), and a source whose sample rate changes mid-stream. The
+energy each block carries (the agent has no numpy to measure it later) is its samples'.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from edge_agent.capture.sources import FEED_SECONDS, PcmConverter, Resampler, _frames_to_pcm
 from shared.chroma import fingerprint_pcm
+from shared.pcm import Pcm
 from tests.support.audio import excerpt, track
 
 RATE = 11025
@@ -26,18 +28,22 @@ def frames_of(path: Path) -> list[av.AudioFrame]:
         return list(container.decode(container.streams.audio[0]))
 
 
+def samples(pcm: Pcm) -> npt.NDArray[np.int16]:
+    return np.frombuffer(pcm.data, dtype="<i2")
+
+
 def one_by_one(frames: list[av.AudioFrame]) -> npt.NDArray[np.int16]:
     rs = Resampler(RATE)
     parts = [pcm for frame in frames for pcm in _frames_to_pcm(rs, frame)]
     parts += _frames_to_pcm(rs, None)
-    return np.concatenate(parts)
+    return samples(Pcm.join(parts))
 
 
-def batched(frames: list[av.AudioFrame]) -> tuple[npt.NDArray[np.int16], list[int]]:
+def batched(frames: list[av.AudioFrame]) -> tuple[npt.NDArray[np.int16], list[Pcm]]:
     conv = PcmConverter(RATE, FEED_SECONDS)
     parts = [pcm for frame in frames for pcm in conv.add(frame)]
     parts += conv.finish()
-    return np.concatenate(parts), [p.size for p in parts]
+    return samples(Pcm.join(parts)), parts
 
 
 @pytest.mark.parametrize("codec", ["mp3", "wav"])
@@ -45,14 +51,14 @@ def test_blocks_match_frame_by_frame(tmp_path: Path, codec: str) -> None:
     src = excerpt(track(0), tmp_path / f"clip.{codec}", 20, 30, codec=codec)
     frames = frames_of(src)
     ref = one_by_one(frames)
-    got, sizes = batched(frames)
+    got, parts = batched(frames)
     # every sample comes out: 30 s at 11025 Hz, as the frame-by-frame path gives
     assert abs(got.size - ref.size) <= 1
     assert abs(got.size - 30 * RATE) <= 0.01 * 30 * RATE
     n = min(got.size, ref.size)
     assert np.abs(got[:n].astype(np.int32) - ref[:n]).max() <= 2  # rounding of the mixdown only
     if codec == "mp3":  # planar float frames are resampled in blocks, not per 26 ms frame
-        assert len(sizes) <= 30 / FEED_SECONDS + 2
+        assert len(parts) <= 30 / FEED_SECONDS + 2
     # and the fingerprints the collector will match are the same
     a, b = fingerprint_pcm(got, RATE), fingerprint_pcm(ref, RATE)
     assert a.size == b.size
@@ -68,3 +74,21 @@ def test_sample_rate_change_mid_stream(tmp_path: Path) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-y", *at_22k], check=True)
     got, _ = batched(frames_of(first) + frames_of(second))
     assert abs(got.size - 20 * RATE) <= 0.01 * 20 * RATE
+
+
+def test_blocks_carry_the_level_of_their_samples(tmp_path: Path) -> None:
+    # music with a fade to digital silence: every block's energy is the energy of its
+    # samples, and digital silence reads -120 dBFS
+    src = tmp_path / "fade.mp3"
+    music = ["-ss", "20", "-t", "6", "-i", str(track(2))]
+    silence = ["-f", "lavfi", "-t", "3", "-i", "anullsrc=r=44100:cl=stereo"]
+    mix = ["-filter_complex", "[0:a]afade=t=out:st=3:d=3[m];[m][1:a]concat=n=2:v=0:a=1"]
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *music, *silence, *mix, str(src)], check=True)
+    _, parts = batched(frames_of(src))
+    levels = []
+    for pcm in parts:
+        x = samples(pcm).astype(np.float64)
+        assert pcm.sum_squares == float(np.dot(x, x))
+        levels.append(pcm.level_dbfs)
+    assert max(levels[:4]) > -40  # the music
+    assert levels[-2] == -120.0  # the silence after the fade
