@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from edge_agent import tls
 from edge_agent.buffer.outbox import Outbox, OutboxBatch
 from edge_agent.config import AgentSettings
 from edge_agent.errors import (
@@ -85,7 +86,7 @@ class CollectorClient:
         self._client = httpx.Client(
             base_url=settings.collector.url,
             timeout=settings.collector.timeout_s,
-            verify=settings.collector.verify_tls,
+            verify=tls.verify(settings.collector.verify_tls),
             transport=transport,
             headers={"Authorization": f"Bearer {token}", "User-Agent": "sodav-agent"},
         )

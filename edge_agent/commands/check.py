@@ -14,6 +14,7 @@ from datetime import datetime
 
 import httpx
 
+from edge_agent import tls
 from edge_agent.capture.sources import StationCapture
 from edge_agent.config import AgentSettings, StationSettings, load
 from edge_agent.service import data_dir_ok
@@ -93,7 +94,7 @@ def check_collector(settings: AgentSettings) -> list[str]:
         return ["collector.url is not set: run `sodav-agent enroll URL CODE`"]
     print(f"- collector {url}")
     try:
-        r = httpx.get(url + "/healthz", timeout=10, verify=settings.collector.verify_tls)
+        r = httpx.get(url + "/healthz", timeout=10, verify=tls.verify(settings.collector.verify_tls))
         version = r.json().get("version") if r.status_code == 200 else None
     except (httpx.HTTPError, ValueError) as exc:
         return [f"collector unreachable ({exc}): check the network (phone link, DNS) and collector.url"]
@@ -113,7 +114,7 @@ def check_collector(settings: AgentSettings) -> list[str]:
         url + "/api/v1/agents/me",
         headers={"Authorization": f"Bearer {token.get_secret_value()}"},
         timeout=10,
-        verify=settings.collector.verify_tls,
+        verify=tls.verify(settings.collector.verify_tls),
     )
     if r.status_code != 200:
         try:
