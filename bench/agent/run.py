@@ -2,8 +2,10 @@
 
 Every station replays the same ~15 min, 128 kbit/s stereo MP3 (wesnoth tracks) as a file
 source in fast mode (``realtime = false``), so the agent decodes, resamples, fingerprints,
-segments and writes its SQLite outbox as fast as the CPU allows. No collector is configured
-(the uploader is not part of this measure; see bench/ingest for upload size).
+segments and writes its SQLite outbox as fast as the CPU allows. No collector is configured,
+unless ``--collector``: then a real collector (``sodav-collector serve``, SQLite, on
+127.0.0.1) receives the uploads and heartbeats while the agent works, and the figures include
+the uploader (its HTTP client, batches, acknowledgements; plain HTTP, no TLS).
 
 CPU is the agent process's own rusage (user + system, including its ffmpeg excerpt encoders,
 which it waits for) from ``os.wait4``; peak RSS is ``ru_maxrss`` of the agent process. In the
@@ -11,7 +13,7 @@ same run we time ``ffmpeg -i same.mp3 -f null -`` (decode only) and ``fpcalc -le
 (decode + one Chromaprint pass in C) on the same file, so the ratios hold on any machine.
 
     .venv/bin/python bench/agent/run.py [--minutes 15] [--stations 1 4 8] [--excerpts]
-                                        [--system-chromaprint] [--repeat 3]
+                                        [--system-chromaprint] [--collector] [--repeat 3]
 
 Each measurement is repeated (``--repeat``, default 3) and the median run (by CPU) is kept:
 on a shared machine one run can be 30 % off.
@@ -25,10 +27,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -83,13 +88,74 @@ def _rss_anon(pid: int) -> int:
     return 0
 
 
+class Collector:
+    """A real collector on 127.0.0.1 (SQLite) with stations st0..st7; one agent per run."""
+
+    def __init__(self, work: Path) -> None:
+        self.env = dict(
+            os.environ,
+            SODAV_COLLECTOR_DATABASE_URL=f"sqlite:///{work / 'collector.db'}",
+            SODAV_COLLECTOR_ENVIRONMENT="development",
+        )
+        self._cli("db", "upgrade")
+        for i in range(8):
+            self._cli("stations", "add", f"st{i}")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = (work / "collector.log").open("wb")
+        serve = [sys.executable, "-m", "collector.cli", "serve", "--port", str(port)]
+        self.proc = subprocess.Popen(serve, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.agents = 0
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):  # noqa: S310 (http://127.0.0.1)
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"the collector did not start: see {work / 'collector.log'}")
+
+    def _cli(self, *args: str) -> str:
+        cmd = [sys.executable, "-m", "collector.cli", *args]
+        return subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=True).stdout
+
+    def enroll(self, work: Path, n: int) -> tuple[str, list[str]]:
+        """A new agent for stations st0..st{n-1}, enrolled into ``work``: name, [collector] lines."""
+        self.agents += 1
+        name = f"bench-{self.agents}"
+        out = self._cli("agents", "add", name, "--stations", ",".join(f"st{i}" for i in range(n)))
+        code = next(line.split()[-1] for line in out.splitlines() if "enrollment code" in line)
+        token = work / "token"
+        agent = Path(sys.executable).with_name("sodav-agent")
+        enroll = [str(agent), "enroll", self.url, code, "--token-file", str(token)]
+        subprocess.run(enroll, capture_output=True, text=True, check=True)
+        return name, ["[collector]", f'url = "{self.url}"', f'token_file = "{token}"']
+
+    def segments(self) -> int:
+        """Segments the collector has received (from every agent so far)."""
+        db = sqlite3.connect(self.env["SODAV_COLLECTOR_DATABASE_URL"].removeprefix("sqlite:///"))
+        try:
+            (count,) = db.execute("SELECT count(*) FROM segments").fetchone()
+        finally:
+            db.close()
+        return int(count)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.log.close()
+
+
+COLLECTOR: Collector | None = None
+
+
 def agent_config(work: Path, mp3: Path, n: int, variants: list[int], excerpts: bool) -> Path:
-    lines = [
-        f'data_dir = "{work / "data"}"',
-        'log_level = "WARNING"',
-        "[buffer]",
-        f"excerpt_hours = {48 if excerpts else 0}",
-    ]
+    lines = [f'data_dir = "{work / "data"}"', 'log_level = "WARNING"']
+    if COLLECTOR is not None:
+        name, collector = COLLECTOR.enroll(work, n)
+        lines = [f'name = "{name}"', *lines, *collector]
+    lines += ["[buffer]", f"excerpt_hours = {48 if excerpts else 0}"]
     for i in range(n):
         lines += [
             "[[stations]]",
@@ -109,12 +175,13 @@ def run_agent(mp3: Path, n: int, variants: list[int], excerpts: bool) -> tuple[f
     with tempfile.TemporaryDirectory(prefix="sodav-bench-agent-") as tmp:
         work = Path(tmp)
         cfg = agent_config(work, mp3, n, variants, excerpts)
+        received = COLLECTOR.segments() if COLLECTOR else 0
         cpu, wall, rss, anon = measure([str(agent), "--config", str(cfg), "run"])
-        import sqlite3
-
         db = sqlite3.connect(work / "data" / "outbox.sqlite")
         (segments,) = db.execute("SELECT count(*) FROM segments").fetchone()
         db.close()
+        if COLLECTOR is not None:  # acknowledged segments left the outbox
+            segments += COLLECTOR.segments() - received
         expected = n * int(duration(mp3) // 10)
         if segments < expected:
             raise SystemExit(f"agent wrote {segments} segments, expected ≥{expected}: see its log")
@@ -130,6 +197,7 @@ def main() -> None:
     ap.add_argument(
         "--system-chromaprint", action="store_true", help="the agent uses Debian's libchromaprint1"
     )
+    ap.add_argument("--collector", action="store_true", help="upload to a real collector on 127.0.0.1")
     args = ap.parse_args()
     global REPEAT
     REPEAT = max(1, args.repeat)
@@ -141,12 +209,24 @@ def main() -> None:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found: apt-get install ffmpeg libchromaprint-tools")
 
+    global COLLECTOR
+    with tempfile.TemporaryDirectory(prefix="sodav-bench-collector-") as tmp:
+        COLLECTOR = Collector(Path(tmp)) if args.collector else None
+        try:
+            report(args, lib.stdout.strip())
+        finally:
+            if COLLECTOR is not None:
+                COLLECTOR.close()
+
+
+def report(args: argparse.Namespace, lib: str) -> None:
     mp3 = broadcast_mp3(args.minutes)
     audio_s = duration(mp3)
     hours = audio_s / 3600
     print(
         f"file: {mp3.name}, {audio_s:.0f} s of 128 kbit/s stereo MP3; "
-        f"excerpts {'on' if args.excerpts else 'off'}; libchromaprint: {lib.stdout.strip()}; "
+        f"excerpts {'on' if args.excerpts else 'off'}; "
+        f"collector {COLLECTOR.url if COLLECTOR else 'none'}; libchromaprint: {lib}; "
         f"median of {REPEAT} runs each"
     )
 
