@@ -83,7 +83,9 @@ class Outbox:
         self.path = path
         self._lock = threading.RLock()
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self.db = sqlite_utils.Database(conn)
+        # no sqlite-utils plugins: one could change how this connection behaves, and finding
+        # them scans every installed package's metadata (~1 MB of memory, kept)
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
         try:
             # a new file gives pages freed by acks back to the disk (see reclaim); on an older
             # file this only takes effect at its next VACUUM
@@ -248,10 +250,10 @@ class Outbox:
         """The collector answered 2xx: the rows may go."""
 
         def op() -> None:
+            # one statement text whatever the batch size: sqlite3 keeps up to 128 prepared
+            # statements per connection, and an IN list of each length would be one more
             for table, ids in (("segments", batch.segment_ids), ("events", batch.event_ids)):
-                for i in range(0, len(ids), 500):
-                    part = ids[i : i + 500]
-                    self.db.execute(f"DELETE FROM {table} WHERE id IN ({','.join('?' * len(part))})", part)  # noqa: S608
+                self.db.conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in ids])  # noqa: S608
             self.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES ('last_upload', ?)", [_now()])
 
         self._write(op)
@@ -259,12 +261,8 @@ class Outbox:
     def park(self, batch: OutboxBatch, reason: str) -> None:
         def op() -> None:
             for table, ids in (("segments", batch.segment_ids), ("events", batch.event_ids)):
-                for i in range(0, len(ids), 500):
-                    part = ids[i : i + 500]
-                    self.db.execute(
-                        f"UPDATE {table} SET parked = ? WHERE id IN ({','.join('?' * len(part))})",  # noqa: S608
-                        [reason[:500], *part],
-                    )
+                rows = [(reason[:500], i) for i in ids]
+                self.db.conn.executemany(f"UPDATE {table} SET parked = ? WHERE id = ?", rows)  # noqa: S608
 
         self._write(op)
 
