@@ -1,0 +1,92 @@
+"""Edge agent memory as deployed: live HTTP stations, uploads to a real collector.
+
+bench/agent/run.py measures the issue's benchmark (file stations replayed as fast as the CPU
+allows). Here each station is a live 128 kbit/s MP3 stream over HTTP (``ffmpeg -re ... -listen
+1``, one per station, on 127.0.0.1), read through the agent's HTTP source (httpx, ICY reader,
+PyAV), and the agent uploads to a real collector (``sodav-collector serve``, SQLite) with
+heartbeats, as a box in the field does. The agent's RSS is sampled every second (``VmRSS``,
+``VmHWM``, ``RssAnon`` from /proc).
+
+    .venv/bin/python bench/agent/live.py [--stations 4] [--seconds 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.agent.run import Collector, free_port
+from bench.music import broadcast_mp3
+
+
+def status(pid: int) -> dict[str, int]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM", "RssAnon"):
+            fields[key] = int(value.split()[0])
+    return fields
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--stations", type=int, default=4)
+    ap.add_argument("--seconds", type=int, default=150, help="how long the agent runs")
+    args = ap.parse_args()
+    mp3 = broadcast_mp3(15.0)
+    procs: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="sodav-bench-live-") as tmp:
+        work = Path(tmp)
+        (work / "collector").mkdir()
+        (work / "agent").mkdir()
+        collector = Collector(work / "collector")
+        try:
+            urls = []
+            for _ in range(args.stations):
+                url = f"http://127.0.0.1:{free_port()}/live.mp3"
+                stream = ["ffmpeg", "-v", "quiet", "-re", "-i", str(mp3), "-c", "copy", "-f", "mp3"]
+                procs.append(subprocess.Popen([*stream, "-listen", "1", url]))
+                urls.append(url)
+            time.sleep(1)
+            name, section = collector.enroll(work / "agent", args.stations)
+            lines = [f'name = "{name}"', f'data_dir = "{work / "agent" / "data"}"', *section]
+            lines += ["[buffer]", "excerpt_hours = 0"]
+            for i, url in enumerate(urls):
+                lines += ["[[stations]]", f'slug = "st{i}"', f'url = "{url}"', "rate_variants_ppm = [0]"]
+            cfg = work / "agent.toml"
+            cfg.write_text("\n".join(lines) + "\n")
+            agent_bin = Path(sys.executable).with_name("sodav-agent")
+            with (work / "agent.log").open("wb") as log:
+                agent = subprocess.Popen([str(agent_bin), "--config", str(cfg), "run"], stderr=log)
+                procs.append(agent)
+                print(f"{args.stations} live HTTP stations, uploads to {collector.url}; agent RSS (MB):")
+                last: dict[str, int] = {}
+                for t in range(1, args.seconds + 1):
+                    time.sleep(1)
+                    if agent.poll() is not None:
+                        raise SystemExit(f"the agent stopped: {(work / 'agent.log').read_text()[-1500:]}")
+                    last = status(agent.pid)
+                    if t % 15 == 0:
+                        print(
+                            f"  {t:>4} s  RSS {last['VmRSS'] / 1024:5.1f}  anon {last['RssAnon'] / 1024:5.1f}"
+                            f"  peak {last['VmHWM'] / 1024:5.1f}"
+                        )
+            print(
+                f"peak RSS {last['VmHWM'] / 1024:.1f} MB over {args.seconds} s; "
+                f"segments received by the collector: {collector.segments()}"
+            )
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(30)
+            collector.close()
+
+
+if __name__ == "__main__":
+    main()
