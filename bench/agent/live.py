@@ -7,7 +7,11 @@ PyAV), and the agent uploads to a real collector (``sodav-collector serve``, SQL
 heartbeats, as a box in the field does. The agent's RSS is sampled every second (``VmRSS``,
 ``VmHWM``, ``RssAnon`` from /proc).
 
-    .venv/bin/python bench/agent/live.py [--stations 4] [--seconds 150]
+    .venv/bin/python bench/agent/live.py [--stations 4] [--seconds 150] [--files] [--no-upload]
+
+``--files`` replaces the streams by the same MP3 read as a file in real time (``realtime =
+true``); ``--no-upload`` leaves the collector out: together they tell which part of the agent
+a change in memory comes from.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stations", type=int, default=4)
     ap.add_argument("--seconds", type=int, default=150, help="how long the agent runs")
+    ap.add_argument("--files", action="store_true", help="file stations in real time, not HTTP streams")
+    ap.add_argument("--no-upload", action="store_true", help="no collector: buffer only")
     args = ap.parse_args()
     mp3 = broadcast_mp3(15.0)
     procs: list[subprocess.Popen[bytes]] = []
@@ -45,27 +51,34 @@ def main() -> None:
         work = Path(tmp)
         (work / "collector").mkdir()
         (work / "agent").mkdir()
-        collector = Collector(work / "collector")
+        collector = None if args.no_upload else Collector(work / "collector")
         try:
-            urls = []
+            sources = []
             for _ in range(args.stations):
+                if args.files:
+                    sources.append(f'path = "{mp3}"\nrealtime = true')
+                    continue
                 url = f"http://127.0.0.1:{free_port()}/live.mp3"
                 stream = ["ffmpeg", "-v", "quiet", "-re", "-i", str(mp3), "-c", "copy", "-f", "mp3"]
                 procs.append(subprocess.Popen([*stream, "-listen", "1", url]))
-                urls.append(url)
+                sources.append(f'url = "{url}"')
             time.sleep(1)
-            name, section = collector.enroll(work / "agent", args.stations)
-            lines = [f'name = "{name}"', f'data_dir = "{work / "agent" / "data"}"', *section]
+            lines = [f'data_dir = "{work / "agent" / "data"}"']
+            if collector is not None:
+                name, section = collector.enroll(work / "agent", args.stations)
+                lines = [f'name = "{name}"', *lines, *section]
             lines += ["[buffer]", "excerpt_hours = 0"]
-            for i, url in enumerate(urls):
-                lines += ["[[stations]]", f'slug = "st{i}"', f'url = "{url}"', "rate_variants_ppm = [0]"]
+            for i, source in enumerate(sources):
+                lines += ["[[stations]]", f'slug = "st{i}"', source, "rate_variants_ppm = [0]"]
             cfg = work / "agent.toml"
             cfg.write_text("\n".join(lines) + "\n")
             agent_bin = Path(sys.executable).with_name("sodav-agent")
             with (work / "agent.log").open("wb") as log:
                 agent = subprocess.Popen([str(agent_bin), "--config", str(cfg), "run"], stderr=log)
                 procs.append(agent)
-                print(f"{args.stations} live HTTP stations, uploads to {collector.url}; agent RSS (MB):")
+                what = "file stations in real time" if args.files else "live HTTP stations"
+                where = f"uploads to {collector.url}" if collector else "no uploads"
+                print(f"{args.stations} {what}, {where}; agent RSS (MB):")
                 last: dict[str, int] = {}
                 for t in range(1, args.seconds + 1):
                     time.sleep(1)
@@ -77,15 +90,14 @@ def main() -> None:
                             f"  {t:>4} s  RSS {last['VmRSS'] / 1024:5.1f}  anon {last['RssAnon'] / 1024:5.1f}"
                             f"  peak {last['VmHWM'] / 1024:5.1f}"
                         )
-            print(
-                f"peak RSS {last['VmHWM'] / 1024:.1f} MB over {args.seconds} s; "
-                f"segments received by the collector: {collector.segments()}"
-            )
+            received = f"; segments received by the collector: {collector.segments()}" if collector else ""
+            print(f"peak RSS {last['VmHWM'] / 1024:.1f} MB over {args.seconds} s{received}")
         finally:
             for proc in procs:
                 proc.terminate()
                 proc.wait(30)
-            collector.close()
+            if collector is not None:
+                collector.close()
 
 
 if __name__ == "__main__":

@@ -88,6 +88,13 @@ def _rss_anon(pid: int) -> int:
     return 0
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
 class Collector:
     """A real collector on 127.0.0.1 (SQLite) with stations st0..st7; one agent per run."""
 
@@ -100,9 +107,7 @@ class Collector:
         self._cli("db", "upgrade")
         for i in range(8):
             self._cli("stations", "add", f"st{i}")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.log = (work / "collector.log").open("wb")
         serve = [sys.executable, "-m", "collector.cli", "serve", "--port", str(port)]
