@@ -41,6 +41,10 @@ FILE_TURN = 32  # packets of a file source decoded per turn (~0.8 s of MP3)
 # of times a second (measured: 10x the context switches and 2-3x the CPU with 4 stations).
 # Each station takes a turn for the CPU work of what it has read, never while it waits on I/O.
 CPU_TURN = threading.Lock()
+# FFmpeg keeps a seek index of every packet, up to 1 MiB per stream ("indexmem"): an MP3
+# station fills it in ~20 min of audio, and the agent never seeks. Measured: the agent's
+# memory grew by ~1 MB per station over its first half hour (bench/agent/live.py).
+_DEMUX_OPTIONS = {"indexmem": "4096"}
 
 
 class CaptureSink(Protocol):
@@ -332,7 +336,7 @@ class StationCapture:
         st = self.station
         stall_us = str(int(self.cfg.stall_seconds * 1e6))
         if st.kind == SourceKind.FILE:
-            return av.open(str(st.path))
+            return av.open(str(st.path), options=_DEMUX_OPTIONS)
         if st.kind == SourceKind.HTTP:
             assert st.url
             client = httpx.Client(
@@ -365,9 +369,9 @@ class StationCapture:
                 log.info("station=%s title %r", self.slug, title)
 
             reader = IcyStream(chunks(), int(metaint) if metaint and metaint.isdigit() else None, on_title)
-            return av.open(reader, mode="r")
+            return av.open(reader, mode="r", options=_DEMUX_OPTIONS)
         assert st.url
-        return av.open(st.url, options={"rw_timeout": stall_us, "timeout": stall_us})
+        return av.open(st.url, options={**_DEMUX_OPTIONS, "rw_timeout": stall_us, "timeout": stall_us})
 
     def _capture_av(self, stop: threading.Event, got_audio: list[bool]) -> None:
         stack: list[Any] = []
