@@ -57,6 +57,31 @@ def agent_config(
     return path
 
 
+def file_agent_config(
+    workdir: Path,
+    audio: Path,
+    *,
+    slug: str = "rfm",
+    realtime: bool = False,
+    excerpt_hours: float = 0,
+    segment_seconds: float | None = None,
+    variants: tuple[int, ...] = (0,),
+    start: str | None = None,
+) -> Path:
+    """agent.toml for one file station and no collector (buffering only), under ``workdir``."""
+    lines = [f'data_dir = "{workdir / "data"}"']
+    if segment_seconds is not None:
+        lines += ["[fingerprint]", f"segment_seconds = {segment_seconds}"]
+    lines += ["[buffer]", f"excerpt_hours = {excerpt_hours}"]
+    lines += ["[[stations]]", f'slug = "{slug}"', f'path = "{audio}"', f"realtime = {str(realtime).lower()}"]
+    if start is not None:
+        lines.append(f'start = "{start}"')
+    lines.append(f"rate_variants_ppm = {list(variants)}")
+    path = workdir / "agent.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def cli(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "edge_agent.cli", "--config", str(config), *args],

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.agentproc import file_agent_config
 from tests.support.audio import excerpt, track
 from tests.support.payloads import segment
 
@@ -143,13 +144,7 @@ def test_kill_9_at_random_points_loses_nothing_confirmed(tmp_path: Path) -> None
 def test_kill_9_of_the_running_agent_keeps_the_outbox_intact(tmp_path: Path) -> None:
     """The real daemon on a file source in fast mode, killed at random moments."""
     audio = excerpt(track(1), tmp_path / "a.mp3", 0, 120)
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f'data_dir = "{tmp_path / "data"}"\n'
-        "[fingerprint]\nsegment_seconds = 2\n"
-        "[buffer]\nexcerpt_hours = 0\n"
-        f'[[stations]]\nslug = "rfm"\npath = "{audio}"\nrealtime = false\nrate_variants_ppm = [0]\n'
-    )
+    config = file_agent_config(tmp_path, audio, segment_seconds=2)
     db = tmp_path / "data" / "outbox.sqlite"
     rng = random.Random(7)
     seen: set[int] = set()

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import edge_agent
+from tests.support.agentproc import file_agent_config
 from tests.support.audio import excerpt, track
 
 
@@ -46,12 +47,8 @@ def test_agent_runs_and_fingerprints_without_numpy(tmp_path: Path) -> None:
     # the daemon (capture, levels, segments, excerpts, outbox) and the technician's
     # fingerprint command, on real music, in a Python where numpy cannot be imported
     clip = excerpt(track(3), tmp_path / "clip.mp3", 30, 25)
-    cfg = tmp_path / "agent.toml"
-    cfg.write_text(
-        f'data_dir = "{tmp_path / "data"}"\n'
-        "[buffer]\nexcerpt_hours = 1\n"
-        f'[[stations]]\nslug = "st"\npath = "{clip}"\nrealtime = false\n'
-        'start = "2026-01-01T00:00:00Z"\nrate_variants_ppm = [0, 20000]\n'
+    cfg = file_agent_config(
+        tmp_path, clip, slug="st", excerpt_hours=1, variants=(0, 20000), start="2026-01-01T00:00:00Z"
     )
     run = subprocess.run(
         [sys.executable, "-c", NO_NUMPY, "--config", str(cfg), "run"], capture_output=True, text=True

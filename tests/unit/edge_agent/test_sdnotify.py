@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from edge_agent import sdnotify
+from tests.support.agentproc import file_agent_config
 from tests.support.audio import excerpt, track
 
 
@@ -94,12 +95,7 @@ def test_the_daemon_notifies_ready_watchdog_status_and_stopping(
     notify_socket: socket.socket, tmp_path: Path
 ) -> None:
     audio = excerpt(track(0), tmp_path / "a.mp3", 0, 5)
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f'data_dir = "{tmp_path / "data"}"\n'
-        "[buffer]\nexcerpt_hours = 0\n"
-        f'[[stations]]\nslug = "rfm"\npath = "{audio}"\nrealtime = true\nrate_variants_ppm = [0]\n'
-    )
+    config = file_agent_config(tmp_path, audio, realtime=True)
     env = dict(os.environ, NOTIFY_SOCKET=os.environ["NOTIFY_SOCKET"], WATCHDOG_USEC="2000000")
     env.pop("WATCHDOG_PID", None)
     got: list[str] = []
