@@ -25,17 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.agent.run import Collector, free_port
+from bench.agent.run import Collector, free_port, proc_status
 from bench.music import broadcast_mp3
-
-
-def status(pid: int) -> dict[str, int]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM", "RssAnon"):
-            fields[key] = int(value.split()[0])
-    return fields
 
 
 def main() -> None:
@@ -84,7 +75,7 @@ def main() -> None:
                     time.sleep(1)
                     if agent.poll() is not None:
                         raise SystemExit(f"the agent stopped: {(work / 'agent.log').read_text()[-1500:]}")
-                    last = status(agent.pid)
+                    last = proc_status(agent.pid)
                     if t % 15 == 0:
                         print(
                             f"  {t:>4} s  RSS {last['VmRSS'] / 1024:5.1f}  anon {last['RssAnon'] / 1024:5.1f}"

@@ -58,7 +58,7 @@ def measure(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, i
             pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            anon = max(anon, _rss_anon(proc.pid))
+            anon = max(anon, proc_status(proc.pid).get("RssAnon", 0))
             time.sleep(0.05)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - t0
@@ -78,14 +78,17 @@ def median_of(run: Callable[[], tuple[float, float, int, int]]) -> tuple[float, 
     return runs[len(runs) // 2]
 
 
-def _rss_anon(pid: int) -> int:
+def proc_status(pid: int) -> dict[str, int]:
+    """The kB fields of /proc/PID/status (VmRSS, VmHWM, RssAnon, ...); {} once it is gone."""
+    fields = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
+            key, _, value = line.partition(":")
+            if value.strip().endswith("kB"):
+                fields[key] = int(value.split()[0])
     except OSError:
         pass
-    return 0
+    return fields
 
 
 def free_port() -> int:
