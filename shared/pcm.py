@@ -8,7 +8,7 @@ segment's level.
 
 The sum is computed by ``libsodavpcm.so`` (packaging/pcm/sum_squares.c, built beside the
 agent's Chromaprint into ``<venv>/lib/sodav/``) when it is there, else in Python: the same
-value, ~140 us a block slower (FFmpeg's ``astats`` filter was tried: slower still).
+value, ~70 us slower per 0.25 s block (FFmpeg's ``astats`` filter was tried: slower still).
 
 The collector's offline tools hold PCM as numpy arrays: :func:`as_pcm` takes either, and
 imports numpy only when it is handed a numpy array.

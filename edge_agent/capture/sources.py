@@ -275,8 +275,6 @@ class StationCapture:
         log.warning("station=%s source problem (%s): %s", self.slug, reason, detail)
 
     def _feed(self, run_start: datetime, fed: list[int], pcm: Pcm) -> None:
-        if not pcm.samples:
-            return
         at = run_start + timedelta(seconds=fed[0] / self.rate)
         started, ended = self.health.audio(at, pcm.samples / self.rate, pcm.level_dbfs)
         if started is not None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from edge_agent.buffer.outbox import Outbox
 from edge_agent.config import load
+from edge_agent.heartbeat import CLOCK_WARN_MS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if clock:
         ahead = -float(clock["ms"]) / 1000.0  # this box's clock minus the collector's
-        verdict = "OK" if abs(ahead) <= 2.0 else "WRONG: play times come from this clock, fix time sync"
+        ok = abs(ahead) * 1000.0 <= CLOCK_WARN_MS  # the bound the daemon's warning uses
+        verdict = "OK" if ok else "WRONG: play times come from this clock, fix time sync"
         print(f"clock      {ahead:+.1f} s against the collector ({verdict}; measured {clock['at'][:19]})")
     print(f"disk       {st.db_bytes / 1e6:.1f} MB outbox")
     for s in sources:
