@@ -8,10 +8,12 @@ heartbeats, as a box in the field does. The agent's RSS is sampled every second 
 ``VmHWM``, ``RssAnon`` from /proc).
 
     .venv/bin/python bench/agent/live.py [--stations 4] [--seconds 150] [--files] [--no-upload]
+                                         [--excerpts]
 
 ``--files`` replaces the streams by the same MP3 read as a file in real time (``realtime =
 true``); ``--no-upload`` leaves the collector out: together they tell which part of the agent
-a change in memory comes from.
+a change in memory comes from. ``--excerpts`` keeps proof-of-play excerpts, as the default
+configuration does (``excerpt_hours = 48``); without it they are off.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=150, help="how long the agent runs")
     ap.add_argument("--files", action="store_true", help="file stations in real time, not HTTP streams")
     ap.add_argument("--no-upload", action="store_true", help="no collector: buffer only")
+    ap.add_argument("--excerpts", action="store_true", help="keep Opus excerpts (the default config)")
     args = ap.parse_args()
     mp3 = broadcast_mp3(15.0)
     procs: list[subprocess.Popen[bytes]] = []
@@ -58,7 +61,7 @@ def main() -> None:
             if collector is not None:
                 name, section = collector.enroll(work / "agent", args.stations)
                 lines = [f'name = "{name}"', *lines, *section]
-            lines += ["[buffer]", "excerpt_hours = 0"]
+            lines += ["[buffer]", f"excerpt_hours = {48 if args.excerpts else 0}"]
             for i, source in enumerate(sources):
                 lines += ["[[stations]]", f'slug = "st{i}"', source, "rate_variants_ppm = [0]"]
             cfg = work / "agent.toml"
