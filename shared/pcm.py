@@ -6,9 +6,11 @@ signed 16-bit ``bytes`` together with the sum of the squared samples, computed o
 block (:meth:`Pcm.of`) and used by the silence detector, the heartbeat's level and each
 segment's level.
 
-The sum is computed by ``libsodavpcm.so`` (packaging/pcm/sum_squares.c, built beside the
-agent's Chromaprint into ``<venv>/lib/sodav/``) when it is there, else in Python: the same
-value, ~70 us slower per 0.25 s block (FFmpeg's ``astats`` filter was tried: slower still).
+The sum is computed by ``libsodavpcm.so`` (packaging/pcm/pcm.c, built beside the agent's
+Chromaprint into ``<venv>/lib/sodav/``) when it is there, else in Python: the same value,
+~70 us slower per 0.25 s block (FFmpeg's ``astats`` filter was tried: slower still). The
+same library mixes stereo down to mono (:func:`mix_stereo`) before the resampling graph;
+without it the graph does, in more memory (~0.56 MB per station).
 
 The collector's offline tools hold PCM as numpy arrays: :func:`as_pcm` takes either, and
 imports numpy only when it is handed a numpy array.
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["SILENT_DBFS", "Pcm", "as_pcm", "dbfs", "sum_squares"]
+__all__ = ["SILENT_DBFS", "Pcm", "as_pcm", "dbfs", "mix_stereo", "sum_squares"]
 
 SILENT_DBFS = -120.0  # what digital silence reads as
 FULL_SCALE = 32768.0
@@ -47,27 +49,47 @@ def _python_sum_squares(data: bytes) -> float:
     return float(round(math.hypot(*samples) ** 2))  # exact below 2^52: ~12 min at full scale
 
 
-def _load_helper() -> Callable[[bytes], float]:
-    """The C sum of squares, or the Python one (``SODAV_PCM_HELPER=python`` forces it)."""
+def _load_helper() -> ctypes.CDLL | None:
+    """The C helpers, or None for Python (``SODAV_PCM_HELPER=python`` forces it)."""
     choice = os.environ.get("SODAV_PCM_HELPER", "")
     if choice == "python" or not HELPER.is_file() or sys.byteorder != "little":
-        return _python_sum_squares
+        return None
     try:
-        fn = ctypes.CDLL(str(HELPER)).sodav_sum_squares_s16
+        lib = ctypes.CDLL(str(HELPER))
+        lib.sodav_sum_squares_s16.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
+        lib.sodav_sum_squares_s16.restype = ctypes.c_double
+        chars = ctypes.c_char_p
+        lib.sodav_mix_stereo_f32.argtypes = (chars, chars, chars, ctypes.c_size_t)
+        lib.sodav_mix_stereo_f32.restype = None
     except (OSError, AttributeError) as exc:
-        log.warning("%s cannot be loaded (%s): levels are computed in Python", HELPER, exc)
-        return _python_sum_squares
-    fn.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
-    fn.restype = ctypes.c_double
-
-    def c_sum_squares(data: bytes) -> float:
-        result: float = fn(data, len(data) // 2)
-        return result
-
-    return c_sum_squares
+        log.warning("%s cannot be loaded (%s): PCM is handled in Python", HELPER, exc)
+        return None
+    return lib
 
 
-sum_squares: Callable[[bytes], float] = _load_helper()  # Σx² of little-endian int16 ``data``
+_HELPER = _load_helper()
+
+
+def _c_sum_squares(data: bytes) -> float:
+    assert _HELPER is not None
+    result: float = _HELPER.sodav_sum_squares_s16(data, len(data) // 2)
+    return result
+
+
+def _c_mix_stereo(left: bytes, right: bytes) -> bytes:
+    assert _HELPER is not None
+    if len(left) != len(right):
+        raise ValueError("the two planes differ in length")
+    out = ctypes.create_string_buffer(len(left))
+    _HELPER.sodav_mix_stereo_f32(left, right, out, len(left) // 4)
+    return out.raw
+
+
+# Σx² of little-endian int16 ``data``
+sum_squares: Callable[[bytes], float] = _python_sum_squares if _HELPER is None else _c_sum_squares
+# two planes of native float32 samples mixed to one as FFmpeg does, (left + right) / sqrt(2);
+# None without the helper: in Python it would cost ~2 ms a block, so the caller lets FFmpeg mix
+mix_stereo: Callable[[bytes, bytes], bytes] | None = None if _HELPER is None else _c_mix_stereo
 
 
 def dbfs(sum_squares: float, samples: int) -> float:

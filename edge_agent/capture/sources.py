@@ -28,7 +28,7 @@ from edge_agent.capture.health import Health
 from edge_agent.capture.icy import IcyStream
 from edge_agent.config import HealthSettings, SourceKind, StationSettings
 from edge_agent.errors import DeviceError, SourceEnded, SourceError, SourceStalled, SourceUnreachable
-from shared.pcm import Pcm
+from shared.pcm import Pcm, mix_stereo
 
 log = logging.getLogger("edge_agent.capture")
 # PCM is passed on in blocks of this length (the last one may be shorter). The resampling
@@ -156,8 +156,10 @@ class PcmConverter:
     Decoders hand out ~26 ms frames. Resampling them one by one costs a filter-graph round
     trip and a few Python objects per frame, as much CPU as the decoding itself; so planar
     float frames (what MP3, AAC, Vorbis and Opus decoders give) are held until a block of
-    ``block_seconds`` is there, joined plane by plane into one frame and mixed down and
-    resampled in one call. Other sample formats go through frame by frame.
+    ``block_seconds`` is there, joined plane by plane into one frame and resampled in one
+    call; stereo is mixed down first, here when the PCM helper is built
+    (:func:`shared.pcm.mix_stereo`, FFmpeg's own mixdown to the sample). Other sample
+    formats go through frame by frame.
     """
 
     def __init__(self, rate: int, block_seconds: float) -> None:
@@ -194,9 +196,14 @@ class PcmConverter:
     def _convert(self) -> list[Pcm]:
         assert self._resampler is not None and self._key is not None
         fmt, layout, rate = self._key
+        planes = [b"".join(chunks) for chunks in self._held]
+        if layout == "stereo" and mix_stereo is not None:
+            # mixed down here (the PCM helper, as FFmpeg would): the graph's own stereo stage
+            # holds three buffers of twice a stereo block, ~0.56 MB per station
+            planes, layout = [mix_stereo(*planes)], "mono"
         frame = av.AudioFrame(format=fmt, layout=layout, samples=self._held_samples)
-        for plane, chunks in zip(frame.planes, self._held, strict=True):
-            plane.update(b"".join(chunks))
+        for plane, data in zip(frame.planes, planes, strict=True):
+            plane.update(data)
         frame.sample_rate = rate
         self._held = [[] for _ in self._held]
         self._held_samples = 0

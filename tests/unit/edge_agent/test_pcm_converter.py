@@ -15,7 +15,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from edge_agent.capture import sources
 from edge_agent.capture.sources import FEED_SECONDS, PcmConverter, Resampler, _frames_to_pcm
+from shared import pcm as pcm_module
 from shared.chroma import fingerprint_pcm
 from shared.pcm import Pcm
 from tests.support.audio import excerpt, track
@@ -92,3 +94,28 @@ def test_blocks_carry_the_level_of_their_samples(tmp_path: Path) -> None:
         levels.append(pcm.level_dbfs)
     assert max(levels[:4]) > -40  # the music
     assert levels[-2] == -120.0  # the silence after the fade
+
+
+def test_stereo_is_mixed_down_as_ffmpeg_mixes_it(tmp_path: Path) -> None:
+    """With the PCM helper the converter mixes stereo blocks itself before resampling (less
+    memory than the graph's mixdown stage): what comes out is what that stage gives, to the
+    sample."""
+    if pcm_module.mix_stereo is None:
+        pytest.skip(f"{pcm_module.HELPER} not built (./dev setup builds it)")
+    assert sources.__dict__["mix_stereo"] is pcm_module.mix_stereo  # the converter uses it
+    frames = frames_of(excerpt(track(3), tmp_path / "clip.mp3", 40, 20))
+    assert frames[0].layout.name == "stereo" and frames[0].format.name == "fltp"
+    got, _ = batched(frames)
+    # the same blocks, stereo, through the graph (its mixdown stage does the work)
+    rs, ref_parts, held = Resampler(RATE), list[Pcm](), list[av.AudioFrame]()
+    for i, frame in enumerate(frames):
+        held.append(frame)
+        if sum(f.samples for f in held) >= FEED_SECONDS * frame.sample_rate or i == len(frames) - 1:
+            block = av.AudioFrame(format="fltp", layout="stereo", samples=sum(f.samples for f in held))
+            for c, plane in enumerate(block.planes):
+                plane.update(b"".join(bytes(f.planes[c])[: 4 * f.samples] for f in held))
+            block.sample_rate = frame.sample_rate
+            ref_parts += _frames_to_pcm(rs, block)
+            held = []
+    ref = samples(Pcm.join([*ref_parts, *_frames_to_pcm(rs, None)]))
+    assert got.size == ref.size and np.array_equal(got, ref)

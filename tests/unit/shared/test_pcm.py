@@ -1,4 +1,4 @@
-"""PCM blocks' energy: the C helper, its Python fallback and numpy agree exactly."""
+"""PCM blocks' energy and the stereo mixdown: the C helper, its Python fallback and numpy agree."""
 
 from __future__ import annotations
 
@@ -47,3 +47,21 @@ def test_python_fallback_is_chosen_on_request() -> None:
     env = {"SODAV_PCM_HELPER": "python", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_mix_stereo_is_ffmpegs_float_mixdown() -> None:
+    if pcm.mix_stereo is None:
+        pytest.skip(f"{HELPER} not built (./dev setup builds it)")
+    rng = np.random.default_rng(5)
+    left = rng.uniform(-1, 1, 11025).astype(np.float32)
+    right = rng.uniform(-1, 1, 11025).astype(np.float32)
+    right[:5] = left[:5]  # identical channels, and opposite ones, cancel or add as they should
+    right[5:10] = -left[5:10]
+    k = np.float32(np.sqrt(0.5))
+    want = left * k + right * k  # float32 throughout, as libswresample's sum2_float
+    got = np.frombuffer(pcm.mix_stereo(left.tobytes(), right.tobytes()), dtype=np.float32)
+    assert got.size == 11025 and np.all(got[5:10] == 0)
+    assert np.array_equal(got, want)
+    assert pcm.mix_stereo(b"", b"") == b""
+    with pytest.raises(ValueError):
+        pcm.mix_stereo(b"\0" * 8, b"\0" * 4)
