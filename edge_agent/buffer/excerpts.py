@@ -223,11 +223,6 @@ class Excerpts:
                 return None
             return minute.path
 
-    def close(self) -> None:
-        """Close every station's current minute (at shutdown)."""
-        for station in list(self._open):
-            self.flush(station)
-
     def _index(self, station: str, start: datetime, end: datetime, path: Path) -> None:
         self.outbox.execute(
             "INSERT INTO excerpts (station, start, end, path, bytes) VALUES (?, ?, ?, ?, ?)",
@@ -250,7 +245,12 @@ class Excerpts:
                 part.unlink(missing_ok=True)
                 continue
             part.replace(path)
-            self._index(part.parent.name, start, start + timedelta(seconds=seconds), path)
+            try:
+                self._index(part.parent.name, start, start + timedelta(seconds=seconds), path)
+            except BufferFull as exc:  # a full disk must not stop the agent from starting
+                path.replace(part)
+                log.warning("excerpts left by a crash are indexed at the next start: %s", exc)
+                break
             kept += 1
         if kept:
             log.warning("kept %d excerpt(s) a crash or power cut left unfinished", kept)

@@ -370,3 +370,27 @@ def test_every_agent_thread_survives_a_full_disk(
     assert _integrity(settings.outbox_path) == "ok"
     seqs = _seqs(settings.outbox_path)
     assert seqs == list(range(len(seqs))) and len(seqs) == service.pipeline.segments_written
+
+
+def test_an_excerpt_a_crash_left_on_a_full_disk_waits_for_room(tiny_fs: Path, tmp_path: Path) -> None:
+    """The agent starts on a full disk; the minute a power cut left is indexed once there is room."""
+    pcm = pcm11k(excerpt(track(2), tmp_path / "a.wav", 30, 6, codec="wav"))
+    ob = Outbox(tiny_fs / "outbox.sqlite")
+    before = Excerpts(tiny_fs / "excerpts", ob, 11025, 24, 48)
+    at = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
+    for i in range(0, pcm.size, 2756):
+        before.add("rfm", at, as_pcm(pcm[i : i + 2756]))
+    # the power goes: nothing is flushed, the file stays .ogg.part (its descriptor just closes)
+    (part,) = (tiny_fs / "excerpts" / "rfm").glob("*.ogg.part")
+    file = before._open.pop("rfm")._file
+    assert file is not None
+    file.close()
+    filler = _fill(tiny_fs)
+    after = Excerpts(tiny_fs / "excerpts", ob, 11025, 24, 48)  # the next start, disk full
+    assert part.exists() and after.total_bytes() == 0
+    filler.unlink()
+    again = Excerpts(tiny_fs / "excerpts", ob, 11025, 24, 48)
+    (row,) = ob.execute("SELECT start, end FROM excerpts").fetchall()
+    assert not part.exists() and again.total_bytes() > 0
+    assert row[0] == "2026-03-02T20:00:00Z" and row[1] >= "2026-03-02T20:00:04"
+    ob.close()
