@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import shutil
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -189,9 +190,9 @@ class Pipeline:
 
 
 class Service:
-    def __init__(self, settings: AgentSettings) -> None:
+    def __init__(self, settings: AgentSettings, stop: threading.Event | None = None) -> None:
         self.settings = settings
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()
         self.outbox = Outbox(settings.outbox_path)
         b = settings.buffer
         self.excerpts = (
@@ -205,6 +206,8 @@ class Service:
             if b.excerpt_hours > 0
             else None
         )
+        if self.excerpts is not None:
+            self.excerpts.recover()  # what a crash or power cut left, before any capture starts
         self.pipeline = Pipeline(settings, self.outbox, self.excerpts)
         self.captures = [
             StationCapture(st, settings.fingerprint.sample_rate, settings.health, self.pipeline)
@@ -364,6 +367,45 @@ class Service:
         if self.client is not None:
             self.client.close()
         self.outbox.close()
+
+
+# What the agent needs free in data_dir to start: the outbox's -wal and -shm files, a page
+# or two of rows, the first excerpt page.
+MIN_FREE_BYTES = 1 << 20
+
+
+def disk_full(path: Path) -> bool:
+    """Is ``path``'s file system (nearly) full for this user? False if it cannot be read."""
+    try:
+        return shutil.disk_usage(path).free < MIN_FREE_BYTES
+    except OSError:
+        return False
+
+
+def wait_for_room(path: Path, stop: threading.Event, every: float = 5.0) -> bool:
+    """At start on a full disk, wait for room instead of exiting; False if stopped meanwhile.
+
+    A full disk clears when someone frees space; exiting would put systemd's restart loop in
+    its place, which gives up after ten tries (StartLimitBurst) and leaves the unit failed
+    when the space comes back. The wait is said once, in the log and in systemd's status.
+    """
+    if not disk_full(path):
+        return True
+    log.error(
+        "DISK FULL at start: %s has %d kB free; waiting for space (df -h %s; free old logs: "
+        "sudo journalctl --vacuum-size=100M)",
+        path,
+        shutil.disk_usage(path).free >> 10,
+        path,
+    )
+    sdnotify.ready()
+    sdnotify.status(f"DISK FULL: waiting for space in {path}")
+    while disk_full(path):
+        sdnotify.watchdog()
+        if stop.wait(every):
+            return False
+    log.warning("disk space is back in %s: starting", path)
+    return True
 
 
 def data_dir_ok(path: Path) -> str | None:

@@ -142,8 +142,6 @@ class Excerpts:
         self._open: dict[str, _Minute] = {}
         self._lost = 0  # minutes lost and not yet counted in the outbox (full disk)
         self._lock = threading.Lock()
-        if self.enabled:
-            self.recover()
 
     @property
     def enabled(self) -> bool:
@@ -230,7 +228,9 @@ class Excerpts:
         )
 
     def recover(self) -> int:
-        """Index the minutes a crash or power cut left unfinished; return how many."""
+        """Index the minutes a crash or power cut left unfinished; return how many.
+
+        The daemon calls it at start, before any capture: never while one writes a minute."""
         kept = 0
         for part in sorted(self.root.glob(f"*/*.ogg{PART}")):
             path = part.with_name(part.name.removesuffix(PART))

@@ -8,9 +8,10 @@ import ctypes.util
 import logging
 import signal
 import sys
+import threading
 
 from edge_agent.config import load
-from edge_agent.service import Service, data_dir_ok
+from edge_agent.service import Service, data_dir_ok, wait_for_room
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,18 +50,25 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    problem = data_dir_ok(settings.data_dir)
-    if problem:
-        print(f"sodav-agent: {problem}", file=sys.stderr)
-        return 2
     if not settings.stations:
         print(
             "sodav-agent: no [[stations]] in the configuration; add one (see agent.example.toml)",
             file=sys.stderr,
         )
         return 2
-    service = Service(settings)
-    signal.signal(signal.SIGTERM, lambda *_: service.stop.set())
-    signal.signal(signal.SIGINT, lambda *_: service.stop.set())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # said by data_dir_ok below
+    if not wait_for_room(settings.data_dir, stop):
+        return 0
+    problem = data_dir_ok(settings.data_dir)
+    if problem:
+        print(f"sodav-agent: {problem}", file=sys.stderr)
+        return 2
+    service = Service(settings, stop)
     service.run_until_stopped()
     return 0

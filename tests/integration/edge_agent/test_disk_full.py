@@ -12,8 +12,11 @@ import itertools
 import json
 import logging
 import os
+import queue
 import sqlite3
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,7 +33,7 @@ from edge_agent.errors import BufferFull
 from edge_agent.service import Pipeline, Service
 from shared.pcm import as_pcm
 from tests.fixtures.streams import free_port
-from tests.support.agentproc import agent_status
+from tests.support.agentproc import agent_status, file_agent_config
 from tests.support.audio import excerpt, pcm11k, track
 from tests.support.payloads import segment
 
@@ -374,23 +377,81 @@ def test_every_agent_thread_survives_a_full_disk(
 
 def test_an_excerpt_a_crash_left_on_a_full_disk_waits_for_room(tiny_fs: Path, tmp_path: Path) -> None:
     """The agent starts on a full disk; the minute a power cut left is indexed once there is room."""
-    pcm = pcm11k(excerpt(track(2), tmp_path / "a.wav", 30, 6, codec="wav"))
-    ob = Outbox(tiny_fs / "outbox.sqlite")
-    before = Excerpts(tiny_fs / "excerpts", ob, 11025, 24, 48)
+    audio = excerpt(track(2), tmp_path / "a.wav", 30, 6, codec="wav")
+    pcm = pcm11k(audio)
+    settings = _settings(tiny_fs, audio)
+    before = Service(settings)
+    assert before.excerpts is not None
     at = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
     for i in range(0, pcm.size, 2756):
-        before.add("rfm", at, as_pcm(pcm[i : i + 2756]))
+        before.excerpts.add("rfm", at, as_pcm(pcm[i : i + 2756]))
     # the power goes: nothing is flushed, the file stays .ogg.part (its descriptor just closes)
     (part,) = (tiny_fs / "excerpts" / "rfm").glob("*.ogg.part")
-    file = before._open.pop("rfm")._file
+    file = before.excerpts._open.pop("rfm")._file
     assert file is not None
     file.close()
+    before.outbox.close()
     filler = _fill(tiny_fs)
-    after = Excerpts(tiny_fs / "excerpts", ob, 11025, 24, 48)  # the next start, disk full
-    assert part.exists() and after.total_bytes() == 0
+    after = Service(settings)  # the next start, on a full disk: it starts
+    assert after.excerpts is not None
+    assert part.exists() and after.excerpts.total_bytes() == 0
+    after.outbox.close()
     filler.unlink()
-    again = Excerpts(tiny_fs / "excerpts", ob, 11025, 24, 48)
-    (row,) = ob.execute("SELECT start, end FROM excerpts").fetchall()
-    assert not part.exists() and again.total_bytes() > 0
+    again = Service(settings)  # and the start after, with room
+    (row,) = again.outbox.execute("SELECT start, end FROM excerpts").fetchall()
+    assert not part.exists() and part.with_suffix("").exists()
     assert row[0] == "2026-03-02T20:00:00Z" and row[1] >= "2026-03-02T20:00:04"
-    ob.close()
+    again.outbox.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_agent_started_on_a_full_disk_waits_for_room_then_runs(tiny_fs: Path, tmp_path: Path) -> None:
+    """Exiting would hand the problem to systemd's restart loop, which gives up after ten tries
+    and leaves the unit failed when the technician frees the space."""
+    audio = excerpt(track(2), tmp_path / "a.mp3", 0, 20)
+    config = file_agent_config(tiny_fs, audio, excerpt_hours=1, segment_seconds=2)
+    filler = _fill(tiny_fs)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge_agent.cli", "--config", str(config), "run"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stderr or []:
+            lines.put(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def wait_for(text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if text in line:
+                return line
+        raise AssertionError(f"the agent did not log {text!r} within {timeout:.0f} s")
+
+    try:
+        said = wait_for("DISK FULL at start", 60)
+        assert str(tiny_fs / "data") in said and "waiting for space" in said
+        time.sleep(3)
+        assert proc.poll() is None, "the agent exited instead of waiting"
+        assert not (tiny_fs / "data" / "outbox.sqlite").exists()
+        filler.unlink()  # the technician frees space
+        wait_for("disk space is back", 30)
+        assert proc.wait(90) == 0  # the file station is replayed to its end
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+        reader.join(10)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    with sqlite3.connect(tiny_fs / "data" / "outbox.sqlite") as conn:
+        (n,) = conn.execute("SELECT count(*) FROM segments").fetchone()
+    assert n >= 9  # 20 s of audio in 2 s segments

@@ -128,6 +128,7 @@ def test_the_minute_being_written_when_the_agent_is_killed_is_kept(tmp_path: Pat
     ob = Outbox(db)
     assert _rows(ob) == []
     ex = Excerpts(root, ob, RATE, 24, 48)  # the agent starts again
+    assert _rows(ob) == [] and ex.recover() == 1
     rows = _rows(ob)
     assert len(rows) == 1 and not list(root.rglob("*.part"))
     station, start, end, path, _size = rows[0]
