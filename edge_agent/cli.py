@@ -1,6 +1,6 @@
 """``sodav-agent``: the field technician's tool and the daemon.
 
-Subcommands: run, check, devices, status, fingerprint, enroll. Every failure says what
+Subcommands: run, check, devices, status, fingerprint, excerpt, enroll. Every failure says what
 to do next and exits non-zero (2 for configuration problems).
 """
 
@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "devices": ("edge_agent.commands.devices", "list sound cards"),
     "status": ("edge_agent.commands.status", "queue depth, last upload, per-source state"),
     "fingerprint": ("edge_agent.commands.fingerprint", "fingerprint an audio file"),
+    "excerpt": ("edge_agent.commands.excerpt", "what a station aired between two times, as an audio file"),
     "enroll": ("edge_agent.commands.enroll", "exchange an enrollment code for this agent's token"),
 }
 

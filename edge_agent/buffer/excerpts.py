@@ -11,8 +11,8 @@ than ``excerpt_hours`` are deleted; under disk pressure the oldest go first (and
 
 from __future__ import annotations
 
+import itertools
 import logging
-import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -23,6 +23,7 @@ import av
 
 from edge_agent.buffer.ogg import OPUS_GRANULE_RATE, OggOpusWriter, opus_tags
 from edge_agent.buffer.outbox import Outbox
+from edge_agent.capture.sources import Resampler
 from edge_agent.errors import BufferFull
 from shared.pcm import Pcm
 
@@ -37,7 +38,13 @@ _NAME = "%Y%m%dT%H%M%S.%fZ"
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # one width (microseconds always): SQL compares these as text, and "…:00Z" sorts after
+    # "…:00.5Z"; rows written before migration 002 had both forms
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def opus_rate(rate: int) -> int:
@@ -256,51 +263,60 @@ class Excerpts:
             log.warning("kept %d excerpt(s) a crash or power cut left unfinished", kept)
         return kept
 
-    def find(self, station: str, start: datetime, end: datetime) -> list[Path]:
-        """Excerpt files of ``station`` overlapping [start, end), oldest first."""
+    def kept(self, station: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime, Path]]:
+        """(start, end, file) of ``station``'s excerpts overlapping [start, end), oldest first."""
         rows = self.outbox.execute(
-            "SELECT path FROM excerpts WHERE station = ? AND start < ? AND end > ? ORDER BY start",
+            "SELECT start, end, path FROM excerpts WHERE station = ? AND start < ? AND end > ? "
+            "ORDER BY start",
             [station, _iso(end), _iso(start)],
         ).fetchall()
-        return [Path(r[0]) for r in rows if Path(r[0]).exists()]
+        return [(_parse(a), _parse(b), Path(p)) for a, b, p in rows if Path(p).exists()]
+
+    def kept_range(self, station: str) -> tuple[datetime, datetime] | None:
+        """First start and last end of what is kept for ``station``."""
+        row = self.outbox.execute(
+            "SELECT min(start), max(end) FROM excerpts WHERE station = ?", [station]
+        ).fetchone()
+        return (_parse(row[0]), _parse(row[1])) if row and row[0] else None
+
+    def find(self, station: str, start: datetime, end: datetime) -> list[Path]:
+        """Excerpt files of ``station`` overlapping [start, end), oldest first."""
+        return [path for _a, _b, path in self.kept(station, start, end)]
 
     def extract(self, station: str, start: datetime, end: datetime, out: Path) -> Path | None:
-        """Cut [start, end) of a station into one Ogg/Opus file; None if nothing is kept."""
-        files = self.find(station, start, end)
-        if not files:
+        """Cut [start, end) of a station into one Ogg/Opus file; None if nothing is kept.
+
+        Each file's part of the range is decoded and cut to the sample (the index holds each
+        file's exact start and length), then encoded again into ``out``. A gap between two
+        files (the station was not captured) is skipped, not filled: :meth:`kept` tells where.
+        Raises OSError (or av.FFmpegError) if a file cannot be read or ``out`` written.
+        """
+        kept = self.kept(station, start, end)
+        if not kept:
             return None
-        first_start = self.outbox.execute(
-            "SELECT start FROM excerpts WHERE path = ?", [str(files[0])]
-        ).fetchone()[0]
-        offset = (start - datetime.fromisoformat(first_start.replace("Z", "+00:00"))).total_seconds()
-        listing = out.with_suffix(".txt")
-        listing.write_text("".join(f"file '{f}'\n" for f in files))
-        res = subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "concat",
-                "-safe",
-                "0",
-                "-i",
-                str(listing),
-                "-ss",
-                f"{max(0.0, offset):.3f}",
-                "-t",
-                f"{(end - start).total_seconds():.3f}",
-                "-c:a",
-                "libopus",
-                "-b:a",
-                f"{self.bitrate}k",
-                str(out),
-            ],
-            capture_output=True,
-        )
-        listing.unlink(missing_ok=True)
-        return out if res.returncode == 0 else None
+        cut = _Minute(out, max(start, kept[0][0]), self.rate)
+        cut.part = out.with_name(out.name + PART)
+        try:
+            cut.open(self.bitrate)
+            for a, b, path in kept:
+                first = round((max(start, a) - a).total_seconds() * self.rate)
+                last = round((min(end, b) - a).total_seconds() * self.rate)
+                at = 0  # samples of this file decoded so far
+                resampler = Resampler(self.rate)
+                with av.open(str(path)) as container:
+                    for frame in itertools.chain(container.decode(audio=0), [None]):
+                        for mono in resampler.resample(frame):
+                            n = mono.samples
+                            lo, hi = max(first - at, 0), min(last - at, n)
+                            if hi > lo:
+                                cut.write(Pcm.of(bytes(mono.planes[0])[2 * lo : 2 * hi]))
+                            at += n
+            cut.finish()
+            cut.part.replace(out)
+        except BaseException:
+            cut.abandon()
+            raise
+        return out
 
     def prune(self, now: datetime | None = None) -> int:
         """Delete excerpts older than the retention; return how many."""

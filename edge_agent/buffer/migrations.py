@@ -59,7 +59,20 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX excerpts_station_start ON excerpts (station, start)")
 
 
-MIGRATIONS: list[tuple[str, Migration]] = [("001_initial", _m001_initial)]
+def _m002_excerpt_times_one_width(db: sqlite_utils.Database) -> None:
+    """Excerpt times are compared as text: give the whole-second ones their microseconds.
+
+    "2026-01-01T00:02:00Z" sorted after "2026-01-01T00:02:00.162903Z", so a file ending a
+    fraction of a second after a requested start was left out of a cut.
+    """
+    db.execute("UPDATE excerpts SET start = substr(start, 1, 19) || '.000000Z' WHERE length(start) = 20")
+    db.execute('UPDATE excerpts SET "end" = substr("end", 1, 19) || \'.000000Z\' WHERE length("end") = 20')
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("001_initial", _m001_initial),
+    ("002_excerpt_times_one_width", _m002_excerpt_times_one_width),
+]
 
 
 def apply(db: sqlite_utils.Database) -> list[str]:

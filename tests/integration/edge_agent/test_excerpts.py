@@ -19,6 +19,7 @@ from edge_agent.buffer.excerpts import Excerpts
 from edge_agent.buffer.outbox import Outbox
 from shared.chroma import fingerprint_pcm
 from shared.pcm import as_pcm
+from tests.support.agentproc import cli, file_agent_config
 from tests.support.audio import excerpt, pcm11k, track
 
 RATE = 11025
@@ -139,3 +140,57 @@ def test_the_minute_being_written_when_the_agent_is_killed_is_kept(tmp_path: Pat
     assert abs(pcm11k(path).size / RATE - kept) < 0.05
     assert ex.recover() == 0
     ob.close()
+
+
+def test_the_technician_cuts_what_a_station_aired(tmp_path: Path) -> None:
+    """`sodav-agent excerpt` after a real run: the cut is the programme at those times."""
+    clip = excerpt(track(3), tmp_path / "clip.mp3", 30, 150)
+    cfg = file_agent_config(tmp_path, clip, excerpt_hours=1, start="2026-01-01T00:00:00Z")
+    ran = cli(cfg, "run", timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    out = tmp_path / "cut.ogg"
+    got = cli(cfg, "excerpt", "rfm", "2026-01-01T00:00:50Z", "70", "-o", str(out))
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.startswith(f"{out}: 70.0 s of rfm, 2026-01-01 00:00:50 to 2026-01-01 00:02:00 UTC")
+    aired = pcm11k(clip)
+    heard = pcm11k(out)
+    assert abs(heard.size / RATE - 70) < 0.05
+    assert _bit_errors(fingerprint_pcm(heard, RATE), fingerprint_pcm(aired[50 * RATE :], RATE)) < 0.15
+    assert _bit_errors(fingerprint_pcm(heard, RATE), fingerprint_pcm(aired[:], RATE)) > 0.35
+    # past the end of what was captured: what there is, and said
+    tail = cli(cfg, "excerpt", "rfm", "2026-01-01 00:02:00", "2026-01-01 00:05:00", "-o", str(out))
+    assert tail.returncode == 0, tail.stderr
+    assert "only 2026-01-01 00:02:00 to 2026-01-01 00:02:30 of the range is kept" in tail.stdout
+    assert abs(pcm11k(out).size / RATE - 30) < 0.05
+    # nothing there: what is kept; unknown station; not a time
+    none = cli(cfg, "excerpt", "rfm", "2026-01-02T00:00:00", "60", "-o", str(out))
+    assert none.returncode == 1
+    assert (
+        "no audio of rfm" in none.stderr and "kept: 2026-01-01 00:00:00 to 2026-01-01 00:02:30" in none.stderr
+    )
+    other = cli(cfg, "excerpt", "zik", "2026-01-01T00:00:00", "60")
+    assert other.returncode == 2 and "stations: rfm" in other.stderr
+    bad = cli(cfg, "excerpt", "rfm", "yesterday", "60")
+    assert bad.returncode == 2 and "UTC time, e.g. 2026-11-26T10:15:00" in bad.stderr
+
+
+def test_a_cut_across_an_outage_skips_it_and_says_so(tmp_path: Path) -> None:
+    pcm = pcm11k(excerpt(track(2), tmp_path / "a.wav", 0, 20, codec="wav"))
+    cfg = file_agent_config(tmp_path, tmp_path / "a.wav", excerpt_hours=1)
+    ob = Outbox(tmp_path / "data" / "outbox.sqlite")
+    ex = Excerpts(tmp_path / "data" / "excerpts", ob, RATE, 24, 1)
+    now = datetime.now(UTC).replace(microsecond=0)
+    _feed(ex, pcm[: 10 * RATE], now - timedelta(seconds=60))  # 10 s, then the stream is down
+    ex.flush("rfm")
+    _feed(ex, pcm[10 * RATE :], now - timedelta(seconds=30))  # 10 s more, 20 s later
+    ex.flush("rfm")
+    ob.close()
+    out = tmp_path / "cut.ogg"
+    start = (now - timedelta(seconds=55)).isoformat()
+    got = cli(cfg, "excerpt", "rfm", start, "30", "-o", str(out))
+    assert got.returncode == 0, got.stderr
+    # 5 s before the outage, 5 s after it: 10 s of audio, the 20 s gap named
+    assert abs(pcm11k(out).size / RATE - 10) < 0.05
+    gap_from = (now - timedelta(seconds=50)).strftime("%Y-%m-%d %H:%M:%S")
+    gap_to = (now - timedelta(seconds=30)).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"not captured from {gap_from} to {gap_to} UTC" in got.stdout

@@ -55,12 +55,13 @@ def test_a_new_migration_applies_to_an_existing_file_and_keeps_its_rows(
     def _m002(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE segments ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, ("002_attempts", _m002)])
+    shipped = [name for name, _ in migrations.MIGRATIONS]
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, ("999_attempts", _m002)])
     ob = Outbox(path)
     rows = list(ob.db.execute("SELECT seq, attempts FROM segments ORDER BY seq").fetchall())
     assert rows == [(s, 0) for s in seqs]
     names = [r[0] for r in ob.db.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
-    assert names == ["001_initial", "002_attempts"]
+    assert names == [*shipped, "999_attempts"]
     ob.close()
 
 
@@ -74,18 +75,20 @@ def test_a_failing_migration_leaves_no_half_applied_schema(
         db.execute("CREATE TABLE uploads_log (id INTEGER PRIMARY KEY)")
         db.execute("CREATE INDEX broken ON no_such_table (x)")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, ("002_broken", _m002_broken)])
+    shipped = list(migrations.MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*shipped, ("999_broken", _m002_broken)])
     with pytest.raises(sqlite3.OperationalError):
         Outbox(path)
     db = sqlite_utils.Database(sqlite3.connect(path))
     assert "uploads_log" not in db.table_names()  # the step was rolled back as a whole
-    assert [r[0] for r in db.execute("SELECT name FROM _migrations").fetchall()] == ["001_initial"]
+    done = [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
+    assert done == [name for name, _ in shipped]
     db.conn.close()
 
     def _m002_fixed(db: sqlite_utils.Database) -> None:
         db.execute("CREATE TABLE uploads_log (id INTEGER PRIMARY KEY)")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS[:1], ("002_broken", _m002_fixed)])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*shipped, ("999_broken", _m002_fixed)])
     ob = Outbox(path)  # the corrected step runs cleanly on the same file
     assert "uploads_log" in ob.db.table_names()
     ob.close()
@@ -237,3 +240,31 @@ def test_reclaim_converts_a_file_made_before_auto_vacuum(tmp_path: Path) -> None
     assert ob.db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
     ob.close()
     assert _integrity(path) == "ok"
+
+
+def test_excerpt_times_written_before_002_get_one_width(tmp_path: Path) -> None:
+    """Excerpt times are compared as text: '…:02:00Z' sorted after '…:02:00.162903Z'."""
+    path = tmp_path / "outbox.sqlite"
+    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    first, step = migrations.MIGRATIONS[0]
+    step(db)  # a file from before 002, with times in both forms
+    db.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", [first])
+    rows = [
+        ("rfm", "2026-01-01T00:01:00.081270Z", "2026-01-01T00:02:00Z", "/x/1.ogg", 1),
+        ("rfm", "2026-01-01T00:02:00Z", "2026-01-01T00:02:30.500000Z", "/x/2.ogg", 1),
+    ]
+    for row in rows:
+        db.execute("INSERT INTO excerpts (station, start, end, path, bytes) VALUES (?, ?, ?, ?, ?)", row)
+    db.conn.close()
+    ob = Outbox(path)
+    got = ob.db.execute('SELECT start, "end" FROM excerpts ORDER BY id').fetchall()
+    assert got == [
+        ("2026-01-01T00:01:00.081270Z", "2026-01-01T00:02:00.000000Z"),
+        ("2026-01-01T00:02:00.000000Z", "2026-01-01T00:02:30.500000Z"),
+    ]
+    # and text order is time order again
+    later = ob.db.execute('SELECT count(*) FROM excerpts WHERE "end" > ?', ["2026-01-01T00:02:00.000000Z"])
+    (n,) = later.fetchone()
+    assert n == 1
+    ob.close()
