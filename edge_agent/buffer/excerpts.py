@@ -295,7 +295,6 @@ class Excerpts:
         if not kept:
             return None
         cut = _Minute(out, max(start, kept[0][0]), self.rate)
-        cut.part = out.with_name(out.name + PART)
         try:
             cut.open(self.bitrate)
             for a, b, path in kept:

@@ -47,28 +47,9 @@ def test_the_crc_is_the_one_ffmpeg_writes(tmp_path: Path) -> None:
 
 def test_large_packets_are_laced_and_pages_split_as_ffmpeg_reads_them(tmp_path: Path) -> None:
     """Stereo, 510 kbit/s, 10 ms packets: ~640 bytes (3 lacing values) each, 300 segments a second."""
-    pcm = subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-ss",
-            "20",
-            "-t",
-            "3",
-            "-i",
-            str(track(1)),
-            "-ac",
-            "2",
-            "-ar",
-            "48000",
-            "-f",
-            "s16le",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
+    three_seconds = ["-v", "error", "-ss", "20", "-t", "3", "-i", str(track(1))]
+    as_pcm = ["-ac", "2", "-ar", "48000", "-f", "s16le", "-"]
+    pcm = subprocess.run(["ffmpeg", *three_seconds, *as_pcm], capture_output=True, check=True).stdout
     codec = av.CodecContext.create("libopus", "w")
     assert isinstance(codec, av.AudioCodecContext)
     codec.sample_rate, codec.layout, codec.format = 48000, "stereo", "s16"
