@@ -21,7 +21,7 @@ from shared.chroma import (
 )
 from shared.codec import MAGIC, CodecError, DecodedSegment, FingerprintSegment, decode, encode, rate_ppm_of
 from shared.config import ConfigError, load_settings, read_secret
-from shared.pcm import SILENT_DBFS, Pcm, as_pcm, dbfs, sum_squares
+from shared.pcm import SILENT_DBFS, Pcm, as_pcm, dbfs, mix_stereo, sum_squares
 from shared.schemas import (
     MAX_BATCH_BYTES,
     MAX_SEGMENTS_PER_BATCH,
@@ -90,6 +90,7 @@ __all__ = [
     "library_path",
     "library_version",
     "load_settings",
+    "mix_stereo",
     "ppm_to_rate",
     "rate_ppm_of",
     "rate_to_ppm",
