@@ -11,7 +11,6 @@ than ``excerpt_hours`` are deleted; under disk pressure the oldest go first (and
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ import av
 
 from edge_agent.buffer.ogg import OPUS_GRANULE_RATE, OggOpusWriter, opus_tags
 from edge_agent.buffer.outbox import Outbox
-from edge_agent.capture.sources import Resampler
+from edge_agent.capture.sources import file_pcm
 from edge_agent.errors import BufferFull
 from shared.pcm import Pcm
 
@@ -279,10 +278,6 @@ class Excerpts:
         ).fetchone()
         return (_parse(row[0]), _parse(row[1])) if row and row[0] else None
 
-    def find(self, station: str, start: datetime, end: datetime) -> list[Path]:
-        """Excerpt files of ``station`` overlapping [start, end), oldest first."""
-        return [path for _a, _b, path in self.kept(station, start, end)]
-
     def extract(self, station: str, start: datetime, end: datetime, out: Path) -> Path | None:
         """Cut [start, end) of a station into one Ogg/Opus file; None if nothing is kept.
 
@@ -301,15 +296,11 @@ class Excerpts:
                 first = round((max(start, a) - a).total_seconds() * self.rate)
                 last = round((min(end, b) - a).total_seconds() * self.rate)
                 at = 0  # samples of this file decoded so far
-                resampler = Resampler(self.rate)
-                with av.open(str(path)) as container:
-                    for frame in itertools.chain(container.decode(audio=0), [None]):
-                        for mono in resampler.resample(frame):
-                            n = mono.samples
-                            lo, hi = max(first - at, 0), min(last - at, n)
-                            if hi > lo:
-                                cut.write(Pcm.of(bytes(mono.planes[0])[2 * lo : 2 * hi]))
-                            at += n
+                for block in file_pcm(path, self.rate):
+                    lo, hi = max(first - at, 0), min(last - at, block.samples)
+                    if hi > lo:
+                        cut.write(Pcm.of(block.data[2 * lo : 2 * hi]))
+                    at += block.samples
             cut.finish()
             cut.part.replace(out)
         except BaseException:

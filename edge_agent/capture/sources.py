@@ -18,6 +18,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 import av
@@ -217,6 +218,16 @@ class PcmConverter:
         out += _frames_to_pcm(self._resampler, None)
         self._resampler, self._key = None, None
         return out
+
+
+def file_pcm(path: Path | str, rate: int) -> Iterator[Pcm]:
+    """A whole file's first audio stream as mono int16 PCM at ``rate``, converted as the
+    capture converts it (raises av.FFmpegError/OSError, or IndexError without audio)."""
+    with av.open(str(path)) as container:
+        conv = PcmConverter(rate, FEED_SECONDS)
+        for frame in container.decode(container.streams.audio[0]):
+            yield from conv.add(frame)
+        yield from conv.finish()
 
 
 class StationCapture:

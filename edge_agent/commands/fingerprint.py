@@ -8,7 +8,7 @@ import sys
 
 import av
 
-from edge_agent.capture.sources import FEED_SECONDS, PcmConverter
+from edge_agent.capture.sources import file_pcm
 from shared.chroma import CHROMAPRINT_RATE, compressed, fingerprint_values
 from shared.pcm import Pcm
 
@@ -28,11 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        with av.open(args.file) as container:
-            stream = container.streams.audio[0]
-            conv = PcmConverter(CHROMAPRINT_RATE, FEED_SECONDS)  # as the agent's capture does
-            parts = [pcm for frame in container.decode(stream) for pcm in conv.add(frame)]
-            parts += conv.finish()
+        parts = list(file_pcm(args.file, CHROMAPRINT_RATE))  # as the agent's capture converts it
     except (av.FFmpegError, OSError, IndexError) as exc:
         print(f"sodav-agent: cannot decode {args.file}: {exc}", file=sys.stderr)
         return 2

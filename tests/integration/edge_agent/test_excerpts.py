@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from collector.matching.index import aligned_ber
 from edge_agent.buffer.excerpts import Excerpts
 from edge_agent.buffer.outbox import Outbox
 from shared.chroma import fingerprint_pcm
@@ -46,8 +47,7 @@ def _feed(ex: Excerpts, pcm: np.ndarray, start: datetime, block: int = RATE // 4
 
 
 def _bit_errors(a: np.ndarray, b: np.ndarray) -> float:
-    n = min(a.size, b.size)
-    return float(np.unpackbits((a[:n] ^ b[:n]).view(np.uint8)).sum()) / (32 * n)
+    return aligned_ber(a, b, 0)[0]  # the matcher's bit error rate, aligned at their starts
 
 
 def test_each_minute_is_one_playable_opus_file_of_the_stations_audio(tmp_path: Path) -> None:
