@@ -12,11 +12,8 @@ import itertools
 import json
 import logging
 import os
-import queue
 import sqlite3
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,7 +30,7 @@ from edge_agent.errors import BufferFull
 from edge_agent.service import Pipeline, Service
 from shared.pcm import as_pcm
 from tests.fixtures.streams import free_port
-from tests.support.agentproc import agent_status, file_agent_config
+from tests.support.agentproc import AgentProcess, agent_status, file_agent_config, wait_for
 from tests.support.audio import excerpt, pcm11k, track
 from tests.support.payloads import segment
 
@@ -406,49 +403,25 @@ def test_the_agent_started_on_a_full_disk_waits_for_room_then_runs(tiny_fs: Path
     """Exiting would hand the problem to systemd's restart loop, which gives up after ten tries
     and leaves the unit failed when the technician frees the space."""
     audio = excerpt(track(2), tmp_path / "a.mp3", 0, 20)
-    config = file_agent_config(tiny_fs, audio, excerpt_hours=1, segment_seconds=2)
+    work = tmp_path / "work"  # the config and the agent's log here, its data_dir on the full disk
+    work.mkdir()
+    (work / "data").symlink_to(tiny_fs)
+    config = file_agent_config(work, audio, excerpt_hours=1, segment_seconds=2)
     filler = _fill(tiny_fs)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge_agent.cli", "--config", str(config), "run"],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        for line in proc.stderr or []:
-            lines.put(line)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-
-    def wait_for(text: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if text in line:
-                return line
-        raise AssertionError(f"the agent did not log {text!r} within {timeout:.0f} s")
-
+    agent = AgentProcess(config).start()
+    assert agent.proc is not None
     try:
-        said = wait_for("DISK FULL at start", 60)
-        assert str(tiny_fs / "data") in said and "waiting for space" in said
+        wait_for(lambda: "DISK FULL at start" in agent.log(), 60, "the agent to say DISK FULL at start")
+        (said,) = [line for line in agent.log().splitlines() if "DISK FULL at start" in line]
+        assert str(work / "data") in said and "waiting for space" in said
         time.sleep(3)
-        assert proc.poll() is None, "the agent exited instead of waiting"
-        assert not (tiny_fs / "data" / "outbox.sqlite").exists()
+        assert agent.proc.poll() is None, "the agent exited instead of waiting"
+        assert not agent.db.exists()
         filler.unlink()  # the technician frees space
-        wait_for("disk space is back", 30)
-        assert proc.wait(90) == 0  # the file station is replayed to its end
+        wait_for(lambda: "disk space is back" in agent.log(), 30, "the agent to see the space back")
+        assert agent.proc.wait(90) == 0  # the file station is replayed to its end
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
-        reader.join(10)
-        if proc.stderr is not None:
-            proc.stderr.close()
-    with sqlite3.connect(tiny_fs / "data" / "outbox.sqlite") as conn:
+        agent.close()
+    with sqlite3.connect(agent.db) as conn:
         (n,) = conn.execute("SELECT count(*) FROM segments").fetchone()
     assert n >= 9  # 20 s of audio in 2 s segments
