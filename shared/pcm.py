@@ -8,7 +8,8 @@ segment's level.
 
 The sum is computed by ``libsodavpcm.so`` (packaging/pcm/pcm.c, built beside the agent's
 Chromaprint into ``<venv>/lib/sodav/``) when it is there, else in Python: the same value,
-~70 us slower per 0.25 s block (FFmpeg's ``astats`` filter was tried: slower still). The
+~100 us slower per 0.25 s block (bench/agent/pcm_helper.py; FFmpeg's ``astats`` filter was
+tried: no faster). The
 same library mixes stereo down to mono (:func:`mix_stereo`) before the resampling graph;
 without it the graph does, in more memory (~0.56 MB per station).
 
