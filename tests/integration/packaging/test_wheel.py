@@ -8,6 +8,7 @@ dependencies from PyPI (or the pip cache). The venv's command then answers ``--v
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -70,3 +71,25 @@ def test_fresh_venv_runs_the_installed_command(
     assert version.stdout.strip() == f"{command} {_version()}", version.stderr
     site = next((venv / "lib").glob("python3*/site-packages"))
     assert [p for p in absent if (site / p).exists()] == []  # the agent extra stays small
+
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+# `pip install 'sodav-monitor[agent]'`, `pip install sodav-monitor==0.1.0`: a name for an index
+# (the pages may say "never `pip install sodav-monitor`"; a checkout is `/path/to/sodav-monitor[agent]`)
+BY_NAME = re.compile(r"pip install [^`\n]*?(?<![\w./-])['\"]?sodav-monitor(\[|[=<>~!]=)")
+
+
+def test_docs_install_what_the_project_builds() -> None:
+    """No page sends a reader to PyPI for sodav-monitor: anyone could register the name there."""
+    by_name = [
+        f"{page.relative_to(ROOT)}: {match.group(0)}"
+        for page in DOCS
+        for match in BY_NAME.finditer(page.read_text(encoding="utf-8"))
+    ]
+    assert by_name == []
+    wheel = "sodav_monitor-0.1.0-py3-none-any.whl["
+    for page in ("README.md", "docs/technician/install.md", "docs/technician/install.fr.md"):
+        assert wheel in (ROOT / page).read_text(encoding="utf-8"), page
+    for page in ("docs/ops/deploy.md", "docs/ops/deploy.fr.md"):
+        text = (ROOT / page).read_text(encoding="utf-8")
+        assert wheel in text and "./dev wheel" in text and "requirements.yml" in text, page
