@@ -1,13 +1,15 @@
-"""The Ansible roles and playbooks in ansible/: syntax, lint, and real runs on this machine.
+"""The Ansible roles in ansible/, run for real on this machine (syntax and lint: test_ansible_checks.py).
 
 The roles run for real against localhost (``ansible_connection=local``) into a sandbox: every
 path they write is prefixed with ``*_destdir`` (like DESTDIR), so /etc, /opt and /var/lib of the
 test machine are untouched. Each play runs twice; the second run must change nothing.
 
-What runs for real: pip installs the project wheel (built once per session) with its extras into
-a fresh virtualenv, the templates are validated by the agent's and the collector's own config
-loaders, `sodav-agent enroll` trades a real one-time code at a real collector (SQLite) for a
-token, and `sodav-collector db upgrade` migrates a real PostgreSQL database.
+What runs for real: the roles copy the project's wheel (built by `./dev wheel` once per session)
+from the "controller" and pip installs it with its extra into a fresh virtualenv, the templates
+are validated by the agent's and the collector's own config loaders, `sodav-agent enroll`
+trades a real one-time code at a real collector (SQLite) for a token, and `sodav-collector db
+upgrade` migrates a real PostgreSQL database. Ansible sees only ansible-core and the collections
+of ansible/requirements.yml (tests/support/ansible.py).
 What is switched off (and so NOT tested here): apt (``*_manage_packages``), creating system users
 (``*_create_user``; files belong to root instead), and systemd (``*_manage_service``; systemd is
 not PID 1 here). The postgresql role needs python3-psycopg2 for community.postgresql; its real
@@ -24,6 +26,7 @@ import stat
 import subprocess
 import sys
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,32 +37,14 @@ from sqlalchemy.engine import make_url
 from collector.db.engine import transaction
 from collector.fleet import service
 from tests.fixtures.collector import Collector
-
-ROOT = Path(__file__).resolve().parents[3]
-ANSIBLE = ROOT / "ansible"
-PLAYBOOKS = ["agents.yml", "collector.yml"]
+from tests.support import ansible
+from tests.support.ansible import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("ansible-playbook") is None, reason="ansible not installed")
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"),
-            "ANSIBLE_ROLES_PATH": str(ANSIBLE / "roles"),
-            "ANSIBLE_HOME": str(tmp / "ansible-home"),
-            "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-tmp"),
-            "ANSIBLE_REMOTE_TEMP": str(tmp / "ansible-tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_CALLBACKS_ENABLED": "",
-        }
-    )
-    return env
-
-
 def _run_role(
-    tmp: Path, role: str, variables: dict[str, object], *extra: str
+    tmp: Path, role: str, variables: dict[str, object], *extra: str, collections: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``role`` on localhost with ``variables``, whatever the outcome."""
     playbook = tmp / f"{role}-play.yml"
@@ -83,14 +68,16 @@ def _run_role(
         ],
         capture_output=True,
         text=True,
-        env=_env(tmp),
+        env=ansible.env(tmp, collections),
         timeout=600,
     )
 
 
-def _play(tmp: Path, role: str, variables: dict[str, object], *extra: str) -> tuple[int, str]:
+def _play(
+    tmp: Path, role: str, variables: dict[str, object], *extra: str, collections: Path | None = None
+) -> tuple[int, str]:
     """Run ``role`` on localhost; return (changed count from PLAY RECAP, output)."""
-    result = _run_role(tmp, role, variables, *extra)
+    result = _run_role(tmp, role, variables, *extra, collections=collections)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
     recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", out)
@@ -109,75 +96,7 @@ def _changed_tasks(out: str) -> list[str]:
     return tasks
 
 
-@pytest.mark.parametrize("playbook", PLAYBOOKS)
-def test_playbook_syntax(playbook: str, tmp_path: Path) -> None:
-    result = subprocess.run(
-        ["ansible-playbook", "-i", str(ANSIBLE / "inventory/example"), "--syntax-check", playbook],
-        cwd=ANSIBLE,
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_example_inventory_parses(tmp_path: Path) -> None:
-    result = subprocess.run(
-        ["ansible-inventory", "-i", str(ANSIBLE / "inventory/example"), "--list"],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    inventory = json.loads(result.stdout)
-    assert set(inventory["agents"]["hosts"]) == {"dakar-plateau-01", "saint-louis-01"}
-    hostvars = inventory["_meta"]["hostvars"]["dakar-plateau-01"]
-    assert hostvars["edge_agent_collector_url"].startswith("https://")
-
-
-def test_role_files_are_the_packaged_units() -> None:
-    """The roles install packaging/systemd/*.service (symlinks), so the two never drift."""
-    for role, unit in (
-        ("edge_agent", "sodav-agent.service"),
-        ("collector", "sodav-collector.service"),
-        ("collector", "sodav-collector-worker.service"),
-    ):
-        path = ANSIBLE / "roles" / role / "files" / unit
-        assert path.resolve() == (ROOT / "packaging/systemd" / unit).resolve()
-
-
-@pytest.mark.skipif(shutil.which("ansible-lint") is None, reason="ansible-lint not installed")
-def test_ansible_lint(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    debian_collections = Path("/usr/lib/python3/dist-packages/ansible_collections")
-    if debian_collections.is_dir():  # community.postgresql from Debian's ansible package
-        env["ANSIBLE_COLLECTIONS_PATH"] = str(debian_collections.parent)
-    result = subprocess.run(
-        ["ansible-lint", "--offline", "--profile", "production", *PLAYBOOKS],
-        cwd=ANSIBLE,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-
-
 # --- real runs ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    return next(out.glob("sodav_monitor-*.whl"))
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +128,7 @@ def test_edge_agent_role_installs_enrolls_and_is_idempotent(
     variables = {
         "edge_agent_destdir": str(root),
         "edge_agent_python": _python(),
-        "edge_agent_pip_spec": f"{wheel}[agent]",
+        "edge_agent_wheel_file": str(wheel),
         "edge_agent_manage_packages": False,
         "edge_agent_create_user": False,
         "edge_agent_manage_service": False,
@@ -266,15 +185,65 @@ def test_edge_agent_role_installs_enrolls_and_is_idempotent(
     assert "MemoryMax=1G" in dropin
     assert os.readlink(root / "usr/local/bin/sodav-agent") == "/opt/sodav-agent/bin/sodav-agent"
 
+    assert (root / "var/cache/sodav-monitor" / wheel.name).read_bytes() == wheel.read_bytes()
+    version = subprocess.run(
+        [str(venv / "bin/sodav-agent"), "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.strip() == f"sodav-agent {_project_version()}"
+
     changed, out = _play(tmp_path, "edge_agent", variables)
     assert changed == 0, _changed_tasks(out)
     # --check: ansible's pip module cannot tell whether a *wheel path* is installed without
-    # installing it, so it reports that one task changed (with "sodav-monitor[agent]==X", the
-    # production default, it compares name and version instead). Nothing else may change.
+    # installing it, so it reports that one task changed. Nothing else may change.
     changed, out = _play(tmp_path, "edge_agent", variables, "--check", "--diff")
     assert [t.splitlines()[0] for t in _changed_tasks(out)] == [
         "TASK [edge_agent : Install sodav-monitor[agent] into the virtualenv] ***********"
     ]
+    # a wheel rebuilt at the same version (a later commit) is reinstalled, then all is quiet
+    variables["edge_agent_wheel_file"] = str(_rebuilt(wheel, tmp_path / "rebuilt"))
+    changed, out = _play(tmp_path, "edge_agent", variables)
+    assert [t.splitlines()[0].split(" ***")[0] for t in _changed_tasks(out)] == [
+        "TASK [edge_agent : Copy the wheel from the controller]",
+        "TASK [edge_agent : Reinstall the project when its wheel changed but not its version]",
+    ]
+    changed, out = _play(tmp_path, "edge_agent", variables)
+    assert changed == 0, _changed_tasks(out)
+
+
+def _project_version() -> str:
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        version: str = tomllib.load(fh)["project"]["version"]
+    return version
+
+
+def _rebuilt(wheel: Path, directory: Path) -> Path:
+    """The same wheel with other file times: what `./dev wheel` gives at a later commit."""
+    directory.mkdir()
+    out = directory / wheel.name
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            info.date_time = (2030, 1, 1, 0, 0, 0)
+            dst.writestr(info, data)
+    return out
+
+
+@pytest.mark.parametrize("role", ["edge_agent", "collector"])
+def test_roles_without_the_wheel_say_how_to_build_it(tmp_path: Path, role: str) -> None:
+    """The defaults install the wheel from the repository's dist/, never a name from PyPI."""
+    variables: dict[str, object] = {
+        "edge_agent_destdir": str(tmp_path / "root"),
+        "edge_agent_collector_url": "http://127.0.0.1:9",
+        "edge_agent_stations": [{"slug": "rfm-dakar", "url": "http://127.0.0.1:9/a.mp3"}],
+        "collector_destdir": str(tmp_path / "root"),
+        "collector_database_engine": "sqlite",
+    }
+    result = _run_role(tmp_path, role, variables)
+    assert result.returncode != 0
+    wheel = f"{tmp_path}/../dist/sodav_monitor-{_project_version()}-py3-none-any.whl"
+    expected = f"no wheel at {wheel}: run `./dev wheel`"
+    assert expected in " ".join(result.stdout.split())
+    assert not (tmp_path / "root").exists()  # stopped before installing anything
 
 
 def test_edge_agent_preflight_names_the_bad_station(tmp_path: Path) -> None:
@@ -303,7 +272,7 @@ def test_collector_role_migrates_postgresql_and_is_idempotent(
     variables = {
         "collector_destdir": str(root),
         "collector_python": _python(),
-        "collector_pip_spec": f"{wheel}[collector]",
+        "collector_wheel_file": str(wheel),
         "collector_manage_packages": False,
         "collector_create_user": False,
         "collector_manage_service": False,
@@ -338,13 +307,20 @@ def test_collector_role_migrates_postgresql_and_is_idempotent(
     finally:
         engine.dispose()
     assert {"alembic_version", "agents", "segments"} <= tables
+    version = subprocess.run(
+        [str(root / "opt/sodav-collector/bin/sodav-collector"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert version.stdout.strip() == f"sodav-collector {_project_version()}"
 
     changed, out = _play(tmp_path, "collector", variables)
     assert changed == 0, _changed_tasks(out)
 
 
 @pytest.mark.timeout(600)
-def test_postgresql_role(tmp_path: Path, postgres_server: str) -> None:
+def test_postgresql_role(tmp_path: Path, postgres_server: str, ansible_collections: Path) -> None:
     probe = subprocess.run(["/usr/bin/python3", "-c", "import psycopg2"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip("python3-psycopg2 not installed: community.postgresql cannot run here")
@@ -364,9 +340,9 @@ def test_postgresql_role(tmp_path: Path, postgres_server: str) -> None:
     }
     (tmp_path / "conf/conf.d").mkdir(parents=True)
     (tmp_path / "conf/pg_hba.conf").write_text("local all postgres peer\n")
-    changed, _out = _play(tmp_path, "postgresql", variables)
+    changed, _out = _play(tmp_path, "postgresql", variables, collections=ansible_collections)
     assert changed > 0
     hba = (tmp_path / "conf/pg_hba.conf").read_text()
     assert "sodav_role" in hba and "scram-sha-256" in hba
-    changed, out = _play(tmp_path, "postgresql", variables)
+    changed, out = _play(tmp_path, "postgresql", variables, collections=ansible_collections)
     assert changed == 0, _changed_tasks(out)

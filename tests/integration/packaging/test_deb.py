@@ -1,11 +1,13 @@
 """packaging/build-deb.sh: build the agent's .deb once per session, then look inside it the
-way an operator would (dpkg-deb -I / -c / -x) and run the packaged virtualenv.
+way an operator would (dpkg-deb -I / -c / -x), run lintian on it, unpack it with dpkg into an
+empty root and run the packaged virtualenv.
 
-The build takes about 2 minutes on the 2-core CI machine (pip installs the [agent] extra into a
-fresh venv, then gzip compresses ~200 MB); set SODAV_TEST_DEB=/path/to/sodav-agent_*.deb to
-check an existing package instead. NOT tested here: installing it with dpkg (that would add a
-system user and files under /opt and /etc on the test machine) and the maintainer scripts at
-run time (only `sh -n`); lintian runs only if installed.
+The build takes about 2 minutes on the 2-core CI machine (pip installs the project's wheel with
+its [agent] extra into a fresh venv, then gzip compresses ~100 MB); set
+SODAV_TEST_DEB=/path/to/sodav-agent_*.deb to check an existing package instead.
+NOT tested here: the maintainer scripts at run time (only `sh -n` and what they contain):
+`dpkg --configure` would add a system user and run in a chroot, which needs a debootstrapped
+Debian (minutes, and the network). That was done by hand: docs/ops/deploy.md says what to expect.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ def test_name_and_control_fields(deb: Path) -> None:
     assert field("Architecture") == _arch()
     depends = {d.strip().split(" ")[0] for d in field("Depends").split(",")}
     wanted = {"python3.11", "adduser", "libchromaprint1", "libfftw3-single3", "libportaudio2"}
+    # from dpkg-shlibdeps: what the compiled modules and the FFmpeg-free Chromaprint link to
+    wanted |= {"libc6", "libstdc++6"}
     assert wanted <= depends
     assert "ffmpeg" not in depends  # the agent runs no ffmpeg binary: a box need not carry one
     assert int(field("Installed-Size")) > 10_000
@@ -98,8 +102,12 @@ def test_contents(deb: Path, unpacked: Path) -> None:
         "./etc/sodav-agent/agent.example.toml",
         "./usr/bin/sodav-agent",
         "./usr/share/doc/sodav-agent/copyright",
+        "./usr/share/doc/sodav-agent/changelog.gz",
+        "./usr/share/lintian/overrides/sodav-agent",
     ):
         assert expected in paths, expected
+    # no bytecode: postinst compiles it on the box, prerm removes it (Debian's Python policy)
+    assert not [p for p in paths if "__pycache__" in p or p.endswith(".pyc")]
     assert "./opt/sodav-agent/bin/sodav-collector" not in paths  # needs the [collector] extra
     # every file belongs to root; the service user is created by postinst
     assert all(" root/root " in line for line in listing.splitlines())
@@ -120,9 +128,6 @@ def test_venv_points_at_opt_not_at_the_build_directory(unpacked: Path) -> None:
     site = venv / "lib/python3.11/site-packages"
     for heavy in ("fastapi", "sqlalchemy", "psycopg", "uvicorn", "pip"):
         assert not (site / heavy).exists(), heavy
-    # bytecode compiled with the installed path, so tracebacks name /opt/sodav-agent
-    pyc = next((site / "edge_agent" / "__pycache__").glob("cli.*.pyc"))
-    assert b"/opt/sodav-agent/lib/python3.11/site-packages/edge_agent/cli.py" in pyc.read_bytes()
 
 
 @pytest.mark.skipif(not Path("/usr/bin/python3.11").exists(), reason="Debian python3.11 needed")
@@ -167,10 +172,39 @@ def test_maintainer_scripts_parse(unpacked: Path) -> None:
             subprocess.run(["shellcheck", "-s", "sh", str(path)], check=True)
     postinst = (unpacked / "DEBIAN/postinst").read_text()
     assert "adduser --system --group" in postinst and "sodav-agent audio" in postinst
+    assert "/opt/sodav-agent/bin/python3.11 -m compileall" in postinst
+    assert "-name __pycache__" in (unpacked / "DEBIAN/prerm").read_text()
 
 
-@pytest.mark.skipif(shutil.which("lintian") is None, reason="lintian not installed")
 def test_lintian_finds_no_error(deb: Path) -> None:
-    result = subprocess.run(["lintian", "--no-tag-display-limit", str(deb)], capture_output=True, text=True)
-    errors = [line for line in result.stdout.splitlines() if line.startswith("E:")]
-    assert errors == [], result.stdout
+    """Errors fixed; what Debian allows a venv in /opt is overridden, each with its reason."""
+    if shutil.which("lintian") is None:
+        pytest.fail("lintian is not installed: apt-get install lintian (./dev setup does)")
+    result = subprocess.run(
+        ["lintian", "--tag-display-limit", "0", str(deb)], capture_output=True, text=True, timeout=600
+    )
+    lines = result.stdout.splitlines()
+    errors = [line for line in lines if line.startswith("E:")]
+    assert errors == [], result.stdout[-6000:]
+    # every override still silences something, and only what it names
+    stale = [line for line in lines if "unused-override" in line or "mismatched-override" in line]
+    assert stale == [], result.stdout[-6000:]
+
+
+def test_dpkg_unpacks_it(deb: Path, tmp_path: Path) -> None:
+    """dpkg itself takes the package: file list, conffiles, md5sums (in an empty root)."""
+    root = tmp_path / "root"
+    admin = root / "var/lib/dpkg"
+    (admin / "info").mkdir(parents=True)
+    (admin / "updates").mkdir()
+    (admin / "status").touch()
+    dpkg = ["fakeroot", "dpkg", f"--root={root}", "--log=/dev/null"]
+    unpack = subprocess.run([*dpkg, "--force-depends", "--unpack", str(deb)], capture_output=True, text=True)
+    assert unpack.returncode == 0, unpack.stderr
+    status = subprocess.run([*dpkg, "-s", "sodav-agent"], capture_output=True, text=True, check=True)
+    assert "Status: install ok unpacked" in status.stdout
+    # the md5sums match every file; the conffile waits as .dpkg-new until `dpkg --configure`
+    verify = subprocess.run([*dpkg, "--verify", "sodav-agent"], capture_output=True, text=True)
+    assert verify.stdout.splitlines() == ["missing   c /etc/sodav-agent/agent.example.toml"], verify
+    assert (root / "etc/sodav-agent/agent.example.toml.dpkg-new").is_file()
+    assert (root / "opt/sodav-agent/bin/sodav-agent").is_file()
