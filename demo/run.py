@@ -1,6 +1,6 @@
-"""``./dev demo``: the main job end to end, on the embedded default (SQLite).
+"""``./dev demo`` (``python -m demo``): the main job end to end, on the embedded default (SQLite).
 
-1. builds a short radio recording from free music (collector.demo_radio), with truth;
+1. builds a short radio recording from free music (demo/programme.py), with truth;
 2. starts a real collector (``sodav-collector serve``, SQLite, matching worker in-process);
 3. imports the demo catalog, creates the station and an agent, enrolls the agent;
 4. streams the recording over a real local HTTP stream (ffmpeg as the server);
@@ -29,7 +29,12 @@ from pathlib import Path
 
 import httpx
 
-from collector.demo_radio import build_demo
+from demo.programme import MUSIC_DIR, MUSIC_PACKAGE, build_demo
+from demo.progress import Progress
+
+# what the demo runs besides Python, and the Debian package that brings it (``./dev`` installs
+# them; tests/unit/test_demo.py keeps this list and ``dev``'s in step)
+TOOLS = {"ffmpeg": "ffmpeg", "espeak-ng": "espeak-ng"}
 
 
 def _port() -> int:
@@ -47,6 +52,14 @@ def _cli(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedPr
     return subprocess.run(
         [sys.executable, "-m", module, *args], env=env, text=True, capture_output=True, check=True
     )
+
+
+def missing_packages() -> list[str]:
+    """The Debian packages whose tools or music the demo needs and cannot find."""
+    missing = [package for tool, package in TOOLS.items() if shutil.which(tool) is None]
+    if not list(Path(MUSIC_DIR).glob("*.ogg")):
+        missing.append(MUSIC_PACKAGE)
+    return missing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,12 +86,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: float) -> int:
-    for tool in ("ffmpeg", "espeak-ng"):
-        if shutil.which(tool) is None:
-            print(f"demo: {tool} is missing; run `./dev demo`, which installs it", file=sys.stderr)
-            return 2
+    missing = missing_packages()
+    if missing:
+        print(
+            f"demo: {', '.join(missing)} not installed. On Debian: apt-get install {' '.join(missing)}"
+            " (as root), then run the demo again.",
+            file=sys.stderr,
+        )
+        return 2
     _step("building a demo radio recording from free music (hedgewars-data) and espeak-ng speech")
-    demo = build_demo(work / "radio")
+    bar = Progress("    mixing", 1)
+    demo = build_demo(work / "radio", bar)
+    bar.done()
     db = work / "collector.db"
     env = dict(
         os.environ,
@@ -150,6 +169,7 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
             stderr=subprocess.STDOUT,
         )
     procs.append(stream)
+    t_stream = time.monotonic()
     time.sleep(0.5)
     with (work / "agent.log").open("wb") as log:
         procs.append(
@@ -160,12 +180,21 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
                 stderr=subprocess.STDOUT,
             )
         )
-    stream.wait(timeout=600)
+    bar = Progress("    streaming", round(demo.duration), " s of radio")
+    while stream.poll() is None and time.monotonic() - t_stream < 600:
+        bar.update(min(demo.duration, (time.monotonic() - t_stream) * speed))
+        time.sleep(1)
+    bar.done()
+    if stream.poll() is None:
+        print(f"demo: the stream did not end; see {work / 'stream.log'}", file=sys.stderr)
+        return 1
     _step("stream ended; waiting for the last uploads and for matching")
     from sqlalchemy import create_engine, text
 
     engine = create_engine(f"sqlite:///{db}")
     deadline = time.monotonic() + 120
+    # one segment per 10 s of broadcast
+    bar = Progress("    matching", int(demo.duration // 10), " segments")
     with engine.connect() as conn:
         while time.monotonic() < deadline:
             queued = subprocess.run(
@@ -179,9 +208,12 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
             ).scalar()
             # the agent reports the end of the stream as an outage once its last segment is stored
             ended = conn.execute(text("SELECT count(*) FROM events WHERE kind = 'outage'")).scalar()
+            stored = conn.execute(text("SELECT count(*) FROM segments")).scalar() or 0
+            bar.update(min(bar.total, stored - (new or 0)))
             if '"queue_depth": 0' in queued and new == 0 and ended:
                 break
             time.sleep(1)
+        bar.done()
         run_start = conn.execute(text("SELECT min(start) FROM segments")).scalar()
         plays = conn.execute(
             text(
