@@ -64,6 +64,10 @@ class Progress:
         self.update(self.count, label)
         self.count += n
 
+    def advance(self, label: str = "", n: float = 1) -> None:
+        """``n`` more units are done (``label`` says which)."""
+        self.update(self.count + n, label)
+
     def update(self, done: float, label: str = "") -> None:
         self.count = done
         pct = int(100 * done / self.total) if self.total else 100

@@ -114,6 +114,7 @@ def build_programme(
 ) -> tuple[npt.NDArray[np.float32], list[TruthPlay]]:
     """The station's programme at nominal speed and its truth in programme seconds."""
     rng = random.Random(f"{seed}:{station}")
+    short = short or offcat or catalog  # a small corpus (--smoke) may have no short piece
     mix = Mixer()
     truth: list[TruthPlay] = []
     recent: list[str] = []
