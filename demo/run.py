@@ -148,26 +148,10 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
 
     _step(f"streaming the recording over HTTP at {speed:g}x ({stream_url}) into a real agent")
     with (work / "stream.log").open("wb") as log:
-        stream = subprocess.Popen(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-readrate",
-                str(speed),
-                "-i",
-                str(demo.recording),
-                "-c",
-                "copy",
-                "-f",
-                "mp3",
-                "-listen",
-                "1",
-                stream_url,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        # ffmpeg as a one-client HTTP server, the MP3 copied as is at `speed` times real time
+        source = ["ffmpeg", "-v", "error", "-readrate", str(speed), "-i", str(demo.recording)]
+        serve = ["-c", "copy", "-f", "mp3", "-listen", "1", stream_url]
+        stream = subprocess.Popen([*source, *serve], stdout=log, stderr=subprocess.STDOUT)
     procs.append(stream)
     t_stream = time.monotonic()
     time.sleep(0.5)
