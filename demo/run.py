@@ -33,7 +33,7 @@ from demo.programme import MUSIC_DIR, MUSIC_PACKAGE, build_demo
 from demo.progress import Progress
 
 # what the demo runs besides Python, and the Debian package that brings it (``./dev`` installs
-# them; tests/unit/test_demo.py keeps this list and ``dev``'s in step)
+# them; tests/unit/demo/test_setup.py keeps this list and ``dev``'s in step)
 TOOLS = {"ffmpeg": "ffmpeg", "espeak-ng": "espeak-ng"}
 
 
@@ -67,25 +67,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", help="keep the demo files here (default: a temporary folder)")
     parser.add_argument("--speed", type=float, default=4.0, help="stream speed vs real time (default 4)")
     args = parser.parse_args(argv)
-    t0 = time.monotonic()
-    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sodav-demo-"))
-    work.mkdir(parents=True, exist_ok=True)
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        return _run(work, args.speed, procs, t0)
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        if not args.dir:
-            shutil.rmtree(work, ignore_errors=True)
-
-
-def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: float) -> int:
     missing = missing_packages()
     if missing:
         print(
@@ -94,6 +75,29 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
             file=sys.stderr,
         )
         return 2
+    t0 = time.monotonic()
+    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sodav-demo-"))
+    work.mkdir(parents=True, exist_ok=True)
+    procs: list[subprocess.Popen[bytes]] = []
+    status = 1
+    try:
+        status = _run(work, args.speed, procs, t0, keep=bool(args.dir))
+        return status
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        if not args.dir and status == 0:
+            shutil.rmtree(work, ignore_errors=True)
+        elif not args.dir:  # the logs a failure message points to
+            print(f"demo: its files (logs, database, recording) are kept in {work}", file=sys.stderr)
+
+
+def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: float, keep: bool) -> int:
     _step("building a demo radio recording from free music (hedgewars-data) and espeak-ng speech")
     bar = Progress("    mixing", 1)
     demo = build_demo(work / "radio", bar)
@@ -240,7 +244,7 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
             print(f"  {'(not in truth)':<44}  | {ext + ' ' + title:<28}{ds:8.1f}{de:8.1f}{conf:6.2f}")
     print(
         f"\n(seconds from the start of the broadcast; demo took {time.monotonic() - t0:.0f} s; "
-        f"files in {work})"
+        + (f"files in {work})" if keep else "--dir DIR keeps its files)")
     )
     found = len(used)
     return 0 if found == len(truth) and len(plays) == len(truth) else 1
