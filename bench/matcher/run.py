@@ -18,7 +18,7 @@ the exact search, then the multi-probe retry for a segment that found nothing) a
 ``--probe``, "retry" (the multi-probe search for every query).
 
     .venv/bin/python bench/matcher/run.py [--sizes 1000 10000 100000] [--queries 300] [--probe]
-    .venv/bin/python bench/matcher/run.py --smoke   # seconds: 5 tracks, 100 and 1,000 recordings
+    .venv/bin/python bench/matcher/run.py --smoke   # seconds: 4 tracks, 100 and 1,000 recordings
 
 ``--smoke`` (run by ``python -m bench.smoke``) checks that the script works, not its speed:
 a catalog of the tracks in a 1-minute MP3 plus three more, 30 queries.
