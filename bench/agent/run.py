@@ -249,7 +249,7 @@ def report(args: argparse.Namespace, lib: str) -> None:
         f"median of {REPEAT} runs each"
     )
 
-    # each measurement is slower than the one before it (the agents last; 9 rates cost ~2x)
+    # units of work: one per ffmpeg, fpcalc and start-up run; per station, one at one rate, two at nine
     bar = Progress("measuring", REPEAT * (3 + 3 * sum(args.stations)), " units")
     dec_cpu, _, dec_rss, dec_anon = median_of(
         lambda: measure(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"]), bar, "ffmpeg"

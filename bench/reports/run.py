@@ -125,10 +125,13 @@ def seed(url: str, stations: int, days: int, per_day: int, recordings: int) -> f
                 },
             )
             bar.update(last, f"stations {first}-{last}")
+        bar.clear()
+        log(f"plays inserted ({time.perf_counter() - t0:.0f} s)")
         for i, (name, ddl) in enumerate(PLAY_INDEXES.items()):
             bar.update(stations + stations // 3 * i // len(PLAY_INDEXES), f"index {name}")
             c.execute(text(ddl))
         bar.done()
+        log(f"indexes built ({time.perf_counter() - t0:.0f} s)")
         c.execute(text("SELECT setval('plays_id_seq', (SELECT max(id) FROM plays))"))
         c.execute(text("VACUUM ANALYZE plays"))
         c.execute(text("VACUUM ANALYZE recordings"))
@@ -153,7 +156,7 @@ def measure(url: str, stations: int, repeat: int, months: int) -> dict[str, obje
     rows_airtime = rows_playlist = 0
     refresh: list[float] = []
     raw: list[float] = []
-    bar = Progress("measuring", len(periods) * (1 + repeat) + 6, " reports")
+    bar = Progress("measuring", len(periods) * (1 + repeat) + 2 * len(periods[:3]), " reports")
     with factory() as s:
         for p in periods:  # the rollup of each month, computed once (what a report after a change pays)
             bar.step(f"rollup {p.label}")
