@@ -1,7 +1,8 @@
 """Real music for the benchmarks: the Debian game soundtracks the project allows.
 
 ``broadcast_mp3`` concatenates wesnoth tracks into one 128 kbit/s stereo MP3, the format
-most stations stream; files are cached by name so reruns skip the encoding.
+most stations stream; files are cached by name so reruns skip the encoding. Encoding,
+decoding and segmenting show a progress bar on stderr (demo/progress.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from demo.progress import Progress
 
 WESNOTH = "/usr/share/games/wesnoth/1.16/data/core/music"
 PACKAGES = [
@@ -45,12 +48,8 @@ def duration(path: Path) -> float:
     return float(out.strip())
 
 
-def broadcast_mp3(minutes: float = 15.0) -> Path:
-    """~``minutes`` of wesnoth tracks back to back, 44.1 kHz stereo MP3 at 128 kbit/s."""
-    CACHE.mkdir(exist_ok=True)
-    out = CACHE / f"wesnoth-{minutes:g}min-128k.mp3"
-    if out.exists():
-        return out
+def broadcast_tracks(minutes: float) -> list[Path]:
+    """The wesnoth tracks (jingles left out) that ``broadcast_mp3(minutes)`` strings together."""
     chosen: list[Path] = []
     total = 0.0
     for p in sorted(glob.glob(f"{WESNOTH}/*.ogg")):
@@ -61,14 +60,42 @@ def broadcast_mp3(minutes: float = 15.0) -> Path:
             continue
         chosen.append(Path(p))
         total += d
+    if not chosen:
+        raise SystemExit(f"no music in {WESNOTH}: install wesnoth-1.16-music (run ./dev setup)")
+    return chosen
+
+
+def ffmpeg(args: list[str], seconds: float, what: str) -> None:
+    """Run ``ffmpeg ARGS`` with a progress bar over the ``seconds`` of audio it writes."""
+    cmd = ["ffmpeg", "-v", "error", "-nostats", "-progress", "pipe:1", *args]
+    bar = Progress(what, round(seconds), " s")
+    # stderr kept aside: some tracks make the vorbis decoder chatter ("overread")
+    with tempfile.TemporaryFile() as err:
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                key, _, value = line.strip().partition("=")
+                if key == "out_time_us" and value.isdigit():
+                    bar.update(min(seconds, int(value) / 1e6))
+        if proc.returncode:
+            err.seek(0)
+            tail = err.read()[-1500:].decode(errors="replace")
+            raise SystemExit(f"ffmpeg {' '.join(args)} failed ({proc.returncode}):\n{tail}")
+    bar.done()
+
+
+def broadcast_mp3(minutes: float = 15.0) -> Path:
+    """~``minutes`` of wesnoth tracks back to back, 44.1 kHz stereo MP3 at 128 kbit/s."""
+    CACHE.mkdir(exist_ok=True)
+    out = CACHE / f"wesnoth-{minutes:g}min-128k.mp3"
+    if out.exists():
+        return out
+    chosen = broadcast_tracks(minutes)
     listing = CACHE / f"{out.stem}.txt"
     listing.write_text("".join(f"file '{p}'\n" for p in chosen))
     tmp = out.with_suffix(".part.mp3")
-    subprocess.run(
+    ffmpeg(
         [
-            "ffmpeg",
-            "-v",
-            "error",
             "-y",
             "-f",
             "concat",
@@ -88,8 +115,8 @@ def broadcast_mp3(minutes: float = 15.0) -> Path:
             "128k",
             str(tmp),
         ],
-        check=True,
-        stderr=subprocess.DEVNULL,  # vorbis "overread" chatter from some tracks
+        minutes * 60,
+        f"encoding {out.name}",
     )
     tmp.rename(out)
     return out
@@ -118,6 +145,10 @@ def real_segments(path: Path, variants: list[int], seconds: float | None = None)
         pcm = pcm[: int(seconds * 11025)]
     seg = Segmenter(11025, 10.0, variants, datetime(2026, 1, 1, tzinfo=UTC))
     out = []
+    bar = Progress(f"segmenting {path.name} at {len(variants)} rate(s)", round(pcm.size / 11025), " s")
     for i in range(0, pcm.size, 5513):
+        if i % (5513 * 40) == 0:
+            bar.update(i / 11025)
         out += seg.feed(pcm[i : i + 5513])
+    bar.done()
     return out + seg.finish()

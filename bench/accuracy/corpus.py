@@ -21,6 +21,7 @@ import numpy as np
 from collector.audio import decode_file
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_values
+from demo.progress import Progress
 from shared.chroma import CHROMAPRINT_RATE, fingerprint_pcm
 
 PACKAGES = (
@@ -70,39 +71,47 @@ def _audible(pcm: np.ndarray) -> tuple[float, float]:
     return loud[0] * win / CHROMAPRINT_RATE, (loud[-1] + 1) * win / CHROMAPRINT_RATE
 
 
-def scan(cache: Path, log=print) -> tuple[list[Track], list[Track]]:  # type: ignore[no-untyped-def]
-    """(songs, short pieces), deduplicated; cached in ``cache`` as JSON."""
+def scan(  # type: ignore[no-untyped-def]
+    cache: Path, log=print, per_package: int | None = None
+) -> tuple[list[Track], list[Track]]:
+    """(songs, short pieces), deduplicated; cached in ``cache`` as JSON.
+
+    ``per_package``: only the first N files of each package (a smoke run's corpus).
+    """
     if cache.exists():
         data = json.loads(cache.read_text())
         return [Track(**t) for t in data["songs"]], [Track(**t) for t in data["short"]]
     index = CatalogIndex()
     kept: list[Track] = []
     dropped: list[str] = []
-    for package in PACKAGES:
-        for path in sorted(package_audio(package)):
-            try:
-                pcm = decode_file(path)
-            except ValueError:
-                continue
-            a0, a1 = _audible(pcm)
-            if a1 - a0 < 3:
-                continue
-            values = fingerprint_pcm(pcm, CHROMAPRINT_RATE)
-            duplicate = False
-            if len(index):
-                # three 10-s probes; one that names an earlier track makes this one a copy
-                for frac in (0.2, 0.5, 0.8):
-                    i = int(values.size * frac)
-                    probe = values[i : i + 80]
-                    if probe.size >= 40 and match_values(index, probe) is not None:
-                        duplicate = True
-                        break
-            if duplicate:
-                dropped.append(path)
-                continue
-            index.add(len(kept), values)
-            index.build()
-            kept.append(Track(path, package, pcm.size / CHROMAPRINT_RATE, a0, a1))
+    files = [(package, path) for package in PACKAGES for path in sorted(package_audio(package))[:per_package]]
+    bar = Progress("scanning the music", len(files), " files")
+    for package, path in files:
+        bar.step(Path(path).name)
+        try:
+            pcm = decode_file(path)
+        except ValueError:
+            continue
+        a0, a1 = _audible(pcm)
+        if a1 - a0 < 3:
+            continue
+        values = fingerprint_pcm(pcm, CHROMAPRINT_RATE)
+        duplicate = False
+        if len(index):
+            # three 10-s probes; one that names an earlier track makes this one a copy
+            for frac in (0.2, 0.5, 0.8):
+                i = int(values.size * frac)
+                probe = values[i : i + 80]
+                if probe.size >= 40 and match_values(index, probe) is not None:
+                    duplicate = True
+                    break
+        if duplicate:
+            dropped.append(path)
+            continue
+        index.add(len(kept), values)
+        index.build()
+        kept.append(Track(path, package, pcm.size / CHROMAPRINT_RATE, a0, a1))
+    bar.done()
     log(f"corpus: {len(kept)} distinct pieces, {len(dropped)} near-copies dropped")
     songs = [t for t in kept if t.audible_end - t.audible_start >= SONG_MIN_S]
     short = [t for t in kept if t.audible_end - t.audible_start < SONG_MIN_S]

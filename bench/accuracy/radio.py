@@ -1,11 +1,12 @@
-"""Simulated radio days: a programme mixed from real music and speech, then a station chain.
+"""Simulated radio days: a programme mixed from real music and speech, and the station chains.
 
 The programme (seeded, so reruns are identical) strings together catalog songs, off-catalog
 songs, DJ speech (espeak-ng), intros under a voice-over (music ducked 6 dB), crossfades,
 songs started mid-way or faded out early, genuine replays, and ad breaks (a jingle, spoken
 ads over a music bed, a jingle). The station chain then changes the speed (pitch and tempo
 together: ffmpeg ``asetrate`` + ``aresample``), compresses, band-limits, adds noise and
-encodes at a low bitrate, as FM and web streams do.
+encodes at a low bitrate, as FM and web streams do. Mixing and the chain are the demo's
+(demo/radio.py); this module writes the day's programme and the benchmark's station profiles.
 
 Ground truth is in broadcast time: programme time divided by the speed. A crossfade's
 boundary is the middle of the overlap (each second of airtime belongs to one play).
@@ -13,9 +14,7 @@ boundary is the middle of the overlap (each second of airtime belongs to one pla
 
 from __future__ import annotations
 
-import hashlib
 import random
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.accuracy.corpus import Track
-
-RATE = 22050  # mixing rate; the chain's encoder sets the broadcast rate
+from demo.radio import RATE, Mixer, Profile, decode, speech
 
 DJ_LINES = {
     "fr": [
@@ -48,16 +46,6 @@ ADS = [
     "Grande promotion au marché Sandaga, tout à moitié prix ce week-end.",
     "Buy the new phone today, with free calls for a whole month.",
 ]
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    speed: float  # 1.02 = 2 % fast, pitch and tempo together
-    filters: str  # ffmpeg filters after the speed change
-    noise_db: float | None  # white noise level in dBFS, None for none
-    codec: list[str]  # ffmpeg output arguments
-    ext: str
 
 
 PROFILES = [
@@ -115,67 +103,6 @@ class TruthPlay:
     note: str
 
 
-def decode(path: str, begin: float, length: float) -> npt.NDArray[np.float32]:
-    raw = subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-ss",
-            f"{begin:.3f}",
-            "-t",
-            f"{length:.3f}",
-            "-i",
-            path,
-            "-ac",
-            "1",
-            "-ar",
-            str(RATE),
-            "-f",
-            "f32le",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return np.frombuffer(raw, dtype=np.float32).copy()
-
-
-def speech(text: str, cache: Path, voice: str) -> npt.NDArray[np.float32]:
-    cache.mkdir(parents=True, exist_ok=True)
-    wav = cache / f"tts-{hashlib.sha256(f'{voice}:{text}'.encode()).hexdigest()[:12]}.wav"
-    if not wav.exists():
-        subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", "155", "-w", str(wav), text], check=True, capture_output=True
-        )
-    return decode(str(wav), 0, 120) * 0.8
-
-
-class Mixer:
-    """Append pieces to a mono programme at ``RATE``; remembers where each started."""
-
-    def __init__(self) -> None:
-        self.parts: list[npt.NDArray[np.float32]] = []
-        self.size = 0
-        self.tail = np.zeros(0, dtype=np.float32)  # last samples, still open for a crossfade
-
-    def add(self, audio: npt.NDArray[np.float32], crossfade: float = 0.0) -> int:
-        """Add ``audio``; with ``crossfade`` seconds overlapping the end. Returns its first sample."""
-        n = min(int(crossfade * RATE), self.tail.size, audio.size)
-        if n:
-            ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
-            self.tail[-n:] = self.tail[-n:] * (1 - ramp) + audio[:n] * ramp
-            audio = audio[n:]
-        first = self.size - n
-        self.parts.append(self.tail)
-        self.tail = audio.copy()
-        self.size += audio.size
-        return first
-
-    def pcm(self) -> npt.NDArray[np.float32]:
-        return np.concatenate([*self.parts, self.tail])
-
-
 def build_programme(
     station: str,
     catalog: list[Track],
@@ -187,6 +114,7 @@ def build_programme(
 ) -> tuple[npt.NDArray[np.float32], list[TruthPlay]]:
     """The station's programme at nominal speed and its truth in programme seconds."""
     rng = random.Random(f"{seed}:{station}")
+    short = short or offcat or catalog  # a small corpus (--smoke) may have no short piece
     mix = Mixer()
     truth: list[TruthPlay] = []
     recent: list[str] = []
@@ -262,38 +190,3 @@ def build_programme(
             played.append(track)
         crossfade_next = rng.uniform(3, 6) if rng.random() < 0.3 else 0.0
     return mix.pcm(), truth
-
-
-def broadcast(programme: npt.NDArray[np.float32], profile: Profile, out: Path, seed: int) -> Path:
-    """Run the programme through the station chain into a compressed file."""
-    pcm = programme.copy()
-    if profile.noise_db is not None:
-        rng = np.random.default_rng(seed)
-        pcm += (rng.standard_normal(pcm.size) * 10 ** (profile.noise_db / 20)).astype(np.float32)
-    pcm16 = (np.clip(pcm, -1, 1) * 32767).astype("<i2")
-    path = out / f"{profile.name}.{profile.ext}"
-    chain = f"asetrate={RATE}*{profile.speed},aresample=44100,{profile.filters}"
-    codec = profile.codec if "-c:a" in profile.codec else ["-c:a", "libmp3lame", *profile.codec]
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "s16le",
-            "-ar",
-            str(RATE),
-            "-ac",
-            "1",
-            "-i",
-            "-",
-            "-af",
-            chain,
-            *codec,
-            str(path),
-        ],
-        input=pcm16.tobytes(),
-        check=True,
-    )
-    return path

@@ -9,6 +9,7 @@ heartbeats, as a box in the field does. The agent's RSS is sampled every second 
 
     .venv/bin/python bench/agent/live.py [--stations 4] [--seconds 150] [--files] [--no-upload]
                                          [--excerpts]
+    .venv/bin/python bench/agent/live.py --smoke   # seconds: 1 live station for 6 s
 
 ``--files`` replaces the streams by the same MP3 read as a file in real time (``realtime =
 true``); ``--no-upload`` leaves the collector out: together they tell which part of the agent
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.agent.run import Collector, free_port, proc_status
 from bench.music import broadcast_mp3
+from demo.progress import Progress
 
 
 def main() -> None:
@@ -38,14 +40,18 @@ def main() -> None:
     ap.add_argument("--files", action="store_true", help="file stations in real time, not HTTP streams")
     ap.add_argument("--no-upload", action="store_true", help="no collector: buffer only")
     ap.add_argument("--excerpts", action="store_true", help="keep Opus excerpts (the default config)")
+    ap.add_argument("--smoke", action="store_true", help="tiny inputs: checks that it runs, in seconds")
     args = ap.parse_args()
-    mp3 = broadcast_mp3(15.0)
+    minutes, every = 15.0, 15  # a sample line every `every` seconds
+    if args.smoke:
+        minutes, every, args.stations, args.seconds = 1.0, 2, 1, 6
+    mp3 = broadcast_mp3(minutes)
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="sodav-bench-live-") as tmp:
         work = Path(tmp)
         (work / "collector").mkdir()
         (work / "agent").mkdir()
-        collector = None if args.no_upload else Collector(work / "collector")
+        collector = None if args.no_upload else Collector(work / "collector", args.stations)
         try:
             sources = []
             for _ in range(args.stations):
@@ -72,18 +78,23 @@ def main() -> None:
                 procs.append(agent)
                 what = "file stations in real time" if args.files else "live HTTP stations"
                 where = f"uploads to {collector.url}" if collector else "no uploads"
-                print(f"{args.stations} {what}, {where}; agent RSS (MB):")
+                print(f"{args.stations} {what}, {where}; agent RSS (MB):", flush=True)
                 last: dict[str, int] = {}
+                bar = Progress("running the agent", args.seconds, " s")
                 for t in range(1, args.seconds + 1):
+                    bar.update(t - 1)
                     time.sleep(1)
                     if agent.poll() is not None:
                         raise SystemExit(f"the agent stopped: {(work / 'agent.log').read_text()[-1500:]}")
                     last = proc_status(agent.pid)
-                    if t % 15 == 0:
+                    if t % every == 0:
+                        bar.clear()
                         print(
                             f"  {t:>4} s  RSS {last['VmRSS'] / 1024:5.1f}  anon {last['RssAnon'] / 1024:5.1f}"
-                            f"  peak {last['VmHWM'] / 1024:5.1f}"
+                            f"  peak {last['VmHWM'] / 1024:5.1f}",
+                            flush=True,
                         )
+                bar.done()
             received = f"; segments received by the collector: {collector.segments()}" if collector else ""
             print(f"peak RSS {last['VmHWM'] / 1024:.1f} MB over {args.seconds} s{received}")
         finally:

@@ -1,6 +1,7 @@
 """What the PCM helper (libsodavpcm.so, packaging/pcm/pcm.c) saves per 0.25 s block.
 
-    .venv/bin/python bench/agent/pcm_helper.py [--repeat 2000]
+    .venv/bin/python bench/agent/pcm_helper.py [--repeat 2000]   # about 2 s
+    .venv/bin/python bench/agent/pcm_helper.py --smoke           # 20 calls each
 
 Per block as the agent passes them (0.25 s): the level meter's sum of squares over 2,756
 mono int16 samples at 11,025 Hz, in C and in the Python fallback the agent uses without the
@@ -45,7 +46,10 @@ def per_call_us(fn: Callable[[], object], repeat: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=2000)
+    ap.add_argument("--smoke", action="store_true", help="tiny inputs: checks that it runs")
     args = ap.parse_args()
+    if args.smoke:
+        args.repeat = 20
     rng = random.Random(1)
     s16 = array("h", [rng.randint(-20000, 20000) for _ in range(2756)]).tobytes()
     left = array("f", [rng.uniform(-1, 1) for _ in range(11025)]).tobytes()

@@ -14,6 +14,7 @@ same run we time ``ffmpeg -i same.mp3 -f null -`` (decode only) and ``fpcalc -le
 
     .venv/bin/python bench/agent/run.py [--minutes 15] [--stations 1 4 8] [--excerpts]
                                         [--system-chromaprint] [--collector] [--repeat 3]
+    .venv/bin/python bench/agent/run.py --smoke   # seconds: 1 station, 30 s of audio, 1 run each
 
 Each measurement is repeated (``--repeat``, default 3) and the median run (by CPU) is kept:
 on a shared machine one run can be 30 % off.
@@ -41,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.music import broadcast_mp3, duration
+from demo.progress import Progress
 
 ONE = [0]
 SWEEP = [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000]
@@ -72,9 +74,15 @@ def measure(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, i
 REPEAT = 3
 
 
-def median_of(run: Callable[[], tuple[float, float, int, int]]) -> tuple[float, float, int, int]:
-    """The run with the median CPU time out of REPEAT runs."""
-    runs = sorted((run() for _ in range(REPEAT)), key=lambda r: r[0])
+def median_of(
+    run: Callable[[], tuple[float, float, int, int]], bar: Progress, what: str, units: int = 1
+) -> tuple[float, float, int, int]:
+    """The run with the median CPU time out of REPEAT runs (``units`` of ``bar`` each)."""
+    runs = []
+    for _ in range(REPEAT):
+        bar.step(what, units)
+        runs.append(run())
+    runs.sort(key=lambda r: r[0])
     return runs[len(runs) // 2]
 
 
@@ -99,16 +107,16 @@ def free_port() -> int:
 
 
 class Collector:
-    """A real collector on 127.0.0.1 (SQLite) with stations st0..st7; one agent per run."""
+    """A real collector on 127.0.0.1 (SQLite) with stations st0..st{stations-1}; one agent per run."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, stations: int = 8) -> None:
         self.env = dict(
             os.environ,
             SODAV_COLLECTOR_DATABASE_URL=f"sqlite:///{work / 'collector.db'}",
             SODAV_COLLECTOR_ENVIRONMENT="development",
         )
         self._cli("db", "upgrade")
-        for i in range(8):
+        for i in range(stations):
             self._cli("stations", "add", f"st{i}")
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -206,7 +214,10 @@ def main() -> None:
         "--system-chromaprint", action="store_true", help="the agent uses Debian's libchromaprint1"
     )
     ap.add_argument("--collector", action="store_true", help="upload to a real collector on 127.0.0.1")
+    ap.add_argument("--smoke", action="store_true", help="tiny inputs: checks that it runs, in seconds")
     args = ap.parse_args()
+    if args.smoke:
+        args.minutes, args.stations, args.repeat = 0.5, [1], 1
     global REPEAT
     REPEAT = max(1, args.repeat)
     if args.system_chromaprint:
@@ -219,7 +230,7 @@ def main() -> None:
 
     global COLLECTOR
     with tempfile.TemporaryDirectory(prefix="sodav-bench-collector-") as tmp:
-        COLLECTOR = Collector(Path(tmp)) if args.collector else None
+        COLLECTOR = Collector(Path(tmp), max(args.stations)) if args.collector else None
         try:
             report(args, lib.stdout.strip())
         finally:
@@ -238,13 +249,15 @@ def report(args: argparse.Namespace, lib: str) -> None:
         f"median of {REPEAT} runs each"
     )
 
+    # units of work: one per ffmpeg, fpcalc and start-up run; per station, one at one rate, two at nine
+    bar = Progress("measuring", REPEAT * (3 + 3 * sum(args.stations)), " units")
     dec_cpu, _, dec_rss, dec_anon = median_of(
-        lambda: measure(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"])
+        lambda: measure(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "null", "-"]), bar, "ffmpeg"
     )
     # fpcalc 1.5 exits 3 ("Error decoding audio frame (End of file)") after printing the
     # full fingerprint of a file read to its end with -length 0
     fp_cpu, _, fp_rss, fp_anon = median_of(
-        lambda: measure(["fpcalc", "-length", "0", "-raw", str(mp3)], ok=(0, 3))
+        lambda: measure(["fpcalc", "-length", "0", "-raw", str(mp3)], ok=(0, 3)), bar, "fpcalc"
     )
     # start-up cost of the agent itself (Python imports, SQLite, config), on a 3 s clip
     clip = Path(tempfile.gettempdir()) / "sodav-bench" / "clip3s.mp3"
@@ -252,8 +265,9 @@ def report(args: argparse.Namespace, lib: str) -> None:
         subprocess.run(
             ["ffmpeg", "-v", "error", "-y", "-t", "3", "-i", str(mp3), "-c", "copy", str(clip)], check=True
         )
-    boot_cpu, _, boot_rss, boot_anon = median_of(lambda: run_agent_clip(clip))
+    boot_cpu, _, boot_rss, boot_anon = median_of(lambda: run_agent_clip(clip), bar, "agent start-up")
 
+    bar.clear()
     print()
     print(
         f"{'what':<34}{'CPU s/h audio':>14}{'× real time/core':>18}{'÷ ffmpeg decode':>17}"
@@ -274,7 +288,11 @@ def report(args: argparse.Namespace, lib: str) -> None:
     )
     for label, variants in (("1 rate", ONE), ("9 rates", SWEEP)):
         for n in args.stations:
-            cpu, wall, rss, anon = median_of(partial(run_agent, mp3, n, variants, args.excerpts))
+            run = partial(run_agent, mp3, n, variants, args.excerpts)
+            what = f"agent, {n} station(s), {label}"
+            # a unit per station at one rate, two at nine
+            cpu, wall, rss, anon = median_of(run, bar, what, n if variants is ONE else 2 * n)
+            bar.clear()
             net = max(cpu - boot_cpu, 1e-6)
             per_station = net / n
             print(
@@ -283,6 +301,7 @@ def report(args: argparse.Namespace, lib: str) -> None:
                 f"{rss / 1024:>13.1f}{anon / 1024:>9.1f}"
                 f"   (total {cpu:.1f} CPU s, wall {wall:.1f} s)"
             )
+    bar.done()
     print()
     print("CPU s/h audio and × real time are per station, net of start-up; ÷ ffmpeg decode is the")
     print("agent's CPU per station over ffmpeg's CPU to decode the same file once. anon MB: peak")

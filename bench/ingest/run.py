@@ -14,6 +14,7 @@ Upload size: gzip'd bodies of real segments, batched as the uploader does in ste
 variant and the 9-variant sweep; per station-day = 1440 such bodies.
 
     .venv/bin/python bench/ingest/run.py [--agents 16] [--batches 10 100 500] [--seconds 20]
+    .venv/bin/python bench/ingest/run.py --smoke    # seconds: 2 agents, 1 min of audio, 2 s runs
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.music import broadcast_mp3, real_segments
+from demo.progress import Progress
 from shared.codec import encode
 
 SWEEP = [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000]
@@ -124,6 +126,7 @@ async def blast(
     """Every agent posts its bodies one after the other; return (segments, requests, wall)."""
     sent = [0, 0]
     stop = time.monotonic() + seconds
+    bar = Progress(f"posting for {seconds:g} s", round(seconds), " s")
 
     async def agent(i: int, client: httpx.AsyncClient) -> None:
         headers = {
@@ -141,12 +144,14 @@ async def blast(
             assert ack["accepted_segments"] == n, ack
             sent[0] += n
             sent[1] += 1
+            bar.update(min(seconds, seconds - (stop - time.monotonic())))
 
     limits = httpx.Limits(max_connections=len(tokens) + 4)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         t0 = time.monotonic()
         await asyncio.gather(*(agent(i, client) for i in range(len(tokens))))
         wall = time.monotonic() - t0
+    bar.done()
     return sent[0], sent[1], wall
 
 
@@ -184,7 +189,9 @@ def throughput(args: argparse.Namespace, segments_1: list[Any]) -> None:
             for size in args.batches:
                 bodies: list[list[tuple[bytes, int]]] = []
                 n_batches = max(2, int(args.seconds * 6000 / size / args.agents) + 2)
+                bar = Progress(f"building {size}-segment bodies", args.agents, " agents")
                 for i in range(args.agents):
+                    bar.update(i)
                     mine = []
                     for _ in range(n_batches):
                         part = []
@@ -198,6 +205,7 @@ def throughput(args: argparse.Namespace, segments_1: list[Any]) -> None:
                             seq[i] += 1
                         mine.append((body(f"agent-{i}", part), size))
                     bodies.append(mine)
+                bar.done()
                 assert col.proc is not None
                 cpu0 = collector_cpu(col.proc.pid)
                 spy = None
@@ -244,8 +252,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0, help="duration of each throughput run")
     ap.add_argument("--size-only", action="store_true")
     ap.add_argument("--py-spy", metavar="PREFIX", help="record a py-spy profile of the collector per run")
+    ap.add_argument("--smoke", action="store_true", help="tiny inputs: checks that it runs, in seconds")
     args = ap.parse_args()
-    mp3 = broadcast_mp3(15.0)
+    minutes = 15.0
+    if args.smoke:
+        minutes, args.agents, args.batches, args.seconds = 1.0, 2, [10, 50], 2.0
+    mp3 = broadcast_mp3(minutes)
     segments_1 = real_segments(mp3, [0])
     segments_9 = real_segments(mp3, SWEEP)
     upload_size(segments_1, segments_9)

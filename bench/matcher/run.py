@@ -18,6 +18,10 @@ the exact search, then the multi-probe retry for a segment that found nothing) a
 ``--probe``, "retry" (the multi-probe search for every query).
 
     .venv/bin/python bench/matcher/run.py [--sizes 1000 10000 100000] [--queries 300] [--probe]
+    .venv/bin/python bench/matcher/run.py --smoke   # seconds: 4 tracks, 100 and 1,000 recordings
+
+``--smoke`` (run by ``python -m bench.smoke``) checks that the script works, not its speed:
+a catalog of the tracks in a 1-minute MP3 plus three more, 30 queries.
 """
 
 from __future__ import annotations
@@ -32,10 +36,21 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.music import CACHE, broadcast_mp3, duration, pcm11k, real_segments, tracks
+from bench.music import CACHE, broadcast_mp3, broadcast_tracks, duration, pcm11k, real_segments, tracks
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import Match, match_values, match_variants
+from demo.progress import Progress
 from shared.chroma import fingerprint_pcm
+
+
+def fingerprint_all(files: list[Path]) -> list[np.ndarray]:
+    bar = Progress("fingerprinting the catalog", len(files), " tracks")
+    out = []
+    for path in files:
+        bar.step(path.name)
+        out.append(fingerprint_pcm(pcm11k(path), 11025))
+    bar.done()
+    return out
 
 
 def real_catalog() -> list[np.ndarray]:
@@ -43,27 +58,34 @@ def real_catalog() -> list[np.ndarray]:
     if cache.exists():
         data = np.load(cache)
         return [data[k] for k in sorted(data.files, key=int)]
-    out = []
-    files = [p for p in tracks() if duration(p) >= 30]
-    for i, path in enumerate(files):
-        print(f"\rfingerprinting catalog track {i + 1}/{len(files)}", end="", file=sys.stderr)
-        out.append(fingerprint_pcm(pcm11k(path), 11025))
-    print(file=sys.stderr)
+    out = fingerprint_all([p for p in tracks() if duration(p) >= 30])
     CACHE.mkdir(exist_ok=True)
     np.savez(cache, **{str(i): v for i, v in enumerate(out)})
     return out
+
+
+def smoke_catalog(minutes: float) -> list[np.ndarray]:
+    """The tracks of the ``minutes`` MP3 (every query has its recording) and three more."""
+    played = broadcast_tracks(minutes)
+    others = [p for p in tracks() if p not in played and duration(p) >= 30][:3]
+    return fingerprint_all([*played, *others])
 
 
 def build(real: list[np.ndarray], size: int) -> tuple[CatalogIndex, float]:
     rng = np.random.default_rng(20260101)
     masks = rng.integers(0, 2**32, size=size, dtype=np.uint64).astype(np.uint32)
     index = CatalogIndex()
+    bar = Progress(f"building an index of {size:,} recordings", size)
     t0 = time.process_time()
     for j in range(size):
+        if j % 1000 == 0:
+            bar.update(j)
         base = real[j % len(real)]
         index.add(j + 1, base if j < len(real) else base ^ masks[j])
     index.build()
-    return index, time.process_time() - t0
+    cpu = time.process_time() - t0
+    bar.done()
+    return index, cpu
 
 
 def main() -> None:
@@ -71,9 +93,14 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--probe", action="store_true", help="also time the multi-probe retry search")
+    ap.add_argument("--smoke", action="store_true", help="tiny inputs: checks that it runs, in seconds")
     args = ap.parse_args()
-    real = real_catalog()
-    queries = [s.fingerprints[0].values for s in real_segments(broadcast_mp3(15.0), [0])]
+    minutes = 15.0
+    if args.smoke:
+        minutes, args.sizes, args.queries = 1.0, [100, 1000], 30
+    real = smoke_catalog(minutes) if args.smoke else real_catalog()
+    segments = real_segments(broadcast_mp3(minutes), [0])
+    queries = [np.frombuffer(s.fingerprints[0].values, dtype=np.uint32) for s in segments]
     queries = [q for q in queries if q.size >= 60]
     distinct = len(queries)
     queries = (queries * (args.queries // distinct + 1))[: args.queries]

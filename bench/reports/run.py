@@ -18,6 +18,7 @@ with it, ``--reuse`` skips seeding when the database already holds the requested
     python -m bench.reports.run                  # 3 M plays (scale 0.1)
     python -m bench.reports.run --full           # 30 M plays
     python bench/reports/run.py --database-url postgresql://postgres@127.0.0.1:5432/bench --reuse
+    python -m bench.reports.run --smoke          # seconds: 3 stations × 31 days, one month measured
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.migrate import upgrade
 from collector.reports import exports, repository, rollup, service
 from collector.reports.periods import parse_period
+from demo.progress import Progress
 
 YEAR = 2026
 PLAY_INDEXES = {
@@ -86,6 +88,8 @@ def seed(url: str, stations: int, days: int, per_day: int, recordings: int) -> f
         for name in PLAY_INDEXES:
             c.execute(text(f"DROP INDEX IF EXISTS {name}"))
         batch = max(1, 3_000_000 // (days * per_day))
+        # the index builds take about as long as a third of the inserts
+        bar = Progress("seeding", stations + stations // 3, " stations")
         for first in range(1, stations + 1, batch):
             last = min(first + batch - 1, stations)
             # every station plays at a steady pace with a per-station phase; a popular head of the
@@ -120,10 +124,14 @@ def seed(url: str, stations: int, days: int, per_day: int, recordings: int) -> f
                     "final_before": datetime(YEAR, 1, 1, tzinfo=UTC) + timedelta(days=days - 1),
                 },
             )
-            log(f"seeded stations {first}-{last} of {stations} ({time.perf_counter() - t0:.0f} s)")
-        for name, ddl in PLAY_INDEXES.items():
+            bar.update(last, f"stations {first}-{last}")
+        bar.clear()
+        log(f"plays inserted ({time.perf_counter() - t0:.0f} s)")
+        for i, (name, ddl) in enumerate(PLAY_INDEXES.items()):
+            bar.update(stations + stations // 3 * i // len(PLAY_INDEXES), f"index {name}")
             c.execute(text(ddl))
-            log(f"index {name} built ({time.perf_counter() - t0:.0f} s)")
+        bar.done()
+        log(f"indexes built ({time.perf_counter() - t0:.0f} s)")
         c.execute(text("SELECT setval('plays_id_seq', (SELECT max(id) FROM plays))"))
         c.execute(text("VACUUM ANALYZE plays"))
         c.execute(text("VACUUM ANALYZE recordings"))
@@ -148,18 +156,22 @@ def measure(url: str, stations: int, repeat: int, months: int) -> dict[str, obje
     rows_airtime = rows_playlist = 0
     refresh: list[float] = []
     raw: list[float] = []
+    bar = Progress("measuring", len(periods) * (1 + repeat) + 2 * len(periods[:3]), " reports")
     with factory() as s:
         for p in periods:  # the rollup of each month, computed once (what a report after a change pays)
+            bar.step(f"rollup {p.label}")
             t = time.perf_counter()
             rollup.refresh(s, p.label, p.tz.key)
             s.commit()
             refresh.append(time.perf_counter() - t)
         for p in periods[:3]:  # the same report straight from the plays, for comparison
+            bar.step(f"airtime {p.label} from the plays")
             t = time.perf_counter()
             repository.airtime(s, "recording", p.start, p.end, None)
             raw.append(time.perf_counter() - t)
         for _ in range(repeat):
             for p in periods:
+                bar.step(f"airtime and playlist {p.label}")
                 t = time.perf_counter()
                 table = service.airtime_table(s, "recording", p, None)
                 airtime.append(time.perf_counter() - t)
@@ -171,12 +183,14 @@ def measure(url: str, stations: int, repeat: int, months: int) -> dict[str, obje
                 playlist.append(time.perf_counter() - t)
                 rows_playlist = len(pl.rows)
         for p in periods[:3]:
+            bar.step(f"playlist {p.label} as XLSX")
             pl, meta = service.playlist(s, "st001", p, "fr")
             t = time.perf_counter()
             exports.to_xlsx([pl], meta, "fr")
             playlist_xlsx.append(time.perf_counter() - t)
         total = s.execute(text("SELECT count(*) FROM plays")).scalar_one()
     engine.dispose()
+    bar.done()
     ms = lambda v: round(v * 1000, 1)  # noqa: E731
     return {
         "plays": total,
@@ -215,7 +229,10 @@ def main() -> int:
     parser.add_argument("--recordings", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5, help="rounds of 12 months")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--smoke", action="store_true", help="tiny inputs: checks that it runs, in seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.stations, args.days, args.plays_per_day, args.recordings, args.repeat = 3, 31, 10, 50, 1
     per_day = 274 if args.full else args.plays_per_day
     expected = args.stations * args.days * per_day
     with ExitStack() as stack:

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import select
 
 from collector.db.engine import make_engine, make_sessionmaker
-from collector.demo_radio import DemoFiles, build_demo
 from collector.fleet.models import Station
 from collector.plays.models import Play
+from demo.programme import DemoFiles, build_demo
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

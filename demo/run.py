@@ -1,6 +1,6 @@
-"""``./dev demo``: the main job end to end, on the embedded default (SQLite).
+"""``./dev demo`` (``python -m demo``): the main job end to end, on the embedded default (SQLite).
 
-1. builds a short radio recording from free music (collector.demo_radio), with truth;
+1. builds a short radio recording from free music (demo/programme.py), with truth;
 2. starts a real collector (``sodav-collector serve``, SQLite, matching worker in-process);
 3. imports the demo catalog, creates the station and an agent, enrolls the agent;
 4. streams the recording over a real local HTTP stream (ffmpeg as the server);
@@ -29,7 +29,12 @@ from pathlib import Path
 
 import httpx
 
-from collector.demo_radio import build_demo
+from demo.programme import MUSIC_DIR, MUSIC_PACKAGE, build_demo
+from demo.progress import Progress
+
+# what the demo runs besides Python, and the Debian package that brings it (``./dev`` installs
+# them; tests/unit/demo/test_setup.py keeps this list and ``dev``'s in step)
+TOOLS = {"ffmpeg": "ffmpeg", "espeak-ng": "espeak-ng"}
 
 
 def _port() -> int:
@@ -49,17 +54,35 @@ def _cli(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedPr
     )
 
 
+def missing_packages() -> list[str]:
+    """The Debian packages whose tools or music the demo needs and cannot find."""
+    missing = [package for tool, package in TOOLS.items() if shutil.which(tool) is None]
+    if not list(Path(MUSIC_DIR).glob("*.ogg")):
+        missing.append(MUSIC_PACKAGE)
+    return missing
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="demo", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dir", help="keep the demo files here (default: a temporary folder)")
     parser.add_argument("--speed", type=float, default=4.0, help="stream speed vs real time (default 4)")
     args = parser.parse_args(argv)
+    missing = missing_packages()
+    if missing:
+        print(
+            f"demo: {', '.join(missing)} not installed. On Debian: apt-get install {' '.join(missing)}"
+            " (as root), then run the demo again.",
+            file=sys.stderr,
+        )
+        return 2
     t0 = time.monotonic()
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sodav-demo-"))
     work.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen[bytes]] = []
+    status = 1
     try:
-        return _run(work, args.speed, procs, t0)
+        status = _run(work, args.speed, procs, t0, keep=bool(args.dir))
+        return status
     finally:
         for p in reversed(procs):
             if p.poll() is None:
@@ -68,17 +91,17 @@ def main(argv: list[str] | None = None) -> int:
                     p.wait(20)
                 except subprocess.TimeoutExpired:
                     p.kill()
-        if not args.dir:
+        if not args.dir and status == 0:
             shutil.rmtree(work, ignore_errors=True)
+        elif not args.dir:  # the logs a failure message points to
+            print(f"demo: its files (logs, database, recording) are kept in {work}", file=sys.stderr)
 
 
-def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: float) -> int:
-    for tool in ("ffmpeg", "espeak-ng"):
-        if shutil.which(tool) is None:
-            print(f"demo: {tool} is missing; run `./dev demo`, which installs it", file=sys.stderr)
-            return 2
+def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: float, keep: bool) -> int:
     _step("building a demo radio recording from free music (hedgewars-data) and espeak-ng speech")
-    demo = build_demo(work / "radio")
+    bar = Progress("    mixing", 1)
+    demo = build_demo(work / "radio", bar)
+    bar.done()
     db = work / "collector.db"
     env = dict(
         os.environ,
@@ -129,27 +152,12 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
 
     _step(f"streaming the recording over HTTP at {speed:g}x ({stream_url}) into a real agent")
     with (work / "stream.log").open("wb") as log:
-        stream = subprocess.Popen(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-readrate",
-                str(speed),
-                "-i",
-                str(demo.recording),
-                "-c",
-                "copy",
-                "-f",
-                "mp3",
-                "-listen",
-                "1",
-                stream_url,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        # ffmpeg as a one-client HTTP server, the MP3 copied as is at `speed` times real time
+        source = ["ffmpeg", "-v", "error", "-readrate", str(speed), "-i", str(demo.recording)]
+        serve = ["-c", "copy", "-f", "mp3", "-listen", "1", stream_url]
+        stream = subprocess.Popen([*source, *serve], stdout=log, stderr=subprocess.STDOUT)
     procs.append(stream)
+    t_stream = time.monotonic()
     time.sleep(0.5)
     with (work / "agent.log").open("wb") as log:
         procs.append(
@@ -160,12 +168,21 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
                 stderr=subprocess.STDOUT,
             )
         )
-    stream.wait(timeout=600)
+    bar = Progress("    streaming", round(demo.duration), " s of radio")
+    while stream.poll() is None and time.monotonic() - t_stream < 600:
+        bar.update(min(demo.duration, (time.monotonic() - t_stream) * speed))
+        time.sleep(1)
+    bar.done()
+    if stream.poll() is None:
+        print(f"demo: the stream did not end; see {work / 'stream.log'}", file=sys.stderr)
+        return 1
     _step("stream ended; waiting for the last uploads and for matching")
     from sqlalchemy import create_engine, text
 
     engine = create_engine(f"sqlite:///{db}")
     deadline = time.monotonic() + 120
+    # one segment per 10 s of broadcast
+    bar = Progress("    matching", int(demo.duration // 10), " segments")
     with engine.connect() as conn:
         while time.monotonic() < deadline:
             queued = subprocess.run(
@@ -179,9 +196,12 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
             ).scalar()
             # the agent reports the end of the stream as an outage once its last segment is stored
             ended = conn.execute(text("SELECT count(*) FROM events WHERE kind = 'outage'")).scalar()
+            stored = conn.execute(text("SELECT count(*) FROM segments")).scalar() or 0
+            bar.update(min(bar.total, stored - (new or 0)))
             if '"queue_depth": 0' in queued and new == 0 and ended:
                 break
             time.sleep(1)
+        bar.done()
         run_start = conn.execute(text("SELECT min(start) FROM segments")).scalar()
         plays = conn.execute(
             text(
@@ -224,7 +244,7 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
             print(f"  {'(not in truth)':<44}  | {ext + ' ' + title:<28}{ds:8.1f}{de:8.1f}{conf:6.2f}")
     print(
         f"\n(seconds from the start of the broadcast; demo took {time.monotonic() - t0:.0f} s; "
-        f"files in {work})"
+        + (f"files in {work})" if keep else "--dir DIR keeps its files)")
     )
     found = len(used)
     return 0 if found == len(truth) and len(plays) == len(truth) else 1

@@ -1,0 +1,255 @@
+"""Smoke runs of the benchmarks: every script under bench/ with ``--smoke``, its output checked.
+
+    .venv/bin/python -m bench.smoke              # all of them, about 3 minutes (CI runs this)
+    .venv/bin/python -m bench.smoke agent        # those whose name contains "agent"
+
+A benchmark is run by hand, rarely, so it rots unseen: an import moves, a function starts
+returning another type, and the next person to rerun it finds a traceback. A smoke runs each
+script on tiny inputs (seconds, not minutes) and checks that its output still parses and has
+the fields docs/benchmarks.md quotes. It never judges a timing or a size: those are measured
+by the full runs, on a quiet machine. Every script with a ``__main__`` block must have a smoke
+here; a new benchmark without one fails the run.
+
+Why a runner here and not a pytest file under tests/: a benchmark is a program a user runs,
+and its smoke runs it the same way (a subprocess, as ``python -m bench.x.y --smoke``), one
+after the other so that none competes with another for the two cores; under ``./dev test``
+they would run a second time beside the suite's pytest-xdist workers and its real-time
+streams, and take the suite's time. The run ends with the plain ``N passed, N failed`` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NUM = r"[-+]?\d+(?:\.\d+)?"
+
+
+class SmokeFailure(Exception):
+    pass
+
+
+def expect(condition: object, message: str) -> None:
+    if not condition:
+        raise SmokeFailure(message)
+
+
+def numbers(line: str) -> list[float]:
+    return [float(x) for x in re.findall(NUM, line)]
+
+
+def row(out: str, label: str, count: int) -> list[float]:
+    """The numbers of the one line of ``out`` that starts with ``label`` (after spaces)."""
+    lines = [line for line in out.splitlines() if line.strip().startswith(label)]
+    expect(len(lines) == 1, f"expected one line starting {label!r}, found {len(lines)}")
+    values = numbers(lines[0][lines[0].index(label) + len(label) :])
+    expect(len(values) >= count, f"{label!r}: expected {count} numbers, got {lines[0]!r}")
+    return values
+
+
+def header(out: str, *columns: str) -> None:
+    lines = [line for line in out.splitlines() if all(c in line for c in columns)]
+    expect(lines, f"no table header with the columns {columns}")
+
+
+# -- one check per benchmark: its output as docs/benchmarks.md quotes it ----------------------
+
+
+def check_matcher(out: str, _work: Path) -> None:
+    header(out, "recordings", "build s", "index MB", "queries/s/core", "p50 ms", "p99 ms", "found")
+    rows = re.findall(rf"^\s*(\d+)((?:\s+{NUM}%?){{8}})\s+(exact|pipeline)$", out, re.MULTILINE)
+    expect(
+        {(int(r[0]), r[2]) for r in rows}
+        == {(100, "exact"), (100, "pipeline"), (1000, "exact"), (1000, "pipeline")},
+        f"matcher rows: {rows}",
+    )
+    for size, values, mode in rows:
+        found = float(values.split()[6].rstrip("%"))
+        # queries cut from catalog tracks: a matcher that finds few of them is broken
+        expect(found >= 50, f"{size} recordings, {mode}: found {found} % of the queries")
+
+
+def check_outbox(out: str, _work: Path) -> None:
+    header(out, "payload B", "add rows/s", "read+ack rows/s", "station-days/h")
+    for label in ("1 rate variant", "9 rate variants"):
+        expect(row(out, label, 4)[1] > 0, f"{label}: no payload")
+
+
+def check_ingest(out: str, _work: Path) -> None:
+    for label in ("1 rate variant", "9 rate variants (sweep)"):
+        expect("MB per station-day" in out.split(label, 1)[-1].splitlines()[0], f"no upload size for {label}")
+    header(out, "segments/batch", "requests", "segments", "segments/s", "collector CPU s")
+    sent = 0.0
+    for size in (10, 50):
+        values = row(out, f"{size} ", 6)
+        expect(values[1] == values[0] * size, f"{size}-segment batches: {values}")
+        sent += values[1]
+    stored = re.search(r"rows in PostgreSQL: (\d+) segments, (\d+) fingerprints", out)
+    expect(stored, "no 'rows in PostgreSQL' line")
+    assert stored is not None
+    expect(int(stored[1]) == sent == int(stored[2]), f"sent {sent:.0f} segments, stored: {stored[0]}")
+
+
+def check_reports(out: str, _work: Path) -> None:
+    result = json.loads(out)
+    expect(result["plays"] == 3 * 31 * 10, f"plays: {result['plays']}")
+    for key in ("airtime_month_all_stations", "playlist_station_month"):
+        for field in ("p50_ms", "p95_ms", "max_ms", "n", "rows", "target_ms"):
+            expect(isinstance(result[key][field], int | float), f"{key}.{field}: {result[key].get(field)}")
+        expect(result[key]["rows"] > 0, f"{key}: no rows")
+    for key in (
+        "rollup_refresh_month_ms",
+        "airtime_month_from_plays_ms",
+        "playlist_xlsx_render_ms",
+        "seed_s",
+    ):
+        expect(key in result, f"no {key}")
+
+
+def check_agent(out: str, _work: Path) -> None:
+    header(out, "CPU s/h audio", "× real time/core", "÷ ffmpeg decode", "peak RSS MB", "anon MB")
+    row(out, "ffmpeg -f null (decode only)", 5)
+    row(out, "fpcalc -length 0 (decode + FP)", 5)
+    row(out, "agent start-up (3 s clip)", 3)
+    for label in ("1 rate", "9 rates"):
+        row(out, f"agent 1 station(s), {label}", 7)
+
+
+def check_live(out: str, _work: Path) -> None:
+    expect("1 live HTTP stations, uploads to http://127.0.0.1:" in out, "no first line")
+    samples = re.findall(rf"^\s+\d+ s\s+RSS\s+{NUM}\s+anon\s+{NUM}\s+peak\s+{NUM}$", out, re.MULTILINE)
+    expect(len(samples) == 3, f"expected 3 RSS samples, got {samples}")
+    expect(
+        re.search(
+            rf"^peak RSS {NUM} MB over 6 s; segments received by the collector: \d+$", out, re.MULTILINE
+        ),
+        "no peak line",
+    )
+
+
+def check_pcm_helper(out: str, _work: Path) -> None:
+    header(out, "per 0.25 s block", "µs", "CPU s per station-hour")
+    for label in (
+        "sum of squares, 2,756 int16, C",
+        "sum of squares, Python fallback",
+        "stereo mixdown, 2 x 11,025 float32, C",
+        "stereo mixdown, in Python",
+    ):
+        row(out, label, 2)
+
+
+def check_accuracy(out: str, work: Path) -> None:
+    header(out, "station profile", "true plays", "recall", "precision", "airtime ratio", "meets targets")
+    results = json.loads((work / "results.json").read_text())
+    expect(
+        set(results["targets"]) == {"recall", "precision", "p90_s", "airtime"},
+        f"targets: {results['targets']}",
+    )
+    ours = {r["profile"]: r["score"] for r in results["results"] if r["system"] == "sodav"}
+    expect(set(ours) == {"studio", "fm-fast"}, f"profiles: {sorted(ours)}")
+    for profile, score in ours.items():
+        expect(score["truth"] > 0, f"{profile}: the programme has no catalog song")
+        for field in ("detected", "recall", "precision", "start_p90", "end_p90", "airtime_ratio"):
+            expect(field in score, f"{profile}: no {field}")
+        expect(
+            f"| {profile} | sodav-collector analyze | {score['truth']} |" in out, f"{profile}: no table row"
+        )
+
+
+@dataclass(frozen=True)
+class Smoke:
+    module: str  # bench.matcher.run
+    check: Callable[[str, Path], None]  # (standard output, work directory)
+    args: tuple[str, ...] = ()  # "{work}" is replaced by a fresh temporary directory
+
+    @property
+    def path(self) -> Path:
+        return ROOT / (self.module.replace(".", "/") + ".py")
+
+
+SMOKES = [
+    Smoke("bench.agent.pcm_helper", check_pcm_helper),
+    Smoke("bench.outbox.run", check_outbox, ("--dir", "{work}")),
+    Smoke("bench.matcher.run", check_matcher),
+    Smoke("bench.agent.run", check_agent),
+    Smoke("bench.agent.live", check_live),
+    Smoke("bench.ingest.run", check_ingest),
+    Smoke("bench.reports.run", check_reports),
+    Smoke("bench.accuracy.run", check_accuracy, ("--out", "{work}")),
+]
+
+
+def scripts() -> list[Path]:
+    """Every benchmark program: a module under bench/ with a ``__main__`` block."""
+    return sorted(
+        p
+        for p in (ROOT / "bench").rglob("*.py")
+        if p != Path(__file__).resolve() and "__main__" in p.read_text()
+    )
+
+
+def run(smoke: Smoke) -> tuple[bool, str]:
+    with tempfile.TemporaryDirectory(prefix="sodav-smoke-") as tmp:
+        work = Path(tmp)
+        args = [a.replace("{work}", tmp) for a in smoke.args]
+        cmd = [sys.executable, "-m", smoke.module, "--smoke", *args]
+        with (work / "stderr.log").open("w+b") as err:
+            try:
+                done = subprocess.run(
+                    cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, timeout=600, check=False
+                )
+            except subprocess.TimeoutExpired:
+                return False, "did not finish in 10 min"
+            err.seek(0)
+            tail = err.read()[-3000:].decode(errors="replace")
+        out = done.stdout.decode(errors="replace")
+        if done.returncode:
+            return False, f"exit status {done.returncode}; its stderr ends:\n{tail}"
+        try:
+            smoke.check(out, work)
+        except (SmokeFailure, KeyError, ValueError, IndexError) as exc:
+            return (
+                False,
+                f"its output does not parse: {type(exc).__name__}: {exc}\n--- stdout:\n{out[-3000:]}",
+            )
+    return True, ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.smoke", description=__doc__.split("\n")[0])
+    ap.add_argument("names", nargs="*", help="run only the benchmarks whose module contains one of these")
+    args = ap.parse_args(argv)
+    covered = {s.path for s in SMOKES}
+    uncovered = [str(p.relative_to(ROOT)) for p in scripts() if p not in covered]
+    chosen = [s for s in SMOKES if not args.names or any(n in s.module for n in args.names)]
+    passed = failed = 0
+    t_all = time.monotonic()
+    for i, smoke in enumerate(chosen, 1):
+        print(f"[{i}/{len(chosen)}] python -m {smoke.module} --smoke ...", end=" ", flush=True)
+        t = time.monotonic()
+        ok, why = run(smoke)
+        print(f"{'ok' if ok else 'FAILED'} ({time.monotonic() - t:.0f} s)", flush=True)
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            print("    " + why.replace("\n", "\n    "), flush=True)
+    for path in uncovered:
+        failed += 1
+        print(f"{path}: a benchmark without a smoke: give it --smoke and a check in bench/smoke.py")
+    print(f"bench smokes: {time.monotonic() - t_all:.0f} s")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
