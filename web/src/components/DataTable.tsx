@@ -1,0 +1,60 @@
+// A table of report rows (the JSON of /api/v1/reports/*), each column formatted by its kind.
+import { Table, Text } from "@chakra-ui/react";
+import type { ReactNode } from "react";
+import type { Cell, Row } from "../api/types";
+import { useFormat, useT, type MessageKey } from "../i18n";
+
+export type Kind = "text" | "int" | "seconds" | "hours" | "percent" | "dbfs" | "date" | "time";
+
+export interface ColumnDef {
+  key: string;
+  label: MessageKey;
+  kind?: Kind;
+  render?: (row: Row) => ReactNode;
+}
+
+const NUMERIC: ReadonlySet<Kind> = new Set(["int", "seconds", "hours", "percent", "dbfs"]);
+
+export function DataTable({ columns, rows, caption }: { columns: ColumnDef[]; rows: Row[]; caption: string }) {
+  const t = useT();
+  const f = useFormat();
+  const show = (value: Cell, kind: Kind): ReactNode => {
+    if (value === null || value === "") return <Text as="span" color="fg.muted">{t("common.dash")}</Text>;
+    if (typeof value === "number") {
+      if (kind === "seconds") return f.duration(value);
+      if (kind === "hours") return f.number(value, 1);
+      if (kind === "percent") return f.percent(value);
+      if (kind === "dbfs") return f.dbfs(value);
+      return f.number(value);
+    }
+    if (kind === "date") return f.day(value);
+    return value;
+  };
+  return (
+    <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white" maxH="60vh">
+      <Table.Root size="sm" stickyHeader striped>
+        <Table.Caption srOnly>{caption}</Table.Caption>
+        <Table.Header>
+          <Table.Row>
+            {columns.map((c) => (
+              <Table.ColumnHeader key={c.key} scope="col" textAlign={NUMERIC.has(c.kind ?? "text") ? "end" : "start"}>
+                {t(c.label)}
+              </Table.ColumnHeader>
+            ))}
+          </Table.Row>
+        </Table.Header>
+        <Table.Body>
+          {rows.map((row, i) => (
+            <Table.Row key={i}>
+              {columns.map((c) => (
+                <Table.Cell key={c.key} textAlign={NUMERIC.has(c.kind ?? "text") ? "end" : "start"}>
+                  {c.render ? c.render(row) : show(row[c.key] ?? null, c.kind ?? "text")}
+                </Table.Cell>
+              ))}
+            </Table.Row>
+          ))}
+        </Table.Body>
+      </Table.Root>
+    </Table.ScrollArea>
+  );
+}

@@ -1,0 +1,130 @@
+import { Badge, Box, Button, Flex, HStack, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { useState, type FormEvent } from "react";
+import { useCreateStation, useSetStationRate, useStationsAdmin, type StationInput } from "../../api/stations";
+import type { StationAdmin } from "../../api/types";
+import { TextField } from "../../components/fields";
+import { Notice, QueryNotice } from "../../components/Notice";
+import { useFormat, useT } from "../../i18n";
+import { parseRatePercent } from "./rate";
+
+function RateCell({ station }: { station: StationAdmin }) {
+  const t = useT();
+  const f = useFormat();
+  const setRate = useSetStationRate();
+  const [text, setText] = useState("");
+  const ppm = parseRatePercent(text);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (ppm !== null) setRate.mutate({ slug: station.slug, ratePpm: ppm }, { onSuccess: () => setText("") });
+  };
+  return (
+    <Stack gap="1">
+      <HStack gap="1" wrap="wrap">
+        {station.rate_ppm === null ? (
+          <Badge>{t("fleet.rateUnknown")}</Badge>
+        ) : (
+          <Badge colorPalette={station.rate_source === "admin" ? "orange" : "blue"}>
+            {f.rate(station.rate_ppm)} · {t(station.rate_source === "admin" ? "fleet.ratePinned" : "fleet.rateLearned")}
+          </Badge>
+        )}
+        <Text fontSize="xs" color="fg.muted">
+          {t("fleet.variants", { list: station.variants_ppm.map((v) => f.rate(v)).join(" ") })}
+        </Text>
+      </HStack>
+      <HStack as="form" gap="1" onSubmit={submit} align="end">
+        <TextField
+          label={t("fleet.pinRate")}
+          value={text}
+          onChange={setText}
+          placeholder={t("fleet.ratePlaceholder")}
+          maxW="8rem"
+          aria-invalid={text !== "" && ppm === null}
+        />
+        <Button type="submit" size="xs" disabled={ppm === null} loading={setRate.isPending}>
+          {t("fleet.pin")}
+        </Button>
+        {station.rate_ppm !== null && (
+          <Button size="xs" variant="ghost" onClick={() => setRate.mutate({ slug: station.slug, ratePpm: null })}>
+            {t("fleet.relearn")}
+          </Button>
+        )}
+      </HStack>
+      {setRate.isError && <Notice status="error" title={t("fleet.rateFailed")} error={setRate.error} />}
+    </Stack>
+  );
+}
+
+function NewStation() {
+  const t = useT();
+  const create = useCreateStation();
+  const [input, setInput] = useState<StationInput>({ slug: "", name: "", city: "", frequency: "" });
+  const set = (key: keyof StationInput) => (value: string) => setInput((old) => ({ ...old, [key]: value }));
+  return (
+    <Box bg="white" p="4" borderWidth="1px" borderRadius="md">
+      <Flex
+        as="form"
+        gap="3"
+        wrap="wrap"
+        align="end"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          create.mutate(input, { onSuccess: () => setInput({ slug: "", name: "", city: "", frequency: "" }) });
+        }}
+      >
+        <TextField label={t("fleet.slug")} help={t("fleet.slugHelp")} value={input.slug} onChange={set("slug")} required />
+        <TextField label={t("fleet.name")} value={input.name} onChange={set("name")} />
+        <TextField label={t("fleet.city")} value={input.city} onChange={set("city")} maxW="10rem" />
+        <TextField label={t("fleet.frequency")} value={input.frequency} onChange={set("frequency")} maxW="8rem" />
+        <Button type="submit" size="sm" colorPalette="green" loading={create.isPending} disabled={!input.slug.trim()}>
+          {t("fleet.addStation")}
+        </Button>
+      </Flex>
+      {create.isError && <Notice status="error" title={t("fleet.addStationFailed")} error={create.error} />}
+      {create.isSuccess && <Notice status="success" title={t("fleet.stationAdded", { slug: create.data.slug })} />}
+    </Box>
+  );
+}
+
+export function StationsTab() {
+  const t = useT();
+  const stations = useStationsAdmin();
+  return (
+    <Stack gap="4">
+      <NewStation />
+      <QueryNotice query={stations} />
+      {stations.isPending && <Spinner aria-label={t("common.loading")} />}
+      {stations.data && (
+        <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white">
+          <Table.Root size="sm">
+            <Table.Caption srOnly>{t("fleet.stations")}</Table.Caption>
+            <Table.Header>
+              <Table.Row>
+                <Table.ColumnHeader scope="col">{t("common.station")}</Table.ColumnHeader>
+                <Table.ColumnHeader scope="col">{t("fleet.where")}</Table.ColumnHeader>
+                <Table.ColumnHeader scope="col">{t("fleet.agents")}</Table.ColumnHeader>
+                <Table.ColumnHeader scope="col">{t("fleet.rate")}</Table.ColumnHeader>
+              </Table.Row>
+            </Table.Header>
+            <Table.Body>
+              {stations.data.items.map((s) => (
+                <Table.Row key={s.slug} verticalAlign="top">
+                  <Table.Cell>
+                    <Text fontWeight="medium">{s.name}</Text>
+                    <Text fontSize="xs" color="fg.muted">
+                      {s.slug}
+                    </Text>
+                  </Table.Cell>
+                  <Table.Cell>{[s.city, s.frequency].filter(Boolean).join(" · ")}</Table.Cell>
+                  <Table.Cell>{s.agents.length ? s.agents.join(", ") : <Text color="fg.muted">{t("common.none")}</Text>}</Table.Cell>
+                  <Table.Cell>
+                    <RateCell station={s} />
+                  </Table.Cell>
+                </Table.Row>
+              ))}
+            </Table.Body>
+          </Table.Root>
+        </Table.ScrollArea>
+      )}
+    </Stack>
+  );
+}

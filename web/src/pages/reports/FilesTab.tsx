@@ -1,0 +1,105 @@
+import { Badge, Box, Button, Flex, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { useState } from "react";
+import { useGenerateFiles, useReportFiles } from "../../api/reports";
+import { Can } from "../../auth/session";
+import { DownloadButton } from "../../components/buttons";
+import { PeriodField, SelectField, StationSelect } from "../../components/fields";
+import { Notice, QueryNotice } from "../../components/Notice";
+import { useFormat, useI18n } from "../../i18n";
+
+/** The monthly and semester files the collector writes, and a button to regenerate them. */
+export function FilesTab({ period, setPeriod }: { period: string; setPeriod: (p: string) => void }) {
+  const { t, lang } = useI18n();
+  const f = useFormat();
+  const files = useReportFiles(period);
+  const generate = useGenerateFiles();
+  const [station, setStation] = useState("");
+  const [fileLang, setFileLang] = useState<"fr" | "en">(lang);
+  const changed = generate.data?.files.filter((x) => x.changed).length ?? 0;
+  return (
+    <Box>
+      <Flex gap="4" wrap="wrap" align="end" bg="white" p="4" borderWidth="1px" borderRadius="md" mb="4">
+        <PeriodField value={period} onChange={setPeriod} />
+        <Can do="reports.generate">
+          <StationSelect value={station} onChange={setStation} allowAll />
+          <SelectField
+            label={t("reports.fileLang")}
+            value={fileLang}
+            onChange={(v) => setFileLang(v === "en" ? "en" : "fr")}
+            options={[
+              { value: "fr", label: t("nav.french") },
+              { value: "en", label: t("nav.english") },
+            ]}
+          />
+          <Button
+            size="sm"
+            colorPalette="green"
+            loading={generate.isPending}
+            disabled={period === ""}
+            onClick={() => generate.mutate({ period, station: station || null, lang: fileLang })}
+          >
+            {t("reports.regenerate")}
+          </Button>
+        </Can>
+      </Flex>
+      <Stack gap="3">
+        {generate.isError && <Notice status="error" title={t("reports.regenerateFailed")} error={generate.error} />}
+        {generate.isSuccess && (
+          <Notice
+            status="success"
+            title={t("reports.regenerated", { count: generate.data.files.length, changed })}
+          />
+        )}
+        <QueryNotice query={files} />
+        {files.isPending && <Spinner aria-label={t("common.loading")} />}
+        {files.data && files.data.files.length === 0 && <Text>{t("reports.noFiles")}</Text>}
+        {files.data && files.data.files.length > 0 && (
+          <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white">
+            <Table.Root size="sm">
+              <Table.Caption srOnly>{t("reports.files")}</Table.Caption>
+              <Table.Header>
+                <Table.Row>
+                  <Table.ColumnHeader scope="col">{t("reports.file")}</Table.ColumnHeader>
+                  <Table.ColumnHeader scope="col">{t("common.period")}</Table.ColumnHeader>
+                  <Table.ColumnHeader scope="col">{t("reports.scope")}</Table.ColumnHeader>
+                  <Table.ColumnHeader scope="col" textAlign="end">{t("reports.rows")}</Table.ColumnHeader>
+                  <Table.ColumnHeader scope="col">{t("reports.generatedAt")}</Table.ColumnHeader>
+                  <Table.ColumnHeader scope="col">
+                    <Box srOnly>{t("plays.col.actions")}</Box>
+                  </Table.ColumnHeader>
+                </Table.Row>
+              </Table.Header>
+              <Table.Body>
+                {files.data.files.map((file) => (
+                  <Table.Row key={file.id}>
+                    <Table.Cell>
+                      <Text fontWeight="medium">{file.title}</Text>
+                      <Text fontSize="xs" color="fg.muted">
+                        {file.name.split("/").pop()} · {f.number(file.size / 1024, 0)} {t("reports.kb")}
+                      </Text>
+                    </Table.Cell>
+                    <Table.Cell>{file.period}</Table.Cell>
+                    <Table.Cell>
+                      {file.scope === "all" ? t("common.allStations") : file.scope}{" "}
+                      <Badge>{file.format.toUpperCase()}</Badge> <Badge variant="outline">{file.lang.toUpperCase()}</Badge>
+                    </Table.Cell>
+                    <Table.Cell textAlign="end">{file.rows == null ? "" : f.number(file.rows)}</Table.Cell>
+                    <Table.Cell>{f.dateTime(file.generated_at)}</Table.Cell>
+                    <Table.Cell>
+                      <DownloadButton
+                        path={`/api/v1/reports/files/${file.id}`}
+                        query={{}}
+                        label={t("reports.downloadFile")}
+                        aria-label={t("reports.downloadNamed", { name: file.name.split("/").pop() ?? "" })}
+                      />
+                    </Table.Cell>
+                  </Table.Row>
+                ))}
+              </Table.Body>
+            </Table.Root>
+          </Table.ScrollArea>
+        )}
+      </Stack>
+    </Box>
+  );
+}

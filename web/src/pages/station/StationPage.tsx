@@ -1,0 +1,186 @@
+import { Box, Button, Flex, Heading, HStack, Input, Link, SimpleGrid, Spinner, Stat, Table, Text } from "@chakra-ui/react";
+import { Link as RouterLink, useParams, useSearchParams } from "react-router";
+import { useStationStatus, useTimeline } from "../../api/stations";
+import type { Timeline } from "../../api/types";
+import { QueryNotice } from "../../components/Notice";
+import { StateBadge } from "../../components/StateBadge";
+import { useNow } from "../../components/useNow";
+import { useFormat, useT } from "../../i18n";
+import { DayTimeline, KIND_LABEL } from "./DayTimeline";
+import { byKind, titlesDuring } from "./timeline";
+
+function shiftDay(day: string, days: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+function RecentPlays({ timeline }: { timeline: Timeline }) {
+  const t = useT();
+  const f = useFormat();
+  const plays = byKind(timeline.items, ["play"]).reverse().slice(0, 30);
+  if (plays.length === 0) return <Text color="fg.muted">{t("station.noPlays")}</Text>;
+  return (
+    <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white">
+      <Table.Root size="sm">
+        <Table.Caption srOnly>{t("station.recentPlays")}</Table.Caption>
+        <Table.Header>
+          <Table.Row>
+            <Table.ColumnHeader scope="col">{t("plays.col.start")}</Table.ColumnHeader>
+            <Table.ColumnHeader scope="col">{t("plays.col.duration")}</Table.ColumnHeader>
+            <Table.ColumnHeader scope="col">{t("station.detected")}</Table.ColumnHeader>
+            <Table.ColumnHeader scope="col">{t("station.icy")}</Table.ColumnHeader>
+          </Table.Row>
+        </Table.Header>
+        <Table.Body>
+          {plays.map((p) => {
+            const icy = titlesDuring(timeline.titles, p.start, p.end);
+            return (
+              <Table.Row key={`${p.play_id ?? p.start}`}>
+                <Table.Cell>{f.time(p.start)}</Table.Cell>
+                <Table.Cell>{f.duration((Date.parse(p.end) - Date.parse(p.start)) / 1000)}</Table.Cell>
+                <Table.Cell>
+                  <Text fontWeight="medium">{p.title}</Text>
+                  <Text fontSize="xs" color="fg.muted">
+                    {p.artist}
+                  </Text>
+                </Table.Cell>
+                <Table.Cell>
+                  {icy.length === 0 ? (
+                    <Text color="fg.muted">{t("common.dash")}</Text>
+                  ) : (
+                    icy.map((title) => (
+                      <Text key={title.start} fontSize="sm">
+                        {title.title}
+                      </Text>
+                    ))
+                  )}
+                </Table.Cell>
+              </Table.Row>
+            );
+          })}
+        </Table.Body>
+      </Table.Root>
+    </Table.ScrollArea>
+  );
+}
+
+function Faults({ timeline }: { timeline: Timeline }) {
+  const t = useT();
+  const f = useFormat();
+  const faults = byKind(timeline.items, ["outage", "silence"]);
+  if (faults.length === 0) return <Text color="fg.muted">{t("station.noFaults")}</Text>;
+  return (
+    <Table.Root size="sm" bg="white" borderWidth="1px">
+      <Table.Caption srOnly>{t("station.faults")}</Table.Caption>
+      <Table.Header>
+        <Table.Row>
+          <Table.ColumnHeader scope="col">{t("station.kind")}</Table.ColumnHeader>
+          <Table.ColumnHeader scope="col">{t("plays.col.start")}</Table.ColumnHeader>
+          <Table.ColumnHeader scope="col">{t("plays.col.end")}</Table.ColumnHeader>
+          <Table.ColumnHeader scope="col">{t("station.reason")}</Table.ColumnHeader>
+        </Table.Row>
+      </Table.Header>
+      <Table.Body>
+        {faults.map((item) => (
+          <Table.Row key={`${item.kind}-${item.start}`}>
+            <Table.Cell>{t(KIND_LABEL[item.kind])}</Table.Cell>
+            <Table.Cell>{f.time(item.start)}</Table.Cell>
+            <Table.Cell>{f.time(item.end)}</Table.Cell>
+            <Table.Cell>{item.reason ?? ""}</Table.Cell>
+          </Table.Row>
+        ))}
+      </Table.Body>
+    </Table.Root>
+  );
+}
+
+export default function StationPage() {
+  const t = useT();
+  const f = useFormat();
+  const now = useNow();
+  const { slug = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const date = params.get("date") ?? f.today();
+  const status = useStationStatus().data?.find((s) => s.station === slug);
+  const timeline = useTimeline(slug, date);
+  const setDate = (day: string) => setParams(day === f.today() ? {} : { date: day }, { replace: true });
+  const data = timeline.data;
+  const plays = data ? byKind(data.items, ["play"]).length : 0;
+
+  return (
+    <Box>
+      <Flex align="center" gap="3" wrap="wrap" mb="2">
+        <Heading as="h1" size="2xl">
+          {status?.name ?? data?.name ?? slug}
+        </Heading>
+        {status && <StateBadge state={status.state} />}
+        {status?.since && (
+          <Text color="fg.muted" fontSize="sm">
+            {t("station.stateSince", { since: f.since(status.since, now) })}
+          </Text>
+        )}
+      </Flex>
+      <HStack as="nav" aria-label={t("station.dayNav")} gap="2" mb="4" wrap="wrap">
+        <Button size="sm" variant="outline" onClick={() => setDate(shiftDay(date, -1))}>
+          {t("station.previousDay")}
+        </Button>
+        <Input
+          type="date"
+          size="sm"
+          w="auto"
+          bg="white"
+          aria-label={t("station.day")}
+          value={date}
+          max={f.today()}
+          onChange={(e) => e.target.value && setDate(e.target.value)}
+        />
+        <Button size="sm" variant="outline" disabled={date >= f.today()} onClick={() => setDate(shiftDay(date, 1))}>
+          {t("station.nextDay")}
+        </Button>
+        <Button size="sm" variant="ghost" disabled={date === f.today()} onClick={() => setDate(f.today())}>
+          {t("station.today")}
+        </Button>
+        <Link asChild fontSize="sm" color="green.800" ml="auto">
+          <RouterLink to={`/plays?station=${encodeURIComponent(slug)}&period=${date}`}>{t("station.allPlays")}</RouterLink>
+        </Link>
+      </HStack>
+      <QueryNotice query={timeline} />
+      {timeline.isPending && <Spinner aria-label={t("common.loading")} />}
+      {data && (
+        <>
+          <SimpleGrid columns={{ base: 2, md: 4 }} gap="3" mb="4">
+            <Stat.Root bg="white" p="3" borderWidth="1px" borderRadius="md">
+              <Stat.Label>{t("station.monitoredShare")}</Stat.Label>
+              <Stat.ValueText>{f.percent(data.monitored_share)}</Stat.ValueText>
+            </Stat.Root>
+            <Stat.Root bg="white" p="3" borderWidth="1px" borderRadius="md">
+              <Stat.Label>{t("station.monitored")}</Stat.Label>
+              <Stat.ValueText>{f.duration(data.monitored_seconds)}</Stat.ValueText>
+            </Stat.Root>
+            <Stat.Root bg="white" p="3" borderWidth="1px" borderRadius="md">
+              <Stat.Label>{t("station.plays")}</Stat.Label>
+              <Stat.ValueText>{f.number(plays)}</Stat.ValueText>
+            </Stat.Root>
+            <Stat.Root bg="white" p="3" borderWidth="1px" borderRadius="md">
+              <Stat.Label>{t("station.level")}</Stat.Label>
+              <Stat.ValueText>{status?.level_dbfs == null ? t("common.dash") : f.dbfs(status.level_dbfs)}</Stat.ValueText>
+            </Stat.Root>
+          </SimpleGrid>
+          <DayTimeline timeline={data} />
+          <Text fontSize="xs" color="fg.muted" mt="1">
+            {t("common.zoneNote", { zone: data.timezone })}
+          </Text>
+          <Heading as="h2" size="lg" mt="6" mb="2">
+            {t("station.recentPlays")}
+          </Heading>
+          <RecentPlays timeline={data} />
+          <Heading as="h2" size="lg" mt="6" mb="2">
+            {t("station.faults")}
+          </Heading>
+          <Faults timeline={data} />
+        </>
+      )}
+    </Box>
+  );
+}
