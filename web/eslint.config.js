@@ -18,4 +18,9 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
+  {
+    // development stand-in for phase-2 endpoints, terse on purpose; deleted with phase 2
+    files: ["scripts/contract-stub.ts"],
+    rules: { "@typescript-eslint/no-non-null-assertion": "off" },
+  },
 );

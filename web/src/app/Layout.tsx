@@ -49,7 +49,7 @@ export function Layout() {
         {t("nav.skip")}
       </Link>
       <Box as="header" bg="green.800" color="white" px={{ base: "3", md: "6" }} py="2">
-        <Flex align="center" gap="4" wrap="wrap">
+        <Flex align="center" gap="3" wrap="wrap">
           <Text fontWeight="bold" fontSize="lg">
             {t("app.name")}
           </Text>
@@ -60,8 +60,9 @@ export function Layout() {
                   <Link
                     asChild
                     color="white"
-                    px="3"
+                    px="2.5"
                     py="1.5"
+                    fontSize="sm"
                     borderRadius="md"
                     _hover={{ bg: "green.700" }}
                     css={{ "&[aria-current=page]": { bg: "green.600", fontWeight: "semibold" } }}

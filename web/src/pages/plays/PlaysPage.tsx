@@ -58,7 +58,7 @@ export default function PlaysPage() {
         {t("plays.title")}
       </Heading>
       <Stack as="form" onSubmit={submit} gap="3" bg="white" p="4" borderWidth="1px" borderRadius="md" mb="4">
-        <Flex gap="4" wrap="wrap" align="end">
+        <Flex gap="4" wrap="wrap" align="start">
           <StationSelect value={draft.station[0] ?? ""} onChange={(v) => set("station", v ? [v] : [])} allowAll />
           <PeriodField value={draft.period} onChange={(v) => set("period", v)} />
           <SelectField
@@ -72,11 +72,11 @@ export default function PlaysPage() {
             ]}
           />
         </Flex>
-        <Flex gap="4" wrap="wrap" align="end">
+        <Flex gap="4" wrap="wrap" align="start">
           <TextField label={t("plays.recording")} help={t("plays.recordingHelp")} value={draft.recording} onChange={(v) => set("recording", v)} />
           <TextField label={t("plays.artist")} value={draft.artist} onChange={(v) => set("artist", v)} />
           <TextField label={t("plays.label")} value={draft.label} onChange={(v) => set("label", v)} />
-          <Button type="submit" colorPalette="green" size="sm">
+          <Button type="submit" colorPalette="green" size="sm" mt="7">
             {t("common.apply")}
           </Button>
         </Flex>

@@ -1,10 +1,11 @@
-import { Badge, Box, Button, Flex, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { Badge, Box, Button, Spinner, Stack, Table, Text } from "@chakra-ui/react";
 import { useState } from "react";
 import { useGenerateFiles, useReportFiles } from "../../api/reports";
 import { Can } from "../../auth/session";
 import { DownloadButton } from "../../components/buttons";
 import { PeriodField, SelectField, StationSelect } from "../../components/fields";
 import { Notice, QueryNotice } from "../../components/Notice";
+import { Toolbar, ToolbarActions } from "../../components/Toolbar";
 import { useFormat, useI18n } from "../../i18n";
 
 /** The monthly and semester files the collector writes, and a button to regenerate them. */
@@ -18,7 +19,7 @@ export function FilesTab({ period, setPeriod }: { period: string; setPeriod: (p:
   const changed = generate.data?.files.filter((x) => x.changed).length ?? 0;
   return (
     <Box>
-      <Flex gap="4" wrap="wrap" align="end" bg="white" p="4" borderWidth="1px" borderRadius="md" mb="4">
+      <Toolbar>
         <PeriodField value={period} onChange={setPeriod} />
         <Can do="reports.generate">
           <StationSelect value={station} onChange={setStation} allowAll />
@@ -31,17 +32,19 @@ export function FilesTab({ period, setPeriod }: { period: string; setPeriod: (p:
               { value: "en", label: t("nav.english") },
             ]}
           />
-          <Button
-            size="sm"
-            colorPalette="green"
-            loading={generate.isPending}
-            disabled={period === ""}
-            onClick={() => generate.mutate({ period, station: station || null, lang: fileLang })}
-          >
-            {t("reports.regenerate")}
-          </Button>
+          <ToolbarActions>
+            <Button
+              size="sm"
+              colorPalette="green"
+              loading={generate.isPending}
+              disabled={period === ""}
+              onClick={() => generate.mutate({ period, station: station || null, lang: fileLang })}
+            >
+              {t("reports.regenerate")}
+            </Button>
+          </ToolbarActions>
         </Can>
-      </Flex>
+      </Toolbar>
       <Stack gap="3">
         {generate.isError && <Notice status="error" title={t("reports.regenerateFailed")} error={generate.error} />}
         {generate.isSuccess && (

@@ -1,4 +1,4 @@
-import { Box, Flex, Heading, HStack, Spinner, Stack, Tabs, Text } from "@chakra-ui/react";
+import { Box, Heading, Spinner, Stack, Tabs, Text } from "@chakra-ui/react";
 import { lazy, Suspense, useCallback, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import { useActivity, useAirtime, usePlaylist } from "../../api/reports";
@@ -7,6 +7,7 @@ import { DownloadButton } from "../../components/buttons";
 import { DataTable } from "../../components/DataTable";
 import { PeriodField, SelectField, StationSelect } from "../../components/fields";
 import { QueryNotice } from "../../components/Notice";
+import { Toolbar, ToolbarActions } from "../../components/Toolbar";
 import { useFormat, useI18n, type MessageKey } from "../../i18n";
 import { ACTIVITY_COLUMNS, AIRTIME_COLUMNS, barLabel, PLAYLIST_COLUMNS } from "./columns";
 import { FilesTab } from "./FilesTab";
@@ -21,14 +22,6 @@ const BY: { value: AirtimeBy; label: MessageKey }[] = [
   { value: "recording_station", label: "reports.byRecordingStation" },
 ];
 
-function Toolbar({ children }: { children: React.ReactNode }) {
-  return (
-    <Flex gap="4" wrap="wrap" align="end" bg="white" p="4" borderWidth="1px" borderRadius="md" mb="4">
-      {children}
-    </Flex>
-  );
-}
-
 function PlaylistTab({ period, setPeriod }: { period: string; setPeriod: (p: string) => void }) {
   const { t, lang } = useI18n();
   const [station, setStation] = useState("");
@@ -42,7 +35,7 @@ function PlaylistTab({ period, setPeriod }: { period: string; setPeriod: (p: str
       <Toolbar>
         <StationSelect value={station} onChange={setStation} />
         <PeriodField value={period} onChange={setPeriod} />
-        <HStack gap="2">
+        <ToolbarActions>
           {(["pdf", "xlsx", "csv"] as const).map((format) => (
             <DownloadButton
               key={format}
@@ -52,7 +45,7 @@ function PlaylistTab({ period, setPeriod }: { period: string; setPeriod: (p: str
               disabled={station === "" || period === ""}
             />
           ))}
-        </HStack>
+        </ToolbarActions>
       </Toolbar>
       {station === "" && <Text>{t("reports.chooseStation")}</Text>}
       <QueryNotice query={report} />
@@ -100,7 +93,7 @@ function AirtimeTab({ period, setPeriod }: { period: string; setPeriod: (p: stri
           options={BY.map((b) => ({ value: b.value, label: t(b.label) }))}
         />
         <StationSelect value={station} onChange={setStation} allowAll />
-        <HStack gap="2">
+        <ToolbarActions>
           <DownloadButton
             path="/api/v1/reports/airtime"
             query={{ period, by: "all", station: stations, format: "xlsx", lang }}
@@ -113,7 +106,7 @@ function AirtimeTab({ period, setPeriod }: { period: string; setPeriod: (p: stri
             label={t("reports.download", { format: "CSV" })}
             disabled={period === ""}
           />
-        </HStack>
+        </ToolbarActions>
       </Toolbar>
       <QueryNotice query={report} />
       {report.isFetching && <Spinner aria-label={t("common.loading")} />}
@@ -145,12 +138,14 @@ function ActivityTab({ period, setPeriod }: { period: string; setPeriod: (p: str
     <Box>
       <Toolbar>
         <PeriodField value={period} onChange={setPeriod} />
-        <DownloadButton
-          path="/api/v1/reports/activity"
-          query={{ period, format: "xlsx", lang }}
-          label={t("reports.download", { format: "XLSX" })}
-          disabled={period === ""}
-        />
+        <ToolbarActions>
+          <DownloadButton
+            path="/api/v1/reports/activity"
+            query={{ period, format: "xlsx", lang }}
+            label={t("reports.download", { format: "XLSX" })}
+            disabled={period === ""}
+          />
+        </ToolbarActions>
       </Toolbar>
       <QueryNotice query={report} />
       {report.isFetching && <Spinner aria-label={t("common.loading")} />}

@@ -1,5 +1,6 @@
 import { Box, Flex, HStack, Text } from "@chakra-ui/react";
 import type { Timeline, TimelineKind } from "../../api/types";
+import { useNow } from "../../components/useNow";
 import { useFormat, useT, type MessageKey } from "../../i18n";
 import { byKind, KIND_COLOR, LANES, place } from "./timeline";
 
@@ -16,16 +17,19 @@ const LANE_LABEL: Record<(typeof LANES)[number]["key"], MessageKey> = {
   faults: "timeline.laneFaults",
 };
 
-/** The day on a time axis, one lane for what was heard, one for outages and silences, one
- * for the ICY titles. Uncovered time had no audio from any agent. The same facts are in the
+/** The day (or the part of it from `from` to `to`) on a time axis, one lane for what was
+ * heard, one for outages and silences, one for the ICY titles. Uncovered time had no audio from any agent. The same facts are in the
  * tables below the chart for keyboard and screen-reader users. */
-export function DayTimeline({ timeline }: { timeline: Timeline }) {
+export function DayTimeline({ timeline, from, to }: { timeline: Timeline; from: string; to: string }) {
   const t = useT();
   const f = useFormat();
-  const ticks = Array.from({ length: 9 }, (_, i) => {
-    const at = new Date(Date.parse(timeline.start) + (i * (Date.parse(timeline.end) - Date.parse(timeline.start))) / 8);
-    return { left: (i / 8) * 100, label: f.hourMinute(at) };
+  const now = useNow(60_000);
+  const ticks = Array.from({ length: 7 }, (_, i) => {
+    const at = new Date(Date.parse(from) + (i * (Date.parse(to) - Date.parse(from))) / 6);
+    return { left: (i / 6) * 100, label: f.hourMinute(at) };
   });
+  // a title still on air lasts until now (or the end of a past day)
+  const openEnd = new Date(Math.min(now.getTime(), Date.parse(timeline.end))).toISOString();
   const describe = (start: string, end: string, what: string) => `${f.time(start)}–${f.time(end)} ${what}`;
   const lane = (label: string, bars: { key: string; start: string; end: string; color: string; title: string }[]) => (
     <Flex align="center" gap="2">
@@ -34,7 +38,7 @@ export function DayTimeline({ timeline }: { timeline: Timeline }) {
       </Text>
       <Box position="relative" h="7" flex="1" bg="gray.100" borderRadius="sm" overflow="hidden" aria-hidden="true">
         {bars.map((b) => {
-          const p = place(b.start, b.end, timeline.start, timeline.end);
+          const p = place(b.start, b.end, from, to);
           if (p === null) return null;
           return (
             <Box
@@ -53,7 +57,14 @@ export function DayTimeline({ timeline }: { timeline: Timeline }) {
     </Flex>
   );
   return (
-    <Box role="img" aria-label={t("timeline.label", { date: f.day(timeline.date) })} bg="white" p="3" borderWidth="1px" borderRadius="md">
+    <Box
+      role="img"
+      aria-label={t("timeline.label", { date: f.day(timeline.date), from: f.hourMinute(from), to: f.hourMinute(to) })}
+      bg="white"
+      p="3"
+      borderWidth="1px"
+      borderRadius="md"
+    >
       <Flex direction="column" gap="1.5">
         {LANES.map((l) =>
           lane(
@@ -73,13 +84,16 @@ export function DayTimeline({ timeline }: { timeline: Timeline }) {
         )}
         {lane(
           t("timeline.laneIcy"),
-          timeline.titles.map((title, i) => ({
-            key: `icy-${i}`,
-            start: title.start,
-            end: title.end ?? timeline.end,
-            color: i % 2 ? "#805ad5" : "#b794f4",
-            title: describe(title.start, title.end ?? timeline.end, title.title),
-          })),
+          timeline.titles.map((title, i) => {
+            const end = title.end ?? openEnd;
+            return {
+              key: `icy-${i}`,
+              start: title.start,
+              end,
+              color: i % 2 ? "#805ad5" : "#b794f4",
+              title: describe(title.start, end, title.title),
+            };
+          }),
         )}
         <Flex gap="2">
           <Box w="28" flexShrink={0} />

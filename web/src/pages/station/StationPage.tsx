@@ -2,12 +2,14 @@ import { Box, Button, Flex, Heading, HStack, Input, Link, SimpleGrid, Spinner, S
 import { Link as RouterLink, useParams, useSearchParams } from "react-router";
 import { useStationStatus, useTimeline } from "../../api/stations";
 import type { Timeline } from "../../api/types";
+import { SelectField } from "../../components/fields";
 import { QueryNotice } from "../../components/Notice";
 import { StateBadge } from "../../components/StateBadge";
 import { useNow } from "../../components/useNow";
 import { useFormat, useT } from "../../i18n";
+import { useState } from "react";
 import { DayTimeline, KIND_LABEL } from "./DayTimeline";
-import { byKind, titlesDuring } from "./timeline";
+import { byKind, HOUR, SPANS, titlesDuring, windowAround } from "./timeline";
 
 function shiftDay(day: string, days: number): string {
   const d = new Date(`${day}T00:00:00Z`);
@@ -18,6 +20,7 @@ function shiftDay(day: string, days: number): string {
 function RecentPlays({ timeline }: { timeline: Timeline }) {
   const t = useT();
   const f = useFormat();
+  const now = useNow(60_000);
   const plays = byKind(timeline.items, ["play"]).reverse().slice(0, 30);
   if (plays.length === 0) return <Text color="fg.muted">{t("station.noPlays")}</Text>;
   return (
@@ -34,7 +37,7 @@ function RecentPlays({ timeline }: { timeline: Timeline }) {
         </Table.Header>
         <Table.Body>
           {plays.map((p) => {
-            const icy = titlesDuring(timeline.titles, p.start, p.end);
+            const icy = titlesDuring(timeline.titles, p.start, p.end, now.getTime());
             return (
               <Table.Row key={`${p.play_id ?? p.start}`}>
                 <Table.Cell>{f.time(p.start)}</Table.Cell>
@@ -92,6 +95,42 @@ function Faults({ timeline }: { timeline: Timeline }) {
         ))}
       </Table.Body>
     </Table.Root>
+  );
+}
+
+/** The timeline with its zoom: the whole day, 6 hours or 1 hour, starting where the user
+ * picks (by default around the latest thing heard). */
+function ZoomedTimeline({ timeline }: { timeline: Timeline }) {
+  const t = useT();
+  const f = useFormat();
+  const [span, setSpan] = useState<number>(SPANS[0]);
+  const last = timeline.items.at(-1);
+  const [at, setAt] = useState(() => (last ? Date.parse(last.start) : Date.parse(timeline.start)));
+  const { from, to } = windowAround(timeline.start, span, at);
+  const d0 = Date.parse(timeline.start);
+  const starts = Array.from({ length: Math.round((24 * HOUR) / span) }, (_, k) => d0 + k * span);
+  return (
+    <Box>
+      <HStack gap="4" mb="2" align="end" wrap="wrap">
+        <SelectField
+          label={t("timeline.span")}
+          value={String(span)}
+          onChange={(v) => setSpan(Number(v))}
+          options={SPANS.map((ms) => ({ value: String(ms), label: t("timeline.hours", { count: ms / HOUR }) }))}
+          maxW="10rem"
+        />
+        {span < SPANS[0] && (
+          <SelectField
+            label={t("timeline.from")}
+            value={String(from)}
+            onChange={(v) => setAt(Number(v))}
+            options={starts.map((ms) => ({ value: String(ms), label: `${f.hourMinute(new Date(ms))}–${f.hourMinute(new Date(ms + span))}` }))}
+            maxW="10rem"
+          />
+        )}
+      </HStack>
+      <DayTimeline timeline={timeline} from={new Date(from).toISOString()} to={new Date(to).toISOString()} />
+    </Box>
   );
 }
 
@@ -167,7 +206,7 @@ export default function StationPage() {
               <Stat.ValueText>{status?.level_dbfs == null ? t("common.dash") : f.dbfs(status.level_dbfs)}</Stat.ValueText>
             </Stat.Root>
           </SimpleGrid>
-          <DayTimeline timeline={data} />
+          <ZoomedTimeline key={data.date} timeline={data} />
           <Text fontSize="xs" color="fg.muted" mt="1">
             {t("common.zoneNote", { zone: data.timezone })}
           </Text>

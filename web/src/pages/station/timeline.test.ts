@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { place, titlesDuring } from "./timeline";
+import { HOUR, place, titlesDuring, windowAround } from "./timeline";
 
 const day = ["2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z"] as const;
 
@@ -23,11 +23,32 @@ describe("timeline geometry", () => {
 
   it("finds the ICY titles on air during a play, an open title included", () => {
     const titles = [
-      { start: "2026-11-26T06:00:00Z", end: "2026-11-26T06:03:00Z", title: "before" },
-      { start: "2026-11-26T06:03:00Z", end: "2026-11-26T06:07:00Z", title: "during" },
+      { start: "2026-11-26T06:00:00Z", end: "2026-11-26T06:03:35Z", title: "grazes the start" },
+      { start: "2026-11-26T06:03:35Z", end: "2026-11-26T06:07:00Z", title: "during" },
       { start: "2026-11-26T06:07:00Z", end: null, title: "still on" },
     ];
-    const found = titlesDuring(titles, "2026-11-26T06:03:30Z", "2026-11-26T06:08:00Z").map((t) => t.title);
+    const now = Date.parse("2026-11-26T08:00:00Z");
+    const found = titlesDuring(titles, "2026-11-26T06:03:30Z", "2026-11-26T06:08:00Z", now).map((t) => t.title);
     expect(found).toEqual(["during", "still on"]);
+  });
+
+  it("keeps a title that covers most of a short play", () => {
+    const titles = [{ start: "2026-11-26T06:00:05Z", end: "2026-11-26T06:00:30Z", title: "jingle" }];
+    expect(titlesDuring(titles, "2026-11-26T06:00:00Z", "2026-11-26T06:00:20Z")).toHaveLength(1);
+  });
+});
+
+describe("zoom", () => {
+  it("picks the window of the span that holds a time", () => {
+    const d0 = Date.parse(day[0]);
+    expect(windowAround(day[0], 6 * HOUR, d0 + 7.5 * HOUR)).toEqual({ from: d0 + 6 * HOUR, to: d0 + 12 * HOUR });
+    expect(windowAround(day[0], HOUR, d0 + 3.3 * HOUR)).toEqual({ from: d0 + 3 * HOUR, to: d0 + 4 * HOUR });
+    expect(windowAround(day[0], 24 * HOUR, d0 + 3 * HOUR)).toEqual({ from: d0, to: d0 + 24 * HOUR });
+  });
+
+  it("stays inside the day", () => {
+    const d0 = Date.parse(day[0]);
+    expect(windowAround(day[0], HOUR, d0 + 30 * HOUR)).toEqual({ from: d0 + 23 * HOUR, to: d0 + 24 * HOUR });
+    expect(windowAround(day[0], HOUR, d0 - HOUR)).toEqual({ from: d0, to: d0 + HOUR });
   });
 });

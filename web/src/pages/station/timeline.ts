@@ -29,13 +29,34 @@ export function place(start: string, end: string, dayStart: string, dayEnd: stri
   return { left, width: Math.max(((e - s) / (d1 - d0)) * 100, 0.08) };
 }
 
-/** The ICY titles that were on air during [start, end). */
-export function titlesDuring<T extends { start: string; end: string | null }>(titles: readonly T[], start: string, end: string): T[] {
+/** The ICY titles on air for a good part of [start, end): at least half the stretch or 15 s.
+ * Stations change titles a few seconds off the audio; a title that only grazes the stretch
+ * is the one before or after. A title without end is still on air at `now`. */
+export function titlesDuring<T extends { start: string; end: string | null }>(
+  titles: readonly T[],
+  start: string,
+  end: string,
+  now = Date.now(),
+): T[] {
   const s = Date.parse(start);
   const e = Date.parse(end);
-  return titles.filter((t) => Date.parse(t.start) < e && (t.end === null || Date.parse(t.end) > s));
+  const needed = Math.min(15_000, (e - s) / 2);
+  return titles.filter((t) => {
+    const overlap = Math.min(e, t.end === null ? now : Date.parse(t.end)) - Math.max(s, Date.parse(t.start));
+    return overlap > 0 && overlap >= needed;
+  });
 }
 
 export function byKind(items: readonly TimelineItem[], kinds: readonly TimelineKind[]): TimelineItem[] {
   return items.filter((i) => kinds.includes(i.kind));
+}
+
+export const HOUR = 3_600_000;
+export const SPANS = [24 * HOUR, 6 * HOUR, HOUR] as const;
+
+/** The window of `span` ms that starts on a multiple of `span` after `dayStart` and holds `at`. */
+export function windowAround(dayStart: string, span: number, at: number): { from: number; to: number } {
+  const d0 = Date.parse(dayStart);
+  const k = Math.max(0, Math.min(Math.floor((at - d0) / span), Math.round((24 * HOUR) / span) - 1));
+  return { from: d0 + k * span, to: d0 + (k + 1) * span };
 }

@@ -1,10 +1,11 @@
-import { Box, Flex, Heading, Spinner, Stack, Text } from "@chakra-ui/react";
+import { Box, Heading, Spinner, Stack, Text } from "@chakra-ui/react";
 import { useState } from "react";
 import { useUnidentified } from "../../api/reports";
 import { DownloadButton } from "../../components/buttons";
 import { DataTable } from "../../components/DataTable";
 import { PeriodField, StationSelect } from "../../components/fields";
 import { Notice, QueryNotice } from "../../components/Notice";
+import { Toolbar, ToolbarActions } from "../../components/Toolbar";
 import { useFormat, useI18n } from "../../i18n";
 import { STRETCH_COLUMNS, UNIDENTIFIED_COLUMNS } from "../reports/columns";
 
@@ -25,16 +26,18 @@ export default function UnknownsPage() {
       <Text mb="4" color="fg.muted" maxW="3xl">
         {t("unknowns.intro")}
       </Text>
-      <Flex gap="4" wrap="wrap" align="end" bg="white" p="4" borderWidth="1px" borderRadius="md" mb="4">
+      <Toolbar>
         <PeriodField value={period} onChange={setPeriod} />
         <StationSelect value={station} onChange={setStation} allowAll />
-        <DownloadButton
-          path="/api/v1/reports/unidentified"
-          query={{ period, station: stations, format: "xlsx", lang }}
-          label={t("reports.download", { format: "XLSX" })}
-          disabled={period === ""}
-        />
-      </Flex>
+        <ToolbarActions>
+          <DownloadButton
+            path="/api/v1/reports/unidentified"
+            query={{ period, station: stations, format: "xlsx", lang }}
+            label={t("reports.download", { format: "XLSX" })}
+            disabled={period === ""}
+          />
+        </ToolbarActions>
+      </Toolbar>
       <QueryNotice query={report} />
       {report.isFetching && <Spinner aria-label={t("common.loading")} />}
       {report.data && (
