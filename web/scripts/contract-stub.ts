@@ -10,7 +10,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Connect, Plugin } from "vite";
 
 type Json = Record<string, unknown>;
-type Play = Json & { id: number; station: string; start_utc: string; end_utc: string; duration: number; title: string; artist: string };
+type Play = Json & {
+  id: number;
+  station: string;
+  start_utc: string;
+  end_utc: string;
+  duration: number;
+  title: string;
+  artist: string;
+};
 type Status = Json & { station: string; name: string };
 
 const flags = new Map<number, Json>();
@@ -74,7 +82,14 @@ export function contractStub(collector: string): Plugin {
         return {
           ...s,
           last_play: last
-            ? { id: last.id, title: last.title, artist: last.artist, start: last.start_utc, end: last.end_utc, status: last.status }
+            ? {
+                id: last.id,
+                title: last.title,
+                artist: last.artist,
+                start: last.start_utc,
+                end: last.end_utc,
+                status: last.status,
+              }
             : null,
         };
       }),
@@ -103,7 +118,10 @@ export function contractStub(collector: string): Plugin {
       req,
       `/api/v1/reports/unidentified?period=${date}&station=${slug}`,
     );
-    const { body: activity } = await real<{ stations?: Json[] }>(req, `/api/v1/reports/activity?period=${date}&station=${slug}`);
+    const { body: activity } = await real<{ stations?: Json[] }>(
+      req,
+      `/api/v1/reports/activity?period=${date}&station=${slug}`,
+    );
     const act = activity.stations?.[0] ?? {};
     const items: Json[] = plays.map((p) => ({
       kind: "play",
@@ -160,7 +178,13 @@ export function contractStub(collector: string): Plugin {
       matched_fraction: 0.91,
       agent: "demo-box",
       segments,
-      titles: [{ start: new Date(Date.parse(p.start_utc) + 3000).toISOString(), end: null, title: `${p.artist} - ${p.title}`.toUpperCase() }],
+      titles: [
+        {
+          start: new Date(Date.parse(p.start_utc) + 3000).toISOString(),
+          end: null,
+          title: `${p.artist} - ${p.title}`.toUpperCase(),
+        },
+      ],
       excerpt: excerpts.get(p.id) ?? { state: "none", requested_at: null, reason: null },
       flag: flags.get(p.id) ?? null,
     };
@@ -194,8 +218,24 @@ export function contractStub(collector: string): Plugin {
     if (agents.length === 0) {
       const now = Date.now();
       agents.push(
-        { name: "demo-box", stations: ["radio-demo"], created_at: "2026-01-10T12:00:00Z", last_seen_at: new Date(now - 20_000).toISOString(), version: "0.1.0", active_tokens: 1, enrollment_expires_at: null },
-        { name: "thies-01", stations: ["rfm-thies"], created_at: "2026-02-01T09:00:00Z", last_seen_at: null, version: null, active_tokens: 0, enrollment_expires_at: new Date(now + 20 * 3600_000).toISOString() },
+        {
+          name: "demo-box",
+          stations: ["radio-demo"],
+          created_at: "2026-01-10T12:00:00Z",
+          last_seen_at: new Date(now - 20_000).toISOString(),
+          version: "0.1.0",
+          active_tokens: 1,
+          enrollment_expires_at: null,
+        },
+        {
+          name: "thies-01",
+          stations: ["rfm-thies"],
+          created_at: "2026-02-01T09:00:00Z",
+          last_seen_at: null,
+          version: null,
+          active_tokens: 0,
+          enrollment_expires_at: new Date(now + 20 * 3600_000).toISOString(),
+        },
       );
     }
     if (users.length === 0) {
@@ -260,7 +300,7 @@ export function contractStub(collector: string): Plugin {
       if ((m = path.match(/^\/api\/v1\/plays\/(\d+)\/(evidence|flag|excerpt)$/))) {
         const id = Number(m[1]);
         const play = await findPlay(req, id);
-        if (!play) return error(res, 404, 12, "NOT_FOUND", `no play ${id}`), true;
+        if (!play) return (error(res, 404, 12, "NOT_FOUND", `no play ${id}`), true);
         if (m[2] === "evidence") send(res, 200, evidence(play));
         else if (m[2] === "flag" && method === "PUT") {
           const body = await readJson(req);
@@ -279,7 +319,7 @@ export function contractStub(collector: string): Plugin {
       }
       if (path === "/api/v1/events/tickets" && method === "POST") {
         const r = await who(req);
-        if (r.status !== 200) return send(res, r.status, r.body), true;
+        if (r.status !== 200) return (send(res, r.status, r.body), true);
         const ticket = `sdt_${Math.random().toString(36).slice(2)}`;
         tickets.set(ticket, req.headers.authorization ?? "");
         send(res, 201, { ticket, expires_at: new Date(Date.now() + 60_000).toISOString() });
@@ -287,7 +327,7 @@ export function contractStub(collector: string): Plugin {
       }
       if (path === "/api/v1/events/stream") {
         const auth = tickets.get(url.searchParams.get("ticket") ?? "");
-        if (auth === undefined) return error(res, 401, 5, "INVALID_TOKEN", "unknown or used ticket"), true;
+        if (auth === undefined) return (error(res, 401, 5, "INVALID_TOKEN", "unknown or used ticket"), true);
         tickets.delete(url.searchParams.get("ticket") ?? "");
         stream(req, res, auth);
         return true;
@@ -295,22 +335,45 @@ export function contractStub(collector: string): Plugin {
       const fleet = /^\/api\/v1\/(stations|agents|users)(\/|$)/.test(path);
       if (!fleet) return false;
       const me = await who(req);
-      if (me.status !== 200) return send(res, me.status, me.body), true;
-      if (me.body.role !== "admin") return error(res, 403, 11, "FORBIDDEN_ROLE", "this needs the role admin"), true;
+      if (me.status !== 200) return (send(res, me.status, me.body), true);
+      if (me.body.role !== "admin") return (error(res, 403, 11, "FORBIDDEN_ROLE", "this needs the role admin"), true);
       seed(me.body);
       if (path === "/api/v1/stations" && method === "GET") send(res, 200, { items: await stations(req) });
       else if (path === "/api/v1/stations" && method === "POST") {
         const b = await readJson(req);
-        const st = { slug: b.slug, name: b.name ?? b.slug, city: b.city ?? null, frequency: b.frequency ?? null, created_at: new Date().toISOString(), agents: [], rate_ppm: null, rate_source: null, rate_learned_at: null, variants_ppm: [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000] };
+        const st = {
+          slug: b.slug,
+          name: b.name ?? b.slug,
+          city: b.city ?? null,
+          frequency: b.frequency ?? null,
+          created_at: new Date().toISOString(),
+          agents: [],
+          rate_ppm: null,
+          rate_source: null,
+          rate_learned_at: null,
+          variants_ppm: [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000],
+        };
         createdStations.push(st);
         send(res, 201, st);
       } else if ((m = path.match(/^\/api\/v1\/stations\/([^/]+)\/rate$/))) {
         rates.set(decodeURIComponent(m[1]!), (await readJson(req)).rate_ppm as number | null);
-        send(res, 200, (await stations(req)).find((s) => s.slug === m![1]));
+        send(
+          res,
+          200,
+          (await stations(req)).find((s) => s.slug === m![1]),
+        );
       } else if (path === "/api/v1/agents" && method === "GET") send(res, 200, { items: agents });
       else if (path === "/api/v1/agents" && method === "POST") {
         const b = await readJson(req);
-        const agent = { name: b.name, stations: b.stations, created_at: new Date().toISOString(), last_seen_at: null, version: null, active_tokens: 0, enrollment_expires_at: inADay() };
+        const agent = {
+          name: b.name,
+          stations: b.stations,
+          created_at: new Date().toISOString(),
+          last_seen_at: null,
+          version: null,
+          active_tokens: 0,
+          enrollment_expires_at: inADay(),
+        };
         agents.push(agent);
         send(res, 201, { agent, enrollment_code: code(), expires_at: inADay() });
       } else if ((m = path.match(/^\/api\/v1\/agents\/([^/]+)\/enrollment-codes$/))) {

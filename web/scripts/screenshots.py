@@ -28,6 +28,24 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 HERE = Path(__file__).resolve().parent
+# the few labels the script clicks, in each language (web/src/i18n)
+LABELS = {
+    "fr": {
+        "span": "Durée",
+        "evidence": "Preuves",
+        "period": "Période",
+        "token": "Jeton d'accès",
+        "sign_in": "Se connecter",
+    },
+    "en": {
+        "span": "Span",
+        "evidence": "Evidence",
+        "period": "Period",
+        "token": "API token",
+        "sign_in": "Sign in",
+    },
+}
+ANALYST_PAGES = (("/", "analyst-overview"), ("/catalog", "analyst-catalog"), ("/fleet", "analyst-fleet"))
 
 
 def _shot(page: Page, out: Path, name: str) -> None:
@@ -38,19 +56,19 @@ def _shot(page: Page, out: Path, name: str) -> None:
     print(path)
 
 
-def _pages(page: Page, base: str, out: Path, lang: str, station: str) -> None:
+def _pages(page: Page, base: str, out: Path, lang: str, station: str, files_period: str) -> None:
+    label = LABELS[lang]
+
     def visit(path: str, name: str) -> None:
         page.goto(base + path)
         _shot(page, out, f"{lang}-{name}")
 
     visit("/", "overview")
     visit(f"/stations/{station}", "station")
-    page.get_by_role("combobox", name="Span").or_(page.get_by_role("combobox", name="Durée")).first.select_option(
-        "3600000"
-    )
+    page.get_by_role("combobox", name=label["span"]).select_option("3600000")
     _shot(page, out, f"{lang}-station-zoom")
     visit("/plays", "plays")
-    page.get_by_role("button", name="Evidence").or_(page.get_by_role("button", name="Preuves")).first.click()
+    page.get_by_role("button", name=label["evidence"]).first.click()
     page.get_by_role("dialog").wait_for()
     _shot(page, out, f"{lang}-plays-evidence")
     page.goto(base + "/reports?tab=playlist")
@@ -58,7 +76,9 @@ def _pages(page: Page, base: str, out: Path, lang: str, station: str) -> None:
     _shot(page, out, f"{lang}-reports-playlist")
     visit("/reports?tab=airtime", "reports-airtime")
     visit("/reports?tab=activity", "reports-activity")
-    visit("/reports?tab=files", "reports-files")
+    page.goto(base + "/reports?tab=files")
+    page.get_by_role("textbox", name=label["period"]).fill(files_period)
+    _shot(page, out, f"{lang}-reports-files")
     visit("/catalog", "catalog")
     page.get_by_role("link").filter(has_text="DEMO-001").first.click()
     _shot(page, out, f"{lang}-recording")
@@ -70,37 +90,39 @@ def _pages(page: Page, base: str, out: Path, lang: str, station: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--url", default="http://127.0.0.1:4173", help="the app (vite preview)")
-    parser.add_argument("--station", default="radio-demo", help="the station page to show")
+    parser.add_argument("--station", default="rfm-dakar", help="the station page to show")
+    parser.add_argument("--files-period", default="2026-11", help="the period of the generated files to show")
     parser.add_argument("--out", type=Path, default=HERE.parent / "screenshots")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--lang", choices=["fr", "en"], action="append", help="default: both")
     args = parser.parse_args(argv)
     admin, analyst = os.environ.get("SODAV_ADMIN_TOKEN"), os.environ.get("SODAV_ANALYST_TOKEN")
     if not admin or not analyst:
-        print("screenshots: set SODAV_ADMIN_TOKEN and SODAV_ANALYST_TOKEN (see this script's docstring)", file=sys.stderr)
+        print(
+            "screenshots: set SODAV_ADMIN_TOKEN and SODAV_ANALYST_TOKEN (see the docstring)", file=sys.stderr
+        )
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
         for lang in args.lang or ["fr", "en"]:
-            # the sign-in page, before any token
+            # the sign-in page, then the admin's pages
             context = browser.new_context(viewport={"width": 1366, "height": 860}, locale=f"{lang}-SN")
             page = context.new_page()
             page.add_init_script(f"localStorage.setItem('sodav.lang', '{lang}')")
             page.goto(args.url + "/")
             _shot(page, args.out, f"{lang}-sign-in")
-            page.get_by_label("API token").or_(page.get_by_label("Jeton d'accès")).fill(admin)
-            page.get_by_role("button", name="Sign in").or_(page.get_by_role("button", name="Se connecter")).click()
+            page.get_by_label(LABELS[lang]["token"]).fill(admin)
+            page.get_by_role("button", name=LABELS[lang]["sign_in"]).click()
             page.get_by_role("navigation").first.wait_for()
-            _pages(page, args.url, args.out, lang, args.station)
+            _pages(page, args.url, args.out, lang, args.station, args.files_period)
             context.close()
             # what an analyst sees: no fleet, no catalog upload
             context = browser.new_context(viewport={"width": 1366, "height": 860}, locale=f"{lang}-SN")
             page = context.new_page()
-            page.add_init_script(
-                f"localStorage.setItem('sodav.lang', '{lang}'); sessionStorage.setItem('sodav.token', '{analyst}')"
-            )
-            for path, name in (("/", "analyst-overview"), ("/catalog", "analyst-catalog"), ("/fleet", "analyst-fleet")):
+            page.add_init_script(f"localStorage.setItem('sodav.lang', '{lang}')")
+            page.add_init_script(f"sessionStorage.setItem('sodav.token', '{analyst}')")
+            for path, name in ANALYST_PAGES:
                 page.goto(args.url + path)
                 _shot(page, args.out, f"{lang}-{name}")
             context.close()

@@ -18,8 +18,7 @@ export function useRecordings(q: string, page: number, pageSize = 50) {
 export function useRecording(externalId: string) {
   return useQuery({
     queryKey: ["catalog", "recording", externalId],
-    queryFn: ({ signal }) =>
-      api<Recording>(`/api/v1/catalog/recordings/${encodeURIComponent(externalId)}`, { signal }),
+    queryFn: ({ signal }) => api<Recording>(`/api/v1/catalog/recordings/${encodeURIComponent(externalId)}`, { signal }),
   });
 }
 

@@ -10,7 +10,14 @@ const base: StationStatus = {
   detail: null,
   level_dbfs: -14,
   last_heartbeat_at: "2026-11-26T07:01:00Z",
-  last_play: { id: 1, title: "A", artist: "X", start: "2026-11-26T06:50:00Z", end: "2026-11-26T06:54:00Z", status: "final" },
+  last_play: {
+    id: 1,
+    title: "A",
+    artist: "X",
+    start: "2026-11-26T06:50:00Z",
+    end: "2026-11-26T06:54:00Z",
+    status: "final",
+  },
 };
 
 const play = (id: number, start: string): Play => ({

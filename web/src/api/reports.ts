@@ -1,14 +1,7 @@
 // Reports for analysts: relevé de diffusion, airtime, activity, unidentified music, files.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./client";
-import type {
-  ActivityReport,
-  AirtimeBy,
-  AirtimeReport,
-  PlaylistReport,
-  ReportFile,
-  UnidentifiedReport,
-} from "./types";
+import type { ActivityReport, AirtimeBy, AirtimeReport, PlaylistReport, ReportFile, UnidentifiedReport } from "./types";
 
 export function usePlaylist(station: string, period: string) {
   return useQuery({
@@ -55,8 +48,7 @@ export function useUnidentified(period: string, station: string[]) {
 export function useReportFiles(period: string) {
   return useQuery({
     queryKey: ["reports", "files", period],
-    queryFn: ({ signal }) =>
-      api<{ files: ReportFile[] }>("/api/v1/reports/files", { query: { period }, signal }),
+    queryFn: ({ signal }) => api<{ files: ReportFile[] }>("/api/v1/reports/files", { query: { period }, signal }),
   });
 }
 

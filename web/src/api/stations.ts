@@ -47,7 +47,12 @@ export function useCreateStation() {
     mutationFn: (input: StationInput) =>
       api<StationAdmin>("/api/v1/stations", {
         method: "POST",
-        json: { slug: input.slug, name: input.name || null, city: input.city || null, frequency: input.frequency || null },
+        json: {
+          slug: input.slug,
+          name: input.name || null,
+          city: input.city || null,
+          frequency: input.frequency || null,
+        },
       }),
     onSuccess: () => client.invalidateQueries({ queryKey: ["stations"] }),
   });

@@ -19,7 +19,12 @@ export function DataTable({ columns, rows, caption }: { columns: ColumnDef[]; ro
   const t = useT();
   const f = useFormat();
   const show = (value: Cell, kind: Kind): ReactNode => {
-    if (value === null || value === "") return <Text as="span" color="fg.muted">{t("common.dash")}</Text>;
+    if (value === null || value === "")
+      return (
+        <Text as="span" color="fg.muted">
+          {t("common.dash")}
+        </Text>
+      );
     if (typeof value === "number") {
       if (kind === "seconds") return f.duration(value);
       if (kind === "hours") return f.number(value, 1);

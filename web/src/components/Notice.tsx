@@ -16,8 +16,7 @@ export function Notice({ status, title, error, children }: Props) {
   let description: string | null = null;
   if (error instanceof ApiError) {
     if (error.code === NETWORK_ERROR) description = t("error.network");
-    else if (error.code === ErrorCodes.NOT_FOUND && error.message === "Not Found")
-      description = t("error.notYet");
+    else if (error.code === ErrorCodes.NOT_FOUND && error.message === "Not Found") description = t("error.notYet");
     else description = t("error.collector", { message: error.message, name: error.error });
   } else if (error instanceof Error) {
     description = error.message;

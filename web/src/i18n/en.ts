@@ -159,7 +159,8 @@ export const en: Messages = {
   "evidence.noIcy": "The stream announced no title.",
   "evidence.excerpt": "Audio excerpt (proof of play)",
   "evidence.excerptPlayer": "Listen to the excerpt",
-  "evidence.excerptNone": "Agent {agent} keeps the station's recent audio (48 hours by default); nobody has asked for it yet.",
+  "evidence.excerptNone":
+    "Agent {agent} keeps the station's recent audio (48 hours by default); nobody has asked for it yet.",
   "evidence.excerptAsk": "Ask the agent for the excerpt",
   "evidence.excerptRequested": "Excerpt requested on {at}: the agent sends it with its next upload.",
   "evidence.excerptUnavailable": "Excerpt unavailable: {reason}",
@@ -190,6 +191,8 @@ export const en: Messages = {
   "reports.byStation": "Station",
   "reports.byRecordingStation": "Recording and station",
   "reports.chartTitle": "Top {count} by airtime",
+  "reports.minutes": "minutes",
+  "reports.hours": "hours",
   "reports.noValue": "(none)",
   "reports.empty": "No final play in this period.",
   "reports.fileLang": "Language of the files",
@@ -255,7 +258,8 @@ export const en: Messages = {
   "catalog.plays": "Plays of this recording",
 
   "unknowns.title": "Unidentified music",
-  "unknowns.intro": "What stations aired that matched nothing in the catalog: to listen to and identify. The labelling queue comes with fallback recognition.",
+  "unknowns.intro":
+    "What stations aired that matched nothing in the catalog: to listen to and identify. The labelling queue comes with fallback recognition.",
   "unknowns.perStation": "Unidentified music per station",
   "unknowns.stretches": "{count} passages",
   "unknowns.stretches_one": "{count} passage",
@@ -281,7 +285,7 @@ export const en: Messages = {
   "fleet.rateLearned": "learned",
   "fleet.ratePinned": "pinned",
   "fleet.variants": "Variants requested: {list}",
-  "fleet.pinRate": "Pin at (%)",
+  "fleet.pinRateOf": "Speed to pin for {name}, in %",
   "fleet.ratePlaceholder": "-2.5",
   "fleet.pin": "Pin",
   "fleet.relearn": "Learn again",
@@ -318,7 +322,8 @@ export const en: Messages = {
   "fleet.newToken": "New token",
   "fleet.tokenFor": "Token of {name} (shown once)",
   "fleet.tokenNote": "Hand it to the person over a safe channel; they paste it to sign in.",
-  "fleet.rolesNote": "An analyst reads plays, reports and the catalog; an admin also manages the catalog, the fleet and the users.",
+  "fleet.rolesNote":
+    "An analyst reads plays, reports and the catalog; an admin also manages the catalog, the fleet and the users.",
 
   "pager.label": "Pages",
   "pager.previous": "Previous",

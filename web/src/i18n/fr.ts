@@ -159,7 +159,8 @@ export const fr = {
   "evidence.noIcy": "Le flux n'annonçait aucun titre.",
   "evidence.excerpt": "Extrait sonore (preuve de diffusion)",
   "evidence.excerptPlayer": "Écouter l'extrait",
-  "evidence.excerptNone": "L'agent {agent} garde le son récent de la station (48 heures par défaut) ; personne ne l'a encore demandé.",
+  "evidence.excerptNone":
+    "L'agent {agent} garde le son récent de la station (48 heures par défaut) ; personne ne l'a encore demandé.",
   "evidence.excerptAsk": "Demander l'extrait à l'agent",
   "evidence.excerptRequested": "Extrait demandé le {at} : l'agent l'enverra à son prochain envoi.",
   "evidence.excerptUnavailable": "Extrait indisponible : {reason}",
@@ -190,6 +191,8 @@ export const fr = {
   "reports.byStation": "Station",
   "reports.byRecordingStation": "Œuvre et station",
   "reports.chartTitle": "Les {count} premiers par temps d'antenne",
+  "reports.minutes": "minutes",
+  "reports.hours": "heures",
   "reports.noValue": "(sans)",
   "reports.empty": "Aucune diffusion définitive dans cette période.",
   "reports.fileLang": "Langue des fichiers",
@@ -255,7 +258,8 @@ export const fr = {
   "catalog.plays": "Diffusions de cette œuvre",
 
   "unknowns.title": "Musique non identifiée",
-  "unknowns.intro": "Ce que les stations ont diffusé sans correspondance dans le catalogue : à écouter et à identifier. La file d'étiquetage viendra avec la reconnaissance de secours.",
+  "unknowns.intro":
+    "Ce que les stations ont diffusé sans correspondance dans le catalogue : à écouter et à identifier. La file d'étiquetage viendra avec la reconnaissance de secours.",
   "unknowns.perStation": "Musique non identifiée par station",
   "unknowns.stretches": "{count} passages",
   "unknowns.stretches_one": "{count} passage",
@@ -281,7 +285,7 @@ export const fr = {
   "fleet.rateLearned": "apprise",
   "fleet.ratePinned": "fixée",
   "fleet.variants": "Variantes demandées : {list}",
-  "fleet.pinRate": "Fixer à (%)",
+  "fleet.pinRateOf": "Vitesse à fixer pour {name}, en %",
   "fleet.ratePlaceholder": "-2,5",
   "fleet.pin": "Fixer",
   "fleet.relearn": "Réapprendre",
@@ -318,7 +322,8 @@ export const fr = {
   "fleet.newToken": "Nouveau jeton",
   "fleet.tokenFor": "Jeton de {name} (affiché une seule fois)",
   "fleet.tokenNote": "Remettez-le à la personne par un canal sûr ; elle le colle à la connexion.",
-  "fleet.rolesNote": "Un analyste consulte les diffusions, rapports et le catalogue ; un administrateur gère aussi le catalogue, le parc et les utilisateurs.",
+  "fleet.rolesNote":
+    "Un analyste consulte les diffusions, rapports et le catalogue ; un administrateur gère aussi le catalogue, le parc et les utilisateurs.",
 
   "pager.label": "Pages",
   "pager.previous": "Précédente",

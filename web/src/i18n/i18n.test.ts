@@ -41,7 +41,8 @@ function literalText(path: string): string[] {
     }
     if (ts.isJsxExpression(node) && node.parent && (ts.isJsxElement(node.parent) || ts.isJsxFragment(node.parent))) {
       const e = node.expression;
-      if (e && (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) && LETTERS.test(e.text)) report(node, e.text);
+      if (e && (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) && LETTERS.test(e.text))
+        report(node, e.text);
     }
     ts.forEachChild(node, visit);
   };
@@ -88,6 +89,8 @@ describe("translations", () => {
     expect(translate("fr", "plays.total", { count: 1 })).toBe("1 diffusion");
     expect(translate("fr", "plays.total", { count: 1234 })).toBe(`1${"\u202f"}234 diffusions`);
     expect(translate("en", "plays.total", { count: 1234 })).toBe("1,234 plays");
-    expect(translate("en", "evidence.flaggedBy", { by: "awa" })).toBe("Flagged wrong by awa on {at}: left out of reports");
+    expect(translate("en", "evidence.flaggedBy", { by: "awa" })).toBe(
+      "Flagged wrong by awa on {at}: left out of reports",
+    );
   });
 });

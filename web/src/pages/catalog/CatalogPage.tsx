@@ -37,7 +37,14 @@ export default function CatalogPage() {
         </Can>
       </Flex>
       <HStack mb="3" align="end" gap="4">
-        <TextField label={t("catalog.search")} help={t("catalog.searchHelp")} value={q} onChange={setSearch} type="search" maxW="md" />
+        <TextField
+          label={t("catalog.search")}
+          help={t("catalog.searchHelp")}
+          value={q}
+          onChange={setSearch}
+          type="search"
+          maxW="md"
+        />
         {recordings.isFetching && <Spinner size="xs" aria-label={t("common.loading")} />}
       </HStack>
       <QueryNotice query={recordings} />
@@ -56,7 +63,9 @@ export default function CatalogPage() {
                   <Table.ColumnHeader scope="col">{t("col.artist")}</Table.ColumnHeader>
                   <Table.ColumnHeader scope="col">{t("col.isrc")}</Table.ColumnHeader>
                   <Table.ColumnHeader scope="col">{t("col.label")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col" textAlign="end">{t("col.duration")}</Table.ColumnHeader>
+                  <Table.ColumnHeader scope="col" textAlign="end">
+                    {t("col.duration")}
+                  </Table.ColumnHeader>
                 </Table.Row>
               </Table.Header>
               <Table.Body>

@@ -18,7 +18,16 @@ export default function RecordingPage() {
   const [period, setPeriod] = useState(f.month());
   const [page, setPage] = useState(1);
   const [open, setOpen] = useState<number | null>(null);
-  const filters = { station: [], period, recording: externalId, artist: "", label: "", status: "all" as const, page, pageSize: 20 };
+  const filters = {
+    station: [],
+    period,
+    recording: externalId,
+    artist: "",
+    label: "",
+    status: "all" as const,
+    page,
+    pageSize: 20,
+  };
   const plays = usePlays(filters, period !== "");
   const r = recording.data;
   return (

@@ -1,10 +1,11 @@
-import { Box, Button, Code, Flex, HStack, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { Box, Button, Code, HStack, Spinner, Stack, Table, Text } from "@chakra-ui/react";
 import { useState, type FormEvent } from "react";
 import { useAgents, useCreateAgent, useNewEnrollmentCode, useRevokeAgent } from "../../api/fleet";
 import type { AgentAdmin, EnrollmentCode } from "../../api/types";
 import { ConfirmButton, SecretReveal } from "../../components/buttons";
 import { TextField } from "../../components/fields";
 import { Notice, QueryNotice } from "../../components/Notice";
+import { Toolbar } from "../../components/Toolbar";
 import { useNow } from "../../components/useNow";
 import { useFormat, useT } from "../../i18n";
 import { parseSlugs } from "./rate";
@@ -40,9 +41,28 @@ function NewAgent({ onCode }: { onCode: (agent: string, code: EnrollmentCode) =>
     );
   };
   return (
-    <Box bg="white" p="4" borderWidth="1px" borderRadius="md">
-      <Flex as="form" gap="3" wrap="wrap" align="end" onSubmit={submit}>
-        <TextField label={t("fleet.agentName")} help={t("fleet.agentNameHelp")} value={name} onChange={setName} required />
+    <Box>
+      <Toolbar
+        onSubmit={submit}
+        actions={
+          <Button
+            type="submit"
+            size="sm"
+            colorPalette="green"
+            loading={create.isPending}
+            disabled={!name.trim() || parseSlugs(stations).length === 0}
+          >
+            {t("fleet.addAgent")}
+          </Button>
+        }
+      >
+        <TextField
+          label={t("fleet.agentName")}
+          help={t("fleet.agentNameHelp")}
+          value={name}
+          onChange={setName}
+          required
+        />
         <TextField
           label={t("fleet.agentStations")}
           help={t("fleet.agentStationsHelp")}
@@ -51,16 +71,7 @@ function NewAgent({ onCode }: { onCode: (agent: string, code: EnrollmentCode) =>
           required
           maxW="md"
         />
-        <Button
-          type="submit"
-          size="sm"
-          colorPalette="green"
-          loading={create.isPending}
-          disabled={!name.trim() || parseSlugs(stations).length === 0}
-        >
-          {t("fleet.addAgent")}
-        </Button>
-      </Flex>
+      </Toolbar>
       {create.isError && <Notice status="error" title={t("fleet.addAgentFailed")} error={create.error} />}
     </Box>
   );

@@ -20,7 +20,12 @@ export default function FleetPage() {
       <Heading as="h1" size="2xl" mb="4">
         {t("fleet.title")}
       </Heading>
-      <Tabs.Root value={tab} onValueChange={(e) => setParams({ tab: e.value }, { replace: true })} variant="enclosed" lazyMount>
+      <Tabs.Root
+        value={tab}
+        onValueChange={(e) => setParams({ tab: e.value }, { replace: true })}
+        variant="enclosed"
+        lazyMount
+      >
         <Tabs.List mb="4">
           {TABS.map((x) => (
             <Tabs.Trigger key={x.value} value={x.value}>

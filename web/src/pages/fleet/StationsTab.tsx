@@ -1,9 +1,10 @@
-import { Badge, Box, Button, Flex, HStack, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { Badge, Box, Button, HStack, Input, Spinner, Stack, Table, Text } from "@chakra-ui/react";
 import { useState, type FormEvent } from "react";
 import { useCreateStation, useSetStationRate, useStationsAdmin, type StationInput } from "../../api/stations";
 import type { StationAdmin } from "../../api/types";
 import { TextField } from "../../components/fields";
 import { Notice, QueryNotice } from "../../components/Notice";
+import { Toolbar } from "../../components/Toolbar";
 import { useFormat, useT } from "../../i18n";
 import { parseRatePercent } from "./rate";
 
@@ -31,13 +32,15 @@ function RateCell({ station }: { station: StationAdmin }) {
           {t("fleet.variants", { list: station.variants_ppm.map((v) => f.rate(v)).join(" ") })}
         </Text>
       </HStack>
-      <HStack as="form" gap="1" onSubmit={submit} align="end">
-        <TextField
-          label={t("fleet.pinRate")}
+      <HStack as="form" gap="1" onSubmit={submit}>
+        <Input
+          size="xs"
+          maxW="6rem"
+          bg="white"
           value={text}
-          onChange={setText}
+          onChange={(e) => setText(e.target.value)}
           placeholder={t("fleet.ratePlaceholder")}
-          maxW="8rem"
+          aria-label={t("fleet.pinRateOf", { name: station.name })}
           aria-invalid={text !== "" && ppm === null}
         />
         <Button type="submit" size="xs" disabled={ppm === null} loading={setRate.isPending}>
@@ -59,26 +62,31 @@ function NewStation() {
   const create = useCreateStation();
   const [input, setInput] = useState<StationInput>({ slug: "", name: "", city: "", frequency: "" });
   const set = (key: keyof StationInput) => (value: string) => setInput((old) => ({ ...old, [key]: value }));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate(input, { onSuccess: () => setInput({ slug: "", name: "", city: "", frequency: "" }) });
+  };
   return (
-    <Box bg="white" p="4" borderWidth="1px" borderRadius="md">
-      <Flex
-        as="form"
-        gap="3"
-        wrap="wrap"
-        align="end"
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
-          create.mutate(input, { onSuccess: () => setInput({ slug: "", name: "", city: "", frequency: "" }) });
-        }}
+    <Box>
+      <Toolbar
+        onSubmit={submit}
+        actions={
+          <Button type="submit" size="sm" colorPalette="green" loading={create.isPending} disabled={!input.slug.trim()}>
+            {t("fleet.addStation")}
+          </Button>
+        }
       >
-        <TextField label={t("fleet.slug")} help={t("fleet.slugHelp")} value={input.slug} onChange={set("slug")} required />
+        <TextField
+          label={t("fleet.slug")}
+          help={t("fleet.slugHelp")}
+          value={input.slug}
+          onChange={set("slug")}
+          required
+        />
         <TextField label={t("fleet.name")} value={input.name} onChange={set("name")} />
         <TextField label={t("fleet.city")} value={input.city} onChange={set("city")} maxW="10rem" />
         <TextField label={t("fleet.frequency")} value={input.frequency} onChange={set("frequency")} maxW="8rem" />
-        <Button type="submit" size="sm" colorPalette="green" loading={create.isPending} disabled={!input.slug.trim()}>
-          {t("fleet.addStation")}
-        </Button>
-      </Flex>
+      </Toolbar>
       {create.isError && <Notice status="error" title={t("fleet.addStationFailed")} error={create.error} />}
       {create.isSuccess && <Notice status="success" title={t("fleet.stationAdded", { slug: create.data.slug })} />}
     </Box>
@@ -115,7 +123,9 @@ export function StationsTab() {
                     </Text>
                   </Table.Cell>
                   <Table.Cell>{[s.city, s.frequency].filter(Boolean).join(" · ")}</Table.Cell>
-                  <Table.Cell>{s.agents.length ? s.agents.join(", ") : <Text color="fg.muted">{t("common.none")}</Text>}</Table.Cell>
+                  <Table.Cell>
+                    {s.agents.length ? s.agents.join(", ") : <Text color="fg.muted">{t("common.dash")}</Text>}
+                  </Table.Cell>
                   <Table.Cell>
                     <RateCell station={s} />
                   </Table.Cell>

@@ -1,4 +1,4 @@
-import { Box, Button, Flex, HStack, NativeSelect, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { Box, Button, HStack, NativeSelect, Spinner, Stack, Table, Text } from "@chakra-ui/react";
 import { useState, type FormEvent } from "react";
 import { useCreateUser, useNewUserToken, useRevokeUser, useSetRole, useUsers } from "../../api/fleet";
 import type { UserAdmin } from "../../api/types";
@@ -7,6 +7,7 @@ import { useSession } from "../../auth/session";
 import { ConfirmButton, SecretReveal } from "../../components/buttons";
 import { SelectField, TextField } from "../../components/fields";
 import { Notice, QueryNotice } from "../../components/Notice";
+import { Toolbar } from "../../components/Toolbar";
 import { useFormat, useT } from "../../i18n";
 
 function useRoleOptions() {
@@ -98,18 +99,32 @@ export function UsersTab() {
   };
   return (
     <Stack gap="4">
-      <Box bg="white" p="4" borderWidth="1px" borderRadius="md">
-        <Flex as="form" gap="3" wrap="wrap" align="end" onSubmit={submit}>
+      <Box>
+        <Toolbar
+          onSubmit={submit}
+          actions={
+            <Button type="submit" size="sm" colorPalette="green" loading={create.isPending} disabled={!name.trim()}>
+              {t("fleet.addUser")}
+            </Button>
+          }
+        >
           <TextField label={t("fleet.userName")} value={name} onChange={setName} required />
-          <SelectField label={t("fleet.role")} value={role} onChange={(v) => isRole(v) && setRole(v)} options={roles} maxW="12rem" />
-          <Button type="submit" size="sm" colorPalette="green" loading={create.isPending} disabled={!name.trim()}>
-            {t("fleet.addUser")}
-          </Button>
-        </Flex>
+          <SelectField
+            label={t("fleet.role")}
+            value={role}
+            onChange={(v) => isRole(v) && setRole(v)}
+            options={roles}
+            maxW="12rem"
+          />
+        </Toolbar>
         {create.isError && <Notice status="error" title={t("fleet.addUserFailed")} error={create.error} />}
       </Box>
       {shown && (
-        <SecretReveal title={t("fleet.tokenFor", { name: shown.name })} secret={shown.token} note={t("fleet.tokenNote")} />
+        <SecretReveal
+          title={t("fleet.tokenFor", { name: shown.name })}
+          secret={shown.token}
+          note={t("fleet.tokenNote")}
+        />
       )}
       <QueryNotice query={users} />
       {users.isPending && <Spinner aria-label={t("common.loading")} />}

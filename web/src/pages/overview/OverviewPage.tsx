@@ -72,11 +72,7 @@ export function OverviewPage() {
               {t("overview.shown", { count: stations.length, total: all.length })}
             </Text>
           </HStack>
-          {stations.length === 0 ? (
-            <Text>{t("overview.empty")}</Text>
-          ) : (
-            <StationTable stations={stations} now={now} />
-          )}
+          {stations.length === 0 ? <Text>{t("overview.empty")}</Text> : <StationTable stations={stations} now={now} />}
         </>
       )}
       {query.isPending && <Spinner aria-label={t("common.loading")} />}

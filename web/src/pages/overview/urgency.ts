@@ -34,7 +34,13 @@ export function byUrgency(a: StationStatus, b: StationStatus): number {
 }
 
 export function countByState(list: readonly StationStatus[]): Record<StationState, number> {
-  const counts: Record<StationState, number> = { stream_down: 0, agent_offline: 0, silent: 0, never_seen: 0, online: 0 };
+  const counts: Record<StationState, number> = {
+    stream_down: 0,
+    agent_offline: 0,
+    silent: 0,
+    never_seen: 0,
+    online: 0,
+  };
   for (const s of list) counts[s.state] += 1;
   return counts;
 }

@@ -87,10 +87,7 @@ function Flag({ evidence }: { evidence: Evidence }) {
       </Heading>
       {current ? (
         <Stack gap="2" align="start">
-          <Notice
-            status="warning"
-            title={t("evidence.flaggedBy", { by: current.by, at: f.dateTime(current.at) })}
-          >
+          <Notice status="warning" title={t("evidence.flaggedBy", { by: current.by, at: f.dateTime(current.at) })}>
             <Text>{current.reason}</Text>
           </Notice>
           <Can do="plays.flag">
@@ -113,7 +110,13 @@ function Flag({ evidence }: { evidence: Evidence }) {
               }}
             >
               <TextField label={t("evidence.flagReason")} value={reason} onChange={setReason} required maxW="md" />
-              <Button type="submit" size="sm" colorPalette="red" disabled={reason.trim() === ""} loading={flag.isPending}>
+              <Button
+                type="submit"
+                size="sm"
+                colorPalette="red"
+                disabled={reason.trim() === ""}
+                loading={flag.isPending}
+              >
                 {t("evidence.flag")}
               </Button>
             </HStack>
@@ -133,7 +136,10 @@ function Body({ evidence }: { evidence: Evidence }) {
     [t("common.station"), p.station],
     [t("evidence.when"), `${f.dateTime(p.start_utc)} – ${f.time(p.end_utc)}`],
     [t("plays.col.duration"), f.duration(p.duration)],
-    [t("evidence.inRecording"), `${f.duration(evidence.offset_start)} – ${f.duration(evidence.offset_end)} / ${f.duration(evidence.recording_duration)}`],
+    [
+      t("evidence.inRecording"),
+      `${f.duration(evidence.offset_start)} – ${f.duration(evidence.offset_end)} / ${f.duration(evidence.recording_duration)}`,
+    ],
     [t("plays.col.confidence"), f.percent(p.confidence * 100, 0)],
     [t("evidence.matchedShare"), f.percent(evidence.matched_fraction * 100, 0)],
     [t("evidence.rate"), f.rate(evidence.rate_ppm)],
@@ -160,9 +166,15 @@ function Body({ evidence }: { evidence: Evidence }) {
               <Table.Row>
                 <Table.ColumnHeader scope="col">{t("evidence.segStart")}</Table.ColumnHeader>
                 <Table.ColumnHeader scope="col">{t("evidence.segOffset")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col" textAlign="end">{t("evidence.segScore")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col" textAlign="end">{t("evidence.rate")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col" textAlign="end">{t("overview.col.level")}</Table.ColumnHeader>
+                <Table.ColumnHeader scope="col" textAlign="end">
+                  {t("evidence.segScore")}
+                </Table.ColumnHeader>
+                <Table.ColumnHeader scope="col" textAlign="end">
+                  {t("evidence.rate")}
+                </Table.ColumnHeader>
+                <Table.ColumnHeader scope="col" textAlign="end">
+                  {t("overview.col.level")}
+                </Table.ColumnHeader>
               </Table.Row>
             </Table.Header>
             <Table.Body>

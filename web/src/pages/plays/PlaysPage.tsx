@@ -1,10 +1,11 @@
-import { Box, Button, Flex, Heading, HStack, Spinner, Stack, Text } from "@chakra-ui/react";
+import { Box, Button, Flex, Heading, HStack, Spinner, Text } from "@chakra-ui/react";
 import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router";
 import { playQuery, usePlays, type PlayFilters } from "../../api/plays";
 import { DownloadButton } from "../../components/buttons";
 import { PeriodField, SelectField, StationSelect, TextField } from "../../components/fields";
 import { QueryNotice } from "../../components/Notice";
+import { Toolbar } from "../../components/Toolbar";
 import { Pager } from "../../components/Pager";
 import { useFormat, useI18n } from "../../i18n";
 import { EvidenceDialog } from "./EvidenceDialog";
@@ -57,30 +58,35 @@ export default function PlaysPage() {
       <Heading as="h1" size="2xl" mb="4">
         {t("plays.title")}
       </Heading>
-      <Stack as="form" onSubmit={submit} gap="3" bg="white" p="4" borderWidth="1px" borderRadius="md" mb="4">
-        <Flex gap="4" wrap="wrap" align="start">
-          <StationSelect value={draft.station[0] ?? ""} onChange={(v) => set("station", v ? [v] : [])} allowAll />
-          <PeriodField value={draft.period} onChange={(v) => set("period", v)} />
-          <SelectField
-            label={t("plays.status")}
-            value={draft.status}
-            onChange={(v) => set("status", v as PlayFilters["status"])}
-            options={[
-              { value: "all", label: t("plays.statusAll") },
-              { value: "final", label: t("plays.final") },
-              { value: "open", label: t("plays.open") },
-            ]}
-          />
-        </Flex>
-        <Flex gap="4" wrap="wrap" align="start">
-          <TextField label={t("plays.recording")} help={t("plays.recordingHelp")} value={draft.recording} onChange={(v) => set("recording", v)} />
-          <TextField label={t("plays.artist")} value={draft.artist} onChange={(v) => set("artist", v)} />
-          <TextField label={t("plays.label")} value={draft.label} onChange={(v) => set("label", v)} />
-          <Button type="submit" colorPalette="green" size="sm" mt="7">
+      <Toolbar
+        onSubmit={submit}
+        actions={
+          <Button type="submit" colorPalette="green" size="sm">
             {t("common.apply")}
           </Button>
-        </Flex>
-      </Stack>
+        }
+      >
+        <StationSelect value={draft.station[0] ?? ""} onChange={(v) => set("station", v ? [v] : [])} allowAll />
+        <PeriodField value={draft.period} onChange={(v) => set("period", v)} />
+        <SelectField
+          label={t("plays.status")}
+          value={draft.status}
+          onChange={(v) => set("status", v as PlayFilters["status"])}
+          options={[
+            { value: "all", label: t("plays.statusAll") },
+            { value: "final", label: t("plays.final") },
+            { value: "open", label: t("plays.open") },
+          ]}
+        />
+        <TextField
+          label={t("plays.recording")}
+          help={t("plays.recordingHelp")}
+          value={draft.recording}
+          onChange={(v) => set("recording", v)}
+        />
+        <TextField label={t("plays.artist")} value={draft.artist} onChange={(v) => set("artist", v)} />
+        <TextField label={t("plays.label")} value={draft.label} onChange={(v) => set("label", v)} />
+      </Toolbar>
       <Flex gap="3" align="center" mb="3" wrap="wrap">
         <Text fontWeight="medium" aria-live="polite">
           {plays.data ? t("plays.total", { count: plays.data.total }) : ""}
@@ -88,7 +94,11 @@ export default function PlaysPage() {
         {plays.isFetching && <Spinner size="xs" aria-label={t("common.loading")} />}
         <HStack ml="auto" gap="2">
           <DownloadButton path="/api/v1/plays" query={{ ...exportQuery, format: "csv" }} label={t("plays.exportCsv")} />
-          <DownloadButton path="/api/v1/plays" query={{ ...exportQuery, format: "xlsx" }} label={t("plays.exportXlsx")} />
+          <DownloadButton
+            path="/api/v1/plays"
+            query={{ ...exportQuery, format: "xlsx" }}
+            label={t("plays.exportXlsx")}
+          />
         </HStack>
       </Flex>
       <QueryNotice query={plays} />

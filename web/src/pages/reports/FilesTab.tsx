@@ -5,7 +5,7 @@ import { Can } from "../../auth/session";
 import { DownloadButton } from "../../components/buttons";
 import { PeriodField, SelectField, StationSelect } from "../../components/fields";
 import { Notice, QueryNotice } from "../../components/Notice";
-import { Toolbar, ToolbarActions } from "../../components/Toolbar";
+import { Toolbar } from "../../components/Toolbar";
 import { useFormat, useI18n } from "../../i18n";
 
 /** The monthly and semester files the collector writes, and a button to regenerate them. */
@@ -19,7 +19,23 @@ export function FilesTab({ period, setPeriod }: { period: string; setPeriod: (p:
   const changed = generate.data?.files.filter((x) => x.changed).length ?? 0;
   return (
     <Box>
-      <Toolbar>
+      <Toolbar
+        actions={
+          <>
+            <Can do="reports.generate">
+              <Button
+                size="sm"
+                colorPalette="green"
+                loading={generate.isPending}
+                disabled={period === ""}
+                onClick={() => generate.mutate({ period, station: station || null, lang: fileLang })}
+              >
+                {t("reports.regenerate")}
+              </Button>
+            </Can>
+          </>
+        }
+      >
         <PeriodField value={period} onChange={setPeriod} />
         <Can do="reports.generate">
           <StationSelect value={station} onChange={setStation} allowAll />
@@ -32,26 +48,12 @@ export function FilesTab({ period, setPeriod }: { period: string; setPeriod: (p:
               { value: "en", label: t("nav.english") },
             ]}
           />
-          <ToolbarActions>
-            <Button
-              size="sm"
-              colorPalette="green"
-              loading={generate.isPending}
-              disabled={period === ""}
-              onClick={() => generate.mutate({ period, station: station || null, lang: fileLang })}
-            >
-              {t("reports.regenerate")}
-            </Button>
-          </ToolbarActions>
         </Can>
       </Toolbar>
       <Stack gap="3">
         {generate.isError && <Notice status="error" title={t("reports.regenerateFailed")} error={generate.error} />}
         {generate.isSuccess && (
-          <Notice
-            status="success"
-            title={t("reports.regenerated", { count: generate.data.files.length, changed })}
-          />
+          <Notice status="success" title={t("reports.regenerated", { count: generate.data.files.length, changed })} />
         )}
         <QueryNotice query={files} />
         {files.isPending && <Spinner aria-label={t("common.loading")} />}
@@ -65,7 +67,9 @@ export function FilesTab({ period, setPeriod }: { period: string; setPeriod: (p:
                   <Table.ColumnHeader scope="col">{t("reports.file")}</Table.ColumnHeader>
                   <Table.ColumnHeader scope="col">{t("common.period")}</Table.ColumnHeader>
                   <Table.ColumnHeader scope="col">{t("reports.scope")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col" textAlign="end">{t("reports.rows")}</Table.ColumnHeader>
+                  <Table.ColumnHeader scope="col" textAlign="end">
+                    {t("reports.rows")}
+                  </Table.ColumnHeader>
                   <Table.ColumnHeader scope="col">{t("reports.generatedAt")}</Table.ColumnHeader>
                   <Table.ColumnHeader scope="col">
                     <Box srOnly>{t("plays.col.actions")}</Box>
@@ -84,7 +88,8 @@ export function FilesTab({ period, setPeriod }: { period: string; setPeriod: (p:
                     <Table.Cell>{file.period}</Table.Cell>
                     <Table.Cell>
                       {file.scope === "all" ? t("common.allStations") : file.scope}{" "}
-                      <Badge>{file.format.toUpperCase()}</Badge> <Badge variant="outline">{file.lang.toUpperCase()}</Badge>
+                      <Badge>{file.format.toUpperCase()}</Badge>{" "}
+                      <Badge variant="outline">{file.lang.toUpperCase()}</Badge>
                     </Table.Cell>
                     <Table.Cell textAlign="end">{file.rows == null ? "" : f.number(file.rows)}</Table.Cell>
                     <Table.Cell>{f.dateTime(file.generated_at)}</Table.Cell>

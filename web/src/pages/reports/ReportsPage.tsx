@@ -7,7 +7,7 @@ import { DownloadButton } from "../../components/buttons";
 import { DataTable } from "../../components/DataTable";
 import { PeriodField, SelectField, StationSelect } from "../../components/fields";
 import { QueryNotice } from "../../components/Notice";
-import { Toolbar, ToolbarActions } from "../../components/Toolbar";
+import { Toolbar } from "../../components/Toolbar";
 import { useFormat, useI18n, type MessageKey } from "../../i18n";
 import { ACTIVITY_COLUMNS, AIRTIME_COLUMNS, barLabel, PLAYLIST_COLUMNS } from "./columns";
 import { FilesTab } from "./FilesTab";
@@ -32,20 +32,23 @@ function PlaylistTab({ period, setPeriod }: { period: string; setPeriod: (p: str
   const f = useFormat();
   return (
     <Box>
-      <Toolbar>
+      <Toolbar
+        actions={
+          <>
+            {(["pdf", "xlsx", "csv"] as const).map((format) => (
+              <DownloadButton
+                key={format}
+                path="/api/v1/reports/playlist"
+                query={{ ...query, format }}
+                label={t("reports.download", { format: format.toUpperCase() })}
+                disabled={station === "" || period === ""}
+              />
+            ))}
+          </>
+        }
+      >
         <StationSelect value={station} onChange={setStation} />
         <PeriodField value={period} onChange={setPeriod} />
-        <ToolbarActions>
-          {(["pdf", "xlsx", "csv"] as const).map((format) => (
-            <DownloadButton
-              key={format}
-              path="/api/v1/reports/playlist"
-              query={{ ...query, format }}
-              label={t("reports.download", { format: format.toUpperCase() })}
-              disabled={station === "" || period === ""}
-            />
-          ))}
-        </ToolbarActions>
       </Toolbar>
       {station === "" && <Text>{t("reports.chooseStation")}</Text>}
       <QueryNotice query={report} />
@@ -55,7 +58,7 @@ function PlaylistTab({ period, setPeriod }: { period: string; setPeriod: (p: str
           <Text fontWeight="medium">
             {t("reports.playlistTotal", { count: rows.length, duration: f.duration(total) })}
           </Text>
-          <DataTable columns={PLAYLIST_COLUMNS} rows={rows} caption={t("reports.playlist")} />
+          {rows.length > 0 && <DataTable columns={PLAYLIST_COLUMNS} rows={rows} caption={t("reports.playlist")} />}
           <Text fontSize="xs" color="fg.muted">
             {t("reports.finalOnly")} {t("common.zoneNote", { zone: report.data.timezone })}
           </Text>
@@ -82,9 +85,27 @@ function AirtimeTab({ period, setPeriod }: { period: string; setPeriod: (p: stri
     [items, by, t],
   );
   const format = useCallback((seconds: number) => f.duration(seconds), [f]);
+  const units = useMemo(() => ({ minutes: t("reports.minutes"), hours: t("reports.hours") }), [t]);
   return (
     <Box>
-      <Toolbar>
+      <Toolbar
+        actions={
+          <>
+            <DownloadButton
+              path="/api/v1/reports/airtime"
+              query={{ period, by: "all", station: stations, format: "xlsx", lang }}
+              label={t("reports.downloadAllXlsx")}
+              disabled={period === ""}
+            />
+            <DownloadButton
+              path="/api/v1/reports/airtime"
+              query={{ period, by, station: stations, format: "csv", lang }}
+              label={t("reports.download", { format: "CSV" })}
+              disabled={period === ""}
+            />
+          </>
+        }
+      >
         <PeriodField value={period} onChange={setPeriod} />
         <SelectField
           label={t("reports.by")}
@@ -93,20 +114,6 @@ function AirtimeTab({ period, setPeriod }: { period: string; setPeriod: (p: stri
           options={BY.map((b) => ({ value: b.value, label: t(b.label) }))}
         />
         <StationSelect value={station} onChange={setStation} allowAll />
-        <ToolbarActions>
-          <DownloadButton
-            path="/api/v1/reports/airtime"
-            query={{ period, by: "all", station: stations, format: "xlsx", lang }}
-            label={t("reports.downloadAllXlsx")}
-            disabled={period === ""}
-          />
-          <DownloadButton
-            path="/api/v1/reports/airtime"
-            query={{ period, by, station: stations, format: "csv", lang }}
-            label={t("reports.download", { format: "CSV" })}
-            disabled={period === ""}
-          />
-        </ToolbarActions>
       </Toolbar>
       <QueryNotice query={report} />
       {report.isFetching && <Spinner aria-label={t("common.loading")} />}
@@ -118,7 +125,12 @@ function AirtimeTab({ period, setPeriod }: { period: string; setPeriod: (p: stri
               {t("reports.chartTitle", { count: bars.length })}
             </Heading>
             <Suspense fallback={<Spinner aria-label={t("common.loading")} />}>
-              <AirtimeChart bars={bars} label={t("reports.chartTitle", { count: bars.length })} format={format} />
+              <AirtimeChart
+                bars={bars}
+                label={t("reports.chartTitle", { count: bars.length })}
+                format={format}
+                units={units}
+              />
             </Suspense>
           </Box>
           <DataTable columns={AIRTIME_COLUMNS[by]} rows={items} caption={t("reports.airtime")} />
@@ -136,20 +148,25 @@ function ActivityTab({ period, setPeriod }: { period: string; setPeriod: (p: str
   const report = useActivity(period);
   return (
     <Box>
-      <Toolbar>
+      <Toolbar
+        actions={
+          <>
+            <DownloadButton
+              path="/api/v1/reports/activity"
+              query={{ period, format: "xlsx", lang }}
+              label={t("reports.download", { format: "XLSX" })}
+              disabled={period === ""}
+            />
+          </>
+        }
+      >
         <PeriodField value={period} onChange={setPeriod} />
-        <ToolbarActions>
-          <DownloadButton
-            path="/api/v1/reports/activity"
-            query={{ period, format: "xlsx", lang }}
-            label={t("reports.download", { format: "XLSX" })}
-            disabled={period === ""}
-          />
-        </ToolbarActions>
       </Toolbar>
       <QueryNotice query={report} />
       {report.isFetching && <Spinner aria-label={t("common.loading")} />}
-      {report.data && <DataTable columns={ACTIVITY_COLUMNS} rows={report.data.stations} caption={t("reports.activity")} />}
+      {report.data && (
+        <DataTable columns={ACTIVITY_COLUMNS} rows={report.data.stations} caption={t("reports.activity")} />
+      )}
     </Box>
   );
 }
@@ -174,7 +191,12 @@ export default function ReportsPage() {
       <Heading as="h1" size="2xl" mb="4">
         {t("reports.title")}
       </Heading>
-      <Tabs.Root value={tab} onValueChange={(e) => setParams({ tab: e.value }, { replace: true })} variant="enclosed" lazyMount>
+      <Tabs.Root
+        value={tab}
+        onValueChange={(e) => setParams({ tab: e.value }, { replace: true })}
+        variant="enclosed"
+        lazyMount
+      >
         <Tabs.List mb="4">
           {TABS.map((value) => (
             <Tabs.Trigger key={value} value={value}>

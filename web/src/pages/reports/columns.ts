@@ -29,9 +29,24 @@ export const AIRTIME_COLUMNS: Record<AirtimeBy, ColumnDef[]> = {
     ...SUMS,
     { key: "stations", label: "col.stations", kind: "int" },
   ],
-  artist: [{ key: "artist", label: "col.artist" }, ...SUMS, { key: "stations", label: "col.stations", kind: "int" }, { key: "recordings", label: "col.recordings", kind: "int" }],
-  label: [{ key: "label", label: "col.label" }, ...SUMS, { key: "stations", label: "col.stations", kind: "int" }, { key: "recordings", label: "col.recordings", kind: "int" }],
-  station: [{ key: "station_name", label: "col.station" }, { key: "station", label: "col.slug" }, ...SUMS, { key: "recordings", label: "col.recordings", kind: "int" }],
+  artist: [
+    { key: "artist", label: "col.artist" },
+    ...SUMS,
+    { key: "stations", label: "col.stations", kind: "int" },
+    { key: "recordings", label: "col.recordings", kind: "int" },
+  ],
+  label: [
+    { key: "label", label: "col.label" },
+    ...SUMS,
+    { key: "stations", label: "col.stations", kind: "int" },
+    { key: "recordings", label: "col.recordings", kind: "int" },
+  ],
+  station: [
+    { key: "station_name", label: "col.station" },
+    { key: "station", label: "col.slug" },
+    ...SUMS,
+    { key: "recordings", label: "col.recordings", kind: "int" },
+  ],
   recording_station: [
     { key: "external_id", label: "col.externalId" },
     { key: "title", label: "col.title" },

@@ -1,4 +1,17 @@
-import { Box, Button, Flex, Heading, HStack, Input, Link, SimpleGrid, Spinner, Stat, Table, Text } from "@chakra-ui/react";
+import {
+  Box,
+  Button,
+  Flex,
+  Heading,
+  HStack,
+  Input,
+  Link,
+  SimpleGrid,
+  Spinner,
+  Stat,
+  Table,
+  Text,
+} from "@chakra-ui/react";
 import { Link as RouterLink, useParams, useSearchParams } from "react-router";
 import { useStationStatus, useTimeline } from "../../api/stations";
 import type { Timeline } from "../../api/types";
@@ -124,7 +137,10 @@ function ZoomedTimeline({ timeline }: { timeline: Timeline }) {
             label={t("timeline.from")}
             value={String(from)}
             onChange={(v) => setAt(Number(v))}
-            options={starts.map((ms) => ({ value: String(ms), label: `${f.hourMinute(new Date(ms))}–${f.hourMinute(new Date(ms + span))}` }))}
+            options={starts.map((ms) => ({
+              value: String(ms),
+              label: `${f.hourMinute(new Date(ms))}–${f.hourMinute(new Date(ms + span))}`,
+            }))}
             maxW="10rem"
           />
         )}
@@ -181,7 +197,9 @@ export default function StationPage() {
           {t("station.today")}
         </Button>
         <Link asChild fontSize="sm" color="green.800" ml="auto">
-          <RouterLink to={`/plays?station=${encodeURIComponent(slug)}&period=${date}`}>{t("station.allPlays")}</RouterLink>
+          <RouterLink to={`/plays?station=${encodeURIComponent(slug)}&period=${date}`}>
+            {t("station.allPlays")}
+          </RouterLink>
         </Link>
       </HStack>
       <QueryNotice query={timeline} />
@@ -203,7 +221,9 @@ export default function StationPage() {
             </Stat.Root>
             <Stat.Root bg="white" p="3" borderWidth="1px" borderRadius="md">
               <Stat.Label>{t("station.level")}</Stat.Label>
-              <Stat.ValueText>{status?.level_dbfs == null ? t("common.dash") : f.dbfs(status.level_dbfs)}</Stat.ValueText>
+              <Stat.ValueText>
+                {status?.level_dbfs == null ? t("common.dash") : f.dbfs(status.level_dbfs)}
+              </Stat.ValueText>
             </Stat.Root>
           </SimpleGrid>
           <ZoomedTimeline key={data.date} timeline={data} />

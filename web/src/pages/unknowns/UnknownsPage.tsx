@@ -5,7 +5,7 @@ import { DownloadButton } from "../../components/buttons";
 import { DataTable } from "../../components/DataTable";
 import { PeriodField, StationSelect } from "../../components/fields";
 import { Notice, QueryNotice } from "../../components/Notice";
-import { Toolbar, ToolbarActions } from "../../components/Toolbar";
+import { Toolbar } from "../../components/Toolbar";
 import { useFormat, useI18n } from "../../i18n";
 import { STRETCH_COLUMNS, UNIDENTIFIED_COLUMNS } from "../reports/columns";
 
@@ -26,17 +26,20 @@ export default function UnknownsPage() {
       <Text mb="4" color="fg.muted" maxW="3xl">
         {t("unknowns.intro")}
       </Text>
-      <Toolbar>
+      <Toolbar
+        actions={
+          <>
+            <DownloadButton
+              path="/api/v1/reports/unidentified"
+              query={{ period, station: stations, format: "xlsx", lang }}
+              label={t("reports.download", { format: "XLSX" })}
+              disabled={period === ""}
+            />
+          </>
+        }
+      >
         <PeriodField value={period} onChange={setPeriod} />
         <StationSelect value={station} onChange={setStation} allowAll />
-        <ToolbarActions>
-          <DownloadButton
-            path="/api/v1/reports/unidentified"
-            query={{ period, station: stations, format: "xlsx", lang }}
-            label={t("reports.download", { format: "XLSX" })}
-            disabled={period === ""}
-          />
-        </ToolbarActions>
       </Toolbar>
       <QueryNotice query={report} />
       {report.isFetching && <Spinner aria-label={t("common.loading")} />}
@@ -49,7 +52,11 @@ export default function UnknownsPage() {
           {report.data.stretches.length === 0 ? (
             <Notice status="success" title={t("unknowns.none")} />
           ) : (
-            <DataTable columns={STRETCH_COLUMNS} rows={report.data.stretches} caption={t("unknowns.stretchesCaption")} />
+            <DataTable
+              columns={STRETCH_COLUMNS}
+              rows={report.data.stretches}
+              caption={t("unknowns.stretchesCaption")}
+            />
           )}
           <Text fontSize="xs" color="fg.muted">
             {t("unknowns.levelNote", { level: f.dbfs(report.data.min_level_dbfs) })}{" "}
