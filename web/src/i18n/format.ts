@@ -5,7 +5,10 @@ export const DEFAULT_ZONE = "Africa/Dakar";
 export type Lang = "fr" | "en";
 
 const LOCALES: Record<Lang, string> = { fr: "fr-SN", en: "en-GB" };
+// Intl formatters are costly to build: one per language, zone and options (300 stations)
 const cache = new Map<string, Intl.DateTimeFormat>();
+const relative: Partial<Record<Lang, Intl.RelativeTimeFormat>> = {};
+const numbers = new Map<string, Intl.NumberFormat>();
 
 function fmt(lang: Lang, zone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   const key = `${lang}|${zone}|${JSON.stringify(options)}`;
@@ -77,7 +80,7 @@ export function formatDuration(seconds: number): string {
 /** "il y a 5 min" / "5 min ago": the largest whole unit between `value` and `now`. */
 export function formatSince(value: string | Date, now: Date, lang: Lang): string {
   const seconds = Math.round((toDate(value).getTime() - now.getTime()) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(LOCALES[lang], { numeric: "auto", style: "short" });
+  const rtf = (relative[lang] ??= new Intl.RelativeTimeFormat(LOCALES[lang], { numeric: "auto", style: "short" }));
   const abs = Math.abs(seconds);
   if (abs < 60) return rtf.format(seconds, "second");
   if (abs < 3600) return rtf.format(Math.trunc(seconds / 60), "minute");
@@ -86,10 +89,13 @@ export function formatSince(value: string | Date, now: Date, lang: Lang): string
 }
 
 export function formatNumber(value: number, lang: Lang, digits = 0): string {
-  return new Intl.NumberFormat(LOCALES[lang], {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(value);
+  const key = `${lang}|${digits}`;
+  let f = numbers.get(key);
+  if (f === undefined) {
+    f = new Intl.NumberFormat(LOCALES[lang], { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    numbers.set(key, f);
+  }
+  return f.format(value);
 }
 
 /** −18.5 dBFS, or an empty string when unknown. */

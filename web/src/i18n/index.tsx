@@ -10,6 +10,7 @@ export type Lang = f.Lang;
 export type Vars = Record<string, string | number>;
 
 const DICTIONARIES = { fr, en } as const;
+const PLURALS = { fr: new Intl.PluralRules("fr"), en: new Intl.PluralRules("en") } as const;
 const STORAGE_KEY = "sodav.lang";
 
 /** Replace {name} placeholders; a numeric `count` that the language calls singular picks
@@ -17,7 +18,7 @@ const STORAGE_KEY = "sodav.lang";
 export function translate(lang: Lang, key: MessageKey, vars: Vars = {}): string {
   const dict: Record<string, string> = DICTIONARIES[lang];
   let text = dict[key] ?? key;
-  if (typeof vars.count === "number" && new Intl.PluralRules(lang).select(vars.count) === "one") {
+  if (typeof vars.count === "number" && PLURALS[lang].select(vars.count) === "one") {
     text = dict[`${key}_one`] ?? text;
   }
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
