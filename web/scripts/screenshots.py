@@ -31,6 +31,9 @@ HERE = Path(__file__).resolve().parent
 # the few labels the script clicks, in each language (web/src/i18n)
 LABELS = {
     "fr": {
+        "add": "Ajouter une œuvre",
+        "reason": "Jingle qui reprend un extrait",
+        "review": "Vérification",
         "span": "Durée",
         "evidence": "Preuves",
         "period": "Période",
@@ -38,6 +41,9 @@ LABELS = {
         "sign_in": "Se connecter",
     },
     "en": {
+        "add": "Add a recording",
+        "reason": "A jingle sampling the song",
+        "review": "Review",
         "span": "Span",
         "evidence": "Evidence",
         "period": "Period",
@@ -68,9 +74,16 @@ def _pages(page: Page, base: str, out: Path, lang: str, station: str, files_peri
     page.get_by_role("combobox", name=label["span"]).select_option("3600000")
     _shot(page, out, f"{lang}-station-zoom")
     visit("/plays", "plays")
-    page.get_by_role("button", name=label["evidence"]).first.click()
+    # a different play per language: the flag put below stays on the play (contract stub, collector)
+    page.get_by_role("button", name=label["evidence"]).nth(list(LABELS).index(lang)).click()
     page.get_by_role("dialog").wait_for()
     _shot(page, out, f"{lang}-plays-evidence")
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("textbox").fill(label["reason"])
+    dialog.locator("form button[type=submit]").click()
+    dialog.get_by_role("heading", name=label["review"]).scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    dialog.screenshot(path=str(out / f"{lang}-plays-evidence-flagged.png"))
     page.goto(base + "/reports?tab=playlist")
     page.get_by_role("combobox", name="Station").first.select_option(station)
     _shot(page, out, f"{lang}-reports-playlist")
@@ -80,6 +93,10 @@ def _pages(page: Page, base: str, out: Path, lang: str, station: str, files_peri
     page.get_by_role("textbox", name=label["period"]).fill(files_period)
     _shot(page, out, f"{lang}-reports-files")
     visit("/catalog", "catalog")
+    page.get_by_role("button", name=label["add"]).click()
+    page.get_by_role("dialog").wait_for()
+    _shot(page, out, f"{lang}-catalog-add")
+    page.keyboard.press("Escape")
     page.get_by_role("link").filter(has_text="DEMO-001").first.click()
     _shot(page, out, f"{lang}-recording")
     visit("/unknowns", "unknowns")

@@ -27,7 +27,7 @@ export function DataTable({ columns, rows, caption }: { columns: ColumnDef[]; ro
       );
     if (typeof value === "number") {
       if (kind === "seconds") return f.duration(value);
-      if (kind === "hours") return f.number(value, 1);
+      if (kind === "hours") return f.duration(value * 3600);
       if (kind === "percent") return f.percent(value);
       if (kind === "dbfs") return f.dbfs(value);
       return f.number(value);

@@ -1,10 +1,11 @@
-import { Box, DataList, Flex, Heading, Link, Spinner, Text } from "@chakra-ui/react";
+import { Box, DataList, Heading, Link, Spinner, Text } from "@chakra-ui/react";
 import { useState } from "react";
 import { Link as RouterLink, useParams } from "react-router";
 import { useRecording } from "../../api/catalog";
 import { usePlays } from "../../api/plays";
 import { PeriodField } from "../../components/fields";
 import { QueryNotice } from "../../components/Notice";
+import { Toolbar } from "../../components/Toolbar";
 import { Pager } from "../../components/Pager";
 import { useFormat, useT } from "../../i18n";
 import { EvidenceDialog } from "../plays/EvidenceDialog";
@@ -65,10 +66,10 @@ export default function RecordingPage() {
               </DataList.Item>
             ))}
           </DataList.Root>
-          <Flex align="end" gap="4" mb="3" wrap="wrap">
-            <Heading as="h2" size="lg">
-              {t("catalog.plays")}
-            </Heading>
+          <Heading as="h2" size="lg" mb="3">
+            {t("catalog.plays")}
+          </Heading>
+          <Toolbar>
             <PeriodField
               value={period}
               onChange={(v) => {
@@ -76,7 +77,7 @@ export default function RecordingPage() {
                 setPage(1);
               }}
             />
-          </Flex>
+          </Toolbar>
           <QueryNotice query={plays} />
           {plays.data && plays.data.items.length === 0 && <Text>{t("plays.empty")}</Text>}
           {plays.data && plays.data.items.length > 0 && (
