@@ -1,8 +1,9 @@
 // A table of report rows (the JSON of /api/v1/reports/*), each column formatted by its kind.
-import { Table, Text } from "@chakra-ui/react";
+import { Text } from "@chakra-ui/react";
 import type { ReactNode } from "react";
 import type { Cell, Row } from "../api/types";
 import { useFormat, useT, type MessageKey } from "../i18n";
+import { ListTable } from "./ListTable";
 
 export type Kind = "text" | "int" | "seconds" | "hours" | "percent" | "dbfs" | "date" | "time";
 
@@ -36,30 +37,17 @@ export function DataTable({ columns, rows, caption }: { columns: ColumnDef[]; ro
     return value;
   };
   return (
-    <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white" maxH="60vh">
-      <Table.Root size="sm" stickyHeader striped>
-        <Table.Caption srOnly>{caption}</Table.Caption>
-        <Table.Header>
-          <Table.Row>
-            {columns.map((c) => (
-              <Table.ColumnHeader key={c.key} scope="col" textAlign={NUMERIC.has(c.kind ?? "text") ? "end" : "start"}>
-                {t(c.label)}
-              </Table.ColumnHeader>
-            ))}
-          </Table.Row>
-        </Table.Header>
-        <Table.Body>
-          {rows.map((row, i) => (
-            <Table.Row key={i}>
-              {columns.map((c) => (
-                <Table.Cell key={c.key} textAlign={NUMERIC.has(c.kind ?? "text") ? "end" : "start"}>
-                  {c.render ? c.render(row) : show(row[c.key] ?? null, c.kind ?? "text")}
-                </Table.Cell>
-              ))}
-            </Table.Row>
-          ))}
-        </Table.Body>
-      </Table.Root>
-    </Table.ScrollArea>
+    <ListTable
+      caption={caption}
+      rows={rows}
+      rowKey={(_, i) => i}
+      striped
+      maxH="60vh"
+      columns={columns.map((c) => ({
+        header: t(c.label),
+        numeric: NUMERIC.has(c.kind ?? "text"),
+        render: c.render ?? ((row: Row) => show(row[c.key] ?? null, c.kind ?? "text")),
+      }))}
+    />
   );
 }

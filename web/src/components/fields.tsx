@@ -1,5 +1,5 @@
 // Labelled form controls the pages share: every control has a visible label.
-import { Field, Input, NativeSelect, type InputProps } from "@chakra-ui/react";
+import { Checkbox, Field, Input, NativeSelect, type InputProps } from "@chakra-ui/react";
 import type { ReactNode } from "react";
 import { useStationStatus } from "../api/stations";
 import { useT } from "../i18n";
@@ -74,5 +74,24 @@ export function PeriodField({ value, onChange }: { value: string; onChange: (val
       maxW="xs"
       spellCheck={false}
     />
+  );
+}
+
+/** A labelled checkbox. */
+export function CheckboxField({
+  label,
+  checked,
+  onChange,
+}: {
+  label: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}) {
+  return (
+    <Checkbox.Root checked={checked} onCheckedChange={(e) => onChange(e.checked === true)}>
+      <Checkbox.HiddenInput />
+      <Checkbox.Control />
+      <Checkbox.Label>{label}</Checkbox.Label>
+    </Checkbox.Root>
   );
 }

@@ -1,6 +1,6 @@
 // French by default, English on a switch. Every string a person reads comes from fr.ts/en.ts
 // (i18n.test.ts checks both have the same keys and that components hold no literal text).
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { en } from "./en";
 import * as f from "./format";
 import { fr, type MessageKey } from "./fr";
@@ -48,9 +48,11 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   const [zone, setZone] = useState(f.DEFAULT_ZONE);
   const setLang = useCallback((next: Lang) => {
     localStorage.setItem(STORAGE_KEY, next);
-    document.documentElement.lang = next;
     setLangState(next);
   }, []);
+  useEffect(() => {
+    document.documentElement.lang = lang; // screen readers pronounce the page in its language
+  }, [lang]);
   const value = useMemo<I18n>(
     () => ({ lang, setLang, zone, setZone, t: (key, vars) => translate(lang, key, vars) }),
     [lang, setLang, zone],

@@ -1,8 +1,9 @@
-import { Box, Button, Card, Checkbox, Code, Field, Flex, Heading, Input, Stack, Text } from "@chakra-ui/react";
+import { Box, Button, Card, Code, Field, Flex, Heading, Input, Stack, Text } from "@chakra-ui/react";
 import { useState, type FormEvent } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { LanguageSwitch } from "../app/Layout";
 import { useSession } from "../auth/session";
+import { CheckboxField } from "../components/fields";
 import { Notice } from "../components/Notice";
 import { useT } from "../i18n";
 
@@ -62,11 +63,7 @@ export function SignInPage() {
                 {t("signIn.help")} <Code>{t("signIn.command")}</Code>
               </Field.HelperText>
             </Field.Root>
-            <Checkbox.Root checked={remember} onCheckedChange={(e) => setRemember(e.checked === true)}>
-              <Checkbox.HiddenInput />
-              <Checkbox.Control />
-              <Checkbox.Label>{t("signIn.remember")}</Checkbox.Label>
-            </Checkbox.Root>
+            <CheckboxField label={t("signIn.remember")} checked={remember} onChange={setRemember} />
             {error !== null && <Notice status="error" title={t("signIn.failed")} error={error} />}
             <Box>
               <Button type="submit" colorPalette="green" loading={busy} disabled={value.trim() === ""}>

@@ -1,9 +1,10 @@
-import { Box, Button, Flex, Heading, HStack, Link, Spinner, Table, Text } from "@chakra-ui/react";
+import { Box, Button, Flex, Heading, HStack, Link, Spinner, Text } from "@chakra-ui/react";
 import { useDeferredValue, useState } from "react";
 import { Link as RouterLink, useSearchParams } from "react-router";
 import { useRecordings } from "../../api/catalog";
 import { Can } from "../../auth/session";
 import { TextField } from "../../components/fields";
+import { ListTable } from "../../components/ListTable";
 import { QueryNotice } from "../../components/Notice";
 import { Pager } from "../../components/Pager";
 import { useFormat, useT } from "../../i18n";
@@ -53,39 +54,27 @@ export default function CatalogPage() {
           <Text mb="2" aria-live="polite">
             {t("catalog.total", { count: recordings.data.total })}
           </Text>
-          <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white">
-            <Table.Root size="sm" striped>
-              <Table.Caption srOnly>{t("catalog.title")}</Table.Caption>
-              <Table.Header>
-                <Table.Row>
-                  <Table.ColumnHeader scope="col">{t("col.externalId")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col">{t("col.title")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col">{t("col.artist")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col">{t("col.isrc")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col">{t("col.label")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col" textAlign="end">
-                    {t("col.duration")}
-                  </Table.ColumnHeader>
-                </Table.Row>
-              </Table.Header>
-              <Table.Body>
-                {recordings.data.items.map((r) => (
-                  <Table.Row key={r.external_id}>
-                    <Table.Cell>
-                      <Link asChild color="green.800" fontWeight="medium">
-                        <RouterLink to={`/catalog/${encodeURIComponent(r.external_id)}`}>{r.external_id}</RouterLink>
-                      </Link>
-                    </Table.Cell>
-                    <Table.Cell>{r.title}</Table.Cell>
-                    <Table.Cell>{r.artist}</Table.Cell>
-                    <Table.Cell>{r.isrc ?? ""}</Table.Cell>
-                    <Table.Cell>{r.label ?? ""}</Table.Cell>
-                    <Table.Cell textAlign="end">{f.duration(r.duration)}</Table.Cell>
-                  </Table.Row>
-                ))}
-              </Table.Body>
-            </Table.Root>
-          </Table.ScrollArea>
+          <ListTable
+            caption={t("catalog.title")}
+            rows={recordings.data.items}
+            rowKey={(r) => r.external_id}
+            striped
+            columns={[
+              {
+                header: t("col.externalId"),
+                render: (r) => (
+                  <Link asChild color="green.800" fontWeight="medium">
+                    <RouterLink to={`/catalog/${encodeURIComponent(r.external_id)}`}>{r.external_id}</RouterLink>
+                  </Link>
+                ),
+              },
+              { header: t("col.title"), render: (r) => r.title },
+              { header: t("col.artist"), render: (r) => r.artist },
+              { header: t("col.isrc"), render: (r) => r.isrc ?? "" },
+              { header: t("col.label"), render: (r) => r.label ?? "" },
+              { header: t("col.duration"), numeric: true, render: (r) => f.duration(r.duration) },
+            ]}
+          />
           <Pager
             page={page}
             pageSize={PAGE_SIZE}

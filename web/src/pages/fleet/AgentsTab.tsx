@@ -1,9 +1,10 @@
-import { Box, Button, Code, HStack, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { Box, Button, Code, HStack, Spinner, Stack, Text } from "@chakra-ui/react";
 import { useState, type FormEvent } from "react";
 import { useAgents, useCreateAgent, useNewEnrollmentCode, useRevokeAgent } from "../../api/fleet";
 import type { AgentAdmin, EnrollmentCode } from "../../api/types";
 import { ConfirmButton, SecretReveal } from "../../components/buttons";
 import { TextField } from "../../components/fields";
+import { ListTable } from "../../components/ListTable";
 import { Notice, QueryNotice } from "../../components/Notice";
 import { Toolbar } from "../../components/Toolbar";
 import { useNow } from "../../components/useNow";
@@ -131,42 +132,34 @@ export function AgentsTab() {
       <QueryNotice query={agents} />
       {agents.isPending && <Spinner aria-label={t("common.loading")} />}
       {agents.data && (
-        <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white">
-          <Table.Root size="sm">
-            <Table.Caption srOnly>{t("fleet.agents")}</Table.Caption>
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeader scope="col">{t("fleet.agent")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.agentStations")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.lastSeen")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.version")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.tokens")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("plays.col.actions")}</Table.ColumnHeader>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {agents.data.items.map((a) => (
-                <Table.Row key={a.name} verticalAlign="top">
-                  <Table.Cell fontWeight="medium">{a.name}</Table.Cell>
-                  <Table.Cell>{a.stations.join(", ")}</Table.Cell>
-                  <Table.Cell>{a.last_seen_at ? f.since(a.last_seen_at, now) : t("common.never")}</Table.Cell>
-                  <Table.Cell>{a.version ?? t("common.dash")}</Table.Cell>
-                  <Table.Cell>
-                    <Text>{t("fleet.activeTokens", { count: a.active_tokens })}</Text>
-                    {a.enrollment_expires_at && (
-                      <Text fontSize="xs" color="fg.muted">
-                        {t("fleet.codePending", { until: f.dateTime(a.enrollment_expires_at) })}
-                      </Text>
-                    )}
-                  </Table.Cell>
-                  <Table.Cell>
-                    <AgentActions agent={a} onCode={onCode} />
-                  </Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </Table.Root>
-        </Table.ScrollArea>
+        <ListTable
+          caption={t("fleet.agents")}
+          rows={agents.data.items}
+          rowKey={(a) => a.name}
+          columns={[
+            { header: t("fleet.agent"), render: (a) => <Text fontWeight="medium">{a.name}</Text> },
+            { header: t("fleet.agentStations"), render: (a) => a.stations.join(", ") },
+            {
+              header: t("fleet.lastSeen"),
+              render: (a) => (a.last_seen_at ? f.since(a.last_seen_at, now) : t("common.never")),
+            },
+            { header: t("fleet.version"), render: (a) => a.version ?? t("common.dash") },
+            {
+              header: t("fleet.tokens"),
+              render: (a) => (
+                <>
+                  <Text>{t("fleet.activeTokens", { count: a.active_tokens })}</Text>
+                  {a.enrollment_expires_at && (
+                    <Text fontSize="xs" color="fg.muted">
+                      {t("fleet.codePending", { until: f.dateTime(a.enrollment_expires_at) })}
+                    </Text>
+                  )}
+                </>
+              ),
+            },
+            { header: t("plays.col.actions"), render: (a) => <AgentActions agent={a} onCode={onCode} /> },
+          ]}
+        />
       )}
     </Stack>
   );

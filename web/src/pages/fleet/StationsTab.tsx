@@ -1,8 +1,9 @@
-import { Badge, Box, Button, HStack, Input, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { Badge, Box, Button, HStack, Input, Spinner, Stack, Text } from "@chakra-ui/react";
 import { useState, type FormEvent } from "react";
 import { useCreateStation, useSetStationRate, useStationsAdmin, type StationInput } from "../../api/stations";
 import type { StationAdmin } from "../../api/types";
 import { TextField } from "../../components/fields";
+import { ListTable } from "../../components/ListTable";
 import { Notice, QueryNotice } from "../../components/Notice";
 import { Toolbar } from "../../components/Toolbar";
 import { useFormat, useT } from "../../i18n";
@@ -102,38 +103,27 @@ export function StationsTab() {
       <QueryNotice query={stations} />
       {stations.isPending && <Spinner aria-label={t("common.loading")} />}
       {stations.data && (
-        <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white">
-          <Table.Root size="sm">
-            <Table.Caption srOnly>{t("fleet.stations")}</Table.Caption>
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeader scope="col">{t("common.station")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.where")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.agents")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.rate")}</Table.ColumnHeader>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {stations.data.items.map((s) => (
-                <Table.Row key={s.slug} verticalAlign="top">
-                  <Table.Cell>
-                    <Text fontWeight="medium">{s.name}</Text>
-                    <Text fontSize="xs" color="fg.muted">
-                      {s.slug}
-                    </Text>
-                  </Table.Cell>
-                  <Table.Cell>{[s.city, s.frequency].filter(Boolean).join(" · ")}</Table.Cell>
-                  <Table.Cell>
-                    {s.agents.length ? s.agents.join(", ") : <Text color="fg.muted">{t("common.dash")}</Text>}
-                  </Table.Cell>
-                  <Table.Cell>
-                    <RateCell station={s} />
-                  </Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </Table.Root>
-        </Table.ScrollArea>
+        <ListTable
+          caption={t("fleet.stations")}
+          rows={stations.data.items}
+          rowKey={(s) => s.slug}
+          columns={[
+            {
+              header: t("common.station"),
+              render: (s) => (
+                <>
+                  <Text fontWeight="medium">{s.name}</Text>
+                  <Text fontSize="xs" color="fg.muted">
+                    {s.slug}
+                  </Text>
+                </>
+              ),
+            },
+            { header: t("fleet.where"), render: (s) => [s.city, s.frequency].filter(Boolean).join(" · ") },
+            { header: t("fleet.agents"), render: (s) => (s.agents.length ? s.agents.join(", ") : t("common.dash")) },
+            { header: t("fleet.rate"), render: (s) => <RateCell station={s} /> },
+          ]}
+        />
       )}
     </Stack>
   );

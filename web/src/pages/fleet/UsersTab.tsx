@@ -1,4 +1,4 @@
-import { Box, Button, HStack, NativeSelect, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { Box, Button, HStack, NativeSelect, Spinner, Stack, Text } from "@chakra-ui/react";
 import { useState, type FormEvent } from "react";
 import { useCreateUser, useNewUserToken, useRevokeUser, useSetRole, useUsers } from "../../api/fleet";
 import type { UserAdmin } from "../../api/types";
@@ -6,6 +6,7 @@ import { isRole, type Role } from "../../auth/roles";
 import { useSession } from "../../auth/session";
 import { ConfirmButton, SecretReveal } from "../../components/buttons";
 import { SelectField, TextField } from "../../components/fields";
+import { ListTable } from "../../components/ListTable";
 import { Notice, QueryNotice } from "../../components/Notice";
 import { Toolbar } from "../../components/Toolbar";
 import { useFormat, useT } from "../../i18n";
@@ -18,66 +19,68 @@ function useRoleOptions() {
   ];
 }
 
-function UserRow({ user, onToken }: { user: UserAdmin; onToken: (name: string, token: string) => void }) {
+function RoleSelect({ user }: { user: UserAdmin }) {
   const t = useT();
-  const f = useFormat();
   const { me } = useSession();
   const setRole = useSetRole();
+  const roles = useRoleOptions();
+  return (
+    <>
+      <NativeSelect.Root size="xs" maxW="10rem" disabled={me?.name === user.name}>
+        <NativeSelect.Field
+          aria-label={t("fleet.roleOf", { name: user.name })}
+          value={user.role}
+          onChange={(e) => isRole(e.target.value) && setRole.mutate({ name: user.name, role: e.target.value })}
+        >
+          {roles.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </NativeSelect.Field>
+        <NativeSelect.Indicator />
+      </NativeSelect.Root>
+      {setRole.isError && <Notice status="error" title={t("fleet.actionFailed")} error={setRole.error} />}
+    </>
+  );
+}
+
+function UserActions({ user, onToken }: { user: UserAdmin; onToken: (name: string, token: string) => void }) {
+  const t = useT();
+  const { me } = useSession();
   const token = useNewUserToken();
   const revoke = useRevokeUser();
-  const roles = useRoleOptions();
-  const self = me?.name === user.name;
-  const error = setRole.error ?? token.error ?? revoke.error;
+  const error = token.error ?? revoke.error;
   return (
-    <Table.Row verticalAlign="top">
-      <Table.Cell fontWeight="medium">{user.name}</Table.Cell>
-      <Table.Cell>
-        <NativeSelect.Root size="xs" maxW="10rem" disabled={self}>
-          <NativeSelect.Field
-            aria-label={t("fleet.roleOf", { name: user.name })}
-            value={user.role}
-            onChange={(e) => isRole(e.target.value) && setRole.mutate({ name: user.name, role: e.target.value })}
-          >
-            {roles.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </NativeSelect.Field>
-          <NativeSelect.Indicator />
-        </NativeSelect.Root>
-      </Table.Cell>
-      <Table.Cell>{f.date(user.created_at)}</Table.Cell>
-      <Table.Cell>{t("fleet.activeTokens", { count: user.active_tokens })}</Table.Cell>
-      <Table.Cell>
-        <HStack gap="2" wrap="wrap">
-          <Button
-            size="xs"
-            variant="outline"
-            loading={token.isPending}
-            onClick={() =>
-              token.mutate({ name: user.name, revokeOthers: false }, { onSuccess: (d) => onToken(user.name, d.token) })
-            }
-          >
-            {t("fleet.newToken")}
-          </Button>
-          {user.active_tokens > 0 && !self && (
-            <ConfirmButton
-              label={t("fleet.revoke")}
-              question={t("fleet.revokeUserQuestion", { name: user.name })}
-              onConfirm={() => revoke.mutate(user.name)}
-              loading={revoke.isPending}
-            />
-          )}
-        </HStack>
-        {error && <Notice status="error" title={t("fleet.actionFailed")} error={error} />}
-      </Table.Cell>
-    </Table.Row>
+    <>
+      <HStack gap="2" wrap="wrap">
+        <Button
+          size="xs"
+          variant="outline"
+          loading={token.isPending}
+          onClick={() =>
+            token.mutate({ name: user.name, revokeOthers: false }, { onSuccess: (d) => onToken(user.name, d.token) })
+          }
+        >
+          {t("fleet.newToken")}
+        </Button>
+        {user.active_tokens > 0 && me?.name !== user.name && (
+          <ConfirmButton
+            label={t("fleet.revoke")}
+            question={t("fleet.revokeUserQuestion", { name: user.name })}
+            onConfirm={() => revoke.mutate(user.name)}
+            loading={revoke.isPending}
+          />
+        )}
+      </HStack>
+      {error && <Notice status="error" title={t("fleet.actionFailed")} error={error} />}
+    </>
   );
 }
 
 export function UsersTab() {
   const t = useT();
+  const f = useFormat();
   const users = useUsers();
   const create = useCreateUser();
   const roles = useRoleOptions();
@@ -129,25 +132,18 @@ export function UsersTab() {
       <QueryNotice query={users} />
       {users.isPending && <Spinner aria-label={t("common.loading")} />}
       {users.data && (
-        <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white">
-          <Table.Root size="sm">
-            <Table.Caption srOnly>{t("fleet.users")}</Table.Caption>
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeader scope="col">{t("fleet.userName")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.role")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.created")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("fleet.tokens")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("plays.col.actions")}</Table.ColumnHeader>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {users.data.items.map((u) => (
-                <UserRow key={u.name} user={u} onToken={onToken} />
-              ))}
-            </Table.Body>
-          </Table.Root>
-        </Table.ScrollArea>
+        <ListTable
+          caption={t("fleet.users")}
+          rows={users.data.items}
+          rowKey={(u) => u.name}
+          columns={[
+            { header: t("fleet.userName"), render: (u) => <Text fontWeight="medium">{u.name}</Text> },
+            { header: t("fleet.role"), render: (u) => <RoleSelect user={u} /> },
+            { header: t("fleet.created"), render: (u) => f.date(u.created_at) },
+            { header: t("fleet.tokens"), render: (u) => t("fleet.activeTokens", { count: u.active_tokens }) },
+            { header: t("plays.col.actions"), render: (u) => <UserActions user={u} onToken={onToken} /> },
+          ]}
+        />
       )}
       <Text fontSize="xs" color="fg.muted">
         {t("fleet.rolesNote")}

@@ -1,8 +1,9 @@
-import { Badge, Box, Checkbox, Field, Flex, Heading, HStack, Input, Spinner, Text, Wrap } from "@chakra-ui/react";
+import { Badge, Box, Field, Flex, Heading, HStack, Input, Spinner, Text, Wrap } from "@chakra-ui/react";
 import { useDeferredValue, useMemo, useState } from "react";
 import { useLiveEvents, type LiveState } from "../../api/events";
 import { useStationStatus } from "../../api/stations";
 import type { StationState } from "../../api/types";
+import { CheckboxField } from "../../components/fields";
 import { QueryNotice } from "../../components/Notice";
 import { STATE_LABEL } from "../../components/StateBadge";
 import { useNow } from "../../components/useNow";
@@ -63,11 +64,7 @@ export function OverviewPage() {
               <Field.Label>{t("overview.search")}</Field.Label>
               <Input size="sm" bg="white" value={search} onChange={(e) => setSearch(e.target.value)} />
             </Field.Root>
-            <Checkbox.Root checked={problemsOnly} onCheckedChange={(e) => setProblemsOnly(e.checked === true)}>
-              <Checkbox.HiddenInput />
-              <Checkbox.Control />
-              <Checkbox.Label>{t("overview.problemsOnly")}</Checkbox.Label>
-            </Checkbox.Root>
+            <CheckboxField label={t("overview.problemsOnly")} checked={problemsOnly} onChange={setProblemsOnly} />
             <Text fontSize="sm" color="fg.muted" aria-live="polite">
               {t("overview.shown", { count: stations.length, total: all.length })}
             </Text>

@@ -10,7 +10,6 @@ import {
   Portal,
   Spinner,
   Stack,
-  Table,
   Text,
 } from "@chakra-ui/react";
 import { useQuery } from "@tanstack/react-query";
@@ -20,6 +19,7 @@ import { useEvidence, useFlagPlay, useRequestExcerpt } from "../../api/plays";
 import type { Evidence } from "../../api/types";
 import { Can } from "../../auth/session";
 import { TextField } from "../../components/fields";
+import { ListTable } from "../../components/ListTable";
 import { Notice, QueryNotice } from "../../components/Notice";
 import { useFormat, useT } from "../../i18n";
 
@@ -159,37 +159,19 @@ function Body({ evidence }: { evidence: Evidence }) {
         <Heading as="h3" size="md" mb="2">
           {t("evidence.segments", { count: evidence.segments.length })}
         </Heading>
-        <Table.ScrollArea maxH="48" borderWidth="1px" borderRadius="md">
-          <Table.Root size="sm" stickyHeader>
-            <Table.Caption srOnly>{t("evidence.segmentsCaption")}</Table.Caption>
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeader scope="col">{t("evidence.segStart")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col">{t("evidence.segOffset")}</Table.ColumnHeader>
-                <Table.ColumnHeader scope="col" textAlign="end">
-                  {t("evidence.segScore")}
-                </Table.ColumnHeader>
-                <Table.ColumnHeader scope="col" textAlign="end">
-                  {t("evidence.rate")}
-                </Table.ColumnHeader>
-                <Table.ColumnHeader scope="col" textAlign="end">
-                  {t("overview.col.level")}
-                </Table.ColumnHeader>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {evidence.segments.map((s) => (
-                <Table.Row key={s.id}>
-                  <Table.Cell>{f.time(s.start)}</Table.Cell>
-                  <Table.Cell>{f.duration(s.offset)}</Table.Cell>
-                  <Table.Cell textAlign="end">{f.percent(s.score * 100, 0)}</Table.Cell>
-                  <Table.Cell textAlign="end">{f.rate(s.rate_ppm)}</Table.Cell>
-                  <Table.Cell textAlign="end">{f.dbfs(s.level_dbfs)}</Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </Table.Root>
-        </Table.ScrollArea>
+        <ListTable
+          caption={t("evidence.segmentsCaption")}
+          rows={evidence.segments}
+          rowKey={(seg) => seg.id}
+          maxH="48"
+          columns={[
+            { header: t("evidence.segStart"), render: (seg) => f.time(seg.start) },
+            { header: t("evidence.segOffset"), render: (seg) => f.duration(seg.offset) },
+            { header: t("evidence.segScore"), numeric: true, render: (seg) => f.percent(seg.score * 100, 0) },
+            { header: t("evidence.rate"), numeric: true, render: (seg) => f.rate(seg.rate_ppm) },
+            { header: t("overview.col.level"), numeric: true, render: (seg) => f.dbfs(seg.level_dbfs) },
+          ]}
+        />
       </Box>
       <Box>
         <Heading as="h3" size="md" mb="2">

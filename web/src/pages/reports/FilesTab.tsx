@@ -1,12 +1,15 @@
-import { Badge, Box, Button, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { Badge, Box, Button, Spinner, Stack, Text } from "@chakra-ui/react";
 import { useState } from "react";
 import { useGenerateFiles, useReportFiles } from "../../api/reports";
 import { Can } from "../../auth/session";
 import { DownloadButton } from "../../components/buttons";
 import { PeriodField, SelectField, StationSelect } from "../../components/fields";
+import { ListTable } from "../../components/ListTable";
 import { Notice, QueryNotice } from "../../components/Notice";
 import { Toolbar } from "../../components/Toolbar";
 import { useFormat, useI18n } from "../../i18n";
+
+const baseName = (name: string) => name.split("/").pop() ?? name;
 
 /** The monthly and semester files the collector writes, and a button to regenerate them. */
 export function FilesTab({ period, setPeriod }: { period: string; setPeriod: (p: string) => void }) {
@@ -59,53 +62,53 @@ export function FilesTab({ period, setPeriod }: { period: string; setPeriod: (p:
         {files.isPending && <Spinner aria-label={t("common.loading")} />}
         {files.data && files.data.files.length === 0 && <Text>{t("reports.noFiles")}</Text>}
         {files.data && files.data.files.length > 0 && (
-          <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white">
-            <Table.Root size="sm">
-              <Table.Caption srOnly>{t("reports.files")}</Table.Caption>
-              <Table.Header>
-                <Table.Row>
-                  <Table.ColumnHeader scope="col">{t("reports.file")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col">{t("common.period")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col">{t("reports.scope")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col" textAlign="end">
-                    {t("reports.rows")}
-                  </Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col">{t("reports.generatedAt")}</Table.ColumnHeader>
-                  <Table.ColumnHeader scope="col">
-                    <Box srOnly>{t("plays.col.actions")}</Box>
-                  </Table.ColumnHeader>
-                </Table.Row>
-              </Table.Header>
-              <Table.Body>
-                {files.data.files.map((file) => (
-                  <Table.Row key={file.id}>
-                    <Table.Cell>
-                      <Text fontWeight="medium">{file.title}</Text>
-                      <Text fontSize="xs" color="fg.muted">
-                        {file.name.split("/").pop()} · {f.number(file.size / 1024, 0)} {t("reports.kb")}
-                      </Text>
-                    </Table.Cell>
-                    <Table.Cell>{file.period}</Table.Cell>
-                    <Table.Cell>
-                      {file.scope === "all" ? t("common.allStations") : file.scope}{" "}
-                      <Badge>{file.format.toUpperCase()}</Badge>{" "}
-                      <Badge variant="outline">{file.lang.toUpperCase()}</Badge>
-                    </Table.Cell>
-                    <Table.Cell textAlign="end">{file.rows == null ? "" : f.number(file.rows)}</Table.Cell>
-                    <Table.Cell>{f.dateTime(file.generated_at)}</Table.Cell>
-                    <Table.Cell>
-                      <DownloadButton
-                        path={`/api/v1/reports/files/${file.id}`}
-                        query={{}}
-                        label={t("reports.downloadFile")}
-                        aria-label={t("reports.downloadNamed", { name: file.name.split("/").pop() ?? "" })}
-                      />
-                    </Table.Cell>
-                  </Table.Row>
-                ))}
-              </Table.Body>
-            </Table.Root>
-          </Table.ScrollArea>
+          <ListTable
+            caption={t("reports.files")}
+            rows={files.data.files}
+            rowKey={(file) => file.id}
+            columns={[
+              {
+                header: t("reports.file"),
+                render: (file) => (
+                  <>
+                    <Text fontWeight="medium">{file.title}</Text>
+                    <Text fontSize="xs" color="fg.muted">
+                      {baseName(file.name)} · {f.number(file.size / 1024, 0)} {t("reports.kb")}
+                    </Text>
+                  </>
+                ),
+              },
+              { header: t("common.period"), render: (file) => file.period },
+              {
+                header: t("reports.scope"),
+                render: (file) => (
+                  <>
+                    {file.scope === "all" ? t("common.allStations") : file.scope}{" "}
+                    <Badge>{file.format.toUpperCase()}</Badge>{" "}
+                    <Badge variant="outline">{file.lang.toUpperCase()}</Badge>
+                  </>
+                ),
+              },
+              {
+                header: t("reports.rows"),
+                numeric: true,
+                render: (file) => (file.rows == null ? "" : f.number(file.rows)),
+              },
+              { header: t("reports.generatedAt"), render: (file) => f.dateTime(file.generated_at) },
+              {
+                header: t("plays.col.actions"),
+                actions: true,
+                render: (file) => (
+                  <DownloadButton
+                    path={`/api/v1/reports/files/${file.id}`}
+                    query={{}}
+                    label={t("reports.downloadFile")}
+                    aria-label={t("reports.downloadNamed", { name: baseName(file.name) })}
+                  />
+                ),
+              },
+            ]}
+          />
         )}
       </Stack>
     </Box>

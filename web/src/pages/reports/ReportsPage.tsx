@@ -1,6 +1,5 @@
-import { Box, Heading, Spinner, Stack, Tabs, Text } from "@chakra-ui/react";
+import { Box, Heading, Spinner, Stack, Text } from "@chakra-ui/react";
 import { lazy, Suspense, useCallback, useMemo, useState } from "react";
-import { useSearchParams } from "react-router";
 import { useActivity, useAirtime, usePlaylist } from "../../api/reports";
 import type { AirtimeBy } from "../../api/types";
 import { DownloadButton } from "../../components/buttons";
@@ -8,6 +7,7 @@ import { DataTable } from "../../components/DataTable";
 import { PeriodField, SelectField, StationSelect } from "../../components/fields";
 import { QueryNotice } from "../../components/Notice";
 import { Toolbar } from "../../components/Toolbar";
+import { UrlTabs } from "../../components/UrlTabs";
 import { useFormat, useI18n, type MessageKey } from "../../i18n";
 import { ACTIVITY_COLUMNS, AIRTIME_COLUMNS, barLabel, PLAYLIST_COLUMNS } from "./columns";
 import { FilesTab } from "./FilesTab";
@@ -171,52 +171,24 @@ function ActivityTab({ period, setPeriod }: { period: string; setPeriod: (p: str
   );
 }
 
-const TABS = ["playlist", "airtime", "activity", "files"] as const;
-type Tab = (typeof TABS)[number];
-const TAB_LABEL: Record<Tab, MessageKey> = {
-  playlist: "reports.playlist",
-  airtime: "reports.airtime",
-  activity: "reports.activity",
-  files: "reports.files",
-};
-
 export default function ReportsPage() {
   const { t } = useI18n();
   const f = useFormat();
-  const [params, setParams] = useSearchParams();
-  const tab = (TABS as readonly string[]).includes(params.get("tab") ?? "") ? (params.get("tab") as Tab) : "playlist";
   const [period, setPeriod] = useState(f.month());
+  const props = { period, setPeriod };
   return (
     <Box>
       <Heading as="h1" size="2xl" mb="4">
         {t("reports.title")}
       </Heading>
-      <Tabs.Root
-        value={tab}
-        onValueChange={(e) => setParams({ tab: e.value }, { replace: true })}
-        variant="enclosed"
-        lazyMount
-      >
-        <Tabs.List mb="4">
-          {TABS.map((value) => (
-            <Tabs.Trigger key={value} value={value}>
-              {t(TAB_LABEL[value])}
-            </Tabs.Trigger>
-          ))}
-        </Tabs.List>
-        <Tabs.Content value="playlist">
-          <PlaylistTab period={period} setPeriod={setPeriod} />
-        </Tabs.Content>
-        <Tabs.Content value="airtime">
-          <AirtimeTab period={period} setPeriod={setPeriod} />
-        </Tabs.Content>
-        <Tabs.Content value="activity">
-          <ActivityTab period={period} setPeriod={setPeriod} />
-        </Tabs.Content>
-        <Tabs.Content value="files">
-          <FilesTab period={period} setPeriod={setPeriod} />
-        </Tabs.Content>
-      </Tabs.Root>
+      <UrlTabs
+        tabs={[
+          { value: "playlist", label: t("reports.playlist"), content: () => <PlaylistTab {...props} /> },
+          { value: "airtime", label: t("reports.airtime"), content: () => <AirtimeTab {...props} /> },
+          { value: "activity", label: t("reports.activity"), content: () => <ActivityTab {...props} /> },
+          { value: "files", label: t("reports.files"), content: () => <FilesTab {...props} /> },
+        ]}
+      />
     </Box>
   );
 }

@@ -1,21 +1,9 @@
-import {
-  Box,
-  Button,
-  Flex,
-  Heading,
-  HStack,
-  Input,
-  Link,
-  SimpleGrid,
-  Spinner,
-  Stat,
-  Table,
-  Text,
-} from "@chakra-ui/react";
+import { Box, Button, Flex, Heading, HStack, Input, Link, SimpleGrid, Spinner, Stat, Text } from "@chakra-ui/react";
 import { Link as RouterLink, useParams, useSearchParams } from "react-router";
 import { useStationStatus, useTimeline } from "../../api/stations";
 import type { Timeline } from "../../api/types";
 import { SelectField } from "../../components/fields";
+import { ListTable } from "../../components/ListTable";
 import { QueryNotice } from "../../components/Notice";
 import { StateBadge } from "../../components/StateBadge";
 import { useNow } from "../../components/useNow";
@@ -37,47 +25,41 @@ function RecentPlays({ timeline }: { timeline: Timeline }) {
   const plays = byKind(timeline.items, ["play"]).reverse().slice(0, 30);
   if (plays.length === 0) return <Text color="fg.muted">{t("station.noPlays")}</Text>;
   return (
-    <Table.ScrollArea borderWidth="1px" borderRadius="md" bg="white">
-      <Table.Root size="sm">
-        <Table.Caption srOnly>{t("station.recentPlays")}</Table.Caption>
-        <Table.Header>
-          <Table.Row>
-            <Table.ColumnHeader scope="col">{t("plays.col.start")}</Table.ColumnHeader>
-            <Table.ColumnHeader scope="col">{t("plays.col.duration")}</Table.ColumnHeader>
-            <Table.ColumnHeader scope="col">{t("station.detected")}</Table.ColumnHeader>
-            <Table.ColumnHeader scope="col">{t("station.icy")}</Table.ColumnHeader>
-          </Table.Row>
-        </Table.Header>
-        <Table.Body>
-          {plays.map((p) => {
+    <ListTable
+      caption={t("station.recentPlays")}
+      rows={plays}
+      rowKey={(p) => p.play_id ?? p.start}
+      columns={[
+        { header: t("plays.col.start"), render: (p) => f.time(p.start) },
+        {
+          header: t("plays.col.duration"),
+          render: (p) => f.duration((Date.parse(p.end) - Date.parse(p.start)) / 1000),
+        },
+        {
+          header: t("station.detected"),
+          render: (p) => (
+            <>
+              <Text fontWeight="medium">{p.title}</Text>
+              <Text fontSize="xs" color="fg.muted">
+                {p.artist}
+              </Text>
+            </>
+          ),
+        },
+        {
+          header: t("station.icy"),
+          render: (p) => {
             const icy = titlesDuring(timeline.titles, p.start, p.end, now.getTime());
-            return (
-              <Table.Row key={`${p.play_id ?? p.start}`}>
-                <Table.Cell>{f.time(p.start)}</Table.Cell>
-                <Table.Cell>{f.duration((Date.parse(p.end) - Date.parse(p.start)) / 1000)}</Table.Cell>
-                <Table.Cell>
-                  <Text fontWeight="medium">{p.title}</Text>
-                  <Text fontSize="xs" color="fg.muted">
-                    {p.artist}
-                  </Text>
-                </Table.Cell>
-                <Table.Cell>
-                  {icy.length === 0 ? (
-                    <Text color="fg.muted">{t("common.dash")}</Text>
-                  ) : (
-                    icy.map((title) => (
-                      <Text key={title.start} fontSize="sm">
-                        {title.title}
-                      </Text>
-                    ))
-                  )}
-                </Table.Cell>
-              </Table.Row>
-            );
-          })}
-        </Table.Body>
-      </Table.Root>
-    </Table.ScrollArea>
+            if (icy.length === 0) return <Text color="fg.muted">{t("common.dash")}</Text>;
+            return icy.map((title) => (
+              <Text key={title.start} fontSize="sm">
+                {title.title}
+              </Text>
+            ));
+          },
+        },
+      ]}
+    />
   );
 }
 
@@ -87,27 +69,17 @@ function Faults({ timeline }: { timeline: Timeline }) {
   const faults = byKind(timeline.items, ["outage", "silence"]);
   if (faults.length === 0) return <Text color="fg.muted">{t("station.noFaults")}</Text>;
   return (
-    <Table.Root size="sm" bg="white" borderWidth="1px">
-      <Table.Caption srOnly>{t("station.faults")}</Table.Caption>
-      <Table.Header>
-        <Table.Row>
-          <Table.ColumnHeader scope="col">{t("station.kind")}</Table.ColumnHeader>
-          <Table.ColumnHeader scope="col">{t("plays.col.start")}</Table.ColumnHeader>
-          <Table.ColumnHeader scope="col">{t("plays.col.end")}</Table.ColumnHeader>
-          <Table.ColumnHeader scope="col">{t("station.reason")}</Table.ColumnHeader>
-        </Table.Row>
-      </Table.Header>
-      <Table.Body>
-        {faults.map((item) => (
-          <Table.Row key={`${item.kind}-${item.start}`}>
-            <Table.Cell>{t(KIND_LABEL[item.kind])}</Table.Cell>
-            <Table.Cell>{f.time(item.start)}</Table.Cell>
-            <Table.Cell>{f.time(item.end)}</Table.Cell>
-            <Table.Cell>{item.reason ?? ""}</Table.Cell>
-          </Table.Row>
-        ))}
-      </Table.Body>
-    </Table.Root>
+    <ListTable
+      caption={t("station.faults")}
+      rows={faults}
+      rowKey={(item) => `${item.kind}-${item.start}`}
+      columns={[
+        { header: t("station.kind"), render: (item) => t(KIND_LABEL[item.kind]) },
+        { header: t("plays.col.start"), render: (item) => f.time(item.start) },
+        { header: t("plays.col.end"), render: (item) => f.time(item.end) },
+        { header: t("station.reason"), render: (item) => item.reason ?? "" },
+      ]}
+    />
   );
 }
 
