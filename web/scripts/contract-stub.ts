@@ -29,6 +29,36 @@ const agents: Json[] = [];
 const users: Json[] = [];
 let eventId = 0;
 
+/** Three seconds of a 440 Hz tone as WAV: what an excerpt sounds like here. */
+function toneWav(): Buffer {
+  const rate = 8000;
+  const n = rate * 3;
+  const wav = Buffer.alloc(44 + n * 2);
+  wav.write("RIFF", 0);
+  wav.writeUInt32LE(36 + n * 2, 4);
+  wav.write("WAVEfmt ", 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write("data", 36);
+  wav.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i += 1)
+    wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+  return wav;
+}
+
+function excerptInfo(id: number): Json {
+  const info = excerpts.get(id);
+  if (!info) return { state: "none", requested_at: null, reason: null };
+  // the agent "answers" three seconds after the request
+  const ready = Date.now() - Date.parse(String(info.requested_at)) > 3000;
+  return ready ? { ...info, state: "available" } : info;
+}
+
 function send(res: ServerResponse, status: number, body?: unknown): void {
   res.statusCode = status;
   if (body === undefined) return void res.end();
@@ -185,7 +215,7 @@ export function contractStub(collector: string): Plugin {
           title: `${p.artist} - ${p.title}`.toUpperCase(),
         },
       ],
-      excerpt: excerpts.get(p.id) ?? { state: "none", requested_at: null, reason: null },
+      excerpt: excerptInfo(p.id),
       flag: flags.get(p.id) ?? null,
     };
   }
@@ -314,6 +344,10 @@ export function contractStub(collector: string): Plugin {
           const info = { state: "requested", requested_at: new Date().toISOString(), reason: null };
           excerpts.set(id, info);
           send(res, 202, info);
+        } else if (m[2] === "excerpt" && excerptInfo(id).state === "available") {
+          res.setHeader("Content-Type", "audio/wav");
+          res.setHeader("Content-Disposition", `attachment; filename="play-${id}.wav"`);
+          res.end(toneWav());
         } else error(res, 404, 12, "NOT_FOUND", "the agent has not sent this excerpt yet");
         return true;
       }

@@ -34,6 +34,7 @@ LABELS = {
         "add": "Ajouter une œuvre",
         "reason": "Jingle qui reprend un extrait",
         "review": "Vérification",
+        "unflag": "Retirer le signalement",
         "span": "Durée",
         "evidence": "Preuves",
         "period": "Période",
@@ -44,6 +45,7 @@ LABELS = {
         "add": "Add a recording",
         "reason": "A jingle sampling the song",
         "review": "Review",
+        "unflag": "Clear the flag",
         "span": "Span",
         "evidence": "Evidence",
         "period": "Period",
@@ -74,11 +76,13 @@ def _pages(page: Page, base: str, out: Path, lang: str, station: str, files_peri
     page.get_by_role("combobox", name=label["span"]).select_option("3600000")
     _shot(page, out, f"{lang}-station-zoom")
     visit("/plays", "plays")
-    # a different play per language: the flag put below stays on the play (contract stub, collector)
-    page.get_by_role("button", name=label["evidence"]).nth(list(LABELS).index(lang)).click()
+    page.get_by_role("button", name=label["evidence"]).first.click()
     page.get_by_role("dialog").wait_for()
     _shot(page, out, f"{lang}-plays-evidence")
     dialog = page.get_by_role("dialog")
+    unflag = dialog.get_by_role("button", name=label["unflag"])
+    if unflag.count():  # flagged by an earlier run
+        unflag.click()
     dialog.get_by_role("textbox").fill(label["reason"])
     dialog.locator("form button[type=submit]").click()
     dialog.get_by_role("heading", name=label["review"]).scroll_into_view_if_needed()

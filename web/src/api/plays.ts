@@ -41,6 +41,8 @@ export function useEvidence(id: number | null) {
     queryKey: ["plays", id, "evidence"],
     queryFn: ({ signal }) => api<Evidence>(`/api/v1/plays/${id}/evidence`, { signal }),
     enabled: id !== null,
+    // an excerpt asked of the agent arrives with one of its next uploads: look again meanwhile
+    refetchInterval: (query) => (query.state.data?.excerpt.state === "requested" ? 10_000 : false),
   });
 }
 

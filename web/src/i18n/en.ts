@@ -43,6 +43,10 @@ export const en: Messages = {
   "error.downloadFailed": "The download failed",
   "error.network": "The collector does not answer: check the connection, then try again.",
   "error.notYet": "This collector does not offer this yet: update it.",
+  "error.missingToken": "No token sent: sign in.",
+  "error.invalidToken": "This collector does not know this token: check it.",
+  "error.revokedToken": "This token was revoked or has expired: ask an administrator for a new one.",
+  "error.forbiddenRole": "Your role does not allow this.",
   "error.collector": "{message} ({name})",
 
   "signIn.subtitle": "Broadcast monitoring of radio stations for SODAV",

@@ -43,6 +43,10 @@ export const fr = {
   "error.downloadFailed": "Le téléchargement a échoué",
   "error.network": "Le collecteur ne répond pas : vérifiez la connexion, puis réessayez.",
   "error.notYet": "Ce collecteur ne propose pas encore cette fonction : mettez-le à jour.",
+  "error.missingToken": "Aucun jeton envoyé : connectez-vous.",
+  "error.invalidToken": "Ce jeton est inconnu de ce collecteur : vérifiez-le.",
+  "error.revokedToken": "Ce jeton a été révoqué ou a expiré : demandez-en un nouveau à un administrateur.",
+  "error.forbiddenRole": "Votre rôle ne permet pas cette action.",
   "error.collector": "{message} ({name})",
 
   "signIn.subtitle": "Surveillance de diffusion des radios pour la SODAV",

@@ -22,7 +22,7 @@ function RecentPlays({ timeline }: { timeline: Timeline }) {
   const t = useT();
   const f = useFormat();
   const now = useNow(60_000);
-  const plays = byKind(timeline.items, ["play"]).reverse().slice(0, 30);
+  const plays = byKind(timeline.items, ["play"]).reverse().slice(0, 20);
   if (plays.length === 0) return <Text color="fg.muted">{t("station.noPlays")}</Text>;
   return (
     <ListTable
