@@ -10,19 +10,20 @@ message and exits 2 (:func:`collector.cli.main`). Nothing translates a domain er
     ├── InvalidRequest                        422 MALFORMED_PAYLOAD
     │   ├── ingest.service.UnsupportedSchema  422 UNSUPPORTED_SCHEMA
     │   ├── ingest.service.InvalidFingerprint 422 INVALID_FINGERPRINT
-    │   ├── fleet.service.FleetError          422 MALFORMED_PAYLOAD
-    │   ├── catalog.service.CatalogError      422 MALFORMED_PAYLOAD
-    │   └── reports.service.ReportError       422 MALFORMED_PAYLOAD
-    │       └── reports.periods.PeriodError   422 MALFORMED_PAYLOAD
+    │   ├── fleet.service.FleetError
+    │   │   └── EnrollmentError               401 INVALID_ENROLLMENT_CODE
+    │   ├── catalog.service.CatalogError
+    │   ├── reports.service.ReportError
+    │   ├── reports.periods.PeriodError
+    │   └── analyze.AnalysisError
     ├── NotFound                              404 NOT_FOUND
     │   ├── reports.service.StationNotFound
-    │   └── reports.storage.ReportFileMissing
+    │   └── reports.storage.StorageError
     ├── PayloadTooLarge                       413 PAYLOAD_TOO_LARGE
     ├── fleet.auth.MissingToken               401 MISSING_TOKEN
     ├── fleet.auth.InvalidToken               401 INVALID_TOKEN
     ├── fleet.auth.RevokedToken               401 REVOKED_TOKEN
     ├── fleet.auth.ForbiddenRole              403 FORBIDDEN_ROLE
-    ├── fleet.service.EnrollmentError         401 INVALID_ENROLLMENT_CODE
     ├── ingest.service.ForbiddenStation       403 FORBIDDEN_STATION
     └── ingest.service.UnknownStation         403 UNKNOWN_STATION
 """
