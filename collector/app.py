@@ -21,7 +21,6 @@ from collector.fleet.endpoints import router as fleet_router
 from collector.ingest.endpoints import router as ingest_router
 from collector.reports.endpoints import router as reports_router
 from collector.settings import CollectorSettings
-from collector.worker import run_worker
 from shared.schemas import ErrorCode, ErrorV1
 
 log = logging.getLogger(__name__)
@@ -38,6 +37,9 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         stop = threading.Event()
         worker = None
         if settings.worker.enabled:
+            # the matching stack only in a process that matches (an HTTP-only one stays lean)
+            from collector.worker import run_worker
+
             worker = threading.Thread(
                 target=run_worker, args=(settings, stop), name="matching-worker", daemon=True
             )
@@ -63,7 +65,8 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": shared.__version__}
 
-    for router in (fleet_router, ingest_router, catalog_router, reports_router):
+    # the agents' uploads and heartbeats first: the routes matched on nearly every request
+    for router in (ingest_router, fleet_router, catalog_router, reports_router):
         app.include_router(router)
     return app
 
