@@ -1,34 +1,36 @@
-"""``sodav-collector``: serve, migrate, manage the fleet and the catalog, analyze, report.
+"""``sodav-collector``: serve, migrate, work, manage the fleet and the catalog, analyze, report.
 
-Each domain that has commands exposes ``register(subparsers)`` in its ``cli`` module;
-this file only wires them. Every command that fails says what to do next and exits 2.
+Each domain that has commands exposes ``register(subparsers)`` in its ``cli`` module; this
+file wires them, and runs the commands that compose several domains (serve, worker). Every
+command that fails says what to do next and exits 2: a :class:`~collector.errors.CollectorError`
+prints its message, a database that cannot be used says so.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 import shared
+from collector import analyze
+from collector.catalog import cli as catalog_cli
+from collector.db.migrate import upgrade
+from collector.errors import CollectorError
+from collector.fleet import cli as fleet_cli
+from collector.reports import cli as reports_cli
+from collector.settings import load
+from collector.worker import run_worker
 from shared.config import ConfigError
-
-DOMAIN_CLIS = (
-    "collector.fleet.cli",
-    "collector.catalog.cli",
-    "collector.matching.cli",
-    "collector.reports.cli",
-)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import uvicorn  # the web stack only for the command that serves
 
     from collector.app import create_app
-    from collector.db.migrate import upgrade
-    from collector.settings import load
 
     settings = load(args.config)
     if not args.no_migrate:
@@ -43,12 +45,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from collector.db.migrate import upgrade
-    from collector.settings import load
-
     settings = load(args.config)
     upgrade(settings.database_url, args.revision)
     print(f"database is at revision {args.revision}")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    settings = load(args.config)
+    upgrade(settings.database_url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_worker(settings, stop)
     return 0
 
 
@@ -92,14 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=_db_upgrade)
 
-    for name in DOMAIN_CLIS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+    fleet_cli.register(sub)
+    catalog_cli.register(sub)
+    analyze.register(sub)
+    sub.add_parser("worker", help="match uploaded segments and assemble plays, continuously").set_defaults(
+        func=_worker
+    )
+    reports_cli.register(sub)
     return parser
 
 
@@ -110,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.func(args)
         return result
-    except ConfigError as exc:
+    except (CollectorError, ConfigError) as exc:
         print(f"sodav-collector: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:

@@ -1,83 +1,64 @@
-"""Errors on the wire: every failure answers ``shared.schemas.ErrorV1`` with a stable code."""
+"""The collector's one error type, and how it reaches a person.
+
+Every failure a person can act on is a :class:`CollectorError`: the subclass fixes the HTTP
+status and the stable wire code (``shared.schemas.ErrorCode``), the message says what went
+wrong and what to do next. The application answers any of them with an ``ErrorV1`` body
+(:func:`collector.app.create_app` installs the one handler), and ``sodav-collector`` prints the
+message and exits 2 (:func:`collector.cli.main`). Nothing translates a domain error by hand.
+
+    CollectorError                            500 INTERNAL (a base, never raised as such)
+    ├── InvalidRequest                        422 MALFORMED_PAYLOAD
+    │   ├── ingest.service.UnsupportedSchema  422 UNSUPPORTED_SCHEMA
+    │   ├── ingest.service.InvalidFingerprint 422 INVALID_FINGERPRINT
+    │   ├── fleet.service.FleetError
+    │   │   └── EnrollmentError               401 INVALID_ENROLLMENT_CODE
+    │   ├── catalog.service.CatalogError
+    │   ├── reports.service.ReportError
+    │   ├── reports.periods.PeriodError
+    │   └── analyze.AnalysisError
+    ├── NotFound                              404 NOT_FOUND
+    │   ├── reports.service.StationNotFound
+    │   └── reports.storage.StorageError
+    ├── PayloadTooLarge                       413 PAYLOAD_TOO_LARGE
+    ├── fleet.auth.MissingToken               401 MISSING_TOKEN
+    ├── fleet.auth.InvalidToken               401 INVALID_TOKEN
+    ├── fleet.auth.RevokedToken               401 REVOKED_TOKEN
+    ├── fleet.auth.ForbiddenRole              403 FORBIDDEN_ROLE
+    ├── ingest.service.ForbiddenStation       403 FORBIDDEN_STATION
+    └── ingest.service.UnknownStation         403 UNKNOWN_STATION
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from shared.schemas import ErrorCode, ErrorV1
-
-log = logging.getLogger("collector.errors")
+from shared.schemas import ErrorCode
 
 
-class ApiError(Exception):
-    def __init__(
-        self, status: int, code: ErrorCode, message: str, details: list[dict[str, Any]] | None = None
-    ):
+class CollectorError(Exception):
+    """A failure with its HTTP status, its wire code, a message and optional details."""
+
+    status: int = 500
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
         self.message = message
         self.details = details or []
 
 
-def error_response(
-    status: int,
-    code: ErrorCode,
-    message: str,
-    details: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    body = ErrorV1(code=code, error=code.name, message=message, details=details or [])
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+class InvalidRequest(CollectorError):
+    """The request (or the command's input) cannot be carried out as given."""
+
+    status = 422
+    code = ErrorCode.MALFORMED_PAYLOAD
 
 
-def _clean(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    out = []
-    for err in errors[:50]:
-        out.append(
-            {
-                "loc": [str(p) for p in err.get("loc", ())],
-                "msg": str(err.get("msg", "")),
-                "type": str(err.get("type", "")),
-            }
-        )
-    return out
+class NotFound(CollectorError):
+    status = 404
+    code = ErrorCode.NOT_FOUND
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, exc.details, headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(
-            422,
-            ErrorCode.MALFORMED_PAYLOAD,
-            "the payload does not follow the v1 schema; see details",
-            _clean(exc.errors()),
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = ErrorCode.NOT_FOUND if exc.status_code == 404 else ErrorCode.MALFORMED_PAYLOAD
-        return error_response(exc.status_code, code, str(exc.detail))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # the traceback goes to the log (never the token: headers are not logged)
-        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(
-            500,
-            ErrorCode.INTERNAL,
-            "the collector failed unexpectedly and rolled this request back; retry later "
-            "and tell the collector's operators if it persists",
-        )
+class PayloadTooLarge(CollectorError):
+    status = 413
+    code = ErrorCode.PAYLOAD_TOO_LARGE

@@ -28,7 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.accuracy.score import Interval
-from collector.plays.assembly import SegInfo, SegmentMatchInfo, chain, trim_overlaps
+from collector.plays.boundaries import trim_overlaps
+from collector.plays.chaining import chain
+from collector.plays.draft import SegInfo, SegmentMatchInfo
 from shared.chroma import rate_to_ppm
 
 WINDOW_S = 10.0

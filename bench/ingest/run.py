@@ -96,7 +96,7 @@ def upload_size(segments_1: list[Any], segments_9: list[Any]) -> None:
             f"base64 per segment -> {day / 1e6:.2f} MB per station-day"
         )
     one, sweep = rows
-    from collector.matching import rates
+    from collector.fleet import variants as rates
 
     # the policy of collector/matching/rates.py: the pinned rate, plus the re-check grid for
     # SWEEP_FOR every SWEEP_EVERY (worst case: a pinned rate off the grid, 5 extra variants)
@@ -156,7 +156,7 @@ async def blast(
 
 
 def throughput(args: argparse.Namespace, segments_1: list[Any]) -> None:
-    from collector.db.engine import transaction
+    from collector.db.session import transaction
     from tests.fixtures.collector import Collector
     from tests.fixtures.postgres import throwaway_cluster
 

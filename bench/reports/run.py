@@ -41,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.migrate import upgrade
-from collector.reports import exports, repository, rollup, service
+from collector.reports import distribution as service
+from collector.reports import exports, repository, rollup
 from collector.reports.periods import parse_period
 from demo.progress import Progress
 

@@ -16,16 +16,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from collector.audio import AudioError
+from collector.catalog import repository, service
 from collector.catalog.models import Recording
-from collector.catalog.service import OPTIONAL, row_metadata, upsert_recording
-from collector.errors import ApiError
-from collector.fleet.auth import get_session, require_role
+from collector.catalog.service import OPTIONAL, upload_metadata
+from collector.db.request import get_session
+from collector.errors import InvalidRequest, NotFound, PayloadTooLarge
+from collector.fleet.auth import require_role
 from collector.fleet.models import User
-from shared.schemas import ErrorCode
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
@@ -84,29 +83,19 @@ def put_recording(
     row = {"title": title, "artist": artist}
     given = dict(zip(OPTIONAL, (isrc, iswc, album, label, composer, publisher, year), strict=True))
     row.update({k: v.strip() for k, v in given.items() if v})
-    try:
-        meta = row_metadata(row)
-    except ValueError as exc:
-        raise ApiError(422, ErrorCode.MALFORMED_PAYLOAD, f"bad field: {exc}") from exc
+    meta = upload_metadata(row)
     suffix = Path(file.filename or "upload").suffix[:10]
     with tempfile.TemporaryDirectory(prefix="sodav-catalog-") as tmp:
         path = Path(tmp) / f"audio{suffix}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, 1 << 20)
         if path.stat().st_size > MAX_AUDIO_BYTES:
-            raise ApiError(413, ErrorCode.PAYLOAD_TOO_LARGE, f"audio larger than {MAX_AUDIO_BYTES} bytes")
+            raise PayloadTooLarge(f"audio larger than {MAX_AUDIO_BYTES} bytes")
         if path.stat().st_size == 0:
-            raise ApiError(422, ErrorCode.MALFORMED_PAYLOAD, "the audio file is empty")
-        try:
-            outcome = upsert_recording(session, external_id.strip(), path, meta)
-            session.flush()
-        except (AudioError, OSError) as exc:
-            session.rollback()
-            raise ApiError(
-                422, ErrorCode.MALFORMED_PAYLOAD, f"cannot read the audio: {exc}; nothing was stored"
-            ) from exc
-    rec = session.scalars(select(Recording).where(Recording.external_id == external_id.strip())).one()
-    rec.source_path = f"api:{file.filename or ''}"
+            raise InvalidRequest("the audio file is empty")
+        outcome, rec = service.put_recording(
+            session, external_id.strip(), path, meta, f"api:{file.filename or ''}"
+        )
     session.commit()
     return RecordingPutV1(outcome=outcome, recording=_out(rec))
 
@@ -119,19 +108,7 @@ def list_recordings(
     session: Session = Depends(get_session),
     _user: User = Depends(require_role("analyst")),
 ) -> RecordingPageV1:
-    query = select(Recording)
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(
-            or_(
-                Recording.title.ilike(like),
-                Recording.artist.ilike(like),
-                Recording.isrc.ilike(like),
-                Recording.external_id.ilike(like),
-            )
-        )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Recording.external_id).limit(limit).offset(offset))
+    total, rows = repository.search(session, q, limit, offset)
     return RecordingPageV1(total=total, items=[_out(r) for r in rows])
 
 
@@ -141,7 +118,7 @@ def get_recording(
     session: Session = Depends(get_session),
     _user: User = Depends(require_role("analyst")),
 ) -> RecordingV1:
-    rec = session.scalar(select(Recording).where(Recording.external_id == external_id))
+    rec = repository.recording(session, external_id)
     if rec is None:
-        raise ApiError(404, ErrorCode.NOT_FOUND, f"no recording with external_id {external_id!r}")
+        raise NotFound(f"no recording with external_id {external_id!r}")
     return _out(rec)

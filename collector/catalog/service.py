@@ -10,24 +10,25 @@ import csv
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.audio import AudioError, decode_file
+from collector.catalog import repository
 from collector.catalog.models import Recording
+from collector.errors import InvalidRequest
 from shared.chroma import CHROMAPRINT_RATE, fingerprint_pcm
-from shared.codec import FingerprintSegment, decode, encode
+from shared.codec import FingerprintSegment, encode
 
 REQUIRED = ("path", "external_id", "title", "artist")
 OPTIONAL = ("isrc", "iswc", "album", "label", "composer", "publisher", "year")
-_EPOCH_ZERO = __import__("datetime").datetime(1970, 1, 1, tzinfo=__import__("datetime").UTC)
+_EPOCH_ZERO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class CatalogError(ValueError):
-    pass
+class CatalogError(InvalidRequest):
+    """A catalog file, row or audio file that cannot be imported; the message says why."""
 
 
 @dataclass
@@ -93,7 +94,7 @@ def row_metadata(row: dict[str, str]) -> dict[str, object]:
 def upsert_recording(session: Session, external_id: str, path: Path, meta: dict[str, object]) -> str:
     """Add or update one recording; return "added", "updated" or "unchanged"."""
     digest = sha256_file(path)
-    rec = session.scalar(select(Recording).where(Recording.external_id == external_id))
+    rec = repository.recording(session, external_id)
     if rec is not None and rec.fingerprint_sha256 == digest:
         changed = any(getattr(rec, k) != v for k, v in meta.items())
         for k, v in meta.items():
@@ -116,6 +117,32 @@ def upsert_recording(session: Session, external_id: str, path: Path, meta: dict[
     for k, v in meta.items():
         setattr(rec, k, v)
     return "updated"
+
+
+def upload_metadata(row: dict[str, str]) -> dict[str, object]:
+    """The metadata of a recording sent to the API, normalised as a CSV row's would be."""
+    try:
+        return row_metadata(row)
+    except ValueError as exc:
+        raise CatalogError(f"bad field: {exc}") from exc
+
+
+def put_recording(
+    session: Session, external_id: str, path: Path, meta: dict[str, object], source: str
+) -> tuple[str, Recording]:
+    """Add or update one recording from an uploaded file; ``source`` is recorded as its origin.
+
+    Returns the outcome ("added", "updated" or "unchanged") and the recording.
+    """
+    try:
+        outcome = upsert_recording(session, external_id, path, meta)
+        session.flush()
+    except (AudioError, OSError) as exc:
+        raise CatalogError(f"cannot read the audio: {exc}; nothing was stored") from exc
+    rec = repository.recording(session, external_id)
+    assert rec is not None
+    rec.source_path = source
+    return outcome, rec
 
 
 def import_csv(
@@ -149,7 +176,3 @@ def import_csv(
         if commit:
             commit()
     return report
-
-
-def load_values(recording: Recording) -> np.ndarray:
-    return decode(recording.fingerprint).values

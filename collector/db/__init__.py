@@ -1,1 +1,1 @@
-"""Database plumbing: declarative base, column types, engine and session factories."""
+"""Database plumbing: declarative base and column types, engines, sessions and transactions, migrations."""

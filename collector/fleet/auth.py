@@ -6,46 +6,55 @@ allows it (admin may do everything an analyst may). Tokens never reach the logs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from collector.errors import ApiError
+from collector.db.request import get_session
+from collector.errors import CollectorError
 from collector.fleet.models import Agent, User
 from collector.fleet.service import Principal, authenticate
 from shared.schemas import ErrorCode
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; the endpoint commits, anything else rolls back."""
-    with request.app.state.sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
+class MissingToken(CollectorError):
+    status = 401
+    code = ErrorCode.MISSING_TOKEN
+
+
+class InvalidToken(CollectorError):
+    status = 401
+    code = ErrorCode.INVALID_TOKEN
+
+
+class RevokedToken(CollectorError):
+    status = 401
+    code = ErrorCode.REVOKED_TOKEN
+
+
+class ForbiddenRole(CollectorError):
+    status = 403
+    code = ErrorCode.FORBIDDEN_ROLE
 
 
 def _principal(request: Request, session: Session) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(
-            401, ErrorCode.MISSING_TOKEN, "missing bearer token: send `Authorization: Bearer <token>`"
-        )
+        raise MissingToken("missing bearer token: send `Authorization: Bearer <token>`")
     result = authenticate(session, token.strip())
     if result is None:
-        raise ApiError(401, ErrorCode.INVALID_TOKEN, "unknown token: check it, or enroll the agent again")
+        raise InvalidToken("unknown token: check it, or enroll the agent again")
     if isinstance(result, str):
-        raise ApiError(401, ErrorCode.REVOKED_TOKEN, f"token {result}: ask an administrator for a new one")
+        raise RevokedToken(f"token {result}: ask an administrator for a new one")
     return result
 
 
 def require_agent(request: Request, session: Session = Depends(get_session)) -> Agent:
     principal = _principal(request, session)
     if principal.agent is None:
-        raise ApiError(403, ErrorCode.FORBIDDEN_ROLE, "this endpoint is for agents; use an agent token")
+        raise ForbiddenRole("this endpoint is for agents; use an agent token")
     return principal.agent
 
 
@@ -55,9 +64,7 @@ def require_role(*roles: str) -> Callable[..., User]:
     def dependency(request: Request, session: Session = Depends(get_session)) -> User:
         principal = _principal(request, session)
         if principal.user is None or principal.user.role not in allowed:
-            raise ApiError(
-                403, ErrorCode.FORBIDDEN_ROLE, f"this needs the role {' or '.join(sorted(allowed))}"
-            )
+            raise ForbiddenRole(f"this needs the role {' or '.join(sorted(allowed))}")
         return principal.user
 
     return dependency

@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from collector.db.engine import make_engine, make_sessionmaker, transaction
-from collector.fleet import service
-from collector.fleet.models import Agent, Station, User
-from collector.ingest.service import station_statuses
-from collector.settings import load
-
-
-@contextmanager
-def _tx(args: argparse.Namespace) -> Iterator[Session]:
-    """One transaction on the configured database; the engine is closed afterwards."""
-    settings = load(args.config)
-    engine = make_engine(settings.database_url)
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            session.info["settings"] = settings
-            yield session
-    finally:
-        engine.dispose()
+from collector.db.session import open_database
+from collector.fleet import repository, service
+from collector.formats import rate_percent
 
 
 def _table(rows: list[list[str]], header: list[str]) -> None:
@@ -38,40 +17,31 @@ def _table(rows: list[list[str]], header: list[str]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
-def _fail(exc: Exception) -> int:
-    print(f"sodav-collector: {exc}", file=sys.stderr)
-    return 2
-
-
 def _stations_add(args: argparse.Namespace) -> int:
-    try:
-        with _tx(args) as s:
-            st = service.create_station(s, args.slug, args.name, city=args.city, frequency=args.frequency)
-            print(f"station {st.slug} created")
-    except service.FleetError as exc:
-        return _fail(exc)
+    with open_database(args.config) as db, db.transaction() as s:
+        st = service.create_station(s, args.slug, args.name, city=args.city, frequency=args.frequency)
+        print(f"station {st.slug} created")
     return 0
 
 
 def _stations_list(args: argparse.Namespace) -> int:
-    with _tx(args) as s:
+    with open_database(args.config) as db, db.transaction() as s:
         rows = [
             [
                 st.slug,
                 st.name,
                 st.city or "",
-                f"{st.rate_ppm / 1e4:+.1f}%" if st.rate_ppm is not None else "?",
+                f"{rate_percent(st.rate_ppm)}%" if st.rate_ppm is not None else "?",
             ]
-            for st in s.scalars(select(Station).order_by(Station.slug))
+            for st in repository.stations(s)
         ]
     _table(rows, ["STATION", "NAME", "CITY", "RATE"])
     return 0
 
 
 def _stations_status(args: argparse.Namespace) -> int:
-    with _tx(args) as s:
-        offline_after = s.info["settings"].agent_offline_after_s
-        views = station_statuses(s, timedelta(seconds=offline_after))
+    with open_database(args.config) as db, db.transaction() as s:
+        views = service.station_statuses(s, timedelta(seconds=db.settings.agent_offline_after_s))
     rows = [
         [v.station, v.state, v.since.isoformat(timespec="seconds") if v.since else "-", v.detail or ""]
         for v in views
@@ -82,41 +52,32 @@ def _stations_status(args: argparse.Namespace) -> int:
 
 def _agents_add(args: argparse.Namespace) -> int:
     slugs = [x.strip() for x in args.stations.split(",") if x.strip()]
-    try:
-        with _tx(args) as s:
-            agent, code = service.create_agent(s, args.name, slugs)
-            print(f"agent {agent.name} created for stations {', '.join(slugs)}")
-            print(f"enrollment code (valid 24 h, shown once): {code}")
-            url = args.url or s.info["settings"].public_url or "https://COLLECTOR"
-            print(f"on the agent box: sodav-agent enroll {url} {code}")
-    except service.FleetError as exc:
-        return _fail(exc)
+    with open_database(args.config) as db, db.transaction() as s:
+        agent, code = service.create_agent(s, args.name, slugs)
+        print(f"agent {agent.name} created for stations {', '.join(slugs)}")
+        print(f"enrollment code (valid 24 h, shown once): {code}")
+        url = args.url or db.settings.public_url or "https://COLLECTOR"
+        print(f"on the agent box: sodav-agent enroll {url} {code}")
     return 0
 
 
 def _agents_code(args: argparse.Namespace) -> int:
-    try:
-        with _tx(args) as s:
-            agent = service.get_agent(s, args.name)
-            print(f"enrollment code (valid 24 h, shown once): {service.new_enrollment_code(s, agent)}")
-    except service.FleetError as exc:
-        return _fail(exc)
+    with open_database(args.config) as db, db.transaction() as s:
+        agent = service.get_agent(s, args.name)
+        print(f"enrollment code (valid 24 h, shown once): {service.new_enrollment_code(s, agent)}")
     return 0
 
 
 def _agents_stations(args: argparse.Namespace) -> int:
     slugs = [x.strip() for x in args.stations.split(",") if x.strip()]
-    try:
-        with _tx(args) as s:
-            agent = service.set_agent_stations(s, args.name, slugs)
-            print(f"agent {agent.name} now writes stations {', '.join(slugs)} (its token is unchanged)")
-    except service.FleetError as exc:
-        return _fail(exc)
+    with open_database(args.config) as db, db.transaction() as s:
+        agent = service.set_agent_stations(s, args.name, slugs)
+        print(f"agent {agent.name} now writes stations {', '.join(slugs)} (its token is unchanged)")
     return 0
 
 
 def _agents_list(args: argparse.Namespace) -> int:
-    with _tx(args) as s:
+    with open_database(args.config) as db, db.transaction() as s:
         rows = [
             [
                 a.name,
@@ -124,39 +85,30 @@ def _agents_list(args: argparse.Namespace) -> int:
                 a.last_seen_at.isoformat(timespec="seconds") if a.last_seen_at else "never",
                 a.version or "",
             ]
-            for a in s.scalars(select(Agent).order_by(Agent.name))
+            for a in repository.agents(s)
         ]
     _table(rows, ["AGENT", "STATIONS", "LAST SEEN (UTC)", "VERSION"])
     return 0
 
 
 def _agents_revoke(args: argparse.Namespace) -> int:
-    try:
-        with _tx(args) as s:
-            n = service.revoke_agent(s, args.name)
-    except service.FleetError as exc:
-        return _fail(exc)
+    with open_database(args.config) as db, db.transaction() as s:
+        n = service.revoke_agent(s, args.name)
     print(f"agent {args.name}: {n} token(s) revoked; it can no longer upload")
     return 0
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    try:
-        with _tx(args) as s:
-            user, token = service.create_user(s, args.name, args.role)
-            print(f"user {user.name} ({user.role}) created")
-            print(f"API token (shown once): {token}")
-    except service.FleetError as exc:
-        return _fail(exc)
+    with open_database(args.config) as db, db.transaction() as s:
+        user, token = service.create_user(s, args.name, args.role)
+        print(f"user {user.name} ({user.role}) created")
+        print(f"API token (shown once): {token}")
     return 0
 
 
 def _users_token(args: argparse.Namespace) -> int:
-    try:
-        with _tx(args) as s:
-            token = service.new_user_token(s, args.name, revoke_others=args.revoke_others)
-    except service.FleetError as exc:
-        return _fail(exc)
+    with open_database(args.config) as db, db.transaction() as s:
+        token = service.new_user_token(s, args.name, revoke_others=args.revoke_others)
     if args.revoke_others:
         print(f"user {args.name}: previous tokens revoked")
     print(f"API token (shown once): {token}")
@@ -164,18 +116,15 @@ def _users_token(args: argparse.Namespace) -> int:
 
 
 def _users_list(args: argparse.Namespace) -> int:
-    with _tx(args) as s:
-        rows = [[u.name, u.role] for u in s.scalars(select(User).order_by(User.name))]
+    with open_database(args.config) as db, db.transaction() as s:
+        rows = [[u.name, u.role] for u in repository.users(s)]
     _table(rows, ["USER", "ROLE"])
     return 0
 
 
 def _users_revoke(args: argparse.Namespace) -> int:
-    try:
-        with _tx(args) as s:
-            n = service.revoke_user(s, args.name)
-    except service.FleetError as exc:
-        return _fail(exc)
+    with open_database(args.config) as db, db.transaction() as s:
+        n = service.revoke_user(s, args.name)
     print(f"user {args.name}: {n} token(s) revoked")
     return 0
 

@@ -1,10 +1,10 @@
-"""Stations, agents, human users and their tokens."""
+"""Stations and their latest state, agents, human users and their tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collector.db.base import Base, UTCDateTime, utcnow
@@ -72,3 +72,17 @@ class Token(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StationStatus(Base):
+    """Latest state of a station from its agent's heartbeats: online, silent, stream_down."""
+
+    __tablename__ = "station_status"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    detail: Mapped[str | None] = mapped_column(Text)
+    level_dbfs: Mapped[float | None] = mapped_column(Float)
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))

@@ -1,4 +1,4 @@
-"""Fleet management: stations, agents, users and their bearer tokens.
+"""Fleet management: stations, agents, users and their bearer tokens, and each station's state.
 
 Tokens are random, shown once, stored as SHA-256. Services never commit: the caller
 (request handler, CLI command) owns the transaction.
@@ -8,20 +8,28 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.fleet.models import Agent, Station, Token, User
+from collector.errors import InvalidRequest
+from collector.fleet import repository as repo
+from collector.fleet.models import Agent, Station, StationStatus, Token, User
+from shared.schemas import ErrorCode, SourceState, SourceStatusV1
 
 ROLES = ("admin", "analyst")
 ENROLLMENT_TTL = timedelta(hours=24)
 
 
-class FleetError(ValueError):
+class FleetError(InvalidRequest):
     """A fleet operation cannot be done; the message says why and what to do."""
+
+
+class EnrollmentError(FleetError):
+    status = 401
+    code = ErrorCode.INVALID_ENROLLMENT_CODE
 
 
 def hash_token(token: str) -> str:
@@ -58,12 +66,8 @@ def _store_token(
     return token
 
 
-def get_station(session: Session, slug: str) -> Station | None:
-    return session.scalar(select(Station).where(Station.slug == slug))
-
-
 def create_station(session: Session, slug: str, name: str | None = None, **extra: str | None) -> Station:
-    if get_station(session, slug) is not None:
+    if repo.station(session, slug) is not None:
         raise FleetError(f"station {slug!r} already exists")
     station = Station(slug=slug, name=name or slug, **extra)
     session.add(station)
@@ -72,7 +76,7 @@ def create_station(session: Session, slug: str, name: str | None = None, **extra
 
 
 def get_or_create_station(session: Session, slug: str, name: str | None = None) -> Station:
-    return get_station(session, slug) or create_station(session, slug, name)
+    return repo.station(session, slug) or create_station(session, slug, name)
 
 
 def _stations(session: Session, station_slugs: list[str]) -> list[Station]:
@@ -80,7 +84,7 @@ def _stations(session: Session, station_slugs: list[str]) -> list[Station]:
         raise FleetError("name at least one station, e.g. --stations rfm-dakar,sud-fm")
     stations = []
     for slug in station_slugs:
-        station = get_station(session, slug)
+        station = repo.station(session, slug)
         if station is None:
             raise FleetError(
                 f"station {slug!r} does not exist: create it with `sodav-collector stations add {slug}`"
@@ -91,7 +95,7 @@ def _stations(session: Session, station_slugs: list[str]) -> list[Station]:
 
 def create_agent(session: Session, name: str, station_slugs: list[str]) -> tuple[Agent, str]:
     """Create an agent bound to stations; return it with a one-time enrollment code."""
-    if session.scalar(select(Agent).where(Agent.name == name)) is not None:
+    if repo.agent(session, name) is not None:
         raise FleetError(
             f"agent {name!r} already exists; use `sodav-collector agents enroll-code {name}` for a new code"
         )
@@ -102,9 +106,22 @@ def create_agent(session: Session, name: str, station_slugs: list[str]) -> tuple
 
 
 def get_agent(session: Session, name: str) -> Agent:
-    agent = session.scalar(select(Agent).where(Agent.name == name))
+    agent = repo.agent(session, name)
     if agent is None:
         raise FleetError(f"agent {name!r} does not exist: see `sodav-collector agents list`")
+    return agent
+
+
+def tokenless_agent(session: Session, name: str, station: Station) -> Agent:
+    """The agent that writes ``station`` on the collector's own behalf (offline analysis): it has
+    no token, so nothing can upload as it; created on first use, given the station if need be."""
+    agent = repo.agent(session, name)
+    if agent is None:
+        agent = Agent(name=name, stations=[])
+        session.add(agent)
+    if station not in agent.stations:
+        agent.stations.append(station)
+    session.flush()
     return agent
 
 
@@ -122,14 +139,12 @@ def new_enrollment_code(session: Session, agent: Agent) -> str:
 
 def enroll(session: Session, code: str) -> tuple[Agent, str]:
     """Exchange a valid enrollment code for a new agent token (the code is spent)."""
-    row = session.scalar(
-        select(Token).where(Token.token_hash == hash_token(code), Token.kind == "enrollment")
-    )
+    row = repo.token(session, hash_token(code))
     now = datetime.now(UTC)
-    if row is None or row.revoked_at is not None or row.used_at is not None:
-        raise FleetError("enrollment code unknown or already used: ask for a new one")
+    if row is None or row.kind != "enrollment" or row.revoked_at is not None or row.used_at is not None:
+        raise EnrollmentError("enrollment code unknown or already used: ask for a new one")
     if row.expires_at is not None and row.expires_at < now:
-        raise FleetError("enrollment code expired: ask for a new one")
+        raise EnrollmentError("enrollment code expired: ask for a new one")
     agent = session.get(Agent, row.agent_id)
     assert agent is not None
     row.used_at = now
@@ -139,7 +154,7 @@ def enroll(session: Session, code: str) -> tuple[Agent, str]:
 def create_user(session: Session, name: str, role: str) -> tuple[User, str]:
     if role not in ROLES:
         raise FleetError(f"role must be one of {', '.join(ROLES)}")
-    if session.scalar(select(User).where(User.name == name)) is not None:
+    if repo.user(session, name) is not None:
         raise FleetError(f"user {name!r} already exists")
     user = User(name=name, role=role)
     session.add(user)
@@ -148,7 +163,7 @@ def create_user(session: Session, name: str, role: str) -> tuple[User, str]:
 
 
 def get_user(session: Session, name: str) -> User:
-    user = session.scalar(select(User).where(User.name == name))
+    user = repo.user(session, name)
     if user is None:
         raise FleetError(f"user {name!r} does not exist: see `sodav-collector users list`")
     return user
@@ -158,21 +173,20 @@ def new_user_token(session: Session, name: str, revoke_others: bool = False) -> 
     """A new API token for an existing user (lost token, or rotation with ``revoke_others``)."""
     user = get_user(session, name)
     if revoke_others:
-        _revoke(session, Token.user_id == user.id)
+        _revoke(repo.live_tokens(session, user_id=user.id))
     return _store_token(session, "user", user=user)
 
 
 def revoke_agent(session: Session, name: str) -> int:
-    return _revoke(session, Token.agent_id == get_agent(session, name).id)
+    return _revoke(repo.live_tokens(session, agent_id=get_agent(session, name).id))
 
 
 def revoke_user(session: Session, name: str) -> int:
-    return _revoke(session, Token.user_id == get_user(session, name).id)
+    return _revoke(repo.live_tokens(session, user_id=get_user(session, name).id))
 
 
-def _revoke(session: Session, condition: object) -> int:
+def _revoke(tokens: list[Token]) -> int:
     now = datetime.now(UTC)
-    tokens = session.scalars(select(Token).where(condition, Token.revoked_at.is_(None))).all()  # type: ignore[arg-type]
     for token in tokens:
         token.revoked_at = now
     # pending enrollment codes are revoked too, but only bearer tokens are counted
@@ -188,7 +202,7 @@ class Principal:
 
 def authenticate(session: Session, token: str) -> Principal | str | None:
     """Return the principal, None if unknown, or "revoked"/"expired"."""
-    row = session.scalar(select(Token).where(Token.token_hash == hash_token(token)))
+    row = repo.token(session, hash_token(token))
     if row is None or row.kind == "enrollment":
         return None
     if row.revoked_at is not None:
@@ -198,3 +212,87 @@ def authenticate(session: Session, token: str) -> Principal | str | None:
     if row.kind == "agent":
         return Principal("agent", agent=session.get(Agent, row.agent_id))
     return Principal("user", user=session.get(User, row.user_id))
+
+
+# ---- station state -------------------------------------------------------------------------------
+
+_STATE_MAP = {
+    SourceState.OK: "online",
+    SourceState.STARTING: "online",
+    SourceState.SILENT: "silent",
+    SourceState.NO_SIGNAL: "silent",
+    SourceState.DOWN: "stream_down",
+}
+
+
+def agent_heard(
+    session: Session,
+    agent: Agent,
+    version: str,
+    sources: Iterable[SourceStatusV1],
+    allowed: dict[str, int],
+    now: datetime,
+) -> None:
+    """An agent's heartbeat: when it was last heard, its version, its stations' states."""
+    agent.last_seen_at = now
+    agent.version = version
+    for src in sources:
+        station_id = allowed[src.station]
+        state = _STATE_MAP[src.state]
+        status = repo.station_status(session, station_id)
+        if status is None:
+            status = StationStatus(station_id=station_id, state=state, since=src.since)
+            session.add(status)
+        elif status.state != state or status.agent_id != agent.id:
+            status.state = state
+            status.since = src.since if src.since <= now else now
+        status.detail = src.detail
+        status.level_dbfs = src.level_dbfs
+        status.last_heartbeat_at = now
+        status.agent_id = agent.id
+    session.flush()
+
+
+@dataclass(frozen=True)
+class StationStatusView:
+    station: str
+    name: str
+    state: str
+    since: datetime | None
+    detail: str | None
+    level_dbfs: float | None
+    last_heartbeat_at: datetime | None
+
+
+def station_statuses(
+    session: Session, offline_after: timedelta, now: datetime | None = None
+) -> list[StationStatusView]:
+    """Every station's state; a station whose agent went quiet is ``agent_offline``."""
+    now = now or datetime.now(UTC)
+    out = []
+    for station, status in repo.stations_with_status(session):
+        if status is None:
+            out.append(
+                StationStatusView(
+                    station.slug, station.name, "never_seen", None, "no heartbeat yet", None, None
+                )
+            )
+            continue
+        state, since, detail = status.state, status.since, status.detail
+        if status.last_heartbeat_at is None or now - status.last_heartbeat_at > offline_after:
+            state = "agent_offline"
+            since = (status.last_heartbeat_at or status.since) + offline_after
+            detail = "no heartbeat from the agent"
+        out.append(
+            StationStatusView(
+                station.slug, station.name, state, since, detail, status.level_dbfs, status.last_heartbeat_at
+            )
+        )
+    return out
+
+
+def pin_rate(station: Station, rate_ppm: int, now: datetime | None = None) -> None:
+    """Pin the playback rate learned for a station (what its agents fingerprint from now on)."""
+    if rate_ppm != station.rate_ppm:
+        station.rate_ppm = rate_ppm
+        station.rate_learned_at = now or datetime.now(UTC)

@@ -1,4 +1,4 @@
-"""What agents upload: segments with their fingerprints, events, heartbeats, station status."""
+"""What agents upload: segments with their fingerprints, events, heartbeats."""
 
 from __future__ import annotations
 
@@ -82,32 +82,3 @@ class Heartbeat(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-class StationStatus(Base):
-    """Latest derived state of a station: online, silent, stream_down, agent_offline."""
-
-    __tablename__ = "station_status"
-
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
-    state: Mapped[str] = mapped_column(String(20))
-    since: Mapped[datetime] = mapped_column(UTCDateTime())
-    detail: Mapped[str | None] = mapped_column(Text)
-    level_dbfs: Mapped[float | None] = mapped_column(Float)
-    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-
-
-class SegmentMatch(Base):
-    """What the matcher found for a segment (absent: not matched yet, or nothing)."""
-
-    __tablename__ = "segment_matches"
-
-    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True)
-    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"))
-    offset_s: Mapped[float] = mapped_column(
-        Float, doc="recording seconds at the matched variant's first value"
-    )
-    value_start: Mapped[datetime] = mapped_column(UTCDateTime(), doc="broadcast time of that first value")
-    rate_ppm: Mapped[int] = mapped_column(Integer)
-    score: Mapped[float] = mapped_column(Float)

@@ -2,29 +2,88 @@
 
 A segment is identified by (agent, station, seq) and an event by (agent, station, kind, seq):
 a repeated upload is accepted and ignored; an event copy that now carries ``end`` closes
-the stored one.
+the stored one. An agent writes only the stations it is assigned.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from collector.fleet.models import Agent, Station
-from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint, StationStatus
-from shared.codec import rate_ppm_of
-from shared.schemas import HeartbeatV1, SourceState, UploadV1
+from collector.errors import CollectorError, InvalidRequest
+from collector.fleet import repository as fleet_repository
+from collector.fleet.models import Agent
+from collector.fleet.service import agent_heard
+from collector.ingest import repository
+from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
+from shared.codec import encode, rate_ppm_of
+from shared.schemas import ErrorCode, HeartbeatV1, UploadV1
+from shared.segmenter import Segment as SegmentOut
+
+Payload = TypeVar("Payload", bound=BaseModel)
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+class UnsupportedSchema(InvalidRequest):
+    code = ErrorCode.UNSUPPORTED_SCHEMA
+
+
+class InvalidFingerprint(InvalidRequest):
+    code = ErrorCode.INVALID_FINGERPRINT
+
+
+class ForbiddenStation(CollectorError):
+    status = 403
+    code = ErrorCode.FORBIDDEN_STATION
+
+
+class UnknownStation(CollectorError):
+    status = 403
+    code = ErrorCode.UNKNOWN_STATION
+
+
+def parse(model: type[Payload], raw: bytes) -> Payload:
+    """The payload as ``model``; a body that does not follow the v1 schema says where it fails."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        details: list[dict[str, Any]] = [
+            {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()[:50]
+        ]
+        if any(d["loc"] == ["schema_version"] for d in details):
+            raise UnsupportedSchema("unsupported schema_version: this collector speaks v1", details) from None
+        error = InvalidFingerprint if any("fingerprint" in d["msg"] for d in details) else InvalidRequest
+        raise error("the payload does not follow the v1 schema; see details", details) from None
+
+
+def station_ids(agent: Agent) -> dict[str, int]:
+    """The stations the agent may write, slug to id."""
+    return {s.slug: s.id for s in agent.stations}
+
+
+def check_scope(
+    session: Session, agent: Agent, claimed_agent: str, stations: set[str], allowed: dict[str, int]
+) -> None:
+    """The payload is the token's agent's, about its own stations; else say whose and which."""
+    if claimed_agent != agent.name:
+        raise ForbiddenStation(f"this token belongs to agent {agent.name!r}, not {claimed_agent!r}")
+    foreign = sorted(stations - set(allowed))
+    known = set(fleet_repository.station_ids(session, foreign)) if foreign else set()
+    unknown = [slug for slug in foreign if slug not in known]
+    if unknown:
+        raise UnknownStation(
+            f"station(s) {unknown} do not exist on this collector: check `slug` in agent.toml, "
+            "or ask an admin to run `sodav-collector stations add SLUG`"
+        )
+    if foreign:
+        raise ForbiddenStation(
+            f"agent {agent.name!r} may not write stations {foreign}: ask an admin to assign them"
+        )
 
 
 @dataclass
@@ -33,28 +92,6 @@ class StoreResult:
     duplicate_segments: int = 0
     accepted_events: int = 0
     duplicate_events: int = 0
-
-
-def _insert_fingerprints(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert: COPY on PostgreSQL (no SQL text to build and parse per row), else executemany.
-
-    bench/ingest: at 100 segments per batch, COPY roughly halves the collector's CPU per
-    fingerprint row compared with the ORM's multi-row INSERT.
-    """
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        cursor = driver.cursor()  # type: ignore[union-attr]
-        with cursor.copy("COPY segment_fingerprints (segment_id, rate_ppm, data) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row((r["segment_id"], r["rate_ppm"], r["data"]))
-        return
-    table: Any = SegmentFingerprint.__table__
-    connection.execute(insert(table), rows)
-
-
-def station_ids(session: Session, agent: Agent) -> dict[str, int]:
-    return {s.slug: s.id for s in agent.stations}
 
 
 def store_upload(session: Session, agent: Agent, upload: UploadV1, allowed: dict[str, int]) -> StoreResult:
@@ -75,12 +112,7 @@ def store_upload(session: Session, agent: Agent, upload: UploadV1, allowed: dict
             }
             for s in upload.segments
         ]
-        stmt = (
-            _insert(session, Segment.__table__)
-            .on_conflict_do_nothing(index_elements=["agent_id", "station_id", "seq"])
-            .returning(Segment.__table__.c.id, Segment.__table__.c.station_id, Segment.__table__.c.seq)
-        )
-        inserted = {(r.station_id, r.seq): r.id for r in session.execute(stmt, rows) if r is not None}
+        inserted = repository.insert_new_segments(session, rows)
         fp_rows = []
         for s in upload.segments:
             seg_id = inserted.get((allowed[s.station], s.seq))
@@ -92,17 +124,11 @@ def store_upload(session: Session, agent: Agent, upload: UploadV1, allowed: dict
                 data = base64.b64decode(blob)
                 fp_rows.append({"segment_id": seg_id, "rate_ppm": rate_ppm_of(data), "data": data})
         if fp_rows:
-            _insert_fingerprints(session, fp_rows)
+            repository.insert_fingerprints(session, fp_rows)
         result.accepted_segments = len(inserted)
         result.duplicate_segments = len(upload.segments) - len(inserted)
     for ev in upload.events:
-        key = (
-            Event.agent_id == agent.id,
-            Event.station_id == allowed[ev.station],
-            Event.kind == ev.kind.value,
-            Event.seq == ev.seq,
-        )
-        existing = session.scalar(select(Event).where(*key))
+        existing = repository.event(session, agent.id, allowed[ev.station], ev.kind.value, ev.seq)
         if existing is None:
             session.add(
                 Event(
@@ -129,92 +155,36 @@ def store_upload(session: Session, agent: Agent, upload: UploadV1, allowed: dict
     return result
 
 
-_STATE_MAP = {
-    SourceState.OK: "online",
-    SourceState.STARTING: "online",
-    SourceState.SILENT: "silent",
-    SourceState.NO_SIGNAL: "silent",
-    SourceState.DOWN: "stream_down",
-}
-
-
 def store_heartbeat(session: Session, agent: Agent, hb: HeartbeatV1, allowed: dict[str, int]) -> datetime:
+    """Keep the heartbeat, and let the fleet know the agent and its stations' states."""
     now = datetime.now(UTC)
-    agent.last_seen_at = now
-    agent.version = hb.agent_version
     session.add(
         Heartbeat(agent_id=agent.id, received_at=now, sent_at=hb.sent_at, payload=hb.model_dump(mode="json"))
     )
-    for src in hb.sources:
-        station_id = allowed[src.station]
-        state = _STATE_MAP[src.state]
-        status = session.get(StationStatus, station_id)
-        if status is None:
-            status = StationStatus(station_id=station_id, state=state, since=src.since)
-            session.add(status)
-        elif status.state != state or status.agent_id != agent.id:
-            status.state = state
-            status.since = src.since if src.since <= now else now
-        status.detail = src.detail
-        status.level_dbfs = src.level_dbfs
-        status.last_heartbeat_at = now
-        status.agent_id = agent.id
-    session.flush()
+    agent_heard(session, agent, hb.agent_version, hb.sources, allowed, now)
     return now
 
 
-@dataclass(frozen=True)
-class StationStatusView:
-    station: str
-    name: str
-    state: str
-    since: datetime | None
-    detail: str | None
-    level_dbfs: float | None
-    last_heartbeat_at: datetime | None
-
-
-def station_statuses(
-    session: Session, offline_after: timedelta, now: datetime | None = None
-) -> list[StationStatusView]:
-    """Every station's state; a station whose agent went quiet is ``agent_offline``."""
-    now = now or datetime.now(UTC)
-    rows = session.execute(
-        select(Station, StationStatus)
-        .outerjoin(StationStatus, StationStatus.station_id == Station.id)
-        .order_by(Station.slug)
-    ).all()
-    out = []
-    for station, status in rows:
-        if status is None:
-            out.append(
-                StationStatusView(
-                    station.slug, station.name, "never_seen", None, "no heartbeat yet", None, None
-                )
-            )
-            continue
-        state, since, detail = status.state, status.since, status.detail
-        if status.last_heartbeat_at is None or now - status.last_heartbeat_at > offline_after:
-            state = "agent_offline"
-            since = (status.last_heartbeat_at or status.since) + offline_after
-            detail = "no heartbeat from the agent"
-        out.append(
-            StationStatusView(
-                station.slug, station.name, state, since, detail, status.level_dbfs, status.last_heartbeat_at
-            )
+def store_segments(
+    session: Session, agent_id: int, station_id: int, first_seq: int, segments: Iterable[SegmentOut]
+) -> int:
+    """Store segments made on the collector itself (offline analysis), numbered from ``first_seq``;
+    return the next number."""
+    seq = first_seq
+    for out in segments:
+        seg = Segment(
+            agent_id=agent_id,
+            station_id=station_id,
+            seq=seq,
+            start=out.start,
+            duration=out.duration,
+            level_dbfs=out.level_dbfs,
+            status="new",
         )
-    return out
-
-
-def claim_segments(session: Session, limit: int) -> list[Segment]:
-    """Claim new segments for matching; concurrent workers never get the same rows."""
-    stmt = select(Segment).where(Segment.status == "new").order_by(Segment.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    segments = list(session.scalars(stmt))
-    now = datetime.now(UTC)
-    for seg in segments:
-        seg.status = "claimed"
-        seg.claimed_at = now
+        seg.fingerprints = [
+            SegmentFingerprint(rate_ppm=fp.rate_ppm, data=encode(fp)) for fp in out.fingerprints
+        ]
+        session.add(seg)
+        seq += 1
     session.flush()
-    return segments
+    return seq

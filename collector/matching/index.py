@@ -131,24 +131,3 @@ class CatalogIndex:
             if len(out) >= top:
                 break
         return out
-
-
-_POP8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-
-def bit_errors(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
-    """Number of differing bits per value pair."""
-    x = np.bitwise_xor(a, b).view(np.uint8).reshape(-1, 4)
-    out: npt.NDArray[np.uint8] = _POP8[x].sum(axis=1).astype(np.uint8)
-    return out
-
-
-def aligned_ber(query: npt.NDArray[np.uint32], ref: npt.NDArray[np.uint32], offset: int) -> tuple[float, int]:
-    """Bit error rate of the query against ``ref`` at ``offset``; and how many values overlapped."""
-    q0 = max(0, -offset)
-    r0 = offset + q0
-    n = min(query.size - q0, ref.size - r0)
-    if n <= 0:
-        return 1.0, 0
-    errs = bit_errors(query[q0 : q0 + n], ref[r0 : r0 + n])
-    return float(errs.sum()) / (32.0 * n), n

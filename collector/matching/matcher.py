@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from collector.matching.index import CatalogIndex, aligned_ber
+from collector.fpmath import aligned_ber
+from collector.matching.index import CatalogIndex
 from shared.chroma import item_duration
 
 MAX_BER = 0.25  # measured: true matches ≤0.07 through a chain at ±2 %, off-catalog ≥0.32

@@ -1,75 +1,36 @@
-"""Playback-rate learning: which variants each agent should fingerprint for a station.
+"""Playback-rate learning: the rate a station plays music at, measured from its matches.
 
-Radio stations often play music a little fast or slow (pitch and tempo together), which
-breaks Chromaprint: ±2 % leaves under 30 % of windows identifiable. Fingerprinting the
-audio at resampled rates undoes it, at a cost in agent CPU (small) and upload bytes (one
-fingerprint per variant). The policy keeps uploads near one variant per segment:
+The variants an agent fingerprints follow the rate pinned on the station
+(:mod:`collector.fleet.variants`); this module pins it:
 
-* **unknown rate**: full sweep, the nine variants −4 … +4 % in 1 % steps;
 * **learned**: once ``LEARN_MIN_MATCHES`` of the station's recent matches (of the last
   ``LEARN_WINDOW``) agree on one variant for at least ``LEARN_AGREEMENT`` of them, that rate
-  is pinned on the station and only it is requested;
+  is pinned on the station;
 * **precise rate**: the sweep's 1 % grid leaves a station at, say, −2.5 % half a step from
   the nearest variant, where only ~70 % of segments match. The true rate is measured from
   the matches themselves (:func:`estimate_rate_ppm`: how fast recording offsets advance
-  against broadcast time within each play) and fingerprinted exactly;
-* **periodic re-check**: every ``SWEEP_EVERY``, for ``SWEEP_FOR``, the pinned rate is sent
-  together with ``RECHECK_GRID`` (−4 … +4 % in 2 % steps), so a station that changes its rate
-  is re-learned: any rate within ±5 % is then at most 1 % from a variant, close enough for
-  matches whose offsets measure the new rate precisely.
-
-Upload cost, measured (docs/benchmarks.md, bench/ingest): one variant is 2.82 MB per
-station-day; the re-check adds at most 5 variants for 2 × 8 minutes a day, i.e. at most
-5 × 16/1440 ≈ 5.6 %, 2.98 MB per station-day in all. The full nine-variant sweep (21 MB a
-day) only runs while a station's rate is unknown.
+  against broadcast time within each play) and pinned instead, so it is fingerprinted exactly.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.fleet.models import Agent, Station
-from collector.ingest.models import Segment, SegmentMatch
-from shared.schemas import AgentDirectiveV1
+from collector.fleet.models import Station
+from collector.fleet.service import pin_rate
+from collector.matching import repository
 
-FULL_SWEEP = [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000]
 LEARN_WINDOW = 30
 LEARN_MIN_MATCHES = 12
 LEARN_AGREEMENT = 0.8
-RECHECK_GRID = [-40000, -20000, 0, 20000, 40000]
-SWEEP_EVERY = timedelta(hours=12)
-SWEEP_FOR = timedelta(minutes=8)
 RATE_RESOLUTION_PPM = 1000  # a measured rate is rounded to 0.1 %
 MIN_RUN_S = 40.0  # a play must span this long to measure its rate
 MIN_RUNS = 2
-
-
-def in_sweep(now: datetime) -> bool:
-    since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return (since_midnight % SWEEP_EVERY) < SWEEP_FOR
-
-
-def recheck_variants(pinned: int) -> list[int]:
-    return sorted({pinned, *RECHECK_GRID})
-
-
-def variants_for(station: Station, now: datetime | None = None) -> list[int]:
-    now = now or datetime.now(UTC)
-    if station.rate_ppm is None:
-        return list(FULL_SWEEP)
-    if in_sweep(now):
-        return recheck_variants(station.rate_ppm)
-    return [station.rate_ppm]
-
-
-def directives_for(session: Session, agent: Agent, now: datetime | None = None) -> list[AgentDirectiveV1]:
-    return [AgentDirectiveV1(station=s.slug, rate_variants_ppm=variants_for(s, now)) for s in agent.stations]
 
 
 def learn(session: Session, station: Station, now: datetime | None = None) -> int | None:
@@ -79,15 +40,7 @@ def learn(session: Session, station: Station, now: datetime | None = None) -> in
     also finds rates between sweep variants; otherwise the variant that most recent
     matches agree on is pinned.
     """
-    rows = session.execute(
-        select(
-            SegmentMatch.rate_ppm, SegmentMatch.value_start, SegmentMatch.recording_id, SegmentMatch.offset_s
-        )
-        .join(Segment, Segment.id == SegmentMatch.segment_id)
-        .where(Segment.station_id == station.id)
-        .order_by(Segment.start.desc())
-        .limit(LEARN_WINDOW)
-    ).all()
+    rows = repository.recent_matches(session, station.id, LEARN_WINDOW)
     if len(rows) < LEARN_MIN_MATCHES:
         return station.rate_ppm
     measured = estimate_rate_ppm(
@@ -98,9 +51,7 @@ def learn(session: Session, station: Station, now: datetime | None = None) -> in
         rate = measured
     elif count / len(rows) < LEARN_AGREEMENT:
         return station.rate_ppm
-    if rate != station.rate_ppm:
-        station.rate_ppm = rate
-        station.rate_learned_at = now or datetime.now(UTC)
+    pin_rate(station, rate, now)
     return station.rate_ppm
 
 

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from collector.db.engine import make_engine
-from collector.db.models import Base
+from collector.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -6,54 +6,43 @@ import argparse
 import sys
 from typing import Any
 
-from collector.db.engine import make_engine, make_sessionmaker, transaction
+from collector.db.session import open_database
+from collector.progress import Progress
 from collector.reports import schedule
-from collector.reports.periods import PeriodError
-from collector.reports.service import ReportError
-from collector.settings import load
 
 
 def _generate(args: argparse.Namespace) -> int:
-    settings = load(args.config)
-    engine = make_engine(settings.database_url)
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            done = schedule.generate_period(
-                session,
-                settings,
-                args.period,
-                stations=args.station or None if not args.global_only else [],
-                include_global=not (args.stations_only or args.station),
-                lang=args.lang,
-            )
-            for record, changed in done:
-                state = "written" if changed else "unchanged"
-                print(f"{state:9}  {record.rows:>8} lines  {settings.report_dir / record.name}")
-    except (PeriodError, ReportError) as exc:
-        print(f"sodav-collector reports generate: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    print(f"{len(done)} report files for {args.period} in {settings.report_dir}", file=sys.stderr)
+    with open_database(args.config) as db, db.transaction() as session, Progress() as progress:
+        done = schedule.generate_period(
+            session,
+            db.settings,
+            args.period,
+            stations=args.station or None if not args.global_only else [],
+            include_global=not (args.stations_only or args.station),
+            lang=args.lang,
+            progress=progress,
+        )
+        progress.finish()
+        for record, changed in done:
+            state = "written" if changed else "unchanged"
+            print(f"{state:9}  {record.rows:>8} lines  {db.settings.report_dir / record.name}")
+    print(f"{len(done)} report files for {args.period} in {db.settings.report_dir}", file=sys.stderr)
     return 0
 
 
 def _run_due(args: argparse.Namespace) -> int:
-    settings = load(args.config)
-    engine = make_engine(settings.database_url)
     total = 0
-    try:
-        factory = make_sessionmaker(engine)
+    with open_database(args.config) as db, Progress() as progress:
+        with db.transaction() as session:
+            due = len(schedule.due(session, db.settings))
         while True:
-            with transaction(factory) as session:
-                done = schedule.run_due(session, settings, budget=10)
+            with db.transaction() as session:
+                done = schedule.run_due(session, db.settings, budget=10)
             total += done
             if not done:
                 break
-            print(f"{total} due report files generated", file=sys.stderr)
-    finally:
-        engine.dispose()
-    print(f"{total} due report files generated in {settings.report_dir}")
+            progress(total, max(due, total), "due report files generated")
+    print(f"{total} due report files generated in {db.settings.report_dir}")
     return 0
 
 

@@ -8,27 +8,26 @@ flagged ``"final": false``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import date, datetime, time
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.errors import ApiError
-from collector.fleet.auth import get_session, require_role
+from collector.db.request import get_session
+from collector.errors import InvalidRequest, NotFound
+from collector.fleet.auth import require_role
 from collector.fleet.models import User
-from collector.reports import exports, repository, schedule, service
+from collector.reports import distribution, exports, listing, monitoring, repository, schedule, service
 from collector.reports.exports import ReportMeta, ReportTable
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
-from collector.reports.periods import Period, PeriodError, parse_period, zone
-from collector.reports.storage import StorageError, storage_for
+from collector.reports.periods import Period, parse_period, zone
+from collector.reports.storage import storage_for
 from collector.settings import CollectorSettings
-from shared.schemas import ErrorCode
 
 router = APIRouter(tags=["reports"])
 Analyst = Annotated[User, Depends(require_role("analyst"))]
@@ -57,36 +56,13 @@ def _settings(request: Request) -> CollectorSettings:
 
 
 def _period(request: Request, text: str) -> Period:
-    try:
-        return parse_period(text, _settings(request).timezone)
-    except PeriodError as exc:
-        raise ApiError(422, ErrorCode.MALFORMED_PAYLOAD, str(exc)) from None
-
-
-def _stations(session: Session, slugs: Sequence[str] | None) -> list[int] | None:
-    try:
-        return service.resolve_stations(session, slugs)
-    except service.ReportError as exc:
-        raise ApiError(exc.status, ErrorCode.NOT_FOUND, str(exc)) from None
-
-
-def _json_value(value: Any, kind: str) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M:%S")
-    if kind in ("seconds", "hours", "percent", "float"):
-        return round(float(value), 3)
-    if kind == "int":
-        return int(value)  # PostgreSQL sums counts as numeric
-    return value
+    return parse_period(text, _settings(request).timezone)
 
 
 def _table_json(table: ReportTable) -> list[dict[str, Any]]:
     return [
-        {c.key: _json_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)} for row in table.rows
+        {c.key: exports.json_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)}
+        for row in table.rows
     ]
 
 
@@ -136,7 +112,7 @@ def list_plays(
 ) -> Any:
     tz = zone(_settings(request).timezone)
     f = repository.PlayFilter(
-        station_ids=_stations(session, station),
+        station_ids=service.resolve_stations(session, station),
         recording=recording,
         artist=artist,
         label=label_,
@@ -147,7 +123,7 @@ def list_plays(
         f.start, f.end = p.start, p.end
     for value in (since, until):
         if value is not None and value.tzinfo is None:
-            raise ApiError(422, ErrorCode.MALFORMED_PAYLOAD, "from/to need a zone: 2026-01-01T00:00:00Z")
+            raise InvalidRequest("from/to need a zone: 2026-01-01T00:00:00Z")
     if since is not None:
         f.start = max(f.start, since) if f.start else since
     if until is not None:
@@ -159,7 +135,7 @@ def list_plays(
             # its own session: the request's may be closed before the last row is streamed
             with factory() as stream_session:
                 for chunk in exports.csv_lines(
-                    service.PLAY_COLUMNS, service.play_rows(stream_session, f, tz)
+                    listing.PLAY_COLUMNS, listing.play_rows(stream_session, f, tz)
                 ):
                     yield chunk.encode()
 
@@ -171,16 +147,14 @@ def list_plays(
     total = repository.count_plays(session, f)
     if format == "xlsx":
         if total > XLSX_MAX_ROWS:
-            raise ApiError(
-                422, ErrorCode.MALFORMED_PAYLOAD, f"{total} plays is more than XLSX holds; narrow or use CSV"
-            )
-        rows = list(service.play_rows(session, f, tz))
+            raise InvalidRequest(f"{total} plays is more than XLSX holds; narrow or use CSV")
+        rows = list(listing.play_rows(session, f, tz))
         meta = ReportMeta(
             title=label("t_plays", lang), lines=[service.zone_line(tz, f.start or datetime.now(tz), lang)]
         )
         meta.lines.append(label("open_flagged", lang))
         return _file(
-            exports.to_xlsx([ReportTable("t_plays", service.PLAY_COLUMNS, rows)], meta, lang), "xlsx", "plays"
+            exports.to_xlsx([ReportTable("t_plays", listing.PLAY_COLUMNS, rows)], meta, lang), "xlsx", "plays"
         )
     items = repository.plays_page(session, f, (page - 1) * page_size, page_size)
     return {
@@ -188,7 +162,7 @@ def list_plays(
         "page": page,
         "page_size": page_size,
         "total": total,
-        "items": [service.play_json(p, r, slug, tz) for p, r, slug in items],
+        "items": [listing.play_json(p, r, slug, tz) for p, r, slug in items],
     }
 
 
@@ -209,8 +183,8 @@ def playlist(
     lang: LangQ = "fr",
 ) -> Any:
     p = _period(request, period)
-    _stations(session, [station])
-    table, meta = service.playlist(session, station, p, lang)
+    service.resolve_stations(session, [station])
+    table, meta = distribution.playlist(session, station, p, lang)
     if format == "json":
         return {"station": station, "period": p.label, "timezone": p.tz.key, "plays": _table_json(table)}
     return _render([table], meta, format, lang, f"playlist-{station}-{p.label}")
@@ -235,15 +209,15 @@ def airtime(
     lang: LangQ = "fr",
 ) -> Any:
     p = _period(request, period)
-    ids = _stations(session, station)
+    ids = service.resolve_stations(session, station)
     name = f"airtime-{by}-{p.label}"
     if by == "all":
         if format != "xlsx":
-            raise ApiError(422, ErrorCode.MALFORMED_PAYLOAD, "by=all exists only as format=xlsx")
-        tables, meta = service.airtime_report(session, p, ids, lang)
+            raise InvalidRequest("by=all exists only as format=xlsx")
+        tables, meta = distribution.airtime_report(session, p, ids, lang)
         return _render(tables, meta, "xlsx", lang, name)
     if format == "json":
-        table = service.airtime_table(session, by, p, ids, (page - 1) * page_size, page_size)
+        table = distribution.airtime_table(session, by, p, ids, (page - 1) * page_size, page_size)
         return {
             "period": p.label,
             "by": by,
@@ -251,7 +225,7 @@ def airtime(
             "page_size": page_size,
             "items": _table_json(table),
         }
-    table = service.airtime_table(session, by, p, ids)
+    table = distribution.airtime_table(session, by, p, ids)
     return _render([table], service.meta_for(table.key, p, lang), format, lang, name)
 
 
@@ -269,7 +243,7 @@ def activity(
     lang: LangQ = "fr",
 ) -> Any:
     p = _period(request, period)
-    table = service.activity_table(session, p, _stations(session, station))
+    table = monitoring.activity_table(session, p, service.resolve_stations(session, station))
     if format == "json":
         return {"period": p.label, "timezone": p.tz.key, "stations": _table_json(table)}
     meta = service.meta_for("t_activity", p, lang)
@@ -289,14 +263,14 @@ def unidentified(
     session: DB,
     period: PeriodQ,
     station: StationsQ = None,
-    min_level_dbfs: Annotated[float, Query(le=0)] = service.SILENCE_DBFS,
+    min_level_dbfs: Annotated[float, Query(le=0)] = monitoring.SILENCE_DBFS,
     max_stretches: Annotated[int, Query(ge=0, le=100_000)] = 1000,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangQ = "fr",
 ) -> Any:
     p = _period(request, period)
-    summary, runs = service.unidentified_tables(
-        session, p, _stations(session, station), min_level_dbfs, max_stretches
+    summary, runs = monitoring.unidentified_tables(
+        session, p, service.resolve_stations(session, station), min_level_dbfs, max_stretches
     )
     if format == "json":
         return {
@@ -329,36 +303,21 @@ def list_files(
     report: Literal["airtime", "activity", "playlist"] | None = None,
     station: str | None = Query(default=None, description="station slug, or `all` for global reports"),
 ) -> dict[str, Any]:
-    stmt = select(GeneratedReport).order_by(
-        GeneratedReport.period.desc(), GeneratedReport.report, GeneratedReport.scope, GeneratedReport.fmt
-    )
-    if period:
-        stmt = stmt.where(GeneratedReport.period == period)
-    if report:
-        stmt = stmt.where(GeneratedReport.report == report)
-    if station:
-        stmt = stmt.where(GeneratedReport.scope == station)
-    return {"files": [schedule.describe(r) for r in session.scalars(stmt)]}
+    records = repository.generated_reports(session, period, report, station)
+    return {"files": [schedule.describe(r) for r in records]}
 
 
 @router.get("/api/v1/reports/files/{file_id}", summary="Download a generated report file")
 def download_file(request: Request, file_id: int, _user: Analyst, session: DB) -> Response:
     record = session.get(GeneratedReport, file_id)
     if record is None:
-        raise ApiError(
-            404, ErrorCode.NOT_FOUND, f"no generated report {file_id}; see GET /api/v1/reports/files"
-        )
+        raise NotFound(f"no generated report {file_id}; see GET /api/v1/reports/files")
     storage = storage_for(_settings(request))
     filename = record.name.rsplit("/", 1)[-1]
     path = storage.local_path(record.name)
     if path is not None and path.is_file():
         return FileResponse(path, media_type=MEDIA[record.fmt], filename=filename)
-    try:
-        data = storage.read(record.name)
-    except StorageError as exc:
-        raise ApiError(
-            404, ErrorCode.NOT_FOUND, f"{exc}; regenerate it with POST /api/v1/reports/files"
-        ) from None
+    data = storage.read(record.name)
     return _file(data, record.fmt, filename.rsplit(".", 1)[0])
 
 
@@ -371,12 +330,9 @@ def generate_files(request: Request, body: GenerateRequest, _user: Analyst, sess
     settings = _settings(request)
     _period(request, body.period)
     stations = [body.station] if body.station else []
-    _stations(session, stations)
-    try:
-        done = schedule.generate_period(
-            session, settings, body.period, stations, include_global=body.station is None, lang=body.lang
-        )
-    except service.ReportError as exc:
-        raise ApiError(exc.status, ErrorCode.NOT_FOUND, str(exc)) from None
+    service.resolve_stations(session, stations)
+    done = schedule.generate_period(
+        session, settings, body.period, stations, include_global=body.station is None, lang=body.lang
+    )
     session.commit()
     return {"files": [{**schedule.describe(r), "changed": changed} for r, changed in done]}

@@ -112,13 +112,23 @@ def _pin_zip(raw: bytes, stamp: datetime) -> bytes:
 
 
 def _xlsx_value(value: Any, kind: str) -> Any:
+    """A cell's value in XLSX: numbers to three decimals (what the JSON answers hold)."""
     if value is None:
         return None
     if kind in ("seconds", "hours", "percent", "float"):
         return round(float(value), 3)
     if kind == "int":
-        return int(value)
+        return int(value)  # PostgreSQL sums counts as numeric
     return value
+
+
+def json_value(value: Any, kind: str) -> Any:
+    """A cell's value in a JSON answer: as in XLSX, with dates and times as ISO text."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    return _xlsx_value(value, kind)
 
 
 def to_xlsx(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes:

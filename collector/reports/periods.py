@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from collector.errors import InvalidRequest
+
 __all__ = ["Period", "PeriodError", "parse_period", "previous_month", "previous_semester", "zone"]
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -22,7 +24,7 @@ _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 
 
-class PeriodError(ValueError):
+class PeriodError(InvalidRequest):
     """A period string that does not follow one of the documented forms."""
 
 

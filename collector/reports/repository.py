@@ -1,4 +1,4 @@
-"""Queries behind the reports. Services compose these; nothing here commits.
+"""Queries behind the reports and their generated files. Services compose these; nothing here commits.
 
 Distribution reports (airtime, playlist) count **final** plays only; the plays list shows
 open plays too, flagged by their status. Aggregations run in the database: airtime is a
@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from collector.catalog.models import Recording
 from collector.fleet.models import Station
-from collector.ingest.models import Event, Segment, SegmentMatch
+from collector.ingest.models import Event, Segment
+from collector.matching.models import SegmentMatch
 from collector.plays.models import Play
-from collector.reports.models import AirtimeMonth
+from collector.reports.models import AirtimeMonth, GeneratedReport
 
 GROUPS = ("recording", "artist", "label", "station", "recording_station")
 
@@ -62,18 +63,6 @@ class PlayFilter:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def station_ids(session: Session, slugs: Sequence[str]) -> dict[str, int]:
-    rows = session.execute(select(Station.slug, Station.id).where(Station.slug.in_(list(slugs))))
-    return {slug: sid for slug, sid in rows}
-
-
-def stations(session: Session, ids: Sequence[int] | None = None) -> list[Station]:
-    stmt = select(Station).order_by(Station.slug)
-    if ids is not None:
-        stmt = stmt.where(Station.id.in_(list(ids)))
-    return list(session.scalars(stmt))
 
 
 def _plays_select(f: PlayFilter) -> Any:
@@ -316,3 +305,43 @@ def unidentified_segments(
     )
     for row in session.execute(stmt):
         yield row[0], row[1], row[2], row[3]
+
+
+def generated_report(
+    session: Session, period: str, report: str, scope: str, fmt: str, lang: str
+) -> GeneratedReport | None:
+    return session.scalar(
+        select(GeneratedReport).where(
+            GeneratedReport.period == period,
+            GeneratedReport.report == report,
+            GeneratedReport.scope == scope,
+            GeneratedReport.fmt == fmt,
+            GeneratedReport.lang == lang,
+        )
+    )
+
+
+def generated_kinds(session: Session, period: str, lang: str) -> set[tuple[str, str, str]]:
+    """(report, scope, format) of the files generated for a period in a language."""
+    rows = session.execute(
+        select(GeneratedReport.report, GeneratedReport.scope, GeneratedReport.fmt).where(
+            GeneratedReport.period == period, GeneratedReport.lang == lang
+        )
+    )
+    return {(r, s, f) for r, s, f in rows}
+
+
+def generated_reports(
+    session: Session, period: str | None = None, report: str | None = None, scope: str | None = None
+) -> list[GeneratedReport]:
+    """Generated files, newest period first, optionally of one period, report or scope."""
+    stmt = select(GeneratedReport).order_by(
+        GeneratedReport.period.desc(), GeneratedReport.report, GeneratedReport.scope, GeneratedReport.fmt
+    )
+    if period:
+        stmt = stmt.where(GeneratedReport.period == period)
+    if report:
+        stmt = stmt.where(GeneratedReport.report == report)
+    if scope:
+        stmt = stmt.where(GeneratedReport.scope == scope)
+    return list(session.scalars(stmt))

@@ -21,15 +21,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from collector.reports import exports, repository, rollup, service
+from collector.fleet import repository as fleet_repository
+from collector.formats import iso_z
+from collector.reports import distribution, exports, monitoring, repository, rollup, service
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
 from collector.reports.periods import Period, parse_period, previous_month, previous_semester
@@ -79,16 +80,16 @@ def render(session: Session, settings: CollectorSettings, spec: Spec) -> tuple[b
     """The file's bytes and how many lines (plays, recordings, stations) it holds."""
     period = parse_period(spec.period, settings.timezone)
     if spec.report == "playlist":
-        table, meta = service.playlist(session, spec.scope, period, spec.lang)
+        table, meta = distribution.playlist(session, spec.scope, period, spec.lang)
         writer = exports.to_pdf if spec.fmt == "pdf" else exports.to_xlsx
         return writer([table], meta, spec.lang), len(table.rows)
     ids = None if spec.scope == ALL else service.resolve_stations(session, [spec.scope])
     if spec.report == "airtime":
-        tables, meta = service.airtime_report(session, period, ids, spec.lang)
+        tables, meta = distribution.airtime_report(session, period, ids, spec.lang)
         return exports.to_xlsx(tables, meta, spec.lang), len(tables[0].rows)
     if spec.report == "activity":
         # a finished period ends before "now", which keeps the file reproducible
-        table = service.activity_table(session, period, ids)
+        table = monitoring.activity_table(session, period, ids)
         meta = service.meta_for("t_activity", period, spec.lang, final=True)
         meta.lines.pop()  # the final-plays note is about plays, not activity
         return exports.to_xlsx([table], meta, spec.lang), len(table.rows)
@@ -100,15 +101,7 @@ def generate(session: Session, settings: CollectorSettings, spec: Spec) -> tuple
     data, rows = render(session, settings, spec)
     digest = hashlib.sha256(data).hexdigest()
     storage = storage_for(settings)
-    record = session.scalar(
-        select(GeneratedReport).where(
-            GeneratedReport.period == spec.period,
-            GeneratedReport.report == spec.report,
-            GeneratedReport.scope == spec.scope,
-            GeneratedReport.fmt == spec.fmt,
-            GeneratedReport.lang == spec.lang,
-        )
-    )
+    record = repository.generated_report(session, spec.period, spec.report, spec.scope, spec.fmt, spec.lang)
     changed = record is None or record.sha256 != digest or not storage.exists(spec.name)
     if changed:
         storage.write(spec.name, data)
@@ -133,14 +126,21 @@ def generate_period(
     stations: Sequence[str] | None = None,
     include_global: bool = True,
     lang: str = "fr",
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> list[tuple[GeneratedReport, bool]]:
     """Every report of a period (or those of the named stations, with or without global ones)."""
     period = parse_period(period_text, settings.timezone)
     if stations is None:
-        stations = [st.slug for st in repository.stations(session)]
+        stations = [st.slug for st in fleet_repository.stations(session)]
     else:
         service.resolve_stations(session, stations)
-    return [generate(session, settings, spec) for spec in specs_for(period, stations, include_global, lang)]
+    specs = specs_for(period, stations, include_global, lang)
+    done = []
+    for n, spec in enumerate(specs, start=1):
+        if progress is not None:
+            progress(n, len(specs), spec.name.rsplit("/", 1)[-1])
+        done.append(generate(session, settings, spec))
+    return done
 
 
 def due(session: Session, settings: CollectorSettings, now: datetime | None = None) -> list[Spec]:
@@ -151,17 +151,10 @@ def due(session: Session, settings: CollectorSettings, now: datetime | None = No
         for p in (previous_month(now, settings.timezone), previous_semester(now, settings.timezone))
         if p.end + GRACE <= now
     ]
-    slugs = [st.slug for st in repository.stations(session)]
+    slugs = [st.slug for st in fleet_repository.stations(session)]
     out: list[Spec] = []
     for period in periods:
-        have = {
-            (r.report, r.scope, r.fmt)
-            for r in session.execute(
-                select(GeneratedReport.report, GeneratedReport.scope, GeneratedReport.fmt).where(
-                    GeneratedReport.period == period.label, GeneratedReport.lang == "fr"
-                )
-            )
-        }
+        have = repository.generated_kinds(session, period.label, "fr")
         out += [s for s in specs_for(period, slugs) if (s.report, s.scope, s.fmt) not in have]
     return out
 
@@ -231,7 +224,7 @@ def describe(record: GeneratedReport) -> dict[str, Any]:
         "size": record.size,
         "sha256": record.sha256,
         "rows": record.rows,
-        "generated_at": record.generated_at.isoformat().replace("+00:00", "Z"),
+        "generated_at": iso_z(record.generated_at),
         "title": label(
             f"t_{record.report}" if record.report != "airtime" else "t_airtime_recording", record.lang
         ),

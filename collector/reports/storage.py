@@ -12,11 +12,12 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from collector.errors import NotFound
 from collector.settings import CollectorSettings
 
 
-class StorageError(Exception):
-    pass
+class StorageError(NotFound):
+    """A report file that is not (or cannot be) in storage."""
 
 
 class ReportStorage(Protocol):
@@ -60,7 +61,10 @@ class DirectoryStorage:
         try:
             return self._path(name).read_bytes()
         except FileNotFoundError as exc:
-            raise StorageError(f"report file {name!r} is missing from {self.root}") from exc
+            raise StorageError(
+                f"report file {name!r} is missing from {self.root}; "
+                "regenerate it with POST /api/v1/reports/files"
+            ) from exc
 
     def exists(self, name: str) -> bool:
         return self._path(name).is_file()

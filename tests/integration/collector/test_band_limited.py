@@ -19,7 +19,9 @@ from collector.audio import decode_file
 from collector.catalog.service import fingerprint_file
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_variants
-from collector.plays.assembly import SegInfo, SegmentMatchInfo, chain, refine, trim_overlaps
+from collector.plays.boundaries import refine, trim_overlaps
+from collector.plays.chaining import chain
+from collector.plays.draft import SegInfo, SegmentMatchInfo
 from shared.chroma import CHROMAPRINT_RATE
 from shared.codec import DecodedSegment, decode, encode
 from shared.segmenter import Segmenter

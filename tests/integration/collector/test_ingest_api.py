@@ -106,7 +106,7 @@ def test_rejections_have_codes_and_store_nothing(collector: Collector) -> None:
 
 
 def test_revoked_token_is_refused_at_once(collector: Collector) -> None:
-    from collector.db.engine import transaction
+    from collector.db.session import transaction
     from collector.fleet.service import revoke_agent
 
     collector.add_station("rfm")
@@ -120,7 +120,7 @@ def test_revoked_token_is_refused_at_once(collector: Collector) -> None:
 
 
 def test_enrollment_code_works_once_and_tokens_never_reach_the_log(collector: Collector) -> None:
-    from collector.db.engine import transaction
+    from collector.db.session import transaction
     from collector.fleet.service import create_agent
 
     collector.add_station("rfm")

@@ -10,9 +10,10 @@ import pytest
 
 from collector.audio import decode_file
 from collector.catalog.service import fingerprint_file
+from collector.fleet.variants import FULL_SWEEP
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import Match, match_variants
-from collector.matching.rates import FULL_SWEEP, estimate_rate_ppm
+from collector.matching.rates import estimate_rate_ppm
 from shared.chroma import CHROMAPRINT_RATE
 from shared.codec import decode, encode
 from shared.segmenter import Segmenter

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.orm import Session
 
-from collector.db.models import Base, Station
+from collector.models import Base, Station
 
 
 def test_migrations_create_every_model_table(database_url: str, backend: str) -> None:

@@ -17,9 +17,9 @@ import httpx
 from sqlalchemy import select
 
 from collector.catalog.service import upsert_recording
-from collector.db.engine import transaction
+from collector.db.session import transaction
+from collector.fleet import variants
 from collector.fleet.models import Station
-from collector.matching import rates
 from collector.plays.models import Play
 from shared.chroma import CHROMAPRINT_RATE
 from shared.codec import encode
@@ -50,7 +50,7 @@ def test_rate_is_learned_pinned_and_sent_to_the_agent(database_url: str, tmp_pat
         fast = excerpt(
             song, tmp_path / "fast.wav", 20, 150, af="asetrate=44100*1.02,aresample=44100", codec="wav"
         )
-        segmenter = Segmenter(CHROMAPRINT_RATE, 10.0, rates.FULL_SWEEP, START)
+        segmenter = Segmenter(CHROMAPRINT_RATE, 10.0, variants.FULL_SWEEP, START)
         outs = segmenter.feed(pcm11k(fast)) + segmenter.finish()
         assert len(outs) >= 13
         body = {
@@ -74,7 +74,7 @@ def test_rate_is_learned_pinned_and_sent_to_the_agent(database_url: str, tmp_pat
         r = httpx.post(c.url + "/api/v1/uploads", json=body, headers=auth, timeout=30)
         assert r.status_code == 200, r.text
         # before learning, the collector asks for the whole sweep
-        assert r.json()["directives"] == [{"station": "fastfm", "rate_variants_ppm": rates.FULL_SWEEP}]
+        assert r.json()["directives"] == [{"station": "fastfm", "rate_variants_ppm": variants.FULL_SWEEP}]
 
         deadline = time.monotonic() + 60
         pinned = None
@@ -92,7 +92,7 @@ def test_rate_is_learned_pinned_and_sent_to_the_agent(database_url: str, tmp_pat
         hb = heartbeat("box")
         ack = httpx.post(c.url + "/api/v1/heartbeats", json=hb, headers=auth, timeout=30).json()
         sent = ack["directives"][0]["rate_variants_ppm"]
-        if rates.in_sweep(datetime.now(UTC)):
+        if variants.in_sweep(datetime.now(UTC)):
             assert sent == [-40000, -20000, 0, 20000, 40000]
         else:
             assert sent == [20000]
@@ -100,10 +100,11 @@ def test_rate_is_learned_pinned_and_sent_to_the_agent(database_url: str, tmp_pat
         # rate is re-learned; a station whose rate is unknown gets the full 1 % sweep
         station = Station(slug="x", name="x", rate_ppm=25000)
         in_sweep = START.replace(hour=12, minute=5)
-        assert rates.variants_for(station, in_sweep) == [-40000, -20000, 0, 20000, 25000, 40000]
-        assert rates.variants_for(station, in_sweep + timedelta(minutes=10)) == [25000]
+        assert variants.variants_for(station, in_sweep) == [-40000, -20000, 0, 20000, 25000, 40000]
+        assert variants.variants_for(station, in_sweep + timedelta(minutes=10)) == [25000]
         assert (
-            rates.variants_for(Station(slug="y", name="y"), in_sweep + timedelta(hours=1)) == rates.FULL_SWEEP
+            variants.variants_for(Station(slug="y", name="y"), in_sweep + timedelta(hours=1))
+            == variants.FULL_SWEEP
         )
     finally:
         c.close()

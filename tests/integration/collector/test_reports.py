@@ -13,9 +13,10 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from collector.db.engine import make_engine, make_sessionmaker, transaction
+from collector.db.engine import make_engine, make_sessionmaker
+from collector.db.session import transaction
 from collector.plays.models import Play
-from collector.reports import rollup, schedule, service
+from collector.reports import distribution, monitoring, rollup, schedule
 from collector.reports.models import GeneratedReport
 from collector.reports.periods import parse_period
 from collector.settings import CollectorSettings
@@ -66,7 +67,7 @@ def test_airtime_matches_an_independent_recount(db, period_text: str, lo: dateti
         by_rec_station[(ext, slug)].append(dur)
     period = parse_period(period_text, settings.timezone)
     with factory() as s:
-        table = service.airtime_table(s, "recording", period, None)
+        table = distribution.airtime_table(s, "recording", period, None)
         got = {r[0]: (r[6], r[7], r[8]) for r in table.rows}
         assert got.keys() == by_rec.keys()
         for ext, durs in by_rec.items():
@@ -76,12 +77,12 @@ def test_airtime_matches_an_independent_recount(db, period_text: str, lo: dateti
         seconds = [r[7] for r in table.rows]
         assert seconds == sorted(seconds, reverse=True)
 
-        pairs = service.airtime_table(s, "recording_station", period, None)
+        pairs = distribution.airtime_table(s, "recording_station", period, None)
         assert {(r[0], r[4]): (r[5], pytest.approx(r[6])) for r in pairs.rows} == {
             k: (len(v), pytest.approx(sum(v))) for k, v in by_rec_station.items()
         }
 
-        artists = {r[0]: (r[1], r[2]) for r in service.airtime_table(s, "artist", period, None).rows}
+        artists = {r[0]: (r[1], r[2]) for r in distribution.airtime_table(s, "artist", period, None).rows}
         expected: dict[str, list[float]] = defaultdict(list)
         meta = {
             ext: (artist, label)
@@ -92,13 +93,13 @@ def test_airtime_matches_an_independent_recount(db, period_text: str, lo: dateti
         assert {k: (n, pytest.approx(sec)) for k, (n, sec) in artists.items()} == {
             k: (len(v), pytest.approx(sum(v))) for k, v in expected.items()
         }
-        labels = {r[0]: r[1] for r in service.airtime_table(s, "label", period, None).rows}
+        labels = {r[0]: r[1] for r in distribution.airtime_table(s, "label", period, None).rows}
         exp_labels: dict[str, int] = defaultdict(int)
         for _slug, ext, *_rest in plays:
             exp_labels[meta[ext][1] or ""] += 1
         assert labels == exp_labels
 
-        one = service.airtime_table(s, "station", period, [seeded.stations["sud"]])
+        one = distribution.airtime_table(s, "station", period, [seeded.stations["sud"]])
         assert [r[0] for r in one.rows] == ["sud"]
         assert one.rows[0][2] == sum(1 for p in plays if p[0] == "sud")
         s.commit()
@@ -112,7 +113,7 @@ def test_rollup_is_used_only_when_current(db) -> None:  # type: ignore[no-untype
 
     def totals() -> dict[str, tuple[int, float, int]]:
         with factory() as s:
-            rows = service.airtime_table(s, "recording", jan, None).rows
+            rows = distribution.airtime_table(s, "recording", jan, None).rows
         return {r[0]: (int(r[6]), round(float(r[7]), 3), int(r[8])) for r in rows}
 
     def recount() -> dict[str, tuple[int, float, int]]:
@@ -336,9 +337,9 @@ def test_activity_and_unidentified_music(db) -> None:  # type: ignore[no-untyped
     with factory() as s:
         rows = {
             r[0]: r
-            for r in service.activity_table(s, period, None, now=datetime(2026, 3, 1, tzinfo=UTC)).rows
+            for r in monitoring.activity_table(s, period, None, now=datetime(2026, 3, 1, tzinfo=UTC)).rows
         }
-        summary, runs = service.unidentified_tables(s, period, None)
+        summary, runs = monitoring.unidentified_tables(s, period, None)
     hours = 31 * 24
     assert rows["rfm"][2] == pytest.approx(hours)
     assert rows["rfm"][3] == pytest.approx((360 + 30 + 12 + 6) * 10 / 3600)

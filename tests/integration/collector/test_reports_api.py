@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import openpyxl
 
-from collector.db.engine import transaction
+from collector.db.session import transaction
 from tests.fixtures.collector import Collector
 from tests.support.plays import RECORDINGS, seed
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from collector.matching.index import aligned_ber
+from collector.fpmath import aligned_ber
 from edge_agent.buffer.excerpts import Excerpts
 from edge_agent.buffer.outbox import Outbox
 from shared.chroma import fingerprint_pcm

@@ -34,7 +34,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from collector.db.engine import transaction
+from collector.db.session import transaction
 from collector.fleet import service
 from tests.fixtures.collector import Collector
 from tests.support import ansible

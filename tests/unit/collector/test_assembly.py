@@ -16,17 +16,9 @@ import numpy.typing as npt
 
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_values
-from collector.plays.assembly import (
-    BRIDGE_S,
-    VALUE_SPAN_S,
-    PlayDraft,
-    SegInfo,
-    SegmentMatchInfo,
-    chain,
-    play_status,
-    refine,
-    trim_overlaps,
-)
+from collector.plays.boundaries import VALUE_SPAN_S, refine, trim_overlaps
+from collector.plays.chaining import BRIDGE_S, chain
+from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, play_status
 from shared.chroma import CHROMAPRINT_RATE, item_duration
 from shared.codec import FingerprintSegment
 

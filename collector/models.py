@@ -1,16 +1,13 @@
-"""Import every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
+"""The model registry: every domain's tables on one ``Base.metadata`` (Alembic's env.py, tests).
+
+A composition module: importing it loads every domain's models, which no domain needs.
+"""
 
 from collector.catalog.models import Recording
 from collector.db.base import Base
-from collector.fleet.models import Agent, Station, Token, User, agent_stations
-from collector.ingest.models import (
-    Event,
-    Heartbeat,
-    Segment,
-    SegmentFingerprint,
-    SegmentMatch,
-    StationStatus,
-)
+from collector.fleet.models import Agent, Station, StationStatus, Token, User, agent_stations
+from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
+from collector.matching.models import SegmentMatch
 from collector.plays.models import Play, PlaySegment
 from collector.reports.models import (
     AirtimeDirtyMonth,

@@ -1,0 +1,233 @@
+"""``sodav-collector analyze``: the plays in recordings (aircheck files), offline.
+
+The files are fingerprinted here as an agent would (every rate variant of the sweep, then the
+playback rate measured from a first matching pass), stored as one station's segments, and
+put through the worker's own :func:`collector.worker.process`: the same matching and play
+assembly as live monitoring. Progress and a time estimate go to stderr; the plays go to a
+CSV file or standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.orm import Session
+
+from collector.audio import AudioError, iter_pcm
+from collector.catalog import repository as catalog_repository
+from collector.catalog.models import Recording
+from collector.db.session import open_database
+from collector.errors import InvalidRequest
+from collector.fleet.service import get_or_create_station, tokenless_agent
+from collector.fleet.variants import FULL_SWEEP
+from collector.formats import iso_z, rate_percent
+from collector.ingest import repository as ingest_repository
+from collector.ingest.service import store_segments
+from collector.matching.catalog import Catalog, load_catalog
+from collector.matching.matcher import match_variants
+from collector.matching.rates import RATE_RESOLUTION_PPM, estimate_rate_ppm
+from collector.plays.models import Play
+from collector.plays.repository import plays_with_recordings
+from collector.progress import Progress
+from collector.reports.exports import Column, csv_lines
+from collector.worker import process
+from shared.chroma import CHROMAPRINT_RATE
+from shared.schemas import utc
+from shared.segmenter import Segment as SegmentOut
+from shared.segmenter import Segmenter
+
+ANALYSIS_AGENT = "offline-analysis"
+SEGMENT_SECONDS = 10.0
+BLOCK_SAMPLES = CHROMAPRINT_RATE * 5
+CSV_COLUMNS = [
+    Column(key)
+    for key in (
+        "station",
+        "external_id",
+        "isrc",
+        "title",
+        "artist",
+        "start",
+        "end",
+        "duration",
+        "confidence",
+        "offset_start",
+        "offset_end",
+        "rate_percent",
+        "matched_fraction",
+    )
+]
+ProgressFn = Callable[[float, float, str], None]
+
+
+class AnalysisError(InvalidRequest):
+    """Recordings that cannot be analysed as asked; the message says what to do instead."""
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError as exc:
+        raise AnalysisError(f"--start {text!r}: {exc}; e.g. 2026-01-01T00:00:00Z") from None
+
+
+def _seconds(path: str) -> float | None:
+    """The file's duration as its container states it (None when it does not)."""
+    try:
+        with av.open(path) as container:
+            return container.duration / 1e6 if container.duration else None
+    except (av.FFmpegError, OSError):
+        return None  # decoding says why
+
+
+def _blocks(
+    chunks: Iterable[npt.NDArray[np.int16]], size: int = BLOCK_SAMPLES
+) -> Iterator[npt.NDArray[np.int16]]:
+    """Regroup a decoder's small frames into blocks: Chromaprint's per-call cost then vanishes."""
+    buf: list[npt.NDArray[np.int16]] = []
+    n = 0
+    for chunk in chunks:
+        buf.append(chunk)
+        n += chunk.size
+        if n >= size:
+            yield np.concatenate(buf)
+            buf, n = [], 0
+    if buf:
+        yield np.concatenate(buf)
+
+
+def _segments(path: str, variants: list[int], start: datetime, what: str) -> tuple[list[SegmentOut], float]:
+    """Every segment of one file, and the seconds of audio it held."""
+    segmenter = Segmenter(CHROMAPRINT_RATE, SEGMENT_SECONDS, variants, start)
+    outs: list[SegmentOut] = []
+    total = _seconds(path)
+    with Progress() if total else nullcontext() as progress:
+        for pcm in _blocks(iter_pcm(path)):
+            outs += segmenter.feed(pcm)
+            if progress is not None and total:
+                progress(min(segmenter.seconds_fed, total), total, what)
+        outs += segmenter.finish()
+    return outs, segmenter.seconds_fed
+
+
+def _station_rate(catalog: Catalog, outs: list[SegmentOut]) -> int | None:
+    """The recording's playback rate measured from a first matching pass (see rates.estimate_rate_ppm)."""
+    points = []
+    with Progress() as progress:
+        for n, out in enumerate(outs, start=1):
+            progress(n, len(outs), "measuring the playback rate")
+            variants = [(fp.rate_ppm, np.asarray(fp.values, dtype=np.uint32)) for fp in out.fingerprints]
+            m = match_variants(catalog.index, variants, probe=False)
+            if m is not None:
+                fp = next(f for f in out.fingerprints if f.rate_ppm == m.rate_ppm)
+                points.append((fp.start.timestamp(), m.recording_id, m.offset_s))
+    return estimate_rate_ppm(points)
+
+
+def _fingerprint(path: str, catalog: Catalog, t: datetime) -> tuple[list[SegmentOut], float]:
+    """The file's segments at every sweep variant, plus its own rate when it falls between two."""
+    try:
+        outs, seconds = _segments(path, FULL_SWEEP, t, f"s of {Path(path).name} fingerprinted")
+        rate = _station_rate(catalog, outs)
+        if rate is not None and min(abs(rate - v) for v in FULL_SWEEP) >= RATE_RESOLUTION_PPM:
+            # between two sweep variants: fingerprint once more at the measured rate
+            print(f"  playback rate measured at {rate_percent(rate)} %: adding it", file=sys.stderr)
+            extra, _ = _segments(path, [rate], t, f"s at {rate_percent(rate)} % fingerprinted")
+            by_start = {o.start: o for o in extra}
+            for out in outs:
+                if out.start in by_start:
+                    out.fingerprints.extend(by_start[out.start].fingerprints)
+    except AudioError as exc:
+        raise AnalysisError(str(exc)) from exc
+    return outs, seconds
+
+
+def _csv_row(slug: str, play: Play, rec: Recording) -> list[Any]:
+    return [
+        slug,
+        rec.external_id,
+        rec.isrc or "",
+        rec.title,
+        rec.artist,
+        iso_z(play.start, "milliseconds"),
+        iso_z(play.end, "milliseconds"),
+        f"{play.duration:.2f}",
+        f"{play.confidence:.3f}",
+        f"{play.offset_start:.2f}",
+        f"{play.offset_end:.2f}",
+        rate_percent(play.rate_ppm),
+        f"{play.matched_fraction:.3f}",
+    ]
+
+
+def analyze(
+    session: Session, slug: str, files: list[str], start: datetime
+) -> tuple[int, int, datetime, list[tuple[Play, Recording]]]:
+    """Analyse consecutive recordings of one station starting at ``start``; commits.
+
+    Returns the segments stored, how many matched, the end of the recordings, and the plays.
+    """
+    if not catalog_repository.count(session):
+        raise AnalysisError("the catalog is empty: run `sodav-collector catalog import FILE.csv`")
+    station = get_or_create_station(session, slug, slug)
+    agent = tokenless_agent(session, ANALYSIS_AGENT, station)
+    first_new = seq = ingest_repository.next_seq(session, agent.id, station.id)
+    catalog = load_catalog(session)
+    session.commit()
+    t = start
+    for path in files:
+        print(f"analyzing {path} from {iso_z(t, 'milliseconds')} ...", file=sys.stderr)
+        outs, seconds = _fingerprint(path, catalog, t)
+        span_end = t + timedelta(seconds=seconds)
+        earlier = ingest_repository.count_segments_before_seq(
+            session, station.id, first_new, t - timedelta(seconds=SEGMENT_SECONDS), span_end
+        )
+        if earlier:
+            raise AnalysisError(
+                f"station {slug} already has {earlier} segment(s) between "
+                f"{iso_z(t, 'milliseconds')} and {iso_z(span_end, 'milliseconds')} (an earlier analysis "
+                "or live monitoring); analyzing again would count its plays twice: use another "
+                "--station name or --start, or a fresh database (SODAV_COLLECTOR_DATABASE_URL)"
+            )
+        seq = store_segments(session, agent.id, station.id, seq, outs)
+        t = span_end
+    segments = ingest_repository.new_segments(session, agent.id, station.id, first_new)
+    with Progress() as progress:
+        matched, _ = process(session, catalog, segments, final_all=True, progress=progress)
+    session.commit()
+    return len(segments), matched, t, plays_with_recordings(session, station.id, start, t)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    start = _parse_time(args.start)
+    with open_database(args.config, migrate=True) as db, db.sessions() as session:
+        n_segments, matched, end, plays = analyze(session, args.station, args.files, start)
+        rows = [_csv_row(args.station, play, rec) for play, rec in plays]
+    out_path = Path(args.csv) if args.csv else None
+    with out_path.open("w", newline="", encoding="utf-8") if out_path else nullcontext(sys.stdout) as fh:
+        for chunk in csv_lines(CSV_COLUMNS, rows):
+            fh.write(chunk)
+    print(
+        f"{n_segments} segments ({(end - start).total_seconds() / 60:.1f} min), {matched} matched, "
+        f"{len(rows)} plays" + (f" -> {out_path}" if out_path else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("analyze", help="find the plays in recordings (aircheck files), offline")
+    p.add_argument("files", nargs="+", metavar="FILE", help="recordings, consecutive in time")
+    p.add_argument("--station", required=True, help="station slug (created if missing)")
+    p.add_argument("--start", required=True, help="UTC start of the first file, e.g. 2026-01-01T00:00:00Z")
+    p.add_argument("--csv", help="write plays here (default: standard output)")
+    p.set_defaults(func=_analyze)

@@ -1,0 +1,132 @@
+"""Boundaries: where a play starts and ends, to about a second, and crossfades.
+
+Backwards, segment by segment while the segments before the first match are confirmed
+(guided verification), then value by value in the segments before those; forwards, value by
+value from the last matched or confirmed segment. Start and end so land within about a
+second of the truth rather than on a segment boundary, even through an AM band where the
+matcher names only two segments in three. Overlapping plays (crossfades) are trimmed to meet
+in the middle of the overlap.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from collector.plays.draft import PlayDraft, SegInfo, ValuesOf
+from collector.plays.guided import agreement, guided
+from shared.chroma import item_duration
+
+EDGE_WINDOW = 12  # values (~1.5 s) smoothed when extending a boundary
+EDGE_MAX_BER = 0.33
+BACK_SEGMENTS = 3  # how far before the first match a masked intro is looked for
+# Chromaprint's delay: value i is computed from the audio in [i·step, i·step + 2.6 s]
+# (28 666 samples at 11 025 Hz, chromaprint_get_delay), so the fingerprint of a file ends
+# 2.6 s before its audio does, and a play's last agreeing value is that far from its end.
+VALUE_SPAN_S = 28666 / 11025
+
+
+def _smooth(x: npt.NDArray[np.float64], w: int) -> npt.NDArray[np.float64]:
+    """Moving average; the edges repeat the first/last value (zeros would read as agreement)."""
+    if x.size == 0:
+        return x
+    w = max(1, min(w, x.size))
+    padded = np.pad(x, (w // 2, w - 1 - w // 2), mode="edge")
+    return np.convolve(padded, np.ones(w) / w, mode="valid")
+
+
+def refine(
+    draft: PlayDraft,
+    ordered: list[SegInfo],
+    ref: npt.NDArray[np.uint32],
+    values_of: ValuesOf,
+    duration: float,
+) -> None:
+    """Set draft.start/end by extending the alignment value by value around the chain."""
+    first, last = draft.matched[0], draft.matched[-1]
+    pos = {s.id: i for i, s in enumerate(ordered)}
+    start, end = first.start, last.end
+
+    def span(seg_ids: list[int]) -> tuple[list[datetime], npt.NDArray[np.float64]]:
+        times: list[datetime] = []
+        errs: list[npt.NDArray[np.float64]] = []
+        for sid in seg_ids:
+            fp = values_of(sid, draft.rate_ppm)
+            if fp is None or fp.values.size == 0:
+                continue
+            t, e = agreement(fp, ref, draft)
+            times += t
+            errs.append(e)
+        return times, (np.concatenate(errs) if errs else np.zeros(0))
+
+    # backwards: first the contiguous segments before the first match that agree as a whole
+    # at the play's alignment (guided verification: an intro through an AM band or under a
+    # voice-over the matcher did not name), then up to BACK_SEGMENTS more (an intro that does
+    # not agree as a whole may still agree value by value), and the first matched segment
+    i = pos[first.id]
+    n = i
+    head = first
+    while n > 0 and (ordered[n].start - ordered[n - 1].end).total_seconds() < 1:
+        g = guided(ordered[n - 1], draft, ref, values_of)
+        if g is None:
+            break
+        n -= 1
+        head = g
+    confirmed = [s.id for s in ordered[n:i]]
+    before: list[int] = []
+    while n > 0 and len(before) < BACK_SEGMENTS:
+        if (ordered[n].start - ordered[n - 1].end).total_seconds() >= 1:
+            break
+        n -= 1
+        before.insert(0, ordered[n].id)
+    times, errs = span([*before, *confirmed, first.id])
+    if times:
+        good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
+        anchor = (
+            next((k for k, t in enumerate(times) if t >= head.match.value_start), len(times) - 1)
+            if head.match
+            else 0
+        )
+        k = anchor
+        while k > 0 and good[k - 1]:
+            k -= 1
+        # if the matched segment's own head disagrees, walk forward to where agreement starts
+        while k < len(times) - 1 and not good[k]:
+            k += 1
+        start = times[k]
+    # forwards: the last matched segment and the one after it
+    j = pos[last.id]
+    ids = [last.id] + (
+        [ordered[j + 1].id]
+        if j + 1 < len(ordered) and (ordered[j + 1].start - last.end).total_seconds() < 1
+        else []
+    )
+    times, errs = span(ids)
+    if times:
+        good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
+        step = item_duration(draft.rate_ppm)
+        k = max((n for n, t in enumerate(times) if t < last.end), default=len(times) - 1)
+        while k < len(times) - 1 and good[k + 1]:
+            k += 1
+        while k > 0 and not good[k]:
+            k -= 1
+        # a value sums up the VALUE_SPAN_S of audio that follow its time: the last value that
+        # still agrees is the one whose span ends where the recording stops being heard
+        end = times[k] + timedelta(seconds=step + VALUE_SPAN_S / draft.rate)
+    # never before the recording's beginning nor past its end
+    start = max(start, draft.time_at(0.0))
+    end = min(end, draft.time_at(duration))
+    draft.start, draft.end = start, max(end, start)
+
+
+def trim_overlaps(drafts: list[PlayDraft]) -> None:
+    """Crossfades: consecutive plays that overlap meet in the middle of the overlap."""
+    drafts.sort(key=lambda d: d.start or datetime.min)
+    for a, b in itertools.pairwise(drafts):
+        assert a.start and a.end and b.start and b.end
+        if b.start < a.end:
+            mid = b.start + (min(a.end, b.end) - b.start) / 2
+            a.end, b.start = mid, max(mid, b.start)

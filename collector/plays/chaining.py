@@ -1,0 +1,210 @@
+"""Chaining: group time-ordered segment matches into play drafts.
+
+A *chain* is a run of matched segments of one recording whose recording offsets advance
+with broadcast time (at the matched playback rate, within ``OFFSET_TOLERANCE_S``) and whose
+gaps stay under ``BRIDGE_S`` (a voice-over or a short dropout is bridged). An offset that
+jumps is a new play (a replay, or the DJ restarting the song), unless the segment's own
+fingerprint also agrees with the running play at the predicted position (music that repeats
+a section matches two places equally well).
+
+Once a chain is established (two matches in step, or one clear match), a segment the matcher
+did not name is tested against the chain's own recording at the predicted alignment
+(:mod:`collector.plays.guided`). Such a *confirmed* segment carries the chain on (and bridges
+like a match); one segment's evidence alone is never a play, but one clear match with two
+confirmed neighbours is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
+from collector.plays.guided import continuation_ber, guided
+
+OFFSET_TOLERANCE_S = 3.0
+BRIDGE_S = 45.0
+MIN_SEGMENTS = 2
+CONTINUE_MAX_BER = 0.25  # the matcher's own acceptance threshold
+CONTINUE_MARGIN = 0.03  # may fit the running play this much worse than its own match
+ESTABLISHED_MAX_BER = 0.15  # true plays reach 0.02-0.12; chance matches of other music ~0.2-0.25
+STRONG_MAX_BER = 0.20  # one real match this clear may confirm its neighbours on its own
+
+
+def chain(
+    segments: list[SegInfo],
+    values_of: ValuesOf | None = None,
+    refs: Mapping[int, npt.NDArray[np.uint32]] | None = None,
+) -> list[PlayDraft]:
+    """Group time-ordered segments into play drafts (before boundary refinement).
+
+    With ``values_of`` and ``refs``, a segment whose match breaks the current chain is first
+    checked against the chain's own recording at the predicted position: music that repeats
+    a section (loops, choruses, dance edits) or briefly resembles another recording matches
+    there just as well, and the play goes on instead of splitting. A genuine replay or the
+    next song does not agree at the predicted position, so it still starts a new play.
+    """
+    drafts: list[PlayDraft] = []
+    current: PlayDraft | None = None
+    last_end: datetime | None = None
+    for seg in segments:
+        m = seg.match
+        if m is None:
+            if current is not None:
+                g = None
+                if (
+                    values_of is not None
+                    and refs is not None
+                    and last_end is not None
+                    and (seg.start - last_end).total_seconds() <= BRIDGE_S
+                    and current.recording_id in refs
+                    and _can_guide(current)
+                ):
+                    g = guided(seg, current, refs[current.recording_id], values_of)
+                current.segments.append(g or seg)
+                if g is not None:
+                    last_end = seg.end
+            continue
+        if current is not None and last_end is not None:
+            same = m.recording_id == current.recording_id
+            in_step = abs(current.offset_at(m.value_start) - m.offset_s) <= OFFSET_TOLERANCE_S
+            close = (seg.start - last_end).total_seconds() <= BRIDGE_S
+            if same and in_step and close:
+                current.segments.append(seg)
+                last_end = seg.end
+                if m.score > max(s.match.score for s in current.found if s.match) - 1e-9:
+                    current.anchor_time, current.anchor_offset = m.value_start, m.offset_s
+                current.rate_ppm = _play_rate(current)
+                continue
+            if (
+                close
+                and values_of is not None
+                and refs is not None
+                and current.recording_id in refs
+                and (_established(current) or (same and _can_guide(current)))
+            ):
+                ber = continuation_ber(seg, current, refs[current.recording_id], values_of)
+                # the same recording elsewhere (a repeated section, never an exact copy) only has to
+                # be recognisable where the play says it is; another recording must fit as well
+                limit = CONTINUE_MAX_BER if same else min(CONTINUE_MAX_BER, (1.0 - m.score) + CONTINUE_MARGIN)
+                if ber is not None and ber <= limit:
+                    # the segment fits the running play as well as its own match: keep the play,
+                    # re-expressing the segment's match at the play's alignment
+                    offset = current.offset_at(m.value_start)
+                    current.segments.append(
+                        SegInfo(
+                            seg.id,
+                            seg.start,
+                            seg.end,
+                            SegmentMatchInfo(
+                                current.recording_id, offset, m.value_start, current.rate_ppm, 1.0 - ber
+                            ),
+                        )
+                    )
+                    last_end = seg.end
+                    continue
+        if current is not None:
+            drafts.append(current)
+        current = PlayDraft(m.recording_id, m.rate_ppm, m.value_start, m.offset_s, [seg])
+        last_end = seg.end
+    if current is not None:
+        drafts.append(current)
+    if values_of is not None and refs is not None:
+        drafts = _merge_repeats(drafts, values_of, refs)
+    out = []
+    for d in drafts:
+        # trailing unmatched segments are not part of the play
+        while d.segments and d.segments[-1].match is None:
+            d.segments.pop()
+        # one window's evidence alone is never a play; one clear window whose neighbours agree
+        # at its alignment (guided verification, at least two of them) is
+        if len(d.found) >= MIN_SEGMENTS or len(d.matched) >= MIN_SEGMENTS + 1:
+            out.append(d)
+    return out
+
+
+def _play_rate(draft: PlayDraft) -> int:
+    """The rate variant most of the play's matches were named at (ties: the clearer match).
+
+    Not simply the first match's: a crossfade segment named at a neighbouring variant would
+    set a wrong rate and let the play's alignment drift until it splits.
+    """
+    votes: dict[int, tuple[int, float]] = {}
+    for s in draft.found:
+        assert s.match
+        n, best = votes.get(s.match.rate_ppm, (0, 0.0))
+        votes[s.match.rate_ppm] = (n + 1, max(best, s.match.score))
+    return max(votes, key=lambda r: votes[r]) if votes else draft.rate_ppm
+
+
+def _best_found_score(draft: PlayDraft) -> float:
+    return max((s.match.score for s in draft.found if s.match), default=0.0)
+
+
+def _established(draft: PlayDraft) -> bool:
+    """A draft with one clear match: weak chance matches never pull other segments in."""
+    return _best_found_score(draft) >= 1.0 - ESTABLISHED_MAX_BER
+
+
+def _can_guide(draft: PlayDraft) -> bool:
+    """Whether the draft may confirm neighbouring segments at its alignment (guided verification).
+
+    Two matches of the recording in step, or one clear one (BER ≤ ``STRONG_MAX_BER``): chance
+    matches of other music reach 0.2-0.25 and never come in step twice.
+    """
+    return len(draft.found) >= MIN_SEGMENTS or _best_found_score(draft) >= 1.0 - STRONG_MAX_BER
+
+
+def _merge_repeats(
+    drafts: list[PlayDraft], values_of: ValuesOf, refs: Mapping[int, npt.NDArray[np.uint32]]
+) -> list[PlayDraft]:
+    """Join a draft to the next one of the same recording when it also fits the next one's alignment.
+
+    Looping music can make the first segments of a play match a later copy of the section
+    they are in: the chain then follows the wrong copy until it runs out, and the true
+    alignment starts a second draft. If every matched segment of the first draft is also
+    recognisable where the second draft puts it, they were one play.
+    """
+    out: list[PlayDraft] = []
+    for d in drafts:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.recording_id == d.recording_id
+            and prev.recording_id in refs
+            and _established(d)
+            and (d.segments[0].start - prev.segments[-1].end).total_seconds() <= BRIDGE_S
+        ):
+            bers = [continuation_ber(s, d, refs[d.recording_id], values_of) for s in prev.matched]
+            if bers and all(b is not None and b <= CONTINUE_MAX_BER for b in bers):
+                moved = [
+                    SegInfo(
+                        s.id,
+                        s.start,
+                        s.end,
+                        SegmentMatchInfo(
+                            d.recording_id,
+                            d.offset_at(s.match.value_start),
+                            s.match.value_start,
+                            d.rate_ppm,
+                            1.0 - (b or 0.0),
+                        ),
+                    )
+                    if s.match is not None
+                    else s
+                    for s, b in zip(prev.segments, _bers_for(prev.segments, bers), strict=True)
+                ]
+                d.segments = moved + d.segments
+                out[-1] = d
+                continue
+        out.append(d)
+    return out
+
+
+def _bers_for(segments: list[SegInfo], matched_bers: list[float | None]) -> list[float | None]:
+    """Spread the BERs of the matched segments over the full segment list (None for the unmatched)."""
+    it = iter(matched_bers)
+    return [next(it) if s.match is not None else None for s in segments]

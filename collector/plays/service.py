@@ -1,0 +1,94 @@
+"""Plays from segment matches: reassemble a station's open plays after new matches came in.
+
+A station's plays stay *open* while more segments may still change them; a rebuild deletes
+them and assembles them again, with every segment since the earliest open play (and a
+margin); *final* plays and their segments are never touched again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from collector.matching.catalog import Catalog
+from collector.plays import repository
+from collector.plays.boundaries import refine, trim_overlaps
+from collector.plays.chaining import chain
+from collector.plays.draft import SegInfo, SegmentMatchInfo, ValuesOf, play_status
+from collector.plays.models import Play, PlaySegment
+from shared.codec import DecodedSegment, decode
+
+REBUILD_MARGIN = timedelta(minutes=20)
+
+
+def _values_loader(session: Session) -> ValuesOf:
+    cache: dict[tuple[int, int], DecodedSegment | None] = {}
+
+    def values_of(segment_id: int, rate_ppm: int) -> DecodedSegment | None:
+        key = (segment_id, rate_ppm)
+        if key not in cache:
+            blob = repository.fingerprint_blob(session, segment_id, rate_ppm)
+            cache[key] = decode(blob) if blob is not None else None
+        return cache[key]
+
+    return values_of
+
+
+def rebuild_plays(
+    session: Session, catalog: Catalog, station_id: int, since: datetime, final_all: bool = False
+) -> int:
+    """Reassemble the station's open plays from ``since`` on; return the number of plays written."""
+    earliest_open = repository.earliest_open_play(session, station_id)
+    t0 = min(since, earliest_open) if earliest_open else since
+    t0 -= REBUILD_MARGIN
+    segs = [
+        SegInfo(
+            sid,
+            start,
+            start + timedelta(seconds=dur),
+            SegmentMatchInfo(m.recording_id, m.offset_s, m.value_start, m.rate_ppm, m.score) if m else None,
+        )
+        for sid, start, dur, m in repository.segments_to_assemble(session, station_id, t0)
+    ]
+    repository.delete_open_plays(session, station_id, t0)
+    if not segs:
+        return 0
+    latest = max(s.end for s in segs)
+    values_of = _values_loader(session)
+    drafts = chain(segs, values_of, catalog.refs)
+    drafts = [d for d in drafts if d.recording_id in catalog.refs]
+    for d in drafts:
+        refine(d, segs, catalog.refs[d.recording_id], values_of, catalog.durations[d.recording_id])
+    trim_overlaps(drafts)
+    for d in drafts:
+        assert d.start and d.end
+        status = play_status(d.end, latest, final_all)
+        play = Play(
+            station_id=station_id,
+            recording_id=d.recording_id,
+            start=d.start,
+            end=d.end,
+            duration=(d.end - d.start).total_seconds(),
+            offset_start=max(0.0, d.offset_at(d.start)),
+            offset_end=d.offset_at(d.end),
+            confidence=d.confidence,
+            matched_fraction=d.matched_fraction(),
+            rate_ppm=d.rate_ppm,
+            status=status,
+        )
+        session.add(play)
+        session.flush()
+        for s in d.matched:
+            assert s.match
+            session.add(
+                PlaySegment(
+                    play_id=play.id,
+                    segment_id=s.id,
+                    offset=s.match.offset_s,
+                    score=s.match.score,
+                    rate_ppm=s.match.rate_ppm,
+                )
+            )
+    session.flush()
+    return len(drafts)
