@@ -22,6 +22,7 @@ import sqlite_utils
 
 from edge_agent.buffer import migrations
 from edge_agent.errors import BufferFull
+from edge_agent.events import Event
 
 _KIND_SEGMENT = "segment"
 
@@ -168,19 +169,9 @@ class Outbox:
         result: int = self._write(op)
         return result
 
-    def add_event(
-        self,
-        station: str,
-        kind: str,
-        start: datetime,
-        end: datetime | None,
-        *,
-        reason: str | None = None,
-        title: str | None = None,
-        detail: str | None = None,
-        key: str | None = None,
-    ) -> int:
+    def add_event(self, event: Event) -> int:
         """Store an event; an event with a ``key`` seen before keeps its seq (its end arrives later)."""
+        station, kind, key = event.station, event.kind, event.key
 
         def op() -> int:
             seq: int | None = None
@@ -199,11 +190,11 @@ class Outbox:
                 "station": station,
                 "kind": kind,
                 "seq": seq,
-                "start": _iso(start),
-                "end": _iso(end) if end else None,
-                "reason": reason,
-                "title": title,
-                "detail": detail[:2000] if detail else None,
+                "start": _iso(event.start),
+                "end": _iso(event.end) if event.end else None,
+                "reason": event.reason,
+                "title": event.title,
+                "detail": event.detail[:2000] if event.detail else None,
             }
             self.db.execute(
                 "INSERT INTO events (station, kind, seq, key, payload, created_at) VALUES (?,?,?,?,?,?)",

@@ -15,9 +15,10 @@ from datetime import datetime
 import httpx
 
 from edge_agent import tls
-from edge_agent.capture.sources import StationCapture
+from edge_agent.capture.station import StationCapture
 from edge_agent.config import AgentSettings, StationSettings, load
-from edge_agent.service import data_dir_ok
+from edge_agent.disk import data_dir_ok
+from edge_agent.events import Event
 from shared.pcm import Pcm
 
 
@@ -52,11 +53,11 @@ class _MeterSink:
     def run_ended(self, station: str, run_id: int) -> None:
         pass
 
-    def event(self, station: str, kind: str, start: datetime, end: datetime | None, **kw: object) -> None:
-        if kind == "metadata":
-            print(f"    ICY title: {kw.get('title')}")
-        elif end is None:
-            self.events.append(f"{kind}: {kw.get('reason') or ''} {kw.get('detail') or ''}".strip())
+    def event(self, event: Event) -> None:
+        if event.kind == "metadata":
+            print(f"    ICY title: {event.title}")
+        elif event.end is None:
+            self.events.append(f"{event.kind}: {event.reason or ''} {event.detail or ''}".strip())
 
 
 def check_source(settings: AgentSettings, st: StationSettings, seconds: float) -> list[str]:

@@ -11,7 +11,8 @@ import sys
 import threading
 
 from edge_agent.config import load
-from edge_agent.service import Service, data_dir_ok, wait_for_room
+from edge_agent.disk import data_dir_ok, wait_for_room
+from edge_agent.service import Service
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +24,7 @@ def tune_malloc() -> None:
 
     - One arena: glibc gives each thread that allocates its own malloc arena, and keeps what
       a thread freed in it. Stations take turns for their CPU work
-      (edge_agent.capture.sources.CPU_TURN), so one arena serves them without contention and
+      (edge_agent.capture.station.CPU_TURN), so one arena serves them without contention and
       their blocks are reused rather than held once per thread (~1.5 MB less, 4 stations).
     - Blocks of 64 KiB and more (a station's block of decoded audio) are mapped and unmapped
       on their own, and free memory at the top of the heap goes back past 128 KiB: glibc's

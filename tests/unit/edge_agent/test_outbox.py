@@ -11,6 +11,7 @@ import sqlite_utils
 
 from edge_agent.buffer import migrations
 from edge_agent.buffer.outbox import Outbox
+from edge_agent.events import Event
 from tests.support.payloads import segment
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -97,13 +98,15 @@ def test_a_failing_migration_leaves_no_half_applied_schema(
 def test_ack_removes_only_the_acknowledged_rows(tmp_path: Path) -> None:
     ob = Outbox(tmp_path / "outbox.sqlite")
     _add(ob, n=5)
-    ob.add_event("rfm", "outage", T0, None, reason="disconnected", key="outage-1")
+    ob.add_event(Event("rfm", "outage", T0, None, reason="disconnected", key="outage-1"))
     batch = ob.next_batch(max_segments=3, max_bytes=10_000_000)
     assert [s["seq"] for s in batch.segments] == [0, 1, 2]
     assert [e["kind"] for e in batch.events] == ["outage"]
     # written while the batch was in flight: must survive the ack
     late_seq = _add(ob, n=1, start=T0 + timedelta(minutes=5))[0]
-    ob.add_event("rfm", "outage", T0, T0 + timedelta(seconds=30), reason="disconnected", key="outage-1")
+    ob.add_event(
+        Event("rfm", "outage", T0, T0 + timedelta(seconds=30), reason="disconnected", key="outage-1")
+    )
     ob.ack(batch)
     left = [r[0] for r in ob.db.execute("SELECT seq FROM segments ORDER BY seq").fetchall()]
     assert left == [3, 4, late_seq]
@@ -134,8 +137,8 @@ def test_seqs_per_station_and_kind_are_never_reused_after_restart(tmp_path: Path
     ob = Outbox(path)
     assert _add(ob, "rfm", 3) == [0, 1, 2]
     assert _add(ob, "zik", 2) == [0, 1]
-    assert ob.add_event("rfm", "silence", T0, None) == 0
-    assert ob.add_event("rfm", "metadata", T0, None, title="A") == 0
+    assert ob.add_event(Event("rfm", "silence", T0, None)) == 0
+    assert ob.add_event(Event("rfm", "metadata", T0, None, title="A")) == 0
     ob.ack(ob.next_batch(100, 10_000_000))  # everything acked: tables empty
     assert ob.db.execute("SELECT count(*) FROM segments").fetchone()[0] == 0
     ob.close()
@@ -143,8 +146,8 @@ def test_seqs_per_station_and_kind_are_never_reused_after_restart(tmp_path: Path
     ob = Outbox(path)
     assert _add(ob, "rfm", 2) == [3, 4]
     assert _add(ob, "zik", 1) == [2]
-    assert ob.add_event("rfm", "silence", T0, None) == 1
-    assert ob.add_event("rfm", "metadata", T0, None, title="B") == 1
+    assert ob.add_event(Event("rfm", "silence", T0, None)) == 1
+    assert ob.add_event(Event("rfm", "metadata", T0, None, title="B")) == 1
     ob.close()
     assert _integrity(path) == "ok"
 
