@@ -1,7 +1,7 @@
 """``sodav-agent``: the field technician's tool and the daemon.
 
-Subcommands: run, check, devices, status, fingerprint, excerpt, enroll. Every failure says what
-to do next and exits non-zero (2 for configuration problems).
+Subcommands: run, check, devices, status, fingerprint, record, excerpt, enroll. Every failure
+says what to do next and exits non-zero (2 for configuration problems).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 import shared
-from edge_agent.commands import check, devices, enroll, excerpt, fingerprint, run, status
+from edge_agent.commands import check, devices, enroll, excerpt, fingerprint, record, run, status
 from shared.config import ConfigError
 
 # Each command module has ``add_arguments(parser)`` and ``run(args)``, and imports what only
@@ -22,6 +22,7 @@ COMMANDS = {
     "devices": (devices, "list sound cards"),
     "status": (status, "queue depth, last upload, per-source state"),
     "fingerprint": (fingerprint, "fingerprint an audio file"),
+    "record": (record, "record what the box hears from a station, as a WAV file"),
     "excerpt": (excerpt, "what a station aired between two times, as an audio file"),
     "enroll": (enroll, "exchange an enrollment code for this agent's token"),
 }

@@ -153,6 +153,18 @@ class StationCapture:
         )
         policy(self._connect, stop)
 
+    def listen(self, until: Callable[[], bool], timeout: float) -> None:
+        """For the technician's commands: capture in a thread until ``until()`` holds, the
+        capture ends (a file) or ``timeout`` seconds pass; then stop."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run, args=(stop,), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not until() and thread.is_alive():
+            time.sleep(0.1)
+        stop.set()
+        thread.join(5)
+
     def _after_attempt(self, state: RetryCallState) -> None:
         if self._run.start is not None:  # the connection had audio: the backoff starts over
             state.attempt_number = 1

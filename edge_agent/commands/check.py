@@ -8,8 +8,6 @@ Each problem is printed with what to do next; the exit status is the number of p
 from __future__ import annotations
 
 import argparse
-import threading
-import time
 from datetime import datetime
 
 import httpx
@@ -66,14 +64,7 @@ def check_source(settings: AgentSettings, st: StationSettings, seconds: float) -
     cap = StationCapture(
         st.model_copy(update={"realtime": True}), settings.fingerprint.sample_rate, settings.health, sink
     )
-    stop = threading.Event()
-    t = threading.Thread(target=cap.run, args=(stop,), daemon=True)
-    t.start()
-    deadline = time.monotonic() + seconds + 10
-    while time.monotonic() < deadline and len(sink.levels) < seconds and not sink.events and t.is_alive():
-        time.sleep(0.2)
-    stop.set()
-    t.join(5)
+    cap.listen(lambda: len(sink.levels) >= seconds or bool(sink.events), timeout=seconds + 10)
     snap = cap.health.snapshot()
     problems = []
     if snap.codec:
