@@ -96,8 +96,20 @@ class Pipeline:
             seg = self._segmenters.pop(station, None)
         if seg is not None:
             self._store(station, seg.finish())
+            # where this station's audio ended: after a restart, the server's burst repeats
+            # that audio, and the new run starts here (edge_agent.capture.station._release)
+            end = seg.run_start + timedelta(seconds=seg.seconds_fed)
+            try:
+                self.outbox.set_state(f"audio_end:{station}", end.isoformat())
+            except BufferFull as exc:
+                log.warning("station=%s end of audio not recorded: %s", station, exc)
         if self.excerpts is not None:
             self.excerpts.flush(station)
+
+    def audio_end(self, station: str) -> datetime | None:
+        """Where ``station``'s audio ended when the agent last stopped (or lost it)."""
+        saved = self.outbox.get_state(f"audio_end:{station}")
+        return datetime.fromisoformat(saved) if isinstance(saved, str) else None
 
     def event(self, event: Event) -> None:
         try:

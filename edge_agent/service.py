@@ -49,7 +49,13 @@ class Service:
         self.pipeline = Pipeline(settings, self.outbox, self.excerpts)
         self.budget = DiskBudget(settings.data_dir, settings.buffer, self.outbox, self.excerpts)
         self.captures = [
-            StationCapture(st, settings.fingerprint.sample_rate, settings.health, self.pipeline)
+            StationCapture(
+                st,
+                settings.fingerprint.sample_rate,
+                settings.health,
+                self.pipeline,
+                audio_end=self.pipeline.audio_end(st.slug),
+            )
             for st in settings.stations
             if st.enabled
         ]

@@ -25,6 +25,7 @@ import httpx
 from tenacity import RetryCallState
 
 from edge_agent import retry
+from edge_agent.capture.airtime import AirTime
 from edge_agent.capture.health import Health
 from edge_agent.capture.soundcard import SoundcardInput
 from edge_agent.capture.stream import open_container
@@ -43,6 +44,8 @@ FILE_TURN = 32  # packets of a file source decoded per turn (~0.8 s of MP3)
 # of times a second (measured: 10x the context switches and 2-3x the CPU with 4 stations).
 # Each station takes a turn for the CPU work of what it has read, never while it waits on I/O.
 CPU_TURN = threading.Lock()
+# a new run overlapping the last one by more than this is not trimmed (see _release)
+MAX_OVERLAP_S = 120.0
 # what ends a connection and is worth reconnecting for; anything else is a bug, logged
 CAPTURE_ERRORS = (SourceError, av.FFmpegError, httpx.HTTPError, OSError)
 
@@ -56,12 +59,17 @@ class CaptureSink(Protocol):
 
 class _Run:
     """One connection's audio: its run number and the UTC start of its first sample (both
-    set when audio comes), and the samples handed over since."""
+    set when the run starts), the samples handed over since; for a live source, its air time
+    and the audio held until that is known."""
 
-    def __init__(self) -> None:
+    def __init__(self, air: AirTime | None) -> None:
         self.id = 0
         self.start: datetime | None = None
         self.samples = 0
+        self.air = air
+        self.held: list[Pcm] = []
+        self.held_samples = 0
+        self.skip = 0  # samples still to drop: the previous run had them already
 
 
 class StationCapture:
@@ -75,6 +83,7 @@ class StationCapture:
         sink: CaptureSink,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        audio_end: datetime | None = None,
     ) -> None:
         self.station = station
         self.slug = station.slug
@@ -85,18 +94,21 @@ class StationCapture:
         self.health = Health(health_cfg.silence_dbfs, health_cfg.silence_seconds)
         self.run_id = 0
         self.decode_errors = 0
-        self._run = _Run()
+        self._run = _Run(None)
+        # where the last run's audio ended (the last process's, at start): a new run of a live
+        # source starts there at the earliest, its burst's repeat of that audio dropped
+        self.audio_end = audio_end
         self._outage: Event | None = None  # open while the station has no audio
         self._outages = 0
         self._silence: Event | None = None  # open while the station is silent
 
     # --- runs and events ------------------------------------------------------------------
-    def _begin_run(self, run: _Run) -> None:
+    def _begin_run(self, run: _Run, start: datetime) -> None:
         self.run_id += 1
         run.id = self.run_id
-        run.start = start = self.clock()
+        run.start = start
         if self._outage is not None:
-            self.sink.event(replace(self._outage, end=start))
+            self.sink.event(replace(self._outage, end=max(start, self._outage.start)))
             log.info(
                 "station=%s audio back after %.1f s outage",
                 self.slug,
@@ -137,6 +149,58 @@ class StationCapture:
         self.sink.audio(self.slug, run.id, pcm)
         run.samples += pcm.samples
 
+    def _take(self, run: _Run, pcm: Pcm) -> None:
+        """A block of the run's audio. A file's run starts at its first block, by the capture
+        clock; a live source's blocks wait until its air time is known (:mod:`.airtime`)."""
+        if run.skip:
+            drop = min(run.skip, pcm.samples)
+            run.skip -= drop
+            if drop == pcm.samples:
+                return
+            pcm = Pcm.of(pcm.data[2 * drop :])
+        if run.start is not None:
+            self._feed(run, pcm)
+        elif run.air is None:
+            self._begin_run(run, self.clock())
+            self._feed(run, pcm)
+        else:
+            run.held.append(pcm)
+            run.held_samples += pcm.samples
+            if run.air.settled(run.held_samples / self.rate):
+                self._release(run)
+
+    def _release(self, run: _Run) -> None:
+        """Start a live run at its air time and hand over the audio held until then. What the
+        previous run already had (a reconnect's burst repeats it) is dropped, not sent twice."""
+        assert run.air is not None and run.air.start is not None
+        start = run.air.start
+        if self.audio_end is not None and start < self.audio_end:
+            overlap = (self.audio_end - start).total_seconds()
+            if overlap <= MAX_OVERLAP_S:
+                run.skip = round(overlap * self.rate)
+                start += timedelta(seconds=run.skip / self.rate)
+            else:  # the clock was set back, most likely: keep the audio, say so
+                log.warning(
+                    "station=%s new audio starts %.0f s before the last run ended: the clock changed?",
+                    self.slug,
+                    overlap,
+                )
+        late = (run.air.connected_at - run.air.start).total_seconds()
+        log.debug("station=%s connected with %.1f s of buffered audio", self.slug, late)
+        held, run.held, run.held_samples = run.held, [], 0
+        self._begin_run(run, start)
+        for pcm in held:
+            self._take(run, pcm)
+
+    def _end_run(self, run: _Run) -> None:
+        if run.start is None and run.held:  # the connection ended while its audio waited
+            self._release(run)
+        if run.start is None:
+            return
+        if run.air is not None:
+            self.audio_end = run.start + timedelta(seconds=run.samples / self.rate)
+        self.sink.run_ended(self.slug, run.id)
+
     def _on_title(self, title: str) -> None:
         self.health.title(title)
         self.sink.event(Event(self.slug, "metadata", self.clock(), title=title))
@@ -174,7 +238,8 @@ class StationCapture:
 
     def _connect(self, stop: threading.Event) -> None:
         """One connection, until it ends (an error) or ``stop``; a file source ends for good."""
-        self._run = run = _Run()
+        live = self.station.kind != SourceKind.FILE
+        self._run = run = _Run(AirTime(self.clock) if live else None)
         try:
             if self.station.kind == SourceKind.SOUNDCARD:
                 self._capture_soundcard(stop, run)
@@ -203,12 +268,11 @@ class StationCapture:
                 converter = PcmConverter(self.rate, BLOCK_SECONDS)
                 self._decode(stop, run, container.demux(stream), converter)
         finally:
-            if converter is not None and run.start is not None:  # audio decoded is never dropped
-                with CPU_TURN:
+            with CPU_TURN:
+                if converter is not None:  # audio decoded is never dropped
                     for pcm in converter.finish():
-                        self._feed(run, pcm)
-            if run.start is not None:
-                self.sink.run_ended(self.slug, run.id)
+                        self._take(run, pcm)
+                self._end_run(run)
 
     def _decode(self, stop: threading.Event, run: _Run, packets: Any, converter: PcmConverter) -> None:
         st = self.station
@@ -219,6 +283,7 @@ class StationCapture:
         # a live source hands each packet over as it arrives, and waits for the next one
         # outside its turn; a file is read and decoded FILE_TURN packets per turn
         live = st.kind != SourceKind.FILE
+        arrived = 0.0  # seconds of audio this connection has given
         while not stop.is_set():
             waited: list[Any] = []
             if live:
@@ -229,19 +294,17 @@ class StationCapture:
                 batch = waited or list(itertools.islice(packets, FILE_TURN))
                 for packet in batch:
                     try:
-                        frames = packet.decode()
+                        frames = [f for f in packet.decode() if f.samples]
                     except av.FFmpegError as exc:
                         self.decode_errors += 1
                         log.debug("station=%s skipped a damaged packet: %s", self.slug, exc)
                         continue
+                    if run.air is not None and frames:
+                        arrived += sum(f.samples / f.sample_rate for f in frames)
+                        run.air.arrived(arrived)
                     for frame in frames:
-                        if not frame.samples:
-                            continue
-                        if run.start is None:
-                            # the run starts at its first audio, not when the first block is out
-                            self._begin_run(run)
                         for pcm in converter.add(frame):
-                            self._feed(run, pcm)
+                            self._take(run, pcm)
             if not batch:
                 break
             if realtime and not live:
@@ -254,19 +317,21 @@ class StationCapture:
         with SoundcardInput(st, self.cfg.stall_seconds) as card:
             self.health.connected("pcm_s16le", card.rate)
             resampler = Resampler(self.rate)
+            arrived = 0.0
             try:
                 for block in card.blocks(stop):
                     frame = av.AudioFrame(format="s16", layout="mono", samples=len(block) // 2)
                     frame.planes[0].update(block)
                     frame.sample_rate = card.rate
+                    assert run.air is not None
+                    arrived += frame.samples / card.rate
+                    run.air.arrived(arrived)
                     with CPU_TURN:
                         for pcm in frames_to_pcm(resampler, frame):
-                            if run.start is None:
-                                self._begin_run(run)
-                            self._feed(run, pcm)
+                            self._take(run, pcm)
             finally:
-                if run.start is not None:
-                    self.sink.run_ended(self.slug, run.id)
+                with CPU_TURN:
+                    self._end_run(run)
 
 
 def _fixed_clock(start: str) -> Callable[[], datetime]:

@@ -8,7 +8,8 @@ Each problem is printed with what to do next; the exit status is the number of p
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -28,25 +29,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _MeterSink:
-    def __init__(self, rate: int) -> None:
+    """One line per second of audio, as it comes. What the server had buffered and sent at
+    once on connecting (audio that aired before the meter started) is one line, not a burst
+    of lines that would look live."""
+
+    def __init__(self, rate: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.rate = rate
+        self.clock = clock
         self.buf: list[Pcm] = []
         self.n = 0
-        self.levels: list[float] = []
+        self.levels: list[float] = []  # every second's level, buffered or live
+        self.live = 0  # seconds shown as they came
+        self.backlog: list[Pcm] = []
         self.events: list[str] = []
+        self._end: datetime | None = None  # air time of the end of the audio so far
+        self._began: datetime | None = None  # when the meter got its first audio
 
     def run_started(self, station: str, run_id: int, start: datetime) -> None:
-        pass
+        self._end, self._began = start, self.clock()
 
     def audio(self, station: str, run_id: int, pcm: Pcm) -> None:
+        assert self._end is not None and self._began is not None
         self.buf.append(pcm)
         self.n += pcm.samples
-        if self.n >= self.rate:
-            level = Pcm.join(self.buf).level_dbfs
-            self.levels.append(level)
-            bar = "#" * max(0, int((level + 60) / 2))
-            print(f"    {len(self.levels):>3} s  {level:6.1f} dBFS  {bar}")
-            self.buf, self.n = [], 0
+        self._end += timedelta(seconds=pcm.samples / self.rate)
+        if self.n < self.rate:
+            return
+        second = Pcm.join(self.buf)
+        self.buf, self.n = [], 0
+        self.levels.append(second.level_dbfs)
+        if self._end <= self._began:  # aired before we were listening: the server's buffer
+            self.backlog.append(second)
+            return
+        self.flush()
+        self.live += 1
+        bar = "#" * max(0, int((second.level_dbfs + 60) / 2))
+        print(f"    {self.live:>3} s  {second.level_dbfs:6.1f} dBFS  {bar}")
+
+    def flush(self) -> None:
+        """Show the buffered audio not shown yet."""
+        if self.backlog:
+            level = Pcm.join(self.backlog).level_dbfs
+            print(f"    ({len(self.backlog)} s the server had buffered, received at once: {level:.1f} dBFS)")
+            self.backlog = []
 
     def run_ended(self, station: str, run_id: int) -> None:
         pass
@@ -64,7 +89,8 @@ def check_source(settings: AgentSettings, st: StationSettings, seconds: float) -
     cap = StationCapture(
         st.model_copy(update={"realtime": True}), settings.fingerprint.sample_rate, settings.health, sink
     )
-    cap.listen(lambda: len(sink.levels) >= seconds or bool(sink.events), timeout=seconds + 10)
+    cap.listen(lambda: sink.live >= seconds or bool(sink.events), timeout=seconds + 10)
+    sink.flush()
     snap = cap.health.snapshot()
     problems = []
     if snap.codec:
