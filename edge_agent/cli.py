@@ -7,6 +7,7 @@ says what to do next and exits non-zero (2 for configuration problems).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -50,10 +51,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
         return result
     except ConfigError as exc:
         print(f"sodav-agent: {exc}", file=sys.stderr)
         return 2
+    except PermissionError as exc:
+        print(
+            f"sodav-agent: {exc.filename or 'a file'}: permission denied for this user; run it as root "
+            f"(sudo sodav-agent {args.command} ...)",
+            file=sys.stderr,
+        )
+        return 1
+    except BrokenPipeError:
+        # `sodav-agent status | head`: the reader has gone; say nothing more, as `cat` would.
+        # stdout goes to /dev/null so that the interpreter's own flush at exit stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a program killed by a closed pipe
     except KeyboardInterrupt:
         return 130
 

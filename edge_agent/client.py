@@ -2,7 +2,9 @@
 
 Every request goes through :meth:`CollectorClient.request`, GET and POST alike: no answer
 raises :class:`CollectorUnreachable` or :class:`CollectorTimeout`, an error status the class
-:func:`edge_agent.errors.classify_status` picks (retry or park), so callers decide by class.
+:func:`edge_agent.errors.classify_status` picks (retry or park), an answer that is not the
+collector's JSON :class:`NotACollector`; callers decide by class. ``enroll`` and ``check``,
+which have no token yet or test it, read answers with the same helpers.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ import httpx
 
 from edge_agent import tls
 from edge_agent.config import AgentSettings
-from edge_agent.errors import CollectorTimeout, CollectorUnreachable, UploadError, classify_status
+from edge_agent.errors import (
+    CollectorTimeout,
+    CollectorUnreachable,
+    NotACollector,
+    UploadError,
+    classify_status,
+)
 
-__all__ = ["CollectorClient"]
+__all__ = ["CollectorClient", "collector_json", "error_message", "not_a_collector"]
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
@@ -30,14 +38,38 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return None
 
 
-def _message(resp: httpx.Response) -> str:
-    """The collector's ErrorV1 as ``NAME (code): message``: the stable code says what happened."""
+def _json_object(resp: httpx.Response) -> dict[str, Any] | None:
     try:
         body = resp.json()
     except ValueError:
-        return resp.text[:300]
-    if not isinstance(body, dict):
-        return str(body)[:300]
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def not_a_collector(resp: httpx.Response) -> str:
+    """What to say of an answer that is not the collector's JSON (never the page itself)."""
+    kind = resp.headers.get("content-type", "no content type").split(";")[0]
+    base = f"{resp.url.scheme}://{resp.url.netloc.decode()}"
+    return (
+        f"{base} does not answer as a SODAV collector (HTTP {resp.status_code}, {kind}): check the "
+        "URL, the collector's address, e.g. https://collector.sodav.sn (and any proxy on the way)"
+    )
+
+
+def collector_json(resp: httpx.Response) -> dict[str, Any]:
+    """The JSON object the collector answered, or :class:`NotACollector`."""
+    body = _json_object(resp)
+    if body is None:
+        raise NotACollector(not_a_collector(resp), resp.status_code)
+    return body
+
+
+def error_message(resp: httpx.Response) -> str:
+    """The collector's ErrorV1 as ``NAME (code): message``: the stable code says what happened.
+    An answer that is not the collector's says so, without the page it carried."""
+    body = _json_object(resp)
+    if body is None:
+        return not_a_collector(resp)
     text = str(body.get("message") or body)
     if body.get("error") and body.get("code") is not None:
         text = f"{body['error']} ({body['code']}): {text}"
@@ -83,9 +115,8 @@ class CollectorClient:
                 f"collector unreachable ({exc}); check the network and collector.url"
             ) from exc
         if resp.status_code >= 400:
-            raise classify_status(resp.status_code, _message(resp), _retry_after(resp))
-        result: dict[str, Any] = resp.json()
-        return result
+            raise classify_status(resp.status_code, error_message(resp), _retry_after(resp))
+        return collector_json(resp)
 
     def get_json(self, path: str) -> dict[str, Any]:
         return self.request("GET", path)

@@ -15,9 +15,12 @@ import httpx
 
 from edge_agent import tls
 from edge_agent.capture.station import StationCapture
+from edge_agent.client import CollectorClient, collector_json, error_message
 from edge_agent.config import AgentSettings, StationSettings, load
 from edge_agent.disk import data_dir_ok
+from edge_agent.errors import AuthError, NotACollector, UploadError
 from edge_agent.events import Event
+from shared.config import ConfigError
 from shared.pcm import Pcm
 
 
@@ -113,39 +116,38 @@ def check_collector(settings: AgentSettings) -> list[str]:
     print(f"- collector {url}")
     try:
         r = httpx.get(url + "/healthz", timeout=10, verify=tls.verify(settings.collector.verify_tls))
-        version = r.json().get("version") if r.status_code == 200 else None
-    except (httpx.HTTPError, ValueError) as exc:
+    except httpx.HTTPError as exc:
         return [f"collector unreachable ({exc}): check the network (phone link, DNS) and collector.url"]
+    try:
+        version = collector_json(r).get("version") if r.status_code == 200 else None
+    except NotACollector:
+        version = None
     if version is None:
-        return [
-            f"{url}/healthz answered HTTP {r.status_code}, not a SODAV collector: check collector.url "
-            "(and any proxy in between)"
-        ]
+        return [f"{url}/healthz: {error_message(r)}"]
     print(f"    reachable, version {version}")
     try:
         token = settings.resolved_token()
-    except Exception as exc:
+    except ConfigError as exc:
         return [str(exc)]
     if token is None:
-        return ["no token: run `sodav-agent enroll URL CODE` with the code from the collector admin"]
-    r = httpx.get(
-        url + "/api/v1/agents/me",
-        headers={"Authorization": f"Bearer {token.get_secret_value()}"},
-        timeout=10,
-        verify=tls.verify(settings.collector.verify_tls),
-    )
-    if r.status_code != 200:
-        try:
-            body = r.json()
-            why = f"{body.get('error')} ({body.get('code')}): {body.get('message')}"
-        except (ValueError, AttributeError):
-            why = r.text[:200]
+        looked = ", ".join(str(path) for path, _ in settings.token_files())
         return [
-            f"token refused (HTTP {r.status_code}, {why}); ask the collector admin for a new enrollment "
-            f"code (`sodav-collector agents enroll-code {settings.name or 'NAME'}`), then run "
+            f"no token (looked in {looked}): run `sudo sodav-agent enroll URL CODE` with the code "
+            "from the collector admin"
+        ]
+    client = CollectorClient(settings, token.get_secret_value())
+    try:
+        me = client.get_json("/api/v1/agents/me")
+    except AuthError as exc:
+        return [
+            f"token refused ({exc}); ask the collector admin for a new enrollment code "
+            f"(`sodav-collector agents enroll-code {settings.name or 'NAME'}`), then run "
             "`sodav-agent enroll URL CODE`"
         ]
-    me = r.json()
+    except UploadError as exc:
+        return [f"the token could not be checked: {exc}"]
+    finally:
+        client.close()
     print(f"    token accepted: agent {me['agent']}, stations {', '.join(me['stations'])}")
     missing = sorted({s.slug for s in settings.stations} - set(me["stations"]))
     if missing:
