@@ -27,6 +27,7 @@ __all__ = [
     "CollectorSettings",
     "FingerprintSettings",
     "HealthSettings",
+    "MetricsSettings",
     "SourceKind",
     "StationSettings",
     "load",
@@ -130,6 +131,13 @@ class HealthSettings(_Section):
     reconnect_max_s: float = Field(default=120.0, gt=0)
 
 
+class MetricsSettings(_Section):
+    textfile: Path | None = Field(
+        default=None, description="node_exporter textfile to write, e.g. .../node-exporter/sodav-agent.prom"
+    )
+    interval_s: float = Field(default=15.0, ge=1)
+
+
 class AgentSettings(_Section):
     name: str | None = Field(default=None, description="set by `sodav-agent enroll`")
     data_dir: Path = Path("/var/lib/sodav-agent")
@@ -138,6 +146,7 @@ class AgentSettings(_Section):
     fingerprint: FingerprintSettings = Field(default_factory=FingerprintSettings)
     buffer: BufferSettings = Field(default_factory=BufferSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     stations: list[StationSettings] = Field(default_factory=list)
     # the file it was loaded from (load() sets it): the token may sit beside it
     _config_file: Path | None = PrivateAttr(default=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from edge_agent import heartbeat, sdnotify
+from edge_agent import heartbeat, metrics, sdnotify
 from edge_agent.buffer.excerpts import Excerpts
 from edge_agent.buffer.outbox import Outbox
 from edge_agent.capture.station import StationCapture
@@ -61,6 +61,7 @@ class Service:
         ]
         self.threads: list[threading.Thread] = []
         self.client: CollectorClient | None = None
+        self.uploader: Uploader | None = None
 
     def sources(self) -> list[SourceStatusV1]:
         out = []
@@ -80,6 +81,18 @@ class Service:
             )
         return out
 
+    def metrics(self) -> metrics.Snapshot:
+        up = self.uploader
+        return metrics.Snapshot(
+            agent=self.settings.name or "unnamed",
+            outbox=self.outbox.stats(),
+            sources=self.sources(),
+            reconnects={cap.slug: cap.reconnects for cap in self.captures},
+            segments_written=self.pipeline.segments_written,
+            memory_drops=self.pipeline.memory_drops,
+            last_attempt_ok=None if up is None or up.attempts == 0 else up.last_error is None,
+        )
+
     def _thread(self, name: str, target: object, *args: object) -> None:
         t = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
         t.start()
@@ -96,8 +109,8 @@ class Service:
         token = self.settings.resolved_token()
         if self.settings.collector.url and token is not None:
             self.client = CollectorClient(self.settings, token.get_secret_value())
-            uploader = Uploader(self.settings, self.outbox, self.client, self.pipeline.apply_directives)
-            self._thread("uploader", uploader.run_forever, self.stop)
+            self.uploader = Uploader(self.settings, self.outbox, self.client, self.pipeline.apply_directives)
+            self._thread("uploader", self.uploader.run_forever, self.stop)
             self._thread(
                 "heartbeat",
                 heartbeat.run_forever,
@@ -115,6 +128,9 @@ class Service:
                 "run `sodav-agent enroll URL CODE`"
             )
         self._thread("housekeeping", self._housekeeping)
+        m = self.settings.metrics
+        if m.textfile is not None:
+            self._thread("metrics", metrics.run_forever, m.textfile, m.interval_s, self.metrics, self.stop)
         sdnotify.ready()
         log.info("agent=%s started: %d source(s)", self.settings.name, len(self.captures))
 

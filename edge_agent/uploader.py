@@ -55,7 +55,8 @@ class Uploader:
         self.outbox = outbox
         self.client = client
         self.on_directives = on_directives
-        self.last_error: str | None = None
+        self.last_error: str | None = None  # of the last attempt, None once one succeeds
+        self.attempts = 0
         self.error_since = ""
 
     def upload_once(self, force: bool = False) -> UploadResult | None:
@@ -79,6 +80,7 @@ class Uploader:
 
     def _send(self, batch: OutboxBatch) -> UploadResult:
         batch_id = uuid.uuid4().hex
+        self.attempts += 1
         try:
             ack = self.client.post_json("/api/v1/uploads", batch.body(self.client.agent, batch_id))
         except RejectedUpload as exc:

@@ -94,6 +94,7 @@ class StationCapture:
         self.health = Health(health_cfg.silence_dbfs, health_cfg.silence_seconds)
         self.run_id = 0
         self.decode_errors = 0
+        self.reconnects = 0  # connections that failed or ended (each is followed by a reconnect)
         self._run = _Run(None)
         # where the last run's audio ended (the last process's, at start): a new run of a live
         # source starts there at the earliest, its burst's repeat of that audio dropped
@@ -118,6 +119,7 @@ class StationCapture:
         self.sink.run_started(self.slug, run.id, start)
 
     def _fail(self, at: datetime, exc: BaseException) -> None:
+        self.reconnects += 1
         reason = exc.reason if isinstance(exc, SourceError) else "decode_error"
         detail = str(exc)[:500]
         self.health.down(at, detail)

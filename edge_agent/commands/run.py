@@ -46,11 +46,14 @@ def tune_malloc() -> None:
 def run(args: argparse.Namespace) -> int:
     tune_malloc()
     settings = load(args.config)
+    level = (args.log_level or settings.log_level).upper()
     logging.basicConfig(
-        level=(args.log_level or settings.log_level).upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if level != "DEBUG":
+        # httpx logs every request at INFO ('HTTP Request: POST ... "HTTP/1.1 200 OK"'): a line
+        # per upload and heartbeat, which the agent's own lines already say better
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     if not settings.stations:
         print(
             "sodav-agent: no [[stations]] in the configuration; add one (see agent.example.toml)",
