@@ -9,6 +9,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+# the [[stations]] block of a station that captures that card at 44.1 kHz
+CARD_STATION = '[[stations]]\nslug = "fm"\ndevice = "sodavtest"\ndevice_sample_rate = 44100\n'
+
 
 def raw_card(source: Path, workdir: Path, seconds: float, rate: int = 44100) -> tuple[Path, Path]:
     """(raw file, home directory): ``seconds`` of ``source`` as mono s16le at ``rate``, and a

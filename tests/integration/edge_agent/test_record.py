@@ -15,7 +15,7 @@ from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_values
 from shared.chroma import fingerprint_pcm
 from tests.support.audio import track
-from tests.support.soundcard import raw_card
+from tests.support.soundcard import CARD_STATION, raw_card
 
 pytestmark = pytest.mark.slow
 
@@ -34,10 +34,7 @@ def _agent(config: Path, home: Path, *args: str) -> subprocess.CompletedProcess[
 def test_a_sound_card_recording_is_the_cards_audio(tmp_path: Path) -> None:
     raw, home = raw_card(track(8), tmp_path, 30)
     config = tmp_path / "agent.toml"
-    config.write_text(
-        f'data_dir = "{tmp_path / "data"}"\n'
-        '[[stations]]\nslug = "fm"\ndevice = "sodavtest"\ndevice_sample_rate = 44100\n'
-    )
+    config.write_text(f'data_dir = "{tmp_path / "data"}"\n' + CARD_STATION)
     out = tmp_path / "fm-test.wav"
     res = _agent(config, home, "record", "fm", "--seconds", "12", "-o", str(out))
     assert res.returncode == 0, res.stderr

@@ -18,7 +18,7 @@ from edge_agent.buffer.outbox import Outbox
 from shared.chroma import fingerprint_pcm
 from shared.schemas import SegmentV1
 from tests.support.audio import track
-from tests.support.soundcard import raw_card
+from tests.support.soundcard import CARD_STATION, raw_card
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +28,7 @@ def test_soundcard_capture_fingerprints_match_the_file(tmp_path: Path) -> None:
     config = tmp_path / "agent.toml"
     config.write_text(
         f'data_dir = "{tmp_path / "data"}"\n[buffer]\nexcerpt_hours = 0\n'
-        "[fingerprint]\ndefault_rate_variants_ppm = [0]\n"
-        '[[stations]]\nslug = "fm"\ndevice = "sodavtest"\ndevice_sample_rate = 44100\n'
+        "[fingerprint]\ndefault_rate_variants_ppm = [0]\n" + CARD_STATION
     )
     env = dict(os.environ, HOME=str(home), SODAV_AGENT_CONFIG=str(config))
     devices = subprocess.run(
