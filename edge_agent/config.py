@@ -2,7 +2,8 @@
 
 Sources: ``/etc/sodav-agent/agent.toml`` (or ``--config``), then ``SODAV_AGENT_*``
 environment variables (nested keys joined by ``__``, e.g. ``SODAV_AGENT_COLLECTOR__URL``),
-then the token from ``collector.token_file`` or the systemd credential ``agent-token``.
+then the token: ``collector.token_file``, the systemd credential ``agent-token``, a file
+``token`` beside the configuration file, or ``DATA_DIR/token``.
 See ``docs/technician/configuration.md`` and ``edge_agent/agent.example.toml``.
 """
 
@@ -14,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from shared.config import ConfigError, load_settings, read_secret
 
@@ -26,6 +27,7 @@ __all__ = [
     "CollectorSettings",
     "FingerprintSettings",
     "HealthSettings",
+    "MetricsSettings",
     "SourceKind",
     "StationSettings",
     "load",
@@ -129,6 +131,13 @@ class HealthSettings(_Section):
     reconnect_max_s: float = Field(default=120.0, gt=0)
 
 
+class MetricsSettings(_Section):
+    textfile: Path | None = Field(
+        default=None, description="node_exporter textfile to write, e.g. .../node-exporter/sodav-agent.prom"
+    )
+    interval_s: float = Field(default=15.0, ge=1)
+
+
 class AgentSettings(_Section):
     name: str | None = Field(default=None, description="set by `sodav-agent enroll`")
     data_dir: Path = Path("/var/lib/sodav-agent")
@@ -137,7 +146,10 @@ class AgentSettings(_Section):
     fingerprint: FingerprintSettings = Field(default_factory=FingerprintSettings)
     buffer: BufferSettings = Field(default_factory=BufferSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     stations: list[StationSettings] = Field(default_factory=list)
+    # the file it was loaded from (load() sets it): the token may sit beside it
+    _config_file: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _unique_slugs(self) -> AgentSettings:
@@ -152,18 +164,37 @@ class AgentSettings(_Section):
     def outbox_path(self) -> Path:
         return self.data_dir / "outbox.sqlite"
 
+    def token_files(self) -> list[tuple[Path, str]]:
+        """Where the token is looked for when it is not inline nor in ``collector.token_file``,
+        in order, each with what to call it: the systemd credential, the file ``token`` beside
+        the configuration file (the Debian package's /etc/sodav-agent/token, which systemd
+        hands to the daemon as that credential), ``DATA_DIR/token``."""
+        found = []
+        cred = os.environ.get("CREDENTIALS_DIRECTORY")
+        if cred:
+            found.append((Path(cred) / "agent-token", "systemd credential agent-token"))
+        if self._config_file is not None:
+            beside = self._config_file.parent / "token"
+            found.append((beside, f"token file {beside} (beside the configuration)"))
+        default = self.data_dir / "token"
+        found.append((default, f"token file {default}"))
+        return found
+
     def resolved_token(self) -> SecretStr | None:
-        """The token: inline (env), from token_file, or the systemd credential."""
+        """The token: inline (env), from token_file, else the first of :meth:`token_files`."""
         if self.collector.token is not None:
             return self.collector.token
         if self.collector.token_file is not None:
             return read_secret(self.collector.token_file, "collector.token_file")
-        cred = os.environ.get("CREDENTIALS_DIRECTORY")
-        if cred and (Path(cred) / "agent-token").exists():
-            return read_secret(Path(cred) / "agent-token", "systemd credential agent-token")
-        default = self.data_dir / "token"
-        if default.exists():
-            return read_secret(default, f"token file {default}")
+        for path, what in self.token_files():
+            try:
+                present = path.exists()
+            except PermissionError:  # a directory this user may not enter
+                raise ConfigError(
+                    f"{what}: cannot look into {path.parent} as this user; run as root (sudo)"
+                ) from None
+            if present:
+                return read_secret(path, what)
         return None
 
 
@@ -174,7 +205,9 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
         path = env.get(ENV_PREFIX + "CONFIG") or (
             DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
         )
-    return load_settings(AgentSettings, prefix=ENV_PREFIX, path=path, environ=env)
+    settings = load_settings(AgentSettings, prefix=ENV_PREFIX, path=path, environ=env)
+    settings._config_file = Path(path).absolute() if path is not None else None
+    return settings
 
 
 # re-exported for callers that catch it from here

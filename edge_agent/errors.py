@@ -12,7 +12,9 @@
     └── UploadError                talking to the collector
         ├── RetryableUpload        network error, timeout, 5xx, 429: try again later
         │   ├── CollectorUnreachable   no TCP/TLS connection at all
-        │   └── CollectorTimeout       no answer within collector.timeout_s
+        │   ├── CollectorTimeout       no answer within collector.timeout_s
+        │   └── NotACollector          a 2xx that is not the collector's JSON (a captive
+        │                              portal, a web server at collector.url)
         └── RejectedUpload         other 4xx: retrying will not help; the batch is parked
             └── AuthError          401/403: the token is wrong, revoked or out of scope
 
@@ -31,6 +33,7 @@ __all__ = [
     "CollectorTimeout",
     "CollectorUnreachable",
     "DeviceError",
+    "NotACollector",
     "RejectedUpload",
     "RetryableUpload",
     "SourceEnded",
@@ -90,6 +93,10 @@ class CollectorUnreachable(RetryableUpload):
 
 
 class CollectorTimeout(RetryableUpload):
+    pass
+
+
+class NotACollector(RetryableUpload):
     pass
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import shared
 from edge_agent.buffer.outbox import Outbox
+from edge_agent.client import CollectorClient
 from edge_agent.errors import BufferFull, UploadError
-from edge_agent.uploader import CollectorClient
 from shared.schemas import AgentDirectiveV1, HeartbeatV1, SourceStatusV1
 
 log = logging.getLogger("edge_agent.heartbeat")

@@ -8,21 +8,18 @@ the outbox only after a 2xx. The uploader runs in its own thread and never block
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
-import random
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-import httpx
+from tenacity import RetryCallState
 
-from edge_agent import tls
+from edge_agent import retry
 from edge_agent.buffer.outbox import Outbox, OutboxBatch
+from edge_agent.client import CollectorClient
 from edge_agent.config import AgentSettings
 from edge_agent.errors import (
     BufferFull,
@@ -31,7 +28,6 @@ from edge_agent.errors import (
     RejectedUpload,
     RetryableUpload,
     UploadError,
-    classify_status,
 )
 from shared.schemas import AgentDirectiveV1
 
@@ -47,86 +43,6 @@ class UploadResult:
     duplicates: int
 
 
-def _retry_after(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _message(resp: httpx.Response) -> str:
-    """The collector's ErrorV1 as ``NAME (code): message``: the stable code says what happened."""
-    try:
-        body = resp.json()
-    except ValueError:
-        return resp.text[:300]
-    if not isinstance(body, dict):
-        return str(body)[:300]
-    text = str(body.get("message") or body)
-    if body.get("error") and body.get("code") is not None:
-        text = f"{body['error']} ({body['code']}): {text}"
-    return text[:300]
-
-
-class CollectorClient:
-    """The agent's HTTP client: bearer token, gzip, errors mapped to the error tree."""
-
-    def __init__(
-        self, settings: AgentSettings, token: str, transport: httpx.BaseTransport | None = None
-    ) -> None:
-        if not settings.collector.url:
-            raise UploadError(
-                "collector.url is not set: run `sodav-agent enroll URL CODE` or set it in the config"
-            )
-        self.agent = settings.name or "unnamed"
-        self.timeout_s = settings.collector.timeout_s
-        self._client = httpx.Client(
-            base_url=settings.collector.url,
-            timeout=settings.collector.timeout_s,
-            verify=tls.verify(settings.collector.verify_tls),
-            transport=transport,
-            headers={"Authorization": f"Bearer {token}", "User-Agent": "sodav-agent"},
-        )
-
-    def close(self) -> None:
-        self._client.close()
-
-    def post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        raw = gzip.compress(json.dumps(body, separators=(",", ":")).encode(), compresslevel=6)
-        try:
-            resp = self._client.post(
-                path, content=raw, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
-            )
-        except httpx.TimeoutException as exc:
-            raise CollectorTimeout(
-                f"collector timed out: no answer within {self.timeout_s:g} s ({exc or type(exc).__name__}); "
-                "check the network and collector.url"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise CollectorUnreachable(
-                f"collector unreachable ({exc}); check the network and collector.url"
-            ) from exc
-        if resp.status_code >= 400:
-            raise classify_status(resp.status_code, _message(resp), _retry_after(resp))
-        result: dict[str, Any] = resp.json()
-        return result
-
-    def get_json(self, path: str) -> dict[str, Any]:
-        try:
-            resp = self._client.get(path)
-        except httpx.TransportError as exc:
-            raise CollectorUnreachable(
-                f"collector unreachable ({exc}); check the network and collector.url"
-            ) from exc
-        if resp.status_code >= 400:
-            raise classify_status(resp.status_code, _message(resp), _retry_after(resp))
-        result: dict[str, Any] = resp.json()
-        return result
-
-
 class Uploader:
     def __init__(
         self,
@@ -139,8 +55,8 @@ class Uploader:
         self.outbox = outbox
         self.client = client
         self.on_directives = on_directives
-        self._attempt = 0
-        self.last_error: str | None = None
+        self.last_error: str | None = None  # of the last attempt, None once one succeeds
+        self.attempts = 0
         self.error_since = ""
 
     def upload_once(self, force: bool = False) -> UploadResult | None:
@@ -164,6 +80,7 @@ class Uploader:
 
     def _send(self, batch: OutboxBatch) -> UploadResult:
         batch_id = uuid.uuid4().hex
+        self.attempts += 1
         try:
             ack = self.client.post_json("/api/v1/uploads", batch.body(self.client.agent, batch_id))
         except RejectedUpload as exc:
@@ -232,30 +149,31 @@ class Uploader:
             self.outbox.set_state("upload_error", None)
         self.last_error = None
 
-    def backoff(self, error: UploadError) -> float:
-        cap = self.settings.collector.retry_max_backoff_s
-        base = min(cap, 1.0 * 2 ** min(self._attempt, 20))
-        self._attempt += 1
-        delay = base / 2 + random.uniform(0, base / 2)
-        if error.retry_after is not None:
-            delay = max(delay, min(error.retry_after, cap))
-        return float(delay)
-
     def run_forever(self, stop: threading.Event, idle_s: float = 1.0) -> None:
+        cap = self.settings.collector.retry_max_backoff_s
+        policy = retry.policy(
+            stop,
+            RetryableUpload,
+            retry.RetryAfter(retry.backoff(1.0, cap), cap),
+            before_sleep=self._before_retry,
+        )
         while not stop.is_set():
             try:
-                result = self.upload_once()
-                self._attempt = 0
-                if result is None:
+                if policy(self.upload_once) is None:
                     stop.wait(idle_s)
-            except RetryableUpload as exc:
-                self._record_error(exc)
-                delay = self.backoff(exc)
-                log.warning("agent=%s upload failed, retrying in %.1f s: %s", self.client.agent, delay, exc)
-                stop.wait(delay)
+            except RetryableUpload:
+                return  # stopped while retrying: the rows wait in the outbox for the next start
             except RejectedUpload as exc:
                 self._record_error(exc)
                 stop.wait(idle_s)
             except Exception:
                 log.exception("agent=%s unexpected upload error", self.client.agent)
                 stop.wait(5.0)
+
+    def _before_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        assert isinstance(exc, RetryableUpload)
+        self._record_error(exc)
+        log.warning(
+            "agent=%s upload failed, retrying in %.1f s: %s", self.client.agent, state.upcoming_sleep, exc
+        )

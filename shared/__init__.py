@@ -1,8 +1,12 @@
-"""What agent and collector share: wire schemas, the fingerprint codec, Chromaprint, config.
+"""What agent and collector share: wire schemas, the fingerprint codec, Chromaprint, config,
+and the decoding of audio to PCM.
 
 ``__all__`` lists every public name of the submodules; a test keeps it complete.
-Importing this package loads neither libchromaprint nor any server library.
+Importing this package loads neither libchromaprint, nor PyAV (``shared.audio``'s names are
+imported on first use), nor any server library.
 """
+
+from typing import Any
 
 from shared.chroma import (
     ALGORITHM,
@@ -46,8 +50,21 @@ from shared.segmenter import Segment, Segmenter
 
 __version__ = "0.1.0"
 
+# shared.audio imports PyAV (~16 MB of RSS): loaded when one of its names is first used
+_AUDIO = ("BLOCK_SECONDS", "AudioError", "PcmConverter", "Resampler", "file_pcm", "frames_to_pcm")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _AUDIO:
+        from shared import audio
+
+        return getattr(audio, name)
+    raise AttributeError(f"module 'shared' has no attribute {name!r}")
+
+
 __all__ = [
     "ALGORITHM",
+    "BLOCK_SECONDS",
     "CHROMAPRINT_RATE",
     "MAGIC",
     "MAX_BATCH_BYTES",
@@ -55,6 +72,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SILENT_DBFS",
     "AgentDirectiveV1",
+    "AudioError",
     "ChromaprintError",
     "ChromaprintUnavailable",
     "CodecError",
@@ -69,6 +87,8 @@ __all__ = [
     "HeartbeatV1",
     "OutageReason",
     "Pcm",
+    "PcmConverter",
+    "Resampler",
     "Segment",
     "SegmentV1",
     "Segmenter",
@@ -84,8 +104,10 @@ __all__ = [
     "dbfs",
     "decode",
     "encode",
+    "file_pcm",
     "fingerprint_pcm",
     "fingerprint_values",
+    "frames_to_pcm",
     "item_duration",
     "library_path",
     "library_version",

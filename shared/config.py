@@ -41,7 +41,9 @@ def read_secret(path: str | Path, what: str) -> SecretStr:
     except FileNotFoundError:
         raise ConfigError(f"{what}: file {p} does not exist; create it or fix the path") from None
     except PermissionError:
-        raise ConfigError(f"{what}: cannot read {p}; check its owner and mode") from None
+        raise ConfigError(
+            f"{what}: cannot read {p} as this user; run as root (sudo), or check its owner and mode"
+        ) from None
     if mode & 0o004:
         raise ConfigError(f"{what}: {p} is readable by everyone; run `chmod 600 {p}`")
     if not text:
@@ -101,6 +103,11 @@ def load_settings(
             raise ConfigError(
                 f"configuration file {p} does not exist; copy the example next to the docs "
                 f"or pass --config with the right path"
+            ) from None
+        except PermissionError:
+            raise ConfigError(
+                f"configuration file {p} cannot be read as this user; run as root (sudo), or check "
+                "its owner and mode"
             ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{p} is not valid TOML: {exc}") from None

@@ -31,12 +31,6 @@ DOMAINS = ("reports", "recognizers", "plays", "matching", "ingest", "catalog", "
 GROUND = {"db", "errors", "settings", "fpmath", "audio", "progress", "formats"}
 MAX_LINES = 450
 DYNAMIC_IMPORT = re.compile(r"import_module|__import__")
-# What another helper's branch removes (issue #12, agent side); empty these once it is merged.
-PENDING_ELSEWHERE = {
-    ("dynamic import", "edge_agent/__init__.py"),
-    ("dynamic import", "edge_agent/cli.py"),
-    ("size", "edge_agent/capture/sources.py"),
-}
 
 
 @dataclass(frozen=True)
@@ -168,10 +162,6 @@ def _sources() -> list[Path]:
     return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
 
 
-def _pending(kind: str, path: Path) -> bool:
-    return (kind, str(path.relative_to(ROOT))) in PENDING_ELSEWHERE
-
-
 @pytest.mark.parametrize("package", PACKAGES)
 def test_no_module_is_too_long(package: str) -> None:
     long = [
@@ -179,7 +169,6 @@ def test_no_module_is_too_long(package: str) -> None:
         for p in _sources()
         if p.relative_to(ROOT).parts[0] == package
         and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
-        and not _pending("size", p)
     ]
     assert not long, f"modules over {MAX_LINES} lines (one concept per module: split them):\n" + "\n".join(
         long
@@ -191,7 +180,7 @@ def test_no_import_by_name_at_run_time(package: str) -> None:
     found = [
         f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
         for p in _sources()
-        if p.relative_to(ROOT).parts[0] == package and not _pending("dynamic import", p)
+        if p.relative_to(ROOT).parts[0] == package
         for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
         if DYNAMIC_IMPORT.search(line)
     ]

@@ -1,8 +1,1 @@
 """The agent's durable buffer: the SQLite outbox and the excerpt store."""
-
-from edge_agent import import_without
-
-# sqlite-utils imports numpy and pandas at import time when they are installed, only to map
-# their scalar types to column types. The agent hands it neither, and numpy alone would cost
-# the agent 14 MB of RSS (bench/agent).
-import_without("sqlite_utils", ("numpy", "pandas"))

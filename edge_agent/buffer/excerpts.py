@@ -22,8 +22,8 @@ import av
 
 from edge_agent.buffer.ogg import OPUS_GRANULE_RATE, OggOpusWriter, opus_tags
 from edge_agent.buffer.outbox import Outbox
-from edge_agent.capture.sources import file_pcm
 from edge_agent.errors import BufferFull
+from shared.audio import file_pcm
 from shared.pcm import Pcm
 
 log = logging.getLogger("edge_agent.excerpts")
@@ -284,7 +284,8 @@ class Excerpts:
         Each file's part of the range is decoded and cut to the sample (the index holds each
         file's exact start and length), then encoded again into ``out``. A gap between two
         files (the station was not captured) is skipped, not filled: :meth:`kept` tells where.
-        Raises OSError (or av.FFmpegError) if a file cannot be read or ``out`` written.
+        Raises AudioError if a file cannot be read, OSError (or av.FFmpegError) if ``out`` cannot be
+        written.
         """
         kept = self.kept(station, start, end)
         if not kept:

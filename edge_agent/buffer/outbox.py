@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from edge_agent.buffer import migrations
 from edge_agent.errors import BufferFull
+from edge_agent.events import Event
 
 _KIND_SEGMENT = "segment"
 
@@ -83,9 +82,7 @@ class Outbox:
         self.path = path
         self._lock = threading.RLock()
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        # no sqlite-utils plugins: one could change how this connection behaves, and finding
-        # them scans every installed package's metadata (~1 MB of memory, kept)
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self.db = conn
         try:
             # a new file gives pages freed by acks back to the disk (see reclaim); on an older
             # file this only takes effect at its next VACUUM
@@ -103,7 +100,7 @@ class Outbox:
 
     def close(self) -> None:
         with self._lock:
-            self.db.conn.close()
+            self.db.close()
 
     # --- writing ----------------------------------------------------------------------
     def _next_seq(self, station: str, kind: str) -> int:
@@ -132,7 +129,7 @@ class Outbox:
                 except BaseException:
                     # SQLite rolls back by itself on some errors (SQLITE_FULL among them): a
                     # second ROLLBACK would fail and hide the real cause
-                    if self.db.conn.in_transaction:
+                    if self.db.in_transaction:
                         self.db.execute("ROLLBACK")
                     raise
             except (sqlite3.OperationalError, OSError) as exc:
@@ -168,19 +165,9 @@ class Outbox:
         result: int = self._write(op)
         return result
 
-    def add_event(
-        self,
-        station: str,
-        kind: str,
-        start: datetime,
-        end: datetime | None,
-        *,
-        reason: str | None = None,
-        title: str | None = None,
-        detail: str | None = None,
-        key: str | None = None,
-    ) -> int:
+    def add_event(self, event: Event) -> int:
         """Store an event; an event with a ``key`` seen before keeps its seq (its end arrives later)."""
+        station, kind, key = event.station, event.kind, event.key
 
         def op() -> int:
             seq: int | None = None
@@ -199,11 +186,11 @@ class Outbox:
                 "station": station,
                 "kind": kind,
                 "seq": seq,
-                "start": _iso(start),
-                "end": _iso(end) if end else None,
-                "reason": reason,
-                "title": title,
-                "detail": detail[:2000] if detail else None,
+                "start": _iso(event.start),
+                "end": _iso(event.end) if event.end else None,
+                "reason": event.reason,
+                "title": event.title,
+                "detail": event.detail[:2000] if event.detail else None,
             }
             self.db.execute(
                 "INSERT INTO events (station, kind, seq, key, payload, created_at) VALUES (?,?,?,?,?,?)",
@@ -253,7 +240,7 @@ class Outbox:
             # one statement text whatever the batch size: sqlite3 keeps up to 128 prepared
             # statements per connection, and an IN list of each length would be one more
             for table, ids in (("segments", batch.segment_ids), ("events", batch.event_ids)):
-                self.db.conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in ids])  # noqa: S608
+                self.db.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in ids])  # noqa: S608
             self.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES ('last_upload', ?)", [_now()])
 
         self._write(op)
@@ -262,7 +249,7 @@ class Outbox:
         def op() -> None:
             for table, ids in (("segments", batch.segment_ids), ("events", batch.event_ids)):
                 rows = [(reason[:500], i) for i in ids]
-                self.db.conn.executemany(f"UPDATE {table} SET parked = ? WHERE id = ?", rows)  # noqa: S608
+                self.db.executemany(f"UPDATE {table} SET parked = ? WHERE id = ?", rows)  # noqa: S608
 
         self._write(op)
 
@@ -300,7 +287,7 @@ class Outbox:
             try:
                 if int(self.db.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2:
                     # sqlite3's execute() steps this once (one page); sqlite3_exec runs it through
-                    self.db.conn.executescript("PRAGMA incremental_vacuum;")
+                    self.db.executescript("PRAGMA incremental_vacuum;")
                 elif int(self.db.execute("PRAGMA freelist_count").fetchone()[0]) > 0:
                     self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
                     self.db.execute("VACUUM")

@@ -27,7 +27,13 @@ def parse_metadata(block: bytes) -> str | None:
 
 
 class IcyStream:
-    """File-like ``read(n)`` over a byte iterator, removing ICY metadata blocks."""
+    """File-like ``read(n)`` over a byte iterator, removing ICY metadata blocks.
+
+    ``read(n)`` returns the audio that has arrived (one byte at least, ``n`` at most; ``b""``
+    at the end) rather than waiting for ``n`` bytes: the decoder sees each piece of audio as
+    it arrives, which is what dates it (:mod:`edge_agent.capture.airtime`). PyAV asks for
+    32 KiB at a time, 2 s of a 128 kbit/s stream and 8 s of a 32 kbit/s one.
+    """
 
     def __init__(self, chunks: Iterator[bytes], metaint: int | None, on_title: Callable[[str], None]) -> None:
         self._chunks = chunks
@@ -56,7 +62,7 @@ class IcyStream:
         if n is None or n < 0:
             n = 1 << 16
         if not self._metaint:
-            self._fill(n)
+            self._fill(1)
             data = self._take(min(n, len(self._buf)))
             self.bytes_read += len(data)
             return data
@@ -74,7 +80,7 @@ class IcyStream:
                     self._on_title(title)
             self._until_meta = self._metaint
         want = min(n, self._until_meta)
-        self._fill(want)
+        self._fill(1)
         data = self._take(min(want, len(self._buf)))
         self._until_meta -= len(data)
         self.bytes_read += len(data)

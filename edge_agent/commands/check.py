@@ -8,16 +8,19 @@ Each problem is printed with what to do next; the exit status is the number of p
 from __future__ import annotations
 
 import argparse
-import threading
-import time
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from edge_agent import tls
-from edge_agent.capture.sources import StationCapture
+from edge_agent.capture.station import StationCapture
+from edge_agent.client import CollectorClient, collector_json, error_message
 from edge_agent.config import AgentSettings, StationSettings, load
-from edge_agent.service import data_dir_ok
+from edge_agent.disk import data_dir_ok
+from edge_agent.errors import AuthError, NotACollector, UploadError
+from edge_agent.events import Event
+from shared.config import ConfigError
 from shared.pcm import Pcm
 
 
@@ -29,34 +32,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _MeterSink:
-    def __init__(self, rate: int) -> None:
+    """One line per second of audio, as it comes. What the server had buffered and sent at
+    once on connecting (audio that aired before the meter started) is one line, not a burst
+    of lines that would look live."""
+
+    def __init__(self, rate: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.rate = rate
+        self.clock = clock
         self.buf: list[Pcm] = []
         self.n = 0
-        self.levels: list[float] = []
+        self.levels: list[float] = []  # every second's level, buffered or live
+        self.live = 0  # seconds shown as they came
+        self.backlog: list[Pcm] = []
         self.events: list[str] = []
+        self._end: datetime | None = None  # air time of the end of the audio so far
+        self._began: datetime | None = None  # when the meter got its first audio
 
     def run_started(self, station: str, run_id: int, start: datetime) -> None:
-        pass
+        self._end, self._began = start, self.clock()
 
     def audio(self, station: str, run_id: int, pcm: Pcm) -> None:
+        assert self._end is not None and self._began is not None
         self.buf.append(pcm)
         self.n += pcm.samples
-        if self.n >= self.rate:
-            level = Pcm.join(self.buf).level_dbfs
-            self.levels.append(level)
-            bar = "#" * max(0, int((level + 60) / 2))
-            print(f"    {len(self.levels):>3} s  {level:6.1f} dBFS  {bar}")
-            self.buf, self.n = [], 0
+        self._end += timedelta(seconds=pcm.samples / self.rate)
+        if self.n < self.rate:
+            return
+        second = Pcm.join(self.buf)
+        self.buf, self.n = [], 0
+        self.levels.append(second.level_dbfs)
+        if self._end <= self._began:  # aired before we were listening: the server's buffer
+            self.backlog.append(second)
+            return
+        self.flush()
+        self.live += 1
+        bar = "#" * max(0, int((second.level_dbfs + 60) / 2))
+        print(f"    {self.live:>3} s  {second.level_dbfs:6.1f} dBFS  {bar}")
+
+    def flush(self) -> None:
+        """Show the buffered audio not shown yet."""
+        if self.backlog:
+            level = Pcm.join(self.backlog).level_dbfs
+            print(f"    ({len(self.backlog)} s the server had buffered, received at once: {level:.1f} dBFS)")
+            self.backlog = []
 
     def run_ended(self, station: str, run_id: int) -> None:
         pass
 
-    def event(self, station: str, kind: str, start: datetime, end: datetime | None, **kw: object) -> None:
-        if kind == "metadata":
-            print(f"    ICY title: {kw.get('title')}")
-        elif end is None:
-            self.events.append(f"{kind}: {kw.get('reason') or ''} {kw.get('detail') or ''}".strip())
+    def event(self, event: Event) -> None:
+        if event.kind == "metadata":
+            print(f"    ICY title: {event.title}")
+        elif event.end is None:
+            self.events.append(f"{event.kind}: {event.reason or ''} {event.detail or ''}".strip())
 
 
 def check_source(settings: AgentSettings, st: StationSettings, seconds: float) -> list[str]:
@@ -65,14 +92,8 @@ def check_source(settings: AgentSettings, st: StationSettings, seconds: float) -
     cap = StationCapture(
         st.model_copy(update={"realtime": True}), settings.fingerprint.sample_rate, settings.health, sink
     )
-    stop = threading.Event()
-    t = threading.Thread(target=cap.run, args=(stop,), daemon=True)
-    t.start()
-    deadline = time.monotonic() + seconds + 10
-    while time.monotonic() < deadline and len(sink.levels) < seconds and not sink.events and t.is_alive():
-        time.sleep(0.2)
-    stop.set()
-    t.join(5)
+    cap.listen(lambda: sink.live >= seconds or bool(sink.events), timeout=seconds + 10)
+    sink.flush()
     snap = cap.health.snapshot()
     problems = []
     if snap.codec:
@@ -95,39 +116,38 @@ def check_collector(settings: AgentSettings) -> list[str]:
     print(f"- collector {url}")
     try:
         r = httpx.get(url + "/healthz", timeout=10, verify=tls.verify(settings.collector.verify_tls))
-        version = r.json().get("version") if r.status_code == 200 else None
-    except (httpx.HTTPError, ValueError) as exc:
+    except httpx.HTTPError as exc:
         return [f"collector unreachable ({exc}): check the network (phone link, DNS) and collector.url"]
+    try:
+        version = collector_json(r).get("version") if r.status_code == 200 else None
+    except NotACollector:
+        version = None
     if version is None:
-        return [
-            f"{url}/healthz answered HTTP {r.status_code}, not a SODAV collector: check collector.url "
-            "(and any proxy in between)"
-        ]
+        return [f"{url}/healthz: {error_message(r)}"]
     print(f"    reachable, version {version}")
     try:
         token = settings.resolved_token()
-    except Exception as exc:
+    except ConfigError as exc:
         return [str(exc)]
     if token is None:
-        return ["no token: run `sodav-agent enroll URL CODE` with the code from the collector admin"]
-    r = httpx.get(
-        url + "/api/v1/agents/me",
-        headers={"Authorization": f"Bearer {token.get_secret_value()}"},
-        timeout=10,
-        verify=tls.verify(settings.collector.verify_tls),
-    )
-    if r.status_code != 200:
-        try:
-            body = r.json()
-            why = f"{body.get('error')} ({body.get('code')}): {body.get('message')}"
-        except (ValueError, AttributeError):
-            why = r.text[:200]
+        looked = ", ".join(str(path) for path, _ in settings.token_files())
         return [
-            f"token refused (HTTP {r.status_code}, {why}); ask the collector admin for a new enrollment "
-            f"code (`sodav-collector agents enroll-code {settings.name or 'NAME'}`), then run "
+            f"no token (looked in {looked}): run `sudo sodav-agent enroll URL CODE` with the code "
+            "from the collector admin"
+        ]
+    client = CollectorClient(settings, token.get_secret_value())
+    try:
+        me = client.get_json("/api/v1/agents/me")
+    except AuthError as exc:
+        return [
+            f"token refused ({exc}); ask the collector admin for a new enrollment code "
+            f"(`sodav-collector agents enroll-code {settings.name or 'NAME'}`), then run "
             "`sodav-agent enroll URL CODE`"
         ]
-    me = r.json()
+    except UploadError as exc:
+        return [f"the token could not be checked: {exc}"]
+    finally:
+        client.close()
     print(f"    token accepted: agent {me['agent']}, stations {', '.join(me['stations'])}")
     missing = sorted({s.slug for s in settings.stations} - set(me["stations"]))
     if missing:

@@ -14,6 +14,7 @@ import av
 from edge_agent.buffer.excerpts import Excerpts, recorded_seconds
 from edge_agent.buffer.outbox import Outbox
 from edge_agent.config import load
+from shared.audio import AudioError
 
 TIME_HELP = "UTC time, e.g. 2026-11-26T10:15:00 (a trailing Z or +00:00 is accepted)"
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.output or f"{args.station}_{start.strftime('%Y%m%dT%H%M%SZ')}.ogg")
         try:
             store.extract(args.station, start, end, out)
-        except (OSError, av.FFmpegError) as exc:
+        except (OSError, av.FFmpegError, AudioError) as exc:
             return _fail(f"could not write {out}: {exc}", 1)
     finally:
         outbox.close()

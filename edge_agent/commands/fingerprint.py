@@ -6,9 +6,7 @@ import argparse
 import json
 import sys
 
-import av
-
-from edge_agent.capture.sources import file_pcm
+from shared.audio import AudioError, file_pcm
 from shared.chroma import CHROMAPRINT_RATE, compressed, fingerprint_values
 from shared.pcm import Pcm
 
@@ -29,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         parts = list(file_pcm(args.file, CHROMAPRINT_RATE))  # as the agent's capture converts it
-    except (av.FFmpegError, OSError, IndexError) as exc:
-        print(f"sodav-agent: cannot decode {args.file}: {exc}", file=sys.stderr)
+    except AudioError as exc:
+        print(f"sodav-agent: cannot decode {exc}", file=sys.stderr)
         return 2
     pcm = Pcm.join(parts)
     values = fingerprint_values(pcm, CHROMAPRINT_RATE, round(args.rate_variant * 1e4))

@@ -11,7 +11,8 @@ import sys
 import threading
 
 from edge_agent.config import load
-from edge_agent.service import Service, data_dir_ok, wait_for_room
+from edge_agent.disk import data_dir_ok, wait_for_room
+from edge_agent.service import Service
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +24,7 @@ def tune_malloc() -> None:
 
     - One arena: glibc gives each thread that allocates its own malloc arena, and keeps what
       a thread freed in it. Stations take turns for their CPU work
-      (edge_agent.capture.sources.CPU_TURN), so one arena serves them without contention and
+      (edge_agent.capture.station.CPU_TURN), so one arena serves them without contention and
       their blocks are reused rather than held once per thread (~1.5 MB less, 4 stations).
     - Blocks of 64 KiB and more (a station's block of decoded audio) are mapped and unmapped
       on their own, and free memory at the top of the heap goes back past 128 KiB: glibc's
@@ -45,11 +46,14 @@ def tune_malloc() -> None:
 def run(args: argparse.Namespace) -> int:
     tune_malloc()
     settings = load(args.config)
+    level = (args.log_level or settings.log_level).upper()
     logging.basicConfig(
-        level=(args.log_level or settings.log_level).upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if level != "DEBUG":
+        # httpx logs every request at INFO ('HTTP Request: POST ... "HTTP/1.1 200 OK"'): a line
+        # per upload and heartbeat, which the agent's own lines already say better
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     if not settings.stations:
         print(
             "sodav-agent: no [[stations]] in the configuration; add one (see agent.example.toml)",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
+import sys
 from datetime import UTC, datetime
 
 from edge_agent.buffer.outbox import Outbox
@@ -29,13 +31,23 @@ def run(args: argparse.Namespace) -> int:
             f"no outbox at {settings.outbox_path}: the agent has not run yet (`systemctl start sodav-agent`)"
         )
         return 1
-    outbox = Outbox(settings.outbox_path)
-    st = outbox.stats()
-    sources = outbox.get_state("sources", [])
-    hb = outbox.get_state("last_heartbeat")
-    upload_error = outbox.get_state("upload_error")
-    clock = outbox.get_state("clock_offset")
-    outbox.close()
+    try:
+        outbox = Outbox(settings.outbox_path)
+    except sqlite3.OperationalError as exc:  # e.g. a file this user may read but not open for writing
+        print(
+            f"sodav-agent: cannot open {settings.outbox_path} ({exc}) as this user; run it as root "
+            "(sudo sodav-agent status)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        st = outbox.stats()
+        sources = outbox.get_state("sources", [])
+        hb = outbox.get_state("last_heartbeat")
+        upload_error = outbox.get_state("upload_error")
+        clock = outbox.get_state("clock_offset")
+    finally:
+        outbox.close()
     if args.json:
         print(
             json.dumps(

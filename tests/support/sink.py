@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from edge_agent.events import Event
 from shared.pcm import Pcm
 
 
@@ -32,9 +33,9 @@ class RecordingSink:
     def run_ended(self, station: str, run_id: int) -> None:
         self.ended.append(run_id)
 
-    def event(self, station: str, kind: str, start: datetime, end: datetime | None, **kw: object) -> None:
+    def event(self, event: Event) -> None:
         with self.lock:
-            self.events.append({"station": station, "kind": kind, "start": start, "end": end, **kw})
+            self.events.append(vars(event))
 
     def seconds(self, rate: int = 11025) -> float:
         return sum(self.samples.values()) / rate

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.capture.sources import StationCapture
+from edge_agent.capture.station import StationCapture
 from edge_agent.config import HealthSettings, StationSettings
 from tests.fixtures.streams import Hls, icecast
 from tests.support.audio import excerpt, track

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from collector.ingest.models import Heartbeat
 from edge_agent import heartbeat
 from edge_agent.buffer.outbox import Outbox
+from edge_agent.client import CollectorClient
 from edge_agent.config import AgentSettings
-from edge_agent.uploader import CollectorClient
 from tests.fixtures.collector import Collector
 from tests.support.agentproc import agent_status
 

@@ -34,6 +34,7 @@ import json, random, sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from edge_agent.buffer.outbox import Outbox
+from edge_agent.events import Event
 
 path, seed, blobs_file = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 blobs = json.loads(Path(blobs_file).read_text())
@@ -48,7 +49,7 @@ while True:
     seq = ob.add_segment(station, t, 10.0, -14.0, blobs)
     print(json.dumps({"add": [station, seq]}), flush=True)
     if rng.random() < 0.3:
-        ev = ob.add_event(station, "metadata", t, None, title=f"title {seq}")
+        ev = ob.add_event(Event(station, "metadata", t, None, title=f"title {seq}"))
         print(json.dumps({"event": [station, ev]}), flush=True)
     if rng.random() < 0.25:
         batch = ob.next_batch(rng.randint(1, 6), 10_000_000)

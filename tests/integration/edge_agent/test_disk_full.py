@@ -27,7 +27,8 @@ from edge_agent.buffer.excerpts import Excerpts
 from edge_agent.buffer.outbox import Outbox
 from edge_agent.config import AgentSettings
 from edge_agent.errors import BufferFull
-from edge_agent.service import Pipeline, Service
+from edge_agent.pipeline import Pipeline
+from edge_agent.service import Service
 from shared.pcm import as_pcm
 from tests.fixtures.streams import free_port
 from tests.support.agentproc import AgentProcess, agent_status, file_agent_config, wait_for
@@ -233,23 +234,23 @@ def test_budget_drops_oldest_excerpts_first_and_counts_them(
     starts = _excerpt_files(service)
     assert len(starts) == 8
     service.outbox.reclaim()
-    used = service.disk_usage()
+    used = service.budget.used()
     sizes = [int(r[0]) for r in service.outbox.execute("SELECT bytes FROM excerpts ORDER BY start")]
     # room for everything but the three oldest excerpts
     budget = used - sum(sizes[:3]) + 1
     service.settings.buffer.disk_budget_mb = budget / 1024 / 1024
-    with caplog.at_level(logging.WARNING, logger="edge_agent.service"):
-        service.enforce_budget()
+    with caplog.at_level(logging.WARNING, logger="edge_agent.disk"):
+        service.budget.enforce()
     left = _excerpt_files(service)
     assert left == starts[len(starts) - len(left) :], "the oldest excerpts go first"
     assert 3 <= len(starts) - len(left) < 8
     st = service.outbox.stats()
     assert st.dropped_excerpts == len(starts) - len(left)
     assert st.dropped_fingerprints == 0 and st.queue_depth == 60  # fingerprints untouched
-    assert service.disk_usage() <= budget
+    assert service.budget.used() <= budget
     assert any("oldest excerpt(s) deleted" in r.getMessage() for r in caplog.records)
     # a second pass under budget deletes nothing more
-    service.enforce_budget()
+    service.budget.enforce()
     assert service.outbox.stats().dropped_excerpts == st.dropped_excerpts
     service.shutdown()
 
@@ -260,8 +261,8 @@ def test_budget_keeps_young_fingerprints_and_drops_old_ones_last(
 ) -> None:
     service, now = _populated_service(tmp_path, disk_budget_mb=0.01, keep_fingerprints_days=30)
     data = tmp_path / "data"
-    with caplog.at_level(logging.WARNING, logger="edge_agent.service"):
-        service.enforce_budget()
+    with caplog.at_level(logging.WARNING, logger="edge_agent.disk"):
+        service.budget.enforce()
     st = service.outbox.stats()
     assert _excerpt_files(service) == [] and st.dropped_excerpts == 8
     assert st.dropped_fingerprints == 30 and st.queue_depth == 30
@@ -271,8 +272,8 @@ def test_budget_keeps_young_fingerprints_and_drops_old_ones_last(
     assert any("30 unsent segment(s) older than 30 days dropped" in m for m in messages)
     # still over budget with young fingerprints only: kept, and the log says why
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="edge_agent.service"):
-        service.enforce_budget()
+    with caplog.at_level(logging.WARNING, logger="edge_agent.disk"):
+        service.budget.enforce()
     assert service.outbox.stats().queue_depth == 30
     assert any("kept (policy)" in r.getMessage() for r in caplog.records)
     service.shutdown()
@@ -306,8 +307,8 @@ def test_uploaded_space_is_given_back_so_excerpts_are_not_dropped_for_nothing(
     excerpts_bytes = service.excerpts.total_bytes()
     service.settings.buffer.disk_budget_mb = (excerpts_bytes + 1_000_000) / 1024 / 1024
     grown = service.outbox.stats().db_bytes
-    with caplog.at_level(logging.INFO, logger="edge_agent.service"):
-        service.enforce_budget()
+    with caplog.at_level(logging.INFO, logger="edge_agent.disk"):
+        service.budget.enforce()
     assert service.outbox.stats().dropped_excerpts == 0
     assert len(_excerpt_files(service)) == 4
     assert service.outbox.stats().db_bytes < grown / 4  # the disk really got the space back

@@ -13,7 +13,7 @@ import numpy as np
 
 from edge_agent.buffer.outbox import Outbox
 from edge_agent.config import AgentSettings
-from edge_agent.service import Pipeline
+from edge_agent.pipeline import Pipeline
 from shared.pcm import as_pcm
 from tests.support.audio import excerpt, pcm11k, track
 

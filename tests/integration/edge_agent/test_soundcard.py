@@ -18,42 +18,17 @@ from edge_agent.buffer.outbox import Outbox
 from shared.chroma import fingerprint_pcm
 from shared.schemas import SegmentV1
 from tests.support.audio import track
+from tests.support.soundcard import CARD_STATION, raw_card
 
 pytestmark = pytest.mark.slow
 
 
 def test_soundcard_capture_fingerprints_match_the_file(tmp_path: Path) -> None:
-    raw = tmp_path / "in.raw"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-i",
-            str(track(8)),
-            "-t",
-            "40",
-            "-ac",
-            "1",
-            "-ar",
-            "44100",
-            "-f",
-            "s16le",
-            str(raw),
-        ],
-        check=True,
-    )
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".asoundrc").write_text(
-        f'pcm.sodavtest {{\n type file\n slave.pcm "null"\n file "/dev/null"\n'
-        f' infile "{raw}"\n format "raw"\n}}\n'
-    )
+    raw, home = raw_card(track(8), tmp_path, 40)
     config = tmp_path / "agent.toml"
     config.write_text(
         f'data_dir = "{tmp_path / "data"}"\n[buffer]\nexcerpt_hours = 0\n'
-        "[fingerprint]\ndefault_rate_variants_ppm = [0]\n"
-        '[[stations]]\nslug = "fm"\ndevice = "sodavtest"\ndevice_sample_rate = 44100\n'
+        "[fingerprint]\ndefault_rate_variants_ppm = [0]\n" + CARD_STATION
     )
     env = dict(os.environ, HOME=str(home), SODAV_AGENT_CONFIG=str(config))
     devices = subprocess.run(

@@ -1,7 +1,8 @@
 """The agent runs on small boxes: importing it must not pull in the collector's stack.
 
-Nor numpy: the agent's package does not install it (14 MB of RSS, bench/agent), so an agent
-module that imported it would work in a development venv and fail on a box. Nor pygments,
+Nor numpy (14 MB of RSS, bench/agent): only ``sodav-agent record`` loads it, through
+soundfile, inside its own run. Nor sqlite-utils or pydantic-settings (2.0 and 1.6 MB, not
+used: edge_agent/buffer/migrations.py, pyproject.toml). Nor pygments,
 which httpx imports for its command-line client when a development venv has it (1.5 MB).
 """
 
@@ -29,7 +30,7 @@ def test_agent_modules_never_import_server_libraries() -> None:
         "import edge_agent.cli; edge_agent.cli.build_parser()\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('fastapi', 'sqlalchemy', 'psycopg', 'alembic', 'starlette', 'uvicorn', 'collector', "
-        "'numpy', 'pandas', 'pygments', 'rich'))\n"
+        "'numpy', 'pandas', 'pygments', 'rich', 'soundfile', 'sqlite_utils', 'pydantic_settings'))\n"
         "print(json.dumps(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

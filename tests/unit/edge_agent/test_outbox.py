@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from edge_agent.buffer import migrations
 from edge_agent.buffer.outbox import Outbox
+from edge_agent.events import Event
 from tests.support.payloads import segment
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -27,6 +27,10 @@ def _add(ob: Outbox, station: str = "rfm", n: int = 1, start: datetime = T0) -> 
     ]
 
 
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
 def _integrity(path: Path) -> str:
     with sqlite3.connect(path) as conn:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
@@ -34,12 +38,12 @@ def _integrity(path: Path) -> str:
 
 def test_migrations_on_a_fresh_file_then_nothing_on_reopen(tmp_path: Path) -> None:
     path = tmp_path / "outbox.sqlite"
-    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    db = sqlite3.connect(path, isolation_level=None)
     assert migrations.apply(db) == [name for name, _ in migrations.MIGRATIONS]
     assert migrations.apply(db) == []
-    db.conn.close()
+    db.close()
     ob = Outbox(path)
-    assert {"segments", "events", "sequences", "kv", "excerpts", "_migrations"} <= set(ob.db.table_names())
+    assert {"segments", "events", "sequences", "kv", "excerpts", "_migrations"} <= set(_tables(ob.db))
     assert ob.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     ob.close()
 
@@ -52,7 +56,7 @@ def test_a_new_migration_applies_to_an_existing_file_and_keeps_its_rows(
     seqs = _add(ob, n=3)
     ob.close()
 
-    def _m002(db: sqlite_utils.Database) -> None:
+    def _m002(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE segments ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
 
     shipped = [name for name, _ in migrations.MIGRATIONS]
@@ -71,7 +75,7 @@ def test_a_failing_migration_leaves_no_half_applied_schema(
     path = tmp_path / "outbox.sqlite"
     Outbox(path).close()
 
-    def _m002_broken(db: sqlite_utils.Database) -> None:
+    def _m002_broken(db: sqlite3.Connection) -> None:
         db.execute("CREATE TABLE uploads_log (id INTEGER PRIMARY KEY)")
         db.execute("CREATE INDEX broken ON no_such_table (x)")
 
@@ -79,31 +83,33 @@ def test_a_failing_migration_leaves_no_half_applied_schema(
     monkeypatch.setattr(migrations, "MIGRATIONS", [*shipped, ("999_broken", _m002_broken)])
     with pytest.raises(sqlite3.OperationalError):
         Outbox(path)
-    db = sqlite_utils.Database(sqlite3.connect(path))
-    assert "uploads_log" not in db.table_names()  # the step was rolled back as a whole
+    db = sqlite3.connect(path, isolation_level=None)
+    assert "uploads_log" not in _tables(db)  # the step was rolled back as a whole
     done = [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
     assert done == [name for name, _ in shipped]
-    db.conn.close()
+    db.close()
 
-    def _m002_fixed(db: sqlite_utils.Database) -> None:
+    def _m002_fixed(db: sqlite3.Connection) -> None:
         db.execute("CREATE TABLE uploads_log (id INTEGER PRIMARY KEY)")
 
     monkeypatch.setattr(migrations, "MIGRATIONS", [*shipped, ("999_broken", _m002_fixed)])
     ob = Outbox(path)  # the corrected step runs cleanly on the same file
-    assert "uploads_log" in ob.db.table_names()
+    assert "uploads_log" in _tables(ob.db)
     ob.close()
 
 
 def test_ack_removes_only_the_acknowledged_rows(tmp_path: Path) -> None:
     ob = Outbox(tmp_path / "outbox.sqlite")
     _add(ob, n=5)
-    ob.add_event("rfm", "outage", T0, None, reason="disconnected", key="outage-1")
+    ob.add_event(Event("rfm", "outage", T0, None, reason="disconnected", key="outage-1"))
     batch = ob.next_batch(max_segments=3, max_bytes=10_000_000)
     assert [s["seq"] for s in batch.segments] == [0, 1, 2]
     assert [e["kind"] for e in batch.events] == ["outage"]
     # written while the batch was in flight: must survive the ack
     late_seq = _add(ob, n=1, start=T0 + timedelta(minutes=5))[0]
-    ob.add_event("rfm", "outage", T0, T0 + timedelta(seconds=30), reason="disconnected", key="outage-1")
+    ob.add_event(
+        Event("rfm", "outage", T0, T0 + timedelta(seconds=30), reason="disconnected", key="outage-1")
+    )
     ob.ack(batch)
     left = [r[0] for r in ob.db.execute("SELECT seq FROM segments ORDER BY seq").fetchall()]
     assert left == [3, 4, late_seq]
@@ -134,8 +140,8 @@ def test_seqs_per_station_and_kind_are_never_reused_after_restart(tmp_path: Path
     ob = Outbox(path)
     assert _add(ob, "rfm", 3) == [0, 1, 2]
     assert _add(ob, "zik", 2) == [0, 1]
-    assert ob.add_event("rfm", "silence", T0, None) == 0
-    assert ob.add_event("rfm", "metadata", T0, None, title="A") == 0
+    assert ob.add_event(Event("rfm", "silence", T0, None)) == 0
+    assert ob.add_event(Event("rfm", "metadata", T0, None, title="A")) == 0
     ob.ack(ob.next_batch(100, 10_000_000))  # everything acked: tables empty
     assert ob.db.execute("SELECT count(*) FROM segments").fetchone()[0] == 0
     ob.close()
@@ -143,8 +149,8 @@ def test_seqs_per_station_and_kind_are_never_reused_after_restart(tmp_path: Path
     ob = Outbox(path)
     assert _add(ob, "rfm", 2) == [3, 4]
     assert _add(ob, "zik", 1) == [2]
-    assert ob.add_event("rfm", "silence", T0, None) == 1
-    assert ob.add_event("rfm", "metadata", T0, None, title="B") == 1
+    assert ob.add_event(Event("rfm", "silence", T0, None)) == 1
+    assert ob.add_event(Event("rfm", "metadata", T0, None, title="B")) == 1
     ob.close()
     assert _integrity(path) == "ok"
 
@@ -245,7 +251,7 @@ def test_reclaim_converts_a_file_made_before_auto_vacuum(tmp_path: Path) -> None
 def test_excerpt_times_written_before_002_get_one_width(tmp_path: Path) -> None:
     """Excerpt times are compared as text: '…:02:00Z' sorted after '…:02:00.162903Z'."""
     path = tmp_path / "outbox.sqlite"
-    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    db = sqlite3.connect(path, isolation_level=None)
     db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     first, step = migrations.MIGRATIONS[0]
     step(db)  # a file from before 002, with times in both forms
@@ -256,7 +262,7 @@ def test_excerpt_times_written_before_002_get_one_width(tmp_path: Path) -> None:
     ]
     for row in rows:
         db.execute("INSERT INTO excerpts (station, start, end, path, bytes) VALUES (?, ?, ?, ?, ?)", row)
-    db.conn.close()
+    db.close()
     ob = Outbox(path)
     got = ob.db.execute('SELECT start, "end" FROM excerpts ORDER BY id').fetchall()
     assert got == [

@@ -1,4 +1,5 @@
-"""The capture's block converter gives the PCM the per-frame resampler gives, and loses nothing.
+"""The block converter (the capture's and the file decoder's) gives the PCM the per-frame
+resampler gives, and loses nothing.
 
 Real music (hedgewars), decoded by PyAV as the agent does: MP3 (planar float, batched),
 WAV (packed s16, frame by frame), and a source whose sample rate changes mid-stream. The
@@ -15,9 +16,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from edge_agent.capture import sources
-from edge_agent.capture.sources import FEED_SECONDS, PcmConverter, Resampler, _frames_to_pcm
+from shared import audio
 from shared import pcm as pcm_module
+from shared.audio import BLOCK_SECONDS as FEED_SECONDS
+from shared.audio import PcmConverter, Resampler
+from shared.audio import frames_to_pcm as _frames_to_pcm
 from shared.chroma import fingerprint_pcm
 from shared.pcm import Pcm
 from tests.support.audio import excerpt, track
@@ -102,7 +105,7 @@ def test_stereo_is_mixed_down_as_ffmpeg_mixes_it(tmp_path: Path) -> None:
     sample."""
     if pcm_module.mix_stereo is None:
         pytest.skip(f"{pcm_module.HELPER} not built (./dev setup builds it)")
-    assert sources.__dict__["mix_stereo"] is pcm_module.mix_stereo  # the converter uses it
+    assert audio.__dict__["mix_stereo"] is pcm_module.mix_stereo  # the converter uses it
     frames = frames_of(excerpt(track(3), tmp_path / "clip.mp3", 40, 20))
     assert frames[0].layout.name == "stereo" and frames[0].format.name == "fltp"
     got, _ = batched(frames)
