@@ -1,45 +1,28 @@
-"""Decode audio files to what Chromaprint wants: mono int16 at 11025 Hz, through PyAV."""
+"""Audio files as numpy arrays for the collector's tools (catalog import, analyze).
+
+The decoding itself is :func:`shared.audio.file_pcm`, the one the agent's capture uses, so a
+catalog file and a broadcast decode to the same samples; this module only turns its PCM
+blocks into ``int16`` arrays, which the matcher and the catalog work on.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-import av
 import numpy as np
 import numpy.typing as npt
 
+from shared.audio import AudioError, file_pcm
 from shared.chroma import CHROMAPRINT_RATE
 
-
-class AudioError(ValueError):
-    """A file cannot be decoded; the message names it and says why."""
+__all__ = ["AudioError", "decode_file", "iter_pcm"]
 
 
 def iter_pcm(path: str | Path, rate: int = CHROMAPRINT_RATE) -> Iterator[npt.NDArray[np.int16]]:
-    """Yield mono int16 chunks of a whole file; corrupt packets are skipped, not fatal."""
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError) as exc:
-        raise AudioError(f"{path}: cannot open ({exc})") from exc
-    with container:
-        if not container.streams.audio:
-            raise AudioError(f"{path}: no audio stream")
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
-        try:
-            for packet in container.demux(stream):
-                try:
-                    frames = packet.decode()
-                except av.FFmpegError:
-                    continue  # a damaged packet: skip it, keep the rest
-                for frame in frames:
-                    for out in resampler.resample(frame):
-                        yield out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
-            for out in resampler.resample(None):
-                yield out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
-        except av.FFmpegError as exc:
-            raise AudioError(f"{path}: decoding failed ({exc})") from exc
+    """Mono int16 chunks of a whole file; corrupt packets are skipped, not fatal."""
+    for pcm in file_pcm(path, rate):
+        yield np.frombuffer(pcm.data, dtype="<i2")
 
 
 def decode_file(path: str | Path, rate: int = CHROMAPRINT_RATE) -> npt.NDArray[np.int16]:
