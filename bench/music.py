@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from demo.progress import Progress
+from shared.progress import Progress
 
 WESNOTH = "/usr/share/games/wesnoth/1.16/data/core/music"
 PACKAGES = [

@@ -37,10 +37,10 @@ from collector.matching.matcher import match_variants
 from collector.matching.rates import RATE_RESOLUTION_PPM, estimate_rate_ppm
 from collector.plays.models import Play
 from collector.plays.repository import plays_with_recordings
-from collector.progress import Progress
 from collector.reports.exports import Column, csv_lines
 from collector.worker import process
 from shared.chroma import CHROMAPRINT_RATE
+from shared.progress import Progress
 from shared.schemas import utc
 from shared.segmenter import Segment as SegmentOut
 from shared.segmenter import Segmenter
@@ -110,7 +110,7 @@ def _segments(path: str, variants: list[int], start: datetime, what: str) -> tup
     segmenter = Segmenter(CHROMAPRINT_RATE, SEGMENT_SECONDS, variants, start)
     outs: list[SegmentOut] = []
     total = _seconds(path)
-    with Progress() if total else nullcontext() as progress:
+    with Progress("fingerprinting", unit=" s") if total else nullcontext() as progress:
         for pcm in _blocks(iter_pcm(path)):
             outs += segmenter.feed(pcm)
             if progress is not None and total:
@@ -122,9 +122,9 @@ def _segments(path: str, variants: list[int], start: datetime, what: str) -> tup
 def _station_rate(catalog: Catalog, outs: list[SegmentOut]) -> int | None:
     """The recording's playback rate measured from a first matching pass (see rates.estimate_rate_ppm)."""
     points = []
-    with Progress() as progress:
+    with Progress("measuring the playback rate") as progress:
         for n, out in enumerate(outs, start=1):
-            progress(n, len(outs), "measuring the playback rate")
+            progress(n, len(outs))
             variants = [(fp.rate_ppm, np.asarray(fp.values, dtype=np.uint32)) for fp in out.fingerprints]
             m = match_variants(catalog.index, variants, probe=False)
             if m is not None:
@@ -201,7 +201,7 @@ def analyze(
         seq = store_segments(session, agent.id, station.id, seq, outs)
         t = span_end
     segments = ingest_repository.new_segments(session, agent.id, station.id, first_new)
-    with Progress() as progress:
+    with Progress("matching") as progress:
         matched, _ = process(session, catalog, segments, final_all=True, progress=progress)
     session.commit()
     return len(segments), matched, t, plays_with_recordings(session, station.id, start, t)

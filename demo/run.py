@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 
 from demo.programme import MUSIC_DIR, MUSIC_PACKAGE, build_demo
-from demo.progress import Progress
+from shared.progress import Progress
 
 # what the demo runs besides Python, and the Debian package that brings it (``./dev`` installs
 # them; tests/unit/demo/test_setup.py keeps this list and ``dev``'s in step)

@@ -26,6 +26,7 @@ from shared.chroma import (
 from shared.codec import MAGIC, CodecError, DecodedSegment, FingerprintSegment, decode, encode, rate_ppm_of
 from shared.config import ConfigError, load_settings, read_secret
 from shared.pcm import SILENT_DBFS, Pcm, as_pcm, dbfs, mix_stereo, sum_squares
+from shared.progress import Progress, eta, track
 from shared.schemas import (
     MAX_BATCH_BYTES,
     MAX_SEGMENTS_PER_BATCH,
@@ -88,6 +89,7 @@ __all__ = [
     "OutageReason",
     "Pcm",
     "PcmConverter",
+    "Progress",
     "Resampler",
     "Segment",
     "SegmentV1",
@@ -104,6 +106,7 @@ __all__ = [
     "dbfs",
     "decode",
     "encode",
+    "eta",
     "file_pcm",
     "fingerprint_pcm",
     "fingerprint_values",
@@ -118,5 +121,6 @@ __all__ = [
     "rate_to_ppm",
     "read_secret",
     "sum_squares",
+    "track",
     "utc",
 ]

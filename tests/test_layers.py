@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR = ROOT / "collector"
 PACKAGES = ("collector", "edge_agent", "shared")
 DOMAINS = ("reports", "recognizers", "plays", "matching", "ingest", "catalog", "fleet")  # left to right
-GROUND = {"db", "errors", "settings", "fpmath", "audio", "progress", "formats"}
+GROUND = {"db", "errors", "settings", "fpmath", "audio", "formats"}
 MAX_LINES = 450
 DYNAMIC_IMPORT = re.compile(r"import_module|__import__")
 

@@ -21,8 +21,8 @@ import numpy as np
 from collector.audio import decode_file
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_values
-from demo.progress import Progress
 from shared.chroma import CHROMAPRINT_RATE, fingerprint_pcm
+from shared.progress import Progress
 
 PACKAGES = (
     "wesnoth-1.16-music",

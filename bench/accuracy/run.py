@@ -38,8 +38,8 @@ from bench.accuracy import peer as peer_mod
 from bench.accuracy.corpus import scan, split
 from bench.accuracy.radio import PROFILES, TruthPlay, build_programme
 from bench.accuracy.score import TARGETS, Interval, Score, meets, score
-from demo.progress import Progress
 from demo.radio import Profile, broadcast
+from shared.progress import Progress
 
 START = "2026-01-01T00:00:00Z"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

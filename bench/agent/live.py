@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.agent.run import Collector, free_port, proc_status
 from bench.music import broadcast_mp3
-from demo.progress import Progress
+from shared.progress import Progress
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.music import broadcast_mp3, duration
-from demo.progress import Progress
+from shared.progress import Progress
 
 ONE = [0]
 SWEEP = [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000]

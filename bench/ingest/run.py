@@ -38,8 +38,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.music import broadcast_mp3, real_segments
-from demo.progress import Progress
 from shared.codec import encode
+from shared.progress import Progress
 
 SWEEP = [-40000, -30000, -20000, -10000, 0, 10000, 20000, 30000, 40000]
 DAY_SEGMENTS = 8640

@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.music import CACHE, broadcast_mp3, broadcast_tracks, duration, pcm11k, real_segments, tracks
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import Match, match_values, match_variants
-from demo.progress import Progress
 from shared.chroma import fingerprint_pcm
+from shared.progress import Progress
 
 
 def fingerprint_all(files: list[Path]) -> list[np.ndarray]:

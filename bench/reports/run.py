@@ -44,7 +44,7 @@ from collector.db.migrate import upgrade
 from collector.reports import distribution as service
 from collector.reports import exports, repository, rollup
 from collector.reports.periods import parse_period
-from demo.progress import Progress
+from shared.progress import Progress
 
 YEAR = 2026
 PLAY_INDEXES = {

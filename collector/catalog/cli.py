@@ -10,7 +10,7 @@ from typing import Any
 from collector.catalog import repository
 from collector.catalog.service import CatalogError, import_csv
 from collector.db.session import open_database
-from collector.progress import Progress
+from shared.progress import Progress
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -18,7 +18,7 @@ def _import(args: argparse.Namespace) -> int:
     with open_database(args.config, migrate=True) as db, db.transaction() as session:
         if not csv_path.exists():
             raise CatalogError(f"{csv_path} does not exist")
-        with Progress() as progress:
+        with Progress("importing the catalog") as progress:
             report = import_csv(session, csv_path, progress, commit=session.commit)
     print(
         f"catalog import: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "

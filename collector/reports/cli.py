@@ -7,12 +7,16 @@ import sys
 from typing import Any
 
 from collector.db.session import open_database
-from collector.progress import Progress
 from collector.reports import schedule
+from shared.progress import Progress
 
 
 def _generate(args: argparse.Namespace) -> int:
-    with open_database(args.config) as db, db.transaction() as session, Progress() as progress:
+    with (
+        open_database(args.config) as db,
+        db.transaction() as session,
+        Progress("generating report files") as progress,
+    ):
         done = schedule.generate_period(
             session,
             db.settings,
@@ -22,7 +26,7 @@ def _generate(args: argparse.Namespace) -> int:
             lang=args.lang,
             progress=progress,
         )
-        progress.finish()
+        progress.done()
         for record, changed in done:
             state = "written" if changed else "unchanged"
             print(f"{state:9}  {record.rows:>8} lines  {db.settings.report_dir / record.name}")
@@ -32,7 +36,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _run_due(args: argparse.Namespace) -> int:
     total = 0
-    with open_database(args.config) as db, Progress() as progress:
+    with open_database(args.config) as db, Progress("generating report files") as progress:
         with db.transaction() as session:
             due = len(schedule.due(session, db.settings))
         while True:

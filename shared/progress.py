@@ -1,4 +1,7 @@
-"""A progress bar with a time estimate, on stderr, for the demo and the benchmarks.
+"""A progress bar with a time estimate, on stderr, for every command that runs long.
+
+Used by the collector's commands (analyze, catalog import, report generation), the demo and
+the benchmarks: one bar, one look.
 
 On a terminal one line is redrawn in place; otherwise (CI, a log file) a line is printed every
 ~10 % so a log shows progress without flooding. Work that ends within a second prints nothing.
@@ -11,8 +14,9 @@ output stays free for results, so a script's table or JSON can still be read by 
         ...
     bar.done()
 
-``Progress(...)(done, total, label)`` has the call signature of the collector's progress
-callbacks, so one can be passed wherever those take one.
+``Progress()(done, total, label)`` is the call signature of the collector's progress
+callbacks, so a bar can be passed wherever those take one; as a context manager it ends its
+line (and says how long the work took) when the block ends.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from types import TracebackType
 from typing import TextIO, TypeVar
 
 T = TypeVar("T")
@@ -43,7 +48,9 @@ def eta(elapsed: float, done: float, total: float) -> str:
 class Progress:
     """``total`` units of work named ``what``; ``update`` or ``step`` as they get done."""
 
-    def __init__(self, what: str, total: float, unit: str = "", stream: TextIO | None = None) -> None:
+    def __init__(
+        self, what: str = "", total: float = 0, unit: str = "", stream: TextIO | None = None
+    ) -> None:
         self.what = what
         self.total = total
         self.unit = unit
@@ -94,7 +101,8 @@ class Progress:
         elapsed = time.monotonic() - self.t0
         if not self.printed and elapsed < QUIET_S:
             return
-        line = f"{self.what}: done in {elapsed:.0f} s" + (f" ({note})" if note else "")
+        line = f"{self.what}: done in {elapsed:.0f} s" if self.what else f"done in {elapsed:.0f} s"
+        line += f" ({note})" if note else ""
         if self.tty:
             self.stream.write("\r\033[K")
         print(line, file=self.stream, flush=True)
@@ -106,6 +114,17 @@ class Progress:
             self.stream.write("\r\033[K")
             self.stream.flush()
             self.shown = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(
+        self, _type: type[BaseException] | None, exc: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            self.done()
+        else:
+            self.clear()
 
 
 def track(items: Iterable[T], what: str, total: int | None = None) -> Iterator[T]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from demo.progress import Progress, eta
+from shared.progress import Progress, eta
 
 
 class Terminal(io.StringIO):
