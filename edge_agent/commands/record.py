@@ -1,16 +1,21 @@
 """``sodav-agent record STATION``: what the box hears from a station, as a WAV file.
 
 The station's audio as the agent captures and fingerprints it (mono, ``fingerprint.
-sample_rate``, 11,025 Hz by default), written with soundfile (libsndfile). For a technician
-to listen to a sound card's input (cable, level, the right channel) or a stream, beside
-``check``'s level meter. soundfile (and numpy, which it imports) is loaded by this command
-only: the daemon never imports it.
+sample_rate``, 11,025 Hz by default), as a 16-bit WAV file. For a technician to listen to a
+sound card's input (cable, level, the right channel) or a stream, beside ``check``'s level meter.
+
+The file is written with the standard library's ``wave``: the PCM is already 16-bit mono, so
+a WAV is a header and the samples. soundfile would do the same through libsndfile, but it
+imports numpy, and the agent's package would then carry numpy (~35 MB) and a second bundled
+libsndfile to every box, downloaded over the technicians' phone connections, for this one
+command. The tests read the file back with soundfile, an independent reader.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import wave
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +54,7 @@ class _WavSink:
         if take <= 0:
             return
         block = pcm if take == pcm.samples else Pcm.of(pcm.data[: 2 * take])
-        self.out.buffer_write(block.data, dtype="int16")
+        self.out.writeframes(block.data)
         self.written += take
         self.levels.append(block.level_dbfs)
 
@@ -75,8 +80,6 @@ def run(args: argparse.Namespace) -> int:
     if args.seconds <= 0:
         print("sodav-agent record: --seconds must be more than 0", file=sys.stderr)
         return 2
-    import soundfile  # this command only: it imports numpy, which the daemon never loads
-
     rate = settings.fingerprint.sample_rate
     out = Path(args.output or f"{station.slug}.wav")
     part = out.with_name(out.name + ".part")
@@ -84,15 +87,16 @@ def run(args: argparse.Namespace) -> int:
         f"recording {station.slug} ({station.url or station.device or station.path}) for {args.seconds:g} s"
     )
     try:
-        with soundfile.SoundFile(
-            part, "w", samplerate=rate, channels=1, subtype="PCM_16", format="WAV"
-        ) as wav:
+        with wave.open(str(part), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(rate)
             sink = _WavSink(wav, round(args.seconds * rate))
             capture = StationCapture(
                 station.model_copy(update={"realtime": True}), rate, settings.health, sink
             )
             capture.listen(lambda: sink.done, timeout=args.seconds + 30)
-    except (OSError, soundfile.LibsndfileError) as exc:
+    except (OSError, wave.Error) as exc:
         part.unlink(missing_ok=True)
         print(f"sodav-agent record: cannot write {out}: {exc}", file=sys.stderr)
         return 1

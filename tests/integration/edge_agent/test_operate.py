@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.db.engine import transaction
+from collector.db.session import transaction
 from collector.fleet.service import create_agent
 from edge_agent.buffer.outbox import Outbox
 from tests.fixtures.collector import Collector

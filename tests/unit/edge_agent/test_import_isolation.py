@@ -1,9 +1,9 @@
 """The agent runs on small boxes: importing it must not pull in the collector's stack.
 
-Nor numpy (14 MB of RSS, bench/agent): only ``sodav-agent record`` loads it, through
-soundfile, inside its own run. Nor sqlite-utils or pydantic-settings (2.0 and 1.6 MB, not
-used: edge_agent/buffer/migrations.py, pyproject.toml). Nor pygments,
-which httpx imports for its command-line client when a development venv has it (1.5 MB).
+Nor numpy (14 MB of RSS, bench/agent), which the agent's package does not even carry. Nor
+sqlite-utils or pydantic-settings (2.0 and 1.6 MB, not used: edge_agent/buffer/migrations.py,
+pyproject.toml). Nor pygments, which httpx imports for its command-line client when a
+development venv has it (1.5 MB).
 """
 
 from __future__ import annotations
