@@ -7,7 +7,8 @@ upload. Each cycle (every ``notify.interval_s``):
 1. announces station state changes (:func:`collector.notify.events.watch_stations`);
 2. leases up to ``notify.batch_size`` due deliveries and sends them one by one, each with a
    timeout of ``notify.timeout_s``; once a receiver fails in a cycle its other deliveries wait
-   for the next one, so a dead receiver costs one timeout per cycle;
+   for the next one, so a dead receiver costs one timeout per cycle (for e-mail the receiver is
+   the SMTP server, unless it refused just that address);
 3. records each outcome: ``delivered``; or another attempt after an exponential backoff with
    jitter (``notify.backoff_s`` doubling up to ``notify.backoff_max_s``); or ``failed`` after
    ``notify.max_attempts`` attempts (``sodav-collector webhooks replay`` sends it again).
@@ -74,15 +75,18 @@ class Deliverer:
         attempted = 0
         for delivery, receiver in work:
             key = (delivery.channel, delivery.webhook_id or delivery.subscription_id or 0)
-            if key in failing:
-                outcome = None  # this receiver already failed in this cycle: next cycle
+            if key in failing or (delivery.channel, 0) in failing:
+                outcome = None  # this receiver (or the mail server) failed in this cycle: next one
             else:
                 started = time.monotonic()
                 outcome = self._send(delivery, receiver)
                 instruments.NOTIFY_SECONDS.labels(delivery.channel).observe(time.monotonic() - started)
                 attempted += 1
                 if not outcome.ok:
-                    failing.add(key)
+                    # one SMTP server serves every address: unless it refused this one address,
+                    # the other e-mails would fail the same way
+                    server_wide = delivery.channel == "email" and not outcome.final
+                    failing.add((delivery.channel, 0) if server_wide else key)
             with transaction(factory) as session:
                 self._record(session, delivery.id, outcome)
         return attempted
