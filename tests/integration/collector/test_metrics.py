@@ -7,7 +7,6 @@ separate worker serves its own port, and processes sharing PROMETHEUS_MULTIPROC_
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -114,13 +113,6 @@ def test_metrics_want_the_token_when_one_is_set(database_url: str, tmp_path: Pat
         assert scrape(f"{c.url}/metrics", "m3trics-t0ken").value("sodav_database_up") == 1
     finally:
         c.close()
-
-
-@pytest.fixture
-def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "collector.db"
-    shutil.copyfile(sqlite_template, path)
-    return f"sqlite:///{path}"
 
 
 @pytest.mark.slow

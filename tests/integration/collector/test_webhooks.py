@@ -236,6 +236,8 @@ def test_bad_subscriptions_are_refused_with_what_to_do(db: sessionmaker[Session]
                 service.create_webhook(s, *args)  # type: ignore[arg-type]
         with pytest.raises(service.NotifyError, match="name deliveries to replay"):
             service.replay(s)
+        with pytest.raises(service.NotifyNotFound, match="no delivery 99: see `sodav-collector webhooks"):
+            service.replay(s, [99])
 
 
 def test_backoff_doubles_to_its_cap_with_jitter() -> None:
