@@ -61,6 +61,7 @@ class NotifySettings(_Section):
     backoff_s: float = Field(default=30.0, gt=0)
     backoff_max_s: float = Field(default=6 * 3600.0, gt=0)
     batch_size: int = Field(default=20, ge=1, le=1000)
+    keep_delivered_days: float = Field(default=30.0, gt=0)
 
 
 class MailSettings(_Section):

@@ -40,6 +40,8 @@ log = logging.getLogger("collector.notify")
 
 ReadFile = Callable[[str], bytes]
 LEASE = timedelta(minutes=5)
+PRUNE_EVERY_S = 3600.0
+PRUNE_BATCH = 10_000
 
 
 def backoff(
@@ -58,6 +60,7 @@ class Deliverer:
         self.settings = settings
         self.read_file = read_file
         self.client = client or httpx.Client(timeout=settings.notify.timeout_s, follow_redirects=False)
+        self.pruned_at = float("-inf")
 
     def close(self) -> None:
         self.client.close()
@@ -67,6 +70,8 @@ class Deliverer:
         offline = timedelta(seconds=self.settings.agent_offline_after_s)
         with transaction(factory) as session:
             events.watch_stations(session, offline)
+        if time.monotonic() - self.pruned_at >= PRUNE_EVERY_S:
+            self.prune(factory)
         now = datetime.now(UTC)
         with transaction(factory) as session:
             due = repository.claim_due(session, now, self.settings.notify.batch_size, LEASE)
@@ -90,6 +95,17 @@ class Deliverer:
             with transaction(factory) as session:
                 self._record(session, delivery.id, outcome)
         return attempted
+
+    def prune(self, factory: sessionmaker[Session]) -> int:
+        """Forget deliveries acknowledged more than ``notify.keep_delivered_days`` ago, a bounded
+        batch at a time (the failed and pending ones stay until replayed or delivered)."""
+        before = datetime.now(UTC) - timedelta(days=self.settings.notify.keep_delivered_days)
+        with transaction(factory) as session:
+            n = repository.prune_delivered(session, before, PRUNE_BATCH)
+        self.pruned_at = float("-inf") if n == PRUNE_BATCH else time.monotonic()
+        if n:
+            log.info("delivery log: %d deliveries acknowledged before %s forgotten", n, before.date())
+        return n
 
     def _receiver(self, session: Session, delivery: Delivery) -> Webhook | ReportSubscription | None:
         if delivery.channel == "webhook" and delivery.webhook_id is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from collector.notify.models import Delivery, ReportSubscription, StationNotice, Webhook
@@ -102,6 +102,22 @@ def make_pending(session: Session, ids: Sequence[int], now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def prune_delivered(session: Session, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` deliveries acknowledged before ``before`` (the log keeps the rest)."""
+    old = (
+        select(Delivery.id)
+        .where(Delivery.status == "delivered", Delivery.delivered_at < before)
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    ids = list(session.scalars(old))
+    if ids:
+        session.execute(
+            delete(Delivery).where(Delivery.id.in_(ids)).execution_options(synchronize_session=False)
+        )
+    return len(ids)
 
 
 def outbox_counts(session: Session) -> list[tuple[str, str, int]]:

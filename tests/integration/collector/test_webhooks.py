@@ -245,3 +245,26 @@ def test_backoff_doubles_to_its_cap_with_jitter() -> None:
     highest = [backoff(n, 30, 3600, rand=lambda: 1.0).total_seconds() for n in range(1, 10)]
     assert highest == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
     assert lowest == [h / 2 for h in highest]
+
+
+def test_the_log_forgets_old_acknowledged_deliveries_only(
+    db: sessionmaker[Session], database_url: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    receiver.answers = [200, 200, 500]
+    with transaction(db) as s:
+        hook, _ = service.create_webhook(s, receiver.url, ["play.final"])
+        for _ in range(3):
+            service.ping(s, hook.id)
+    deliverer = Deliverer(settings_for(database_url, tmp_path, max_attempts=1), read_file=lambda n: b"")
+    try:
+        deliverer.tick(db)
+        assert [d.status for d in deliveries(db)] == ["delivered", "delivered", "failed"]
+        long_ago = datetime.now(UTC) - timedelta(days=31)
+        with transaction(db) as s:
+            first = deliveries(db)[0].id
+            s.execute(update(Delivery).where(Delivery.id == first).values(delivered_at=long_ago))
+            s.execute(update(Delivery).where(Delivery.status == "failed").values(created_at=long_ago))
+        assert deliverer.prune(db) == 1
+    finally:
+        deliverer.close()
+    assert [d.status for d in deliveries(db)] == ["delivered", "failed"]
