@@ -35,7 +35,7 @@ from starlette.responses import Response
 from collector import facts, instruments
 from collector.errors import CollectorError
 from collector.settings import CollectorSettings
-from shared.config import read_secret
+from shared.config import ConfigError, read_secret
 from shared.schemas import ErrorCode
 
 log = logging.getLogger("collector.metrics")
@@ -179,5 +179,11 @@ def serve_worker_metrics(settings: CollectorSettings) -> None:
         log.info("metrics: %s is set, serve's /metrics already adds this worker up", MULTIPROC_ENV)
     from prometheus_client import start_http_server
 
-    start_http_server(port, addr=settings.metrics.worker_host, registry=registry(settings, None))
+    try:
+        start_http_server(port, addr=settings.metrics.worker_host, registry=registry(settings, None))
+    except OSError as exc:
+        raise ConfigError(
+            f"metrics.worker_port: cannot listen on {settings.metrics.worker_host}:{port} ({exc.strerror}); "
+            "choose a free port, or remove the key"
+        ) from exc
     log.info("worker metrics on http://%s:%d/metrics", settings.metrics.worker_host, port)
