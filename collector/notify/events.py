@@ -52,21 +52,6 @@ class PlayLike(Protocol):
     matched_fraction: float
 
 
-class ReportFileLike(Protocol):
-    """What :func:`report_file` reads of a generated file (``collector.reports.models.GeneratedReport``)."""
-
-    id: int
-    period: str
-    report: str
-    scope: str
-    fmt: str
-    lang: str
-    name: str
-    size: int
-    sha256: str
-    rows: int
-
-
 def _envelope(event: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "type": event, "created_at": iso_z(now, "milliseconds"), "data": data}
 
@@ -77,23 +62,30 @@ def _wants(hook: Webhook, event: str, station: str | None) -> bool:
     return station is None or not hook.stations or station in hook.stations.split(",")
 
 
+def _queue(
+    session: Session, event: str, event_id: str, payload: dict[str, Any], now: datetime, **to: int
+) -> Delivery:
+    """One delivery, due now: ``webhook_id=`` or ``subscription_id=`` names its receiver."""
+    delivery = Delivery(
+        channel="webhook" if "webhook_id" in to else "email",
+        event=event,
+        event_id=event_id,
+        payload=payload,
+        next_attempt_at=now,
+        created_at=now,
+        **to,
+    )
+    session.add(delivery)
+    return delivery
+
+
 def emit(session: Session, event: str, data: dict[str, Any], station: str | None = None) -> int:
     """Queue ``event`` for every active webhook that subscribed to it (and to ``station``)."""
     now = datetime.now(UTC)
     body = _envelope(event, data, now)
     hooks = [h for h in repo.active_webhooks(session) if _wants(h, event, station)]
     for hook in hooks:
-        session.add(
-            Delivery(
-                channel="webhook",
-                event=event,
-                event_id=body["id"],
-                webhook_id=hook.id,
-                payload=body,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        _queue(session, event, body["id"], body, now, webhook_id=hook.id)
     session.flush()
     return len(hooks)
 
@@ -102,10 +94,7 @@ def ping(session: Session, hook: Webhook) -> Delivery:
     """A ``ping`` for one webhook: what a receiver is checked with."""
     now = datetime.now(UTC)
     body = _envelope(PING, {"webhook": hook.id, "message": "SODAV Monitor webhook test"}, now)
-    delivery = Delivery(
-        channel="webhook", event=PING, event_id=body["id"], webhook_id=hook.id, payload=body, created_at=now
-    )
-    session.add(delivery)
+    delivery = _queue(session, PING, body["id"], body, now, webhook_id=hook.id)
     session.flush()
     return delivery
 
@@ -142,37 +131,17 @@ def play_final(session: Session, play: PlayLike) -> int:
     return emit(session, PLAY_FINAL, data, station.slug)
 
 
-def report_file(session: Session, record: ReportFileLike) -> int:
-    """The hook where scheduled report files are made: one e-mail per subscriber of that file."""
-    subscriptions = repo.subscribers(session, record.report, record.scope, record.fmt)
-    if not subscriptions:
-        return 0
+def report_file(session: Session, report: dict[str, Any]) -> int:
+    """The hook where scheduled report files are made: one e-mail per subscriber of that file.
+
+    ``report`` is the file as ``GET /api/v1/reports/files`` describes it
+    (``collector.reports.schedule.describe``): id, period, report, scope, format, name, size…
+    """
+    subscriptions = repo.subscribers(session, report["report"], report["scope"], report["format"])
     now = datetime.now(UTC)
-    body = {
-        "report_id": record.id,
-        "period": record.period,
-        "report": record.report,
-        "scope": record.scope,
-        "format": record.fmt,
-        "lang": record.lang,
-        "name": record.name,
-        "size": record.size,
-        "sha256": record.sha256,
-        "rows": record.rows,
-    }
     event_id = str(uuid.uuid4())
     for sub in subscriptions:
-        session.add(
-            Delivery(
-                channel="email",
-                event=REPORT_FILE,
-                event_id=event_id,
-                subscription_id=sub.id,
-                payload=body,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        _queue(session, REPORT_FILE, event_id, report, now, subscription_id=sub.id)
     session.flush()
     return len(subscriptions)
 

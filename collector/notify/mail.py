@@ -94,7 +94,7 @@ def report_message(
         "file": report["name"].rsplit("/", 1)[-1],
         "size": max(1, round(report["size"] / 1024)),
         "rows": report["rows"],
-        "url": f"{settings.public_url or ''}/api/v1/reports/files/{report['report_id']}",
+        "url": f"{settings.public_url or ''}/api/v1/reports/files/{report['id']}",
     }
     lines = [t["hello"], "", (t["attached"] if data is not None else t["too_big"]).format(**fields), ""]
     lines += [f"SHA-256: {report['sha256']}", "", "-- ", t["footer"].format(email=to, sub=subscription_id)]

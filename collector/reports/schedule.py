@@ -167,7 +167,7 @@ def run_due(
     """Generate up to ``budget`` due files; returns how many. The caller commits."""
     done = 0
     for spec in due(session, settings, now)[:budget]:
-        notify_events.report_file(session, generate(session, settings, spec)[0])  # e-mails to subscribers
+        notify_events.report_file(session, describe(generate(session, settings, spec)[0]))  # e-mails
         done += 1
     return done
 

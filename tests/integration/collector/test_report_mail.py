@@ -165,7 +165,7 @@ def test_a_file_too_large_for_mail_is_sent_as_a_link(
         schedule.generate(s, settings, schedule.Spec("2026-01", "airtime", "all", "xlsx"))
         record = reports_repository.generated_report(s, "2026-01", "airtime", "all", "xlsx", "fr")
         assert record is not None
-        events.report_file(s, record)
+        events.report_file(s, schedule.describe(record))
     deliverer = Deliverer(settings, storage_for(settings).read)
     try:
         deliverer.tick(db)

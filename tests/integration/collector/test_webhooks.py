@@ -63,6 +63,15 @@ def verify() -> Callable[..., bool]:
     return fn
 
 
+def one_cycle(db: sessionmaker[Session], settings: CollectorSettings) -> int:
+    """One cycle of the delivery thread; returns the deliveries attempted."""
+    deliverer = Deliverer(settings, read_file=lambda name: b"")
+    try:
+        return deliverer.tick(db)
+    finally:
+        deliverer.close()
+
+
 def deliveries(db: sessionmaker[Session]) -> list[Delivery]:
     with db() as s:
         return list(s.scalars(select(Delivery).order_by(Delivery.id)))
@@ -95,11 +104,7 @@ def test_a_final_play_is_posted_signed_and_the_guides_check_accepts_it(
     assert [d.status for d in queued] == ["pending", "pending"]  # committed with the play; not zik-fm's
     assert queued[0].event_id == queued[1].event_id
 
-    deliverer = Deliverer(settings_for(database_url, tmp_path), read_file=lambda name: b"")
-    try:
-        assert deliverer.tick(db) == 2
-    finally:
-        deliverer.close()
+    assert one_cycle(db, settings_for(database_url, tmp_path)) == 2
     assert [d.status for d in deliveries(db)] == ["delivered", "delivered"]
     got = receiver.received[0]
     body = json.loads(got.body)
@@ -174,11 +179,8 @@ def test_a_dead_receiver_costs_one_timeout_per_cycle_and_others_still_get_theirs
             for _ in range(3):
                 service.ping(s, slow.id)
             service.ping(s, fine.id)
-        deliverer = Deliverer(settings_for(database_url, tmp_path, timeout_s=0.5), read_file=lambda n: b"")
-        try:
-            assert deliverer.tick(db) == 2  # one attempt at the dead receiver, one at the live one
-        finally:
-            deliverer.close()
+        # one attempt at the dead receiver, one at the live one
+        assert one_cycle(db, settings_for(database_url, tmp_path, timeout_s=0.5)) == 2
         rows = deliveries(db)
         assert [(r.webhook_id, r.status, r.attempts) for r in rows] == [
             (slow.id, "pending", 1),
@@ -210,11 +212,7 @@ def test_station_state_changes_are_announced_once_each(
         assert events.watch_stations(s, offline, now) == 1
         assert events.watch_stations(s, offline, now) == 0
         assert events.watch_stations(s, offline, now + offline + timedelta(seconds=1)) == 1
-    deliverer = Deliverer(settings_for(database_url, tmp_path), read_file=lambda n: b"")
-    try:
-        deliverer.tick(db)
-    finally:
-        deliverer.close()
+    one_cycle(db, settings_for(database_url, tmp_path))
     states = [json.loads(r.body)["data"] for r in receiver.received]
     # the cycle itself looks at the real time, when the agent is back within its heartbeat delay
     assert [(d["previous"], d["state"]) for d in states] == [
