@@ -59,12 +59,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (never a stream closed since)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure(level: str = "INFO", fmt: str = "text") -> None:
-    """Log at ``level`` (DEBUG … CRITICAL) in ``fmt`` (``text`` or ``json``) to stderr."""
-    handler = logging.StreamHandler(sys.stderr)
+    """Log at ``level`` (DEBUG … CRITICAL) in ``fmt`` (``text`` or ``json``) to stderr.
+
+    Calling it again replaces the handler it installed, and only that one."""
+    handler = _Stderr()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if isinstance(h, _Stderr)]:
         root.removeHandler(old)
     root.addHandler(handler)
     numeric = logging.getLevelName(level.upper())

@@ -18,11 +18,14 @@ from collector.logs import JsonFormatter, configure
 
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    names = ["", "uvicorn", "uvicorn.error", "uvicorn.access", "alembic", "alembic.runtime.plugins"]
+    loggers = [logging.getLogger(n) for n in names]
+    saved = [(list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
     yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    for lg, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate = propagate
 
 
 def _record(name: str, msg: str, args: tuple[object, ...] = (), **extra: object) -> logging.LogRecord:
@@ -69,11 +72,14 @@ def test_json_lines_carry_station_agent_and_batch_as_fields() -> None:
 
 
 def test_one_level_holds_for_uvicorn_and_alembic(restore_logging: None) -> None:
+    others = list(logging.getLogger().handlers)  # pytest's own, kept
     configure("WARNING", "json")
     for name in ("collector.worker", "uvicorn.error", "uvicorn.access", "alembic.runtime.migration"):
         assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING, name
     configure("DEBUG", "text")
     assert logging.getLogger("alembic.runtime.migration").getEffectiveLevel() == logging.DEBUG
+    mine = [h for h in logging.getLogger().handlers if h not in others]
+    assert len(mine) == 1  # configuring again replaces its handler, and leaves the others
 
 
 def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
