@@ -123,8 +123,6 @@ def test_a_real_prometheus_scrapes_with_the_guides_config_and_loads_the_rules(
     token_file.write_text("m3trics-t0ken\n")
     token_file.chmod(0o600)
     c = Collector(sqlite_url, tmp_path, extra_env={"SODAV_COLLECTOR_METRICS__TOKEN_FILE": str(token_file)})
-    c.start()
-    c.add_station("rfm-dakar")
     scrape_config = (
         example("ops/metrics", "prometheus-scrape")
         .replace("/etc/prometheus/sodav-metrics.token", str(token_file))
@@ -137,18 +135,30 @@ def test_a_real_prometheus_scrapes_with_the_guides_config_and_loads_the_rules(
     )
     port = free_port()
     api = f"http://127.0.0.1:{port}/api/v1"
-    log = (tmp_path / "prometheus.log").open("wb")
-    prometheus = subprocess.Popen(
-        [
-            "prometheus",
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    c.start()
+    try:
+        c.add_station("rfm-dakar")
+        with (tmp_path / "prometheus.log").open("wb") as log:
+            prometheus = subprocess.Popen(
+                [
+                    "prometheus",
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _check_prometheus(api)
+        finally:
+            prometheus.send_signal(signal.SIGTERM)
+            prometheus.wait(30)
+    finally:
+        c.close()
 
+
+def _check_prometheus(api: str) -> None:
     def query(q: str) -> list[dict[str, object]]:
         try:
             r = httpx.get(f"{api}/query", params={"query": q}, timeout=5)
@@ -157,22 +167,16 @@ def test_a_real_prometheus_scrapes_with_the_guides_config_and_loads_the_rules(
         result: list[dict[str, object]] = r.json()["data"]["result"] if r.status_code == 200 else []
         return result
 
-    try:
-        wait_for(
-            "Prometheus sees the station", lambda: bool(query('sodav_station_state{state="never_seen"} == 1'))
-        )
-        (up,) = query('up{job="sodav-collector"}')
-        assert up["value"][1] == "1"  # type: ignore[index]
-        (station,) = query("sodav_station_state == 1")
-        assert station["metric"]["station"] == "rfm-dakar"  # type: ignore[index]
-        groups = httpx.get(f"{api}/rules", timeout=5).json()["data"]["groups"]
-        assert {g["name"] for g in groups} == {"sodav-collector", "sodav-agents"}
-        assert all(rule["health"] != "err" for g in groups for rule in g["rules"])
-    finally:
-        prometheus.send_signal(signal.SIGTERM)
-        prometheus.wait(30)
-        log.close()
-        c.close()
+    wait_for(
+        "Prometheus sees the station", lambda: bool(query('sodav_station_state{state="never_seen"} == 1'))
+    )
+    (up,) = query('up{job="sodav-collector"}')
+    assert up["value"][1] == "1"  # type: ignore[index]
+    (station,) = query("sodav_station_state == 1")
+    assert station["metric"]["station"] == "rfm-dakar"  # type: ignore[index]
+    groups = httpx.get(f"{api}/rules", timeout=5).json()["data"]["groups"]
+    assert {g["name"] for g in groups} == {"sodav-collector", "sodav-agents"}
+    assert all(rule["health"] != "err" for g in groups for rule in g["rules"])
 
 
 def _worker(database_url: str, workdir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -230,8 +234,9 @@ def test_processes_sharing_a_multiprocess_directory_add_up(sqlite_url: str, tmp_
     env = {"PROMETHEUS_MULTIPROC_DIR": str(shared)}
     serve = Collector(sqlite_url, tmp_path, extra_env=env)  # its worker thread is off
     serve.start()
-    worker = _worker(sqlite_url, tmp_path, env)
+    worker = None
     try:
+        worker = _worker(sqlite_url, tmp_path, env)
         # serve runs no report job itself: what it shows is the worker process's count
         wait_for("the worker's counters in serve's /metrics", lambda: _jobs(f"{serve.url}/metrics") > 0)
         m = scrape(f"{serve.url}/metrics")
@@ -241,5 +246,6 @@ def test_processes_sharing_a_multiprocess_directory_add_up(sqlite_url: str, tmp_
         ) >= 1
         assert len(list(shared.glob("*.db"))) >= 2  # one file per process and kind
     finally:
-        _stop(worker)
+        if worker is not None:
+            _stop(worker)
         serve.close()
