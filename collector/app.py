@@ -19,6 +19,9 @@ from collector.db.engine import make_engine, make_sessionmaker
 from collector.errors import CollectorError
 from collector.fleet.endpoints import router as fleet_router
 from collector.ingest.endpoints import router as ingest_router
+from collector.instruments import AUTH_FAILURES
+from collector.metrics import TimingMiddleware, endpoint, registry, route_of
+from collector.notify.endpoints import router as notify_router
 from collector.reports.endpoints import router as reports_router
 from collector.settings import CollectorSettings
 from shared.schemas import ErrorCode, ErrorV1
@@ -66,8 +69,12 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         return {"status": "ok", "version": shared.__version__}
 
     # the agents' uploads and heartbeats first: the routes matched on nearly every request
-    for router in (ingest_router, fleet_router, catalog_router, reports_router):
+    for router in (ingest_router, fleet_router, catalog_router, reports_router, notify_router):
         app.include_router(router)
+    if settings.metrics.enabled:
+        scrape = registry(settings, lambda: getattr(app.state, "sessionmaker", None))
+        app.add_api_route("/metrics", endpoint(settings, scrape), methods=["GET"], tags=["ops"])
+    app.add_middleware(TimingMiddleware)
     return app
 
 
@@ -98,8 +105,10 @@ def _clean(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CollectorError)
-    async def _collector_error(_request: Request, exc: CollectorError) -> JSONResponse:
+    async def _collector_error(request: Request, exc: CollectorError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status in (401, 403):
+            AUTH_FAILURES.labels(exc.code.name, route_of(request.scope)).inc()
         return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)

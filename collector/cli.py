@@ -9,7 +9,6 @@ prints its message, a database that cannot be used says so.
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -21,6 +20,9 @@ from collector.catalog import cli as catalog_cli
 from collector.db.migrate import upgrade
 from collector.errors import CollectorError
 from collector.fleet import cli as fleet_cli
+from collector.logs import configure as configure_logging
+from collector.metrics import serve_worker_metrics
+from collector.notify import cli as notify_cli
 from collector.reports import cli as reports_cli
 from collector.settings import load
 from collector.worker import run_worker
@@ -40,6 +42,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through collector.logs, in the same format
     )
     return 0
 
@@ -54,6 +57,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     settings = load(args.config)
     upgrade(settings.database_url)
+    serve_worker_metrics(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -76,6 +80,17 @@ def _database_hint(exc: Exception) -> str | None:
             "(SODAV_COLLECTOR_DATABASE_URL) and that the server is running"
         )
     return None
+
+
+def _logging(args: argparse.Namespace) -> None:
+    """The configured level and format for every logger; the defaults if the configuration is
+    broken (the command then says what is wrong)."""
+    try:
+        settings = load(args.config)
+    except ConfigError:
+        configure_logging()
+        return
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,13 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
         func=_worker
     )
     reports_cli.register(sub)
+    notify_cli.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _logging(args)
     try:
         result: int = args.func(args)
         return result

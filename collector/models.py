@@ -8,6 +8,7 @@ from collector.db.base import Base
 from collector.fleet.models import Agent, Station, StationStatus, Token, User, agent_stations
 from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
+from collector.notify.models import Delivery, ReportSubscription, StationNotice, Webhook
 from collector.plays.models import Play, PlaySegment
 from collector.reports.models import (
     AirtimeDirtyMonth,
@@ -22,18 +23,22 @@ __all__ = [
     "AirtimeMonth",
     "AirtimeRollup",
     "Base",
+    "Delivery",
     "Event",
     "GeneratedReport",
     "Heartbeat",
     "Play",
     "PlaySegment",
     "Recording",
+    "ReportSubscription",
     "Segment",
     "SegmentFingerprint",
     "SegmentMatch",
     "Station",
+    "StationNotice",
     "StationStatus",
     "Token",
     "User",
+    "Webhook",
     "agent_stations",
 ]

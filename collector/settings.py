@@ -41,6 +41,45 @@ class WorkerSettings(_Section):
     poll_interval_s: float = Field(default=1.0, gt=0)
 
 
+class MetricsSettings(_Section):
+    """Prometheus metrics: ``/metrics`` on ``serve``, and a port of its own for a separate worker."""
+
+    enabled: bool = True
+    token_file: Path | None = None
+    cache_s: float = Field(default=10.0, ge=0, le=300)
+    worker_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_host: str = "127.0.0.1"
+
+
+class NotifySettings(_Section):
+    """Webhook and e-mail deliveries: the worker's delivery thread."""
+
+    enabled: bool = True
+    interval_s: float = Field(default=5.0, gt=0, le=300)
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+    max_attempts: int = Field(default=12, ge=1, le=100)
+    backoff_s: float = Field(default=30.0, gt=0)
+    backoff_max_s: float = Field(default=6 * 3600.0, gt=0)
+    batch_size: int = Field(default=20, ge=1, le=1000)
+    keep_delivered_days: float = Field(default=30.0, gt=0)
+
+
+class MailSettings(_Section):
+    """The SMTP server report subscriptions are sent through (STARTTLS, credentials from a file)."""
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    sender: str = "SODAV Monitor <monitor@localhost>"
+    max_attachment_mb: float = Field(default=20.0, gt=0)
+
+    def password(self) -> SecretStr | None:
+        return read_secret(self.password_file, "mail.password_file") if self.password_file else None
+
+
 class CollectorSettings(_Section):
     environment: str = Field(default="production", pattern="^(production|development|test)$")
     database_url: str = DEFAULT_DATABASE_URL
@@ -48,13 +87,17 @@ class CollectorSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
-    log_level: str = "INFO"
+    log_level: str = Field(default="INFO", pattern="^(?i:debug|info|warning|error|critical)$")
+    log_format: str = Field(default="text", pattern="^(text|json)$")
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     agent_offline_after_s: float = Field(default=300.0, gt=0)
     report_dir: Path = Path("reports")
     timezone: str = "Africa/Dakar"
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     recognizers: RecognizerSettings = Field(default_factory=RecognizerSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -77,6 +120,16 @@ class CollectorSettings(_Section):
         secret = read_secret(self.database_password_file, "database_password_file")
         url = make_url(self.database_url).set(password=secret.get_secret_value())
         self.database_url = url.render_as_string(hide_password=False)
+        return self
+
+    @model_validator(mode="after")
+    def _mail_needs_tls_for_passwords(self) -> CollectorSettings:
+        if (
+            self.mail.password_file is not None
+            and not self.mail.starttls
+            and self.environment == "production"
+        ):
+            raise ValueError("mail.password_file without mail.starttls would send the password in clear")
         return self
 
     @model_validator(mode="after")

@@ -1,5 +1,6 @@
 """The worker: claim new segments, name them, assemble plays, learn station rates, commit, repeat;
-and, beside it, the reports' ticker (monthly airtime rollups, scheduled report files).
+and, beside it, the reports' ticker (monthly airtime rollups, scheduled report files) and, in a
+thread of its own, the notifications' deliveries (webhooks, report e-mails).
 
 One cycle follows the data one way: matching → plays → rate learning. ``analyze`` runs the
 same :func:`process` on recordings. Several workers may run against PostgreSQL (claims use
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from collector import instruments
 from collector.db.session import open_database
 from collector.fleet.models import Station
 from collector.ingest.models import Segment
@@ -22,8 +25,10 @@ from collector.matching import rates
 from collector.matching.catalog import Catalog, catalog_version, load_catalog
 from collector.matching.repository import claim_segments
 from collector.matching.service import match_segments
+from collector.notify import delivery
 from collector.plays.service import rebuild_plays
 from collector.reports.schedule import Ticker
+from collector.reports.storage import storage_for
 from collector.settings import CollectorSettings
 
 log = logging.getLogger("collector.worker")
@@ -59,27 +64,43 @@ def run_once(factory: sessionmaker[Session], catalog: Catalog | None, batch_size
         if not segments:
             session.commit()
             return catalog, 0
+        started = time.monotonic()
         matched, plays = process(session, catalog, segments)
         for station_id in {s.station_id for s in segments}:
             station = session.get(Station, station_id)
             if station is not None:
                 rates.learn(session, station)
         session.commit()
+        _measure(segments, matched, time.monotonic() - started)
         log.info("matched %d/%d segments, %d open/final plays rebuilt", matched, len(segments), plays)
         return catalog, len(segments)
+
+
+def _measure(segments: Sequence[Segment], matched: int, seconds: float) -> None:
+    """The cycle's metrics: its time, its outcomes, each segment's wait since it arrived."""
+    instruments.MATCH_CYCLE_SECONDS.observe(seconds)
+    instruments.SEGMENTS_MATCHED.labels("matched").inc(matched)
+    instruments.SEGMENTS_MATCHED.labels("unmatched").inc(len(segments) - matched)
+    now = datetime.now(UTC)
+    for seg in segments:
+        instruments.MATCHING_DELAY.observe(max(0.0, (now - seg.received_at).total_seconds()))
 
 
 def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
     """Match and report until ``stop`` is set (the app's thread, or ``sodav-collector worker``)."""
     catalog: Catalog | None = None
     reports = Ticker(settings)  # monthly/semester report files, checked every few minutes
+    deliveries = delivery.start(settings, stop, storage_for(settings).read)  # its own thread
     with open_database(settings) as db:
         while not stop.is_set():
             try:
                 catalog, done = run_once(db.sessions, catalog, settings.worker.batch_size)
             except Exception:
+                instruments.WORKER_FAILURES.inc()
                 log.exception("matching cycle failed; retrying")
                 done = 0
             reports.tick(db.sessions)
             if not done:
                 stop.wait(settings.worker.poll_interval_s)
+    if deliveries is not None:
+        deliveries.join(timeout=settings.notify.timeout_s + 5)

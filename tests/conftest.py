@@ -18,6 +18,7 @@ from tests.fixtures.database import (  # noqa: F401  (fixtures)
     postgres_server,
     postgres_template,
     sqlite_template,
+    sqlite_url,
 )
 
 _backend_counts: Counter[str] = Counter()

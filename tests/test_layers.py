@@ -4,9 +4,11 @@ The layers (DEVELOPERS.md, "The collector's layers"), from the top:
 
 - composition: ``app``, ``cli``, ``worker``, ``analyze``, the model registry ``models``, the
   Alembic ``migrations``: they may import anything; nothing else imports them;
-- domains, each a folder: reports → recognizers → plays → matching → ingest → catalog → fleet;
+- domains, each a folder: reports → recognizers → plays → matching → ingest → notify → catalog
+  → fleet;
   a domain imports only the domains to its right, and the ground;
-- ground: ``db/``, ``errors``, ``settings``, ``fpmath``, ``audio``, ``progress``, ``formats``:
+- ground: ``db/``, ``errors``, ``settings``, ``fpmath``, ``audio``, ``progress``, ``formats``,
+  ``logs``, ``instruments``:
   they import only the ground.
 
 No two rooms (folders, or top-level modules) import each other, directly or round a longer
@@ -27,8 +29,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR = ROOT / "collector"
 PACKAGES = ("collector", "edge_agent", "shared")
-DOMAINS = ("reports", "recognizers", "plays", "matching", "ingest", "catalog", "fleet")  # left to right
-GROUND = {"db", "errors", "settings", "fpmath", "audio", "formats"}
+# left to right
+DOMAINS = ("reports", "recognizers", "plays", "matching", "ingest", "notify", "catalog", "fleet")
+GROUND = {"db", "errors", "settings", "fpmath", "audio", "formats", "logs", "instruments"}
 MAX_LINES = 450
 DYNAMIC_IMPORT = re.compile(r"import_module|__import__")
 

@@ -52,4 +52,4 @@ def version(session: Session) -> tuple[int, datetime | None]:
 def fingerprints(session: Session) -> Iterator[tuple[int, bytes, float]]:
     """Every recording's (id, fingerprint blob, duration), by id."""
     stmt = select(Recording.id, Recording.fingerprint, Recording.duration).order_by(Recording.id)
-    yield from session.execute(stmt).tuples()
+    yield from session.execute(stmt)  # rows are tuples (Result.tuples() is deprecated in SQLAlchemy 2.1)

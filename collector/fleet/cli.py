@@ -8,13 +8,8 @@ from typing import Any
 
 from collector.db.session import open_database
 from collector.fleet import repository, service
+from collector.formats import print_table as _table
 from collector.formats import rate_percent
-
-
-def _table(rows: list[list[str]], header: list[str]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _stations_add(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from collector import instruments
 from collector.db.request import get_session
 from collector.errors import InvalidRequest, PayloadTooLarge
 from collector.fleet.auth import require_agent
@@ -69,6 +70,7 @@ def _store(raw: bytes, agent: Agent, session: Session) -> UploadAckV1:
         result.duplicate_segments,
         result.accepted_events,
     )
+    instruments.upload_received(agent.name, result.accepted_segments)
     return UploadAckV1(
         batch_id=payload.batch_id,
         accepted_segments=result.accepted_segments,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from collector.matching.catalog import Catalog
+from collector.notify import events as notify_events
 from collector.plays import repository
 from collector.plays.boundaries import refine, trim_overlaps
 from collector.plays.chaining import chain
@@ -79,6 +80,7 @@ def rebuild_plays(
         )
         session.add(play)
         session.flush()
+        notify_events.play_final(session, play)  # a final play's webhooks, in this transaction
         for s in d.matched:
             assert s.match
             session.add(

@@ -28,8 +28,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from collector import instruments
 from collector.fleet import repository as fleet_repository
 from collector.formats import iso_z
+from collector.notify import events as notify_events
 from collector.reports import distribution, exports, monitoring, repository, rollup, service
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
@@ -165,7 +167,7 @@ def run_due(
     """Generate up to ``budget`` due files; returns how many. The caller commits."""
     done = 0
     for spec in due(session, settings, now)[:budget]:
-        generate(session, settings, spec)
+        notify_events.report_file(session, describe(generate(session, settings, spec)[0]))  # e-mails
         done += 1
     return done
 
@@ -206,8 +208,10 @@ class Ticker:
             with factory() as session:
                 done: int = fn(session)
                 session.commit()
+                instruments.report_job(what, ok=True)
                 return done
         except Exception:
+            instruments.report_job(what, ok=False)
             log.exception("%s failed; retrying later", what)
             return 0
 
