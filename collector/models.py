@@ -5,10 +5,10 @@ A composition module: importing it loads every domain's models, which no domain 
 
 from collector.catalog.models import Recording
 from collector.db.base import Base
-from collector.fleet.models import Agent, Station, StationStatus, Token, User, agent_stations
+from collector.fleet.models import Agent, AuditEntry, Station, StationStatus, Token, User, agent_stations
 from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
-from collector.plays.models import Play, PlaySegment
+from collector.plays.models import Play, PlayFlag, PlaySegment
 from collector.reports.models import (
     AirtimeDirtyMonth,
     AirtimeMonth,
@@ -21,11 +21,13 @@ __all__ = [
     "AirtimeDirtyMonth",
     "AirtimeMonth",
     "AirtimeRollup",
+    "AuditEntry",
     "Base",
     "Event",
     "GeneratedReport",
     "Heartbeat",
     "Play",
+    "PlayFlag",
     "PlaySegment",
     "Recording",
     "Segment",

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from collector.db.session import open_database
-from collector.fleet import repository, service
+from collector.fleet import audit, repository, service
 from collector.formats import rate_percent
 
 
@@ -20,6 +20,7 @@ def _table(rows: list[list[str]], header: list[str]) -> None:
 def _stations_add(args: argparse.Namespace) -> int:
     with open_database(args.config) as db, db.transaction() as s:
         st = service.create_station(s, args.slug, args.name, city=args.city, frequency=args.frequency)
+        audit.record(s, audit.cli_actor(), "station.create", st.slug, name=st.name)
         print(f"station {st.slug} created")
     return 0
 
@@ -54,6 +55,7 @@ def _agents_add(args: argparse.Namespace) -> int:
     slugs = [x.strip() for x in args.stations.split(",") if x.strip()]
     with open_database(args.config) as db, db.transaction() as s:
         agent, code = service.create_agent(s, args.name, slugs)
+        audit.record(s, audit.cli_actor(), "agent.create", agent.name, stations=sorted(slugs))
         print(f"agent {agent.name} created for stations {', '.join(slugs)}")
         print(f"enrollment code (valid 24 h, shown once): {code}")
         url = args.url or db.settings.public_url or "https://COLLECTOR"
@@ -64,6 +66,7 @@ def _agents_add(args: argparse.Namespace) -> int:
 def _agents_code(args: argparse.Namespace) -> int:
     with open_database(args.config) as db, db.transaction() as s:
         agent = service.get_agent(s, args.name)
+        audit.record(s, audit.cli_actor(), "agent.enroll_code", agent.name)
         print(f"enrollment code (valid 24 h, shown once): {service.new_enrollment_code(s, agent)}")
     return 0
 
@@ -72,6 +75,7 @@ def _agents_stations(args: argparse.Namespace) -> int:
     slugs = [x.strip() for x in args.stations.split(",") if x.strip()]
     with open_database(args.config) as db, db.transaction() as s:
         agent = service.set_agent_stations(s, args.name, slugs)
+        audit.record(s, audit.cli_actor(), "agent.stations", agent.name, stations=sorted(slugs))
         print(f"agent {agent.name} now writes stations {', '.join(slugs)} (its token is unchanged)")
     return 0
 
@@ -94,6 +98,7 @@ def _agents_list(args: argparse.Namespace) -> int:
 def _agents_revoke(args: argparse.Namespace) -> int:
     with open_database(args.config) as db, db.transaction() as s:
         n = service.revoke_agent(s, args.name)
+        audit.record(s, audit.cli_actor(), "agent.revoke", args.name, revoked=n)
     print(f"agent {args.name}: {n} token(s) revoked; it can no longer upload")
     return 0
 
@@ -101,6 +106,7 @@ def _agents_revoke(args: argparse.Namespace) -> int:
 def _users_add(args: argparse.Namespace) -> int:
     with open_database(args.config) as db, db.transaction() as s:
         user, token = service.create_user(s, args.name, args.role)
+        audit.record(s, audit.cli_actor(), "user.create", user.name, role=user.role)
         print(f"user {user.name} ({user.role}) created")
         print(f"API token (shown once): {token}")
     return 0
@@ -109,6 +115,7 @@ def _users_add(args: argparse.Namespace) -> int:
 def _users_token(args: argparse.Namespace) -> int:
     with open_database(args.config) as db, db.transaction() as s:
         token = service.new_user_token(s, args.name, revoke_others=args.revoke_others)
+        audit.record(s, audit.cli_actor(), "user.token", args.name, revoke_others=args.revoke_others)
     if args.revoke_others:
         print(f"user {args.name}: previous tokens revoked")
     print(f"API token (shown once): {token}")
@@ -125,6 +132,7 @@ def _users_list(args: argparse.Namespace) -> int:
 def _users_revoke(args: argparse.Namespace) -> int:
     with open_database(args.config) as db, db.transaction() as s:
         n = service.revoke_user(s, args.name)
+        audit.record(s, audit.cli_actor(), "user.revoke", args.name, revoked=n)
     print(f"user {args.name}: {n} token(s) revoked")
     return 0
 

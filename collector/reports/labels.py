@@ -21,6 +21,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "external_id": ("Réf. catalogue", "Catalog ref."),
     "status": ("Statut", "Status"),
     "confidence": ("Confiance", "Confidence"),
+    "flagged": ("Signalée fausse", "Flagged false"),
     "plays": ("Diffusions", "Plays"),
     "seconds": ("Durée totale (s)", "Total seconds"),
     "hours": ("Durée totale (h)", "Total hours"),
@@ -62,8 +63,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "period": ("Période", "Period"),
     "timezone": ("Heures locales, fuseau", "Local times, time zone"),
     "final_only": (
-        "Seules les diffusions définitives (statut final) sont comptées.",
-        "Only final plays (status final) are counted.",
+        "Seules les diffusions définitives (statut final) sont comptées, hors diffusions signalées fausses.",
+        "Only final plays (status final) are counted, except plays flagged as false positives.",
     ),
     "open_flagged": (
         "Les diffusions encore ouvertes (statut open) sont signalées et peuvent changer.",
