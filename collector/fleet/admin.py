@@ -23,12 +23,12 @@ from collector.fleet.auth import require_role
 from collector.fleet.models import Agent, Station, User
 from collector.fleet.variants import variants_for
 from collector.formats import iso_z
+from shared.schemas import StationSlug
 
 log = logging.getLogger("collector.fleet")
 router = APIRouter(prefix="/api/v1", tags=["fleet administration"])
 Admin = Annotated[User, Depends(require_role("admin"))]
 DB = Annotated[Session, Depends(get_session)]
-SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
@@ -72,7 +72,7 @@ class StationsOut(BaseModel):
 
 
 class StationIn(BaseModel):
-    slug: str = Field(pattern=SLUG, examples=["zik-fm"])
+    slug: StationSlug = Field(examples=["zik-fm"])
     name: str | None = Field(default=None, max_length=200)
     city: str | None = Field(default=None, max_length=100)
     frequency: str | None = Field(default=None, max_length=50)

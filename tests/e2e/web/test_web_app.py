@@ -154,9 +154,9 @@ def test_the_web_app_with_a_real_agent(
 
         _wait_final_play(c)
         _plays_and_xlsx(page, tmp_path)
-        _flag_leaves_the_relevé(page)
         if backend == "sqlite":  # the pages look the same on both: one set of screenshots
             _every_page(browser, c, admin, analyst, web_artifacts)
+        _flag_leaves_the_relevé(page)
         ctx.close()
         _analyst_has_no_fleet(browser, c, analyst)
     finally:
@@ -209,20 +209,23 @@ def _flag_leaves_the_relevé(page: Page) -> None:
 
 
 def _every_page(browser: Browser, c: Collector, admin: str, analyst: str, out: Path) -> None:
-    """Each page in French and English: a screenshot, every control labelled and reachable by Tab."""
+    """Each page in French and English: a screenshot; and (in one language: the controls are the
+    same) every control labelled and reachable with Tab."""
     problems: dict[str, list[str]] = {}
     for lang in ("fr", "en"):
         ctx = context(browser, c.url, lang)
         page = ctx.new_page()
         page.goto("/sign-in")
         shot(page, out, f"{lang}-sign-in")
-        problems[f"{lang} sign-in"] = accessibility_problems(page)
+        if lang == "en":
+            problems["sign-in"] = accessibility_problems(page)
         sign_in(page, admin, lang)
         for path, name in PAGES:
             page.goto(path.format(station=STATION, recording=SONG[0]))
             page.get_by_role("main").wait_for()
             shot(page, out, f"{lang}-{name}")
-            problems[f"{lang} {name}"] = accessibility_problems(page)
+            if lang == "en":
+                problems[name] = accessibility_problems(page)
         page.goto(f"/plays?station={STATION}")
         page.locator("tbody tr").first.get_by_role("button").first.click()
         page.get_by_role("dialog").wait_for()
