@@ -164,8 +164,8 @@ def _run(
     with (work / "stream.log").open("wb") as log:
         # ffmpeg as a one-client HTTP server, the MP3 copied as is at `speed` times real time
         source = ["ffmpeg", "-v", "error", "-readrate", str(speed), "-i", str(demo.recording)]
-        serve = ["-c", "copy", "-f", "mp3", "-listen", "1", stream_url]
-        stream = subprocess.Popen([*source, *serve], stdout=log, stderr=subprocess.STDOUT)
+        listen = ["-c", "copy", "-f", "mp3", "-listen", "1", stream_url]
+        stream = subprocess.Popen([*source, *listen], stdout=log, stderr=subprocess.STDOUT)
     procs.append(stream)
     t_stream = time.monotonic()
     time.sleep(0.5)
