@@ -67,8 +67,8 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Only final plays (status final) are counted, except plays flagged as false positives.",
     ),
     "open_flagged": (
-        "Les diffusions encore ouvertes (statut open) sont signalées et peuvent changer.",
-        "Plays still open (status open) are flagged and may change.",
+        "Les diffusions encore ouvertes (statut open) sont marquées et peuvent changer.",
+        "Plays still open (status open) are marked and may change.",
     ),
     "total": ("Total", "Total"),
     "page": ("Page", "Page"),

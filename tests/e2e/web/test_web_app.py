@@ -16,7 +16,6 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,6 +28,7 @@ from collector.catalog.service import upsert_recording
 from collector.db.session import transaction
 from collector.plays.models import Play
 from tests.fixtures.collector import Collector, free_port
+from tests.fixtures.streams import ffmpeg_http
 from tests.support.agentproc import AgentProcess, agent_config, cli
 from tests.support.audio import excerpt, track
 from tests.support.webapp import PAGES, accessibility_problems, context, shot, sign_in
@@ -57,26 +57,6 @@ def _programme(tmp: Path) -> tuple[Path, Path]:
         check=True,
     )
     return first, excerpt(track(9), tmp / "second.mp3", 60, 40)
-
-
-@contextmanager
-def _stream(audio: Path, port: int, readrate: float) -> Iterator[subprocess.Popen[bytes]]:
-    """ffmpeg serving ``audio`` once, as a radio's HTTP stream, on a fixed port."""
-    proc = subprocess.Popen(
-        [
-            *("ffmpeg", "-v", "error", "-readrate", str(readrate), "-i", str(audio), "-c", "copy"),
-            *("-f", "mp3", "-listen", "1", f"http://127.0.0.1:{port}/radio.mp3"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(0.3)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
 
 
 def _row(page: Page, slug: str):  # type: ignore[no-untyped-def]
@@ -140,14 +120,14 @@ def test_the_web_app_with_a_real_agent(
 
     agent = AgentProcess(config)
     try:
-        with _stream(first, port, SPEED) as source:
+        with ffmpeg_http(first, SPEED, port=port):
             agent.start()
             expect(row.locator(".state")).to_have_text("Online", timeout=LIVE)
             expect(row).to_contain_text(SONG[1], timeout=LIVE)  # the play, while the stream runs
             shot(page, web_artifacts, f"{backend}-live-overview-play")
-            source.wait(120)
-        expect(row.locator(".state")).to_have_text("Stream down", timeout=LIVE)
-        with _stream(second, port, 1.0):
+            # the stream ends with its file (ffmpeg serves it once): the station goes down
+            expect(row.locator(".state")).to_have_text("Stream down", timeout=LIVE)
+        with ffmpeg_http(second, 1.0, port=port):
             expect(row.locator(".state")).to_have_text("Online", timeout=LIVE)
         assert page.evaluate("window.__sameDocument") is True
         assert len(status_requests) <= 2, status_requests  # the events did the updating
