@@ -108,14 +108,28 @@ def test_admin_manages_the_fleet_and_every_action_is_audited(collector: Collecto
     users = {u["name"]: u for u in _api(collector, admin, "GET", "/api/v1/users").json()["items"]}
     assert users["moussa"]["active_tokens"] == 0 and users["fatou"]["role"] == "admin"
 
-    # the CLI leaves the same trace
-    env = dict(os.environ, SODAV_COLLECTOR_DATABASE_URL=collector.database_url)
-    subprocess.run(
-        [sys.executable, "-m", "collector.cli", "stations", "add", "sud-fm"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    # the CLI has the same checks and leaves the same trace
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ, SODAV_COLLECTOR_DATABASE_URL=collector.database_url)
+        return subprocess.run(
+            [sys.executable, "-m", "collector.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert cli("stations", "add", "sud-fm").returncode == 0
+    refused = cli("stations", "add", "sud-fm")
+    assert refused.returncode == 2 and "already exists" in refused.stderr
+    assert "pinned at +1.5%" in cli("stations", "rate", "sud-fm", "--percent", "1.5").stdout
+    assert _api(collector, admin, "GET", "/api/v1/stations").json()["items"][0]["rate_ppm"] == 15000
+    assert cli("users", "role", "fatou", "--role", "analyst").returncode == 0
+    last = cli("users", "role", "awa", "--role", "analyst")
+    assert last.returncode == 2 and "last admin" in last.stderr
+    log = cli("audit", "--target", "sud-fm").stdout.splitlines()
+    assert log[0].split() == ["WHEN", "(UTC)", "WHO", "ACTION", "TARGET", "DETAIL"]
+    assert [line.split()[2] for line in log[1:]] == ["station.rate", "station.create"]
     audit = _audit(collector)
     assert ("awa", "station.create", "zik-fm") in audit
     assert ("awa", "station.rate", "zik-fm") in audit
@@ -124,6 +138,7 @@ def test_admin_manages_the_fleet_and_every_action_is_audited(collector: Collecto
     assert ("awa", "user.role", "fatou") in audit
     assert ("awa", "user.revoke", "moussa") in audit
     assert any(a[0].startswith("cli:") and a[1:] == ("station.create", "sud-fm") for a in audit)
+    assert any(a[0].startswith("cli:") and a[1:] == ("user.role", "fatou") for a in audit)
     assert not any("sde_" in str(a) or "sdu_" in str(a) for a in audit)
 
 
