@@ -69,9 +69,9 @@ class Broker(Protocol):
 
 
 class _Queue:
-    def __init__(self, broker: LocalBroker) -> None:
+    def __init__(self, broker: LocalBroker, size: int) -> None:
         self._broker = broker
-        self._queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(QUEUE_MAX)
+        self._queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(size)
         self.closed = False
 
     def put(self, event: LiveEvent) -> None:
@@ -103,8 +103,9 @@ class LocalBroker:
     Ids grow from the start time in milliseconds, so an id from another process or an earlier
     run is (almost surely) outside the held range and gets a fresh snapshot instead."""
 
-    def __init__(self, hold_s: float = HOLD_S) -> None:
+    def __init__(self, hold_s: float = HOLD_S, queue_max: int = QUEUE_MAX) -> None:
         self._hold = hold_s
+        self._queue_max = queue_max
         self._ids = itertools.count(int(time.time() * 1000))
         self._last = next(self._ids)
         self._events: deque[LiveEvent] = deque()
@@ -128,7 +129,7 @@ class LocalBroker:
         return [e for e in self._events if e.id > last_id]
 
     def subscribe(self) -> _Queue:
-        queue = _Queue(self)
+        queue = _Queue(self, self._queue_max)
         self._queues.add(queue)
         return queue
 
