@@ -26,6 +26,8 @@ from collector.settings import load
 from collector.worker import run_worker
 from shared.config import ConfigError
 
+GRACEFUL_SHUTDOWN_S = 10
+
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # the web stack only for the command that serves
@@ -40,6 +42,9 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level.lower(),
+        # open event streams never end by themselves: on SIGTERM, requests in flight get at
+        # most this long (browsers reconnect to the next process by themselves)
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     return 0
 

@@ -5,6 +5,7 @@ revoked ticket is refused."""
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -113,3 +114,16 @@ def test_stream_follows_station_states_and_plays(collector: Collector) -> None:
         collector.url + "/api/v1/events/tickets", headers={"Authorization": f"Bearer {agent}"}, timeout=10
     )
     assert r.status_code == 403
+
+
+def test_an_open_stream_does_not_hold_up_a_restart(collector: Collector) -> None:
+    collector.add_station("rfm")
+    ticket = _ticket(collector, collector.add_user("awa", "analyst"))
+    url = collector.url + "/api/v1/events/stream"
+    with httpx.stream("GET", url, params={"ticket": ticket}, timeout=60) as r:
+        assert next(_events(r.iter_lines()))[0] == "station_status"
+        assert collector.proc is not None
+        collector.proc.terminate()  # as systemctl restart does
+        # on its own (uvicorn ends by re-raising the SIGTERM it handled), not killed
+        assert collector.proc.wait(60) in (0, -signal.SIGTERM)
+    assert "Finished server process" in collector.log()
