@@ -9,9 +9,10 @@
 # files (git ls-files: tracked files and new ones not ignored), so a stale build/ directory, a
 # virtualenv or a local database never ends up in it. File times come from the last commit
 # (SOURCE_DATE_EPOCH): the same commit gives the same wheel.
-# The web application is built first (web/: npm ci, npm run build, into collector/web_dist) and
-# carried in the wheel, so `pip install ...[collector]` serves it without Node.js; ./dev wheel
-# builds it only when web/ changed and sets SODAV_WEB_BUILT=1.
+# The web application is built first (web/scripts/build.sh: npm ci, npm run build, into
+# collector/web_dist, each only when its inputs changed) and carried in the wheel, so
+# `pip install ...[collector]` serves it without Node.js (./dev wheel builds it itself and sets
+# SODAV_WEB_BUILT=1).
 # Needs: Python >= 3.11 with pip (PYTHON, default python3); pip fetches setuptools and wheel
 # for the build from PyPI (or PIP_INDEX_URL / PIP_FIND_LINKS); Node.js >= 20.19 and npm.
 set -euo pipefail
@@ -29,7 +30,7 @@ if [ -f "$src/web/package.json" ] && [ "${SODAV_WEB_BUILT:-}" != 1 ]; then
         echo "build-wheel: the web application needs Node.js >= 20.19 and npm: ./dev setup installs them" >&2
         exit 2
     fi
-    (cd "$src/web" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent) >&2
+    "$src/web/scripts/build.sh"  # only as far as web/ changed since the last build
 fi
 if [ ! -f "$src/collector/web_dist/index.html" ]; then
     echo "build-wheel: collector/web_dist is missing: build the web application (cd web && npm ci && npm run build)" >&2
