@@ -25,6 +25,7 @@ WEB_DIST = Path(__file__).resolve().parent / "web_dist"
 DOCS_ASSETS = "/api-docs"
 IMMUTABLE = "public, max-age=31536000, immutable"
 _NOT_APP = ("api/", "docs", "redoc", "openapi.json", "healthz")
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>SODAV Monitor</title>
 <h1>The web application is not built</h1>
 <p>This collector serves the API at <a href="/docs">/docs</a>. For the web application, build it
@@ -73,10 +74,11 @@ def install_docs(app: FastAPI, dist: Path = WEB_DIST) -> None:
 def install_web(app: FastAPI, dist: Path = WEB_DIST) -> None:
     """Serve the built app at ``/``; register it after every API route (it answers the rest)."""
 
-    @app.get("/{path:path}", include_in_schema=False)
+    # every method, so that an unknown API path is a 404 whatever its method, not a 405
+    @app.api_route("/{path:path}", methods=[*_METHODS], include_in_schema=False)
     def web(path: str, request: Request) -> Response:
-        if path.startswith(_NOT_APP):
-            raise HTTPException(404, f"no such endpoint: {request.url.path}; see /docs")
+        if path.startswith(_NOT_APP) or request.method not in ("GET", "HEAD"):
+            raise HTTPException(404, f"no such endpoint: {request.method} {request.url.path}; see /docs")
         index = dist / "index.html"
         if not index.is_file():
             return HTMLResponse(_NOT_BUILT, status_code=503)

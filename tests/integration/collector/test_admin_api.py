@@ -183,3 +183,21 @@ def test_openapi_declares_bearer_and_docs_use_local_assets(collector: Collector)
             assert src in page
             asset = httpx.get(collector.url + src, timeout=10)
             assert asset.status_code == 200 and len(asset.content) > 100_000
+
+
+def test_the_app_at_root_and_unknown_paths(collector: Collector) -> None:
+    index = httpx.get(collector.url + "/", timeout=10)
+    assert index.status_code == 200 and index.headers["cache-control"] == "no-cache"
+    assert '<div id="root">' in index.text
+    deep = httpx.get(collector.url + "/stations/rfm-dakar", timeout=10)  # the app's own address reloads
+    assert deep.status_code == 200 and deep.text == index.text
+    asset = next(part.split('"')[0] for part in index.text.split('src="')[1:] if part.startswith("/assets/"))
+    r = httpx.get(collector.url + asset, timeout=10)
+    assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
+    assert httpx.get(collector.url + "/assets/nope.js", timeout=10).status_code == 404
+    for method in ("GET", "POST", "DELETE"):
+        r = httpx.request(method, collector.url + "/api/v1/nope", timeout=10)
+        assert r.status_code == 404 and r.json()["error"] == "NOT_FOUND", (method, r.text)
+    # nothing outside web_dist: a path that climbs out is the app's index, or a 404 under /assets
+    assert httpx.get(collector.url + "/..%2F..%2Fsettings.py", timeout=10).text == index.text
+    assert httpx.get(collector.url + "/assets/..%2F..%2F..%2Fsettings.py", timeout=10).status_code == 404
