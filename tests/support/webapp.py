@@ -41,7 +41,7 @@ def context(browser: Browser, base_url: str, lang: str, downloads: bool = False)
         accept_downloads=downloads,
     )
     ctx.add_init_script(f"localStorage.setItem('sodav.lang', '{lang}')")
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(30_000)  # a shared, loaded machine: generous, never a measure
     return ctx
 
 

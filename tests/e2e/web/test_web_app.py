@@ -202,7 +202,11 @@ def _every_page(browser: Browser, c: Collector, admin: str, analyst: str, out: P
         sign_in(page, admin, lang)
         for path, name in PAGES:
             page.goto(path.format(station=STATION, recording=SONG[0]))
-            page.get_by_role("main").wait_for()
+            try:
+                page.get_by_role("main").wait_for()
+            except Exception:
+                page.screenshot(path=str(out / f"FAILED-{lang}-{name}.png"), full_page=True)
+                raise
             if name == "reports-playlist":  # the relevé of the station, not an empty form
                 page.get_by_role("combobox", name="Station").first.select_option(STATION)
             shot(page, out, f"{lang}-{name}")
