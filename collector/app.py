@@ -1,12 +1,20 @@
-"""FastAPI application factory. Engines are built in the lifespan, never at import."""
+"""FastAPI application factory. Engines are built in the lifespan, never at import.
+
+Routes: the API under ``/api/v1`` (each domain's router, the live events), ``/healthz``,
+``/docs`` and ``/redoc`` on local assets, and the web application at ``/`` (last: it answers
+every other GET path, :mod:`collector.webapp`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,13 +25,19 @@ import shared
 from collector.catalog.endpoints import router as catalog_router
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.errors import CollectorError
+from collector.fleet.admin import router as fleet_admin_router
 from collector.fleet.endpoints import router as fleet_router
 from collector.ingest.endpoints import router as ingest_router
 from collector.instruments import AUTH_FAILURES
+from collector.live.broker import LocalBroker
+from collector.live.endpoints import router as live_router
+from collector.live.feed import Feed
 from collector.metrics import TimingMiddleware, endpoint, registry, route_of
 from collector.notify.endpoints import router as notify_router
+from collector.plays.endpoints import router as plays_router
 from collector.reports.endpoints import router as reports_router
 from collector.settings import CollectorSettings
+from collector.webapp import install_docs, install_web
 from shared.schemas import ErrorCode, ErrorV1
 
 log = logging.getLogger(__name__)
@@ -37,6 +51,15 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         log.info("collector started on %s", engine.url.render_as_string(hide_password=True))
+        app.state.broker = LocalBroker()
+        app.state.feed = Feed(
+            app.state.sessionmaker,
+            app.state.broker,
+            timedelta(seconds=settings.agent_offline_after_s),
+            ZoneInfo(settings.timezone),
+        )
+        stop_feed = asyncio.Event()
+        feed = asyncio.create_task(app.state.feed.run(stop_feed), name="live-feed")
         stop = threading.Event()
         worker = None
         if settings.worker.enabled:
@@ -50,6 +73,8 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         try:
             yield
         finally:
+            stop_feed.set()
+            await feed
             stop.set()
             if worker is not None:
                 worker.join(timeout=30)
@@ -58,8 +83,12 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     app = FastAPI(
         title="SODAV Monitor collector",
         version=shared.__version__,
-        description="Receives fingerprints from edge agents, names the music, reports airplay.",
+        description="Receives fingerprints from edge agents, names the music, reports airplay. "
+        "Send a token with **Authorize**: a user's (`sdu_…`, from `sodav-collector users add`) "
+        "or an agent's (`sda_…`).",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     _install_error_handlers(app)
@@ -69,12 +98,15 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         return {"status": "ok", "version": shared.__version__}
 
     # the agents' uploads and heartbeats first: the routes matched on nearly every request
-    for router in (ingest_router, fleet_router, catalog_router, reports_router, notify_router):
+    routers = (ingest_router, fleet_router, plays_router, catalog_router, reports_router)
+    for router in (*routers, notify_router, fleet_admin_router, live_router):
         app.include_router(router)
     if settings.metrics.enabled:
         scrape = registry(settings, lambda: getattr(app.state, "sessionmaker", None))
         app.add_api_route("/metrics", endpoint(settings, scrape), methods=["GET"], tags=["ops"])
     app.add_middleware(TimingMiddleware)
+    install_docs(app)
+    install_web(app)  # last: its catch-all serves the app for any path not matched above
     return app
 
 

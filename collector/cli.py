@@ -28,6 +28,8 @@ from collector.settings import load
 from collector.worker import run_worker
 from shared.config import ConfigError
 
+GRACEFUL_SHUTDOWN_S = 10
+
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # the web stack only for the command that serves
@@ -43,6 +45,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         log_level=settings.log_level.lower(),
         log_config=None,  # uvicorn's lines go through collector.logs, in the same format
+        # open event streams never end by themselves: on SIGTERM, requests in flight get at
+        # most this long (browsers reconnect to the next process by themselves)
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     return 0
 

@@ -17,8 +17,12 @@ message and exits 2 (:func:`collector.cli.main`). Nothing translates a domain er
     │   ├── reports.periods.PeriodError
     │   └── analyze.AnalysisError
     ├── NotFound                              404 NOT_FOUND
+    │   ├── fleet.service.FleetNotFound
+    │   ├── plays.service.PlayNotFound
     │   ├── reports.service.StationNotFound
     │   └── reports.storage.StorageError
+    ├── Conflict                              409 CONFLICT
+    ├── NotImplementedYet                     501 INTERNAL (documented, not built yet)
     ├── PayloadTooLarge                       413 PAYLOAD_TOO_LARGE
     ├── fleet.auth.MissingToken               401 MISSING_TOKEN
     ├── fleet.auth.InvalidToken               401 INVALID_TOKEN
@@ -62,3 +66,17 @@ class NotFound(CollectorError):
 class PayloadTooLarge(CollectorError):
     status = 413
     code = ErrorCode.PAYLOAD_TOO_LARGE
+
+
+class Conflict(CollectorError):
+    """The thing exists already, or the change would break a rule (leave no admin)."""
+
+    status = 409
+    code = ErrorCode.CONFLICT
+
+
+class NotImplementedYet(CollectorError):
+    """An endpoint the API documents whose work is not done yet; the message says what to use."""
+
+    status = 501
+    code = ErrorCode.INTERNAL

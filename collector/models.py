@@ -5,11 +5,11 @@ A composition module: importing it loads every domain's models, which no domain 
 
 from collector.catalog.models import Recording
 from collector.db.base import Base
-from collector.fleet.models import Agent, Station, StationStatus, Token, User, agent_stations
+from collector.fleet.models import Agent, AuditEntry, Station, StationStatus, Token, User, agent_stations
 from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
 from collector.notify.models import Delivery, ReportSubscription, StationNotice, Webhook
-from collector.plays.models import Play, PlaySegment
+from collector.plays.models import Play, PlayFlag, PlaySegment
 from collector.reports.models import (
     AirtimeDirtyMonth,
     AirtimeMonth,
@@ -22,12 +22,14 @@ __all__ = [
     "AirtimeDirtyMonth",
     "AirtimeMonth",
     "AirtimeRollup",
+    "AuditEntry",
     "Base",
     "Delivery",
     "Event",
     "GeneratedReport",
     "Heartbeat",
     "Play",
+    "PlayFlag",
     "PlaySegment",
     "Recording",
     "ReportSubscription",

@@ -6,7 +6,9 @@
 4. streams the recording over a real local HTTP stream (ffmpeg as the server);
 5. runs a real agent (``sodav-agent run``) on that stream: capture → fingerprints →
    outbox → uploads;
-6. waits for the collector to match everything, then prints the plays beside the truth.
+6. waits for the collector to match everything, then prints the plays beside the truth;
+7. prints the web app's address with an admin's token; with ``--serve``, keeps the collector
+   running for you to look around until Ctrl-C.
 
 The stream is served at 4× real time to keep the demo short; the agent's timestamps come
 from sample counts, so times read as if the station had been live.
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="demo", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dir", help="keep the demo files here (default: a temporary folder)")
     parser.add_argument("--speed", type=float, default=4.0, help="stream speed vs real time (default 4)")
+    parser.add_argument(
+        "--serve", action="store_true", help="keep the collector and its web app running until Ctrl-C"
+    )
     args = parser.parse_args(argv)
     missing = missing_packages()
     if missing:
@@ -81,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     procs: list[subprocess.Popen[bytes]] = []
     status = 1
     try:
-        status = _run(work, args.speed, procs, t0, keep=bool(args.dir))
+        status = _run(work, args.speed, procs, t0, keep=bool(args.dir), serve=args.serve)
+        return status
+    except KeyboardInterrupt:
+        status = 0 if args.serve else 130
         return status
     finally:
         for p in reversed(procs):
@@ -97,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"demo: its files (logs, database, recording) are kept in {work}", file=sys.stderr)
 
 
-def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: float, keep: bool) -> int:
+def _run(
+    work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: float, keep: bool, serve: bool = False
+) -> int:
     _step("building a demo radio recording from free music (hedgewars-data) and espeak-ng speech")
     bar = Progress("    mixing", 1)
     demo = build_demo(work / "radio", bar)
@@ -154,8 +164,8 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
     with (work / "stream.log").open("wb") as log:
         # ffmpeg as a one-client HTTP server, the MP3 copied as is at `speed` times real time
         source = ["ffmpeg", "-v", "error", "-readrate", str(speed), "-i", str(demo.recording)]
-        serve = ["-c", "copy", "-f", "mp3", "-listen", "1", stream_url]
-        stream = subprocess.Popen([*source, *serve], stdout=log, stderr=subprocess.STDOUT)
+        listen = ["-c", "copy", "-f", "mp3", "-listen", "1", stream_url]
+        stream = subprocess.Popen([*source, *listen], stdout=log, stderr=subprocess.STDOUT)
     procs.append(stream)
     t_stream = time.monotonic()
     time.sleep(0.5)
@@ -247,7 +257,23 @@ def _run(work: Path, speed: float, procs: list[subprocess.Popen[bytes]], t0: flo
         + (f"files in {work})" if keep else "--dir DIR keeps its files)")
     )
     found = len(used)
-    return 0 if found == len(truth) and len(plays) == len(truth) else 1
+    status = 0 if found == len(truth) and len(plays) == len(truth) else 1
+    _web_app(url, env, procs[0] if serve else None)
+    return status
+
+
+def _web_app(url: str, env: dict[str, str], collector: subprocess.Popen[bytes] | None) -> None:
+    """The web app's address, with a demo admin's token in the fragment (which the browser keeps
+    to itself: the app signs in with it, and no server log ever sees it)."""
+    out = _cli("collector.cli", "users", "add", "demo-admin", "--role", "admin", env=env).stdout
+    token = next(line.split()[-1] for line in out.splitlines() if "token" in line)
+    print(f"\nThe web application: {url}/#token={token}")
+    print(f"    (or open {url}/ and paste the token {token}; the API: {url}/docs)")
+    if collector is None:
+        print("    it stops with the demo: `./dev demo --serve` keeps it running until Ctrl-C")
+        return
+    print("    serving until Ctrl-C ...")
+    collector.wait()
 
 
 def _as_dt(value: object) -> datetime:

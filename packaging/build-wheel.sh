@@ -9,8 +9,12 @@
 # files (git ls-files: tracked files and new ones not ignored), so a stale build/ directory, a
 # virtualenv or a local database never ends up in it. File times come from the last commit
 # (SOURCE_DATE_EPOCH): the same commit gives the same wheel.
+# The web application is built first (web/scripts/build.sh: npm ci, npm run build, into
+# collector/web_dist, each only when its inputs changed) and carried in the wheel, so
+# `pip install ...[collector]` serves it without Node.js (./dev wheel builds it itself and sets
+# SODAV_WEB_BUILT=1).
 # Needs: Python >= 3.11 with pip (PYTHON, default python3); pip fetches setuptools and wheel
-# for the build from PyPI (or PIP_INDEX_URL / PIP_FIND_LINKS).
+# for the build from PyPI (or PIP_INDEX_URL / PIP_FIND_LINKS); Node.js >= 20.19 and npm.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +23,17 @@ out=${1:-$src/dist}
 python=${PYTHON:-python3}
 if ! "$python" -m pip --version >/dev/null 2>&1; then
     echo "build-wheel: $python has no pip: apt-get install python3-pip, or set PYTHON=/path/to/venv/bin/python" >&2
+    exit 2
+fi
+if [ -f "$src/web/package.json" ] && [ "${SODAV_WEB_BUILT:-}" != 1 ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "build-wheel: the web application needs Node.js >= 20.19 and npm: ./dev setup installs them" >&2
+        exit 2
+    fi
+    "$src/web/scripts/build.sh"  # only as far as web/ changed since the last build
+fi
+if [ ! -f "$src/collector/web_dist/index.html" ]; then
+    echo "build-wheel: collector/web_dist is missing: build the web application (cd web && npm ci && npm run build)" >&2
     exit 2
 fi
 stage=$(mktemp -d "${TMPDIR:-/tmp}/sodav-wheel.XXXXXX")
@@ -40,6 +55,10 @@ if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
 else  # an unpacked source archive: take the sources as they are, without bytecode
     (cd "$src" && tar -c --exclude=__pycache__ --exclude='*.pyc' "${sources[@]}") | tar -x -C "$stage/src"
 fi
+
+# the built web application (ignored by git, so not copied above); not its build stamps
+mkdir -p "$stage/src/collector/web_dist"
+(cd "$src/collector/web_dist" && tar -c --exclude=.vite --exclude=.sodav-built .) | tar -x -C "$stage/src/collector/web_dist"
 
 "$python" -m pip wheel --quiet --no-deps --disable-pip-version-check -w "$stage/out" "$stage/src" >&2
 mkdir -p "$out"

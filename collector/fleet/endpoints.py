@@ -1,18 +1,22 @@
-"""Fleet API v1: enrollment, the agent's own view, and every station's state."""
+"""Fleet API v1: enrollment, and who a token belongs to (an agent's, a user's).
+
+The administration of stations, agents and users is :mod:`collector.fleet.admin`; every
+station's state, with its last play, is served by :mod:`collector.plays.endpoints`.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+import shared
 from collector.db.request import get_session
 from collector.fleet.auth import require_agent, require_role
 from collector.fleet.models import Agent, User
-from collector.fleet.service import enroll, station_statuses
+from collector.fleet.service import enroll
 
 log = logging.getLogger("collector.fleet")
 router = APIRouter(prefix="/api/v1", tags=["fleet"])
@@ -49,32 +53,18 @@ def agents_me(agent: Agent = Depends(require_agent)) -> AgentMe:
     return AgentMe(agent=agent.name, stations=sorted(s.slug for s in agent.stations))
 
 
-class StationStatusOut(BaseModel):
-    station: str
+class Me(BaseModel):
     name: str
-    state: str
-    since: str | None
-    detail: str | None
-    level_dbfs: float | None
-    last_heartbeat_at: str | None
+    role: str
+    timezone: str
+    version: str
 
 
-@router.get(
-    "/stations/status", response_model=list[StationStatusOut], summary="Derived state of every station"
-)
-def stations_status(
-    request: Request, _user: User = Depends(require_role("analyst")), session: Session = Depends(get_session)
-) -> list[StationStatusOut]:
-    offline = timedelta(seconds=request.app.state.settings.agent_offline_after_s)
-    return [
-        StationStatusOut(
-            station=v.station,
-            name=v.name,
-            state=v.state,
-            since=v.since.isoformat() if v.since else None,
-            detail=v.detail,
-            level_dbfs=v.level_dbfs,
-            last_heartbeat_at=v.last_heartbeat_at.isoformat() if v.last_heartbeat_at else None,
-        )
-        for v in station_statuses(session, offline)
-    ]
+@router.get("/users/me", response_model=Me, summary="Who this user token belongs to (sign-in)")
+def users_me(request: Request, user: User = Depends(require_role("analyst"))) -> Me:
+    return Me(
+        name=user.name,
+        role=user.role,
+        timezone=request.app.state.settings.timezone,
+        version=shared.__version__,
+    )

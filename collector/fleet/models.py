@@ -1,13 +1,14 @@
-"""Stations and their latest state, agents, human users and their tokens."""
+"""Stations and their latest state, agents, human users and their tokens, the admin audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from collector.db.base import Base, UTCDateTime, utcnow
+from collector.db.base import Base, BigId, UTCDateTime, utcnow
 
 agent_stations = Table(
     "agent_stations",
@@ -29,6 +30,8 @@ class Station(Base):
     # playback-rate learning (matching issue): the pinned variant and when it was learned
     rate_ppm: Mapped[int | None] = mapped_column(Integer)
     rate_learned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # who set rate_ppm: "learned" (the matching worker) or "admin" (pinned; the learner keeps off)
+    rate_source: Mapped[str | None] = mapped_column(String(10))
 
     agents: Mapped[list[Agent]] = relationship(secondary=agent_stations, back_populates="stations")
 
@@ -57,7 +60,8 @@ class User(Base):
 
 
 class Token(Base):
-    """A bearer secret, stored as its SHA-256. ``kind``: agent, user or enrollment."""
+    """A bearer secret, stored as its SHA-256. ``kind``: agent, user, enrollment, or ticket (a
+    one-use, one-minute pass to open the live event stream, which cannot send a header)."""
 
     __tablename__ = "tokens"
     __table_args__ = (UniqueConstraint("token_hash"),)
@@ -86,3 +90,18 @@ class StationStatus(Base):
     level_dbfs: Mapped[float | None] = mapped_column(Float)
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+
+
+class AuditEntry(Base):
+    """One administrative action, whoever took it: through the API (``actor`` is the user's name)
+    or the server's shell (``cli:<unix user>``). Written in the action's own transaction."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40), doc="e.g. user.create, agent.revoke, play.flag")
+    target: Mapped[str] = mapped_column(String(200), doc="the name, slug or id acted on")
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

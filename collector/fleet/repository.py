@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from collector.fleet.models import Agent, Station, StationStatus, Token, User
@@ -52,6 +53,44 @@ def live_tokens(session: Session, *, agent_id: int | None = None, user_id: int |
     """The agent's or the user's tokens not revoked yet (enrollment codes included)."""
     owner = Token.agent_id == agent_id if agent_id is not None else Token.user_id == user_id
     return list(session.scalars(select(Token).where(owner, Token.revoked_at.is_(None))))
+
+
+def count_admins(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0)
+
+
+def active_token_counts(
+    session: Session, kind: str, owner_ids: Sequence[int] | None = None
+) -> dict[int, int]:
+    """Bearer tokens of ``kind`` (agent or user) neither revoked nor expired, per owner id."""
+    owner = Token.agent_id if kind == "agent" else Token.user_id
+    stmt = (
+        select(owner, func.count())
+        .where(
+            Token.kind == kind,
+            Token.revoked_at.is_(None),
+            or_(Token.expires_at.is_(None), Token.expires_at > datetime.now(UTC)),
+        )
+        .group_by(owner)
+    )
+    if owner_ids is not None:
+        stmt = stmt.where(owner.in_(list(owner_ids)))
+    return {oid: int(n) for oid, n in session.execute(stmt) if oid is not None}
+
+
+def pending_enrollments(session: Session) -> dict[int, datetime]:
+    """Per agent id, the latest expiry of an enrollment code not used, revoked nor expired."""
+    stmt = (
+        select(Token.agent_id, func.max(Token.expires_at))
+        .where(
+            Token.kind == "enrollment",
+            Token.used_at.is_(None),
+            Token.revoked_at.is_(None),
+            Token.expires_at > datetime.now(UTC),
+        )
+        .group_by(Token.agent_id)
+    )
+    return {aid: at for aid, at in session.execute(stmt) if aid is not None and at is not None}
 
 
 def station_status(session: Session, station_id: int) -> StationStatus | None:

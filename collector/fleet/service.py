@@ -14,13 +14,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from collector.errors import InvalidRequest
+from collector.errors import Conflict, InvalidRequest, NotFound
 from collector.fleet import repository as repo
 from collector.fleet.models import Agent, Station, StationStatus, Token, User
 from shared.schemas import ErrorCode, SourceState, SourceStatusV1
 
 ROLES = ("admin", "analyst")
 ENROLLMENT_TTL = timedelta(hours=24)
+TICKET_TTL = timedelta(seconds=60)
+RATE_LIMIT_PPM = 100_000  # a pinned playback rate lies within ±10 %
 
 
 class FleetError(InvalidRequest):
@@ -32,12 +34,16 @@ class EnrollmentError(FleetError):
     code = ErrorCode.INVALID_ENROLLMENT_CODE
 
 
+class FleetNotFound(NotFound):
+    """No such station, agent or user; the message says how to list them."""
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _new_token(kind: str) -> str:
-    prefix = {"agent": "sda", "user": "sdu", "enrollment": "sde"}[kind]
+    prefix = {"agent": "sda", "user": "sdu", "enrollment": "sde", "ticket": "sdt"}[kind]
     return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
@@ -68,7 +74,7 @@ def _store_token(
 
 def create_station(session: Session, slug: str, name: str | None = None, **extra: str | None) -> Station:
     if repo.station(session, slug) is not None:
-        raise FleetError(f"station {slug!r} already exists")
+        raise Conflict(f"station {slug!r} already exists")
     station = Station(slug=slug, name=name or slug, **extra)
     session.add(station)
     session.flush()
@@ -86,7 +92,7 @@ def _stations(session: Session, station_slugs: list[str]) -> list[Station]:
     for slug in station_slugs:
         station = repo.station(session, slug)
         if station is None:
-            raise FleetError(
+            raise FleetNotFound(
                 f"station {slug!r} does not exist: create it with `sodav-collector stations add {slug}`"
             )
         stations.append(station)
@@ -96,7 +102,7 @@ def _stations(session: Session, station_slugs: list[str]) -> list[Station]:
 def create_agent(session: Session, name: str, station_slugs: list[str]) -> tuple[Agent, str]:
     """Create an agent bound to stations; return it with a one-time enrollment code."""
     if repo.agent(session, name) is not None:
-        raise FleetError(
+        raise Conflict(
             f"agent {name!r} already exists; use `sodav-collector agents enroll-code {name}` for a new code"
         )
     agent = Agent(name=name, stations=_stations(session, station_slugs))
@@ -108,7 +114,7 @@ def create_agent(session: Session, name: str, station_slugs: list[str]) -> tuple
 def get_agent(session: Session, name: str) -> Agent:
     agent = repo.agent(session, name)
     if agent is None:
-        raise FleetError(f"agent {name!r} does not exist: see `sodav-collector agents list`")
+        raise FleetNotFound(f"agent {name!r} does not exist: see `sodav-collector agents list`")
     return agent
 
 
@@ -152,10 +158,11 @@ def enroll(session: Session, code: str) -> tuple[Agent, str]:
 
 
 def create_user(session: Session, name: str, role: str) -> tuple[User, str]:
-    if role not in ROLES:
-        raise FleetError(f"role must be one of {', '.join(ROLES)}")
+    _check_role(role)
+    if name == "me":
+        raise FleetError("`me` names the caller in /api/v1/users/me: choose another user name")
     if repo.user(session, name) is not None:
-        raise FleetError(f"user {name!r} already exists")
+        raise Conflict(f"user {name!r} already exists")
     user = User(name=name, role=role)
     session.add(user)
     session.flush()
@@ -165,7 +172,23 @@ def create_user(session: Session, name: str, role: str) -> tuple[User, str]:
 def get_user(session: Session, name: str) -> User:
     user = repo.user(session, name)
     if user is None:
-        raise FleetError(f"user {name!r} does not exist: see `sodav-collector users list`")
+        raise FleetNotFound(f"user {name!r} does not exist: see `sodav-collector users list`")
+    return user
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise FleetError(f"role must be one of {', '.join(ROLES)}")
+
+
+def set_role(session: Session, name: str, role: str) -> User:
+    """Change a user's role; refused if it would leave the collector without an admin."""
+    _check_role(role)
+    user = get_user(session, name)
+    if user.role == "admin" and role != "admin" and repo.count_admins(session) <= 1:
+        raise Conflict(f"{name!r} is the last admin: make another user admin first")
+    user.role = role
+    session.flush()
     return user
 
 
@@ -203,7 +226,7 @@ class Principal:
 def authenticate(session: Session, token: str) -> Principal | str | None:
     """Return the principal, None if unknown, or "revoked"/"expired"."""
     row = repo.token(session, hash_token(token))
-    if row is None or row.kind == "enrollment":
+    if row is None or row.kind not in ("agent", "user"):
         return None
     if row.revoked_at is not None:
         return "revoked"
@@ -292,7 +315,61 @@ def station_statuses(
 
 
 def pin_rate(station: Station, rate_ppm: int, now: datetime | None = None) -> None:
-    """Pin the playback rate learned for a station (what its agents fingerprint from now on)."""
+    """Pin the playback rate learned for a station (what its agents fingerprint from now on);
+    a rate an admin pinned stays until the admin clears it."""
+    if station.rate_source == "admin":
+        return
     if rate_ppm != station.rate_ppm:
         station.rate_ppm = rate_ppm
         station.rate_learned_at = now or datetime.now(UTC)
+        station.rate_source = "learned"
+
+
+def set_rate(session: Session, slug: str, rate_ppm: int | None) -> Station:
+    """An admin pins the station's rate (the learner then leaves it alone), or clears it
+    (``None``: full sweep until the rate is learned again)."""
+    station = get_station(session, slug)
+    if rate_ppm is not None and (abs(rate_ppm) > RATE_LIMIT_PPM or rate_ppm % 1000):
+        raise FleetError(f"rate_ppm must be a multiple of 1000 within ±{RATE_LIMIT_PPM}")
+    station.rate_ppm = rate_ppm
+    station.rate_source = "admin" if rate_ppm is not None else None
+    station.rate_learned_at = datetime.now(UTC) if rate_ppm is not None else None
+    session.flush()
+    return station
+
+
+def get_station(session: Session, slug: str) -> Station:
+    station = repo.station(session, slug)
+    if station is None:
+        raise FleetNotFound(f"station {slug!r} does not exist: see `sodav-collector stations list`")
+    return station
+
+
+# ---- tickets for the live event stream -----------------------------------------------------------
+
+
+def new_ticket(session: Session, user: User) -> tuple[str, datetime]:
+    """A one-use ticket (``sdt_…``) that opens the event stream for ``user`` within a minute."""
+    ticket = _store_token(session, "ticket", user=user, ttl=TICKET_TTL)
+    return ticket, datetime.now(UTC) + TICKET_TTL
+
+
+def spend_ticket(session: Session, ticket: str) -> User | str | None:
+    """The user a valid ticket names (the ticket is spent); None if unknown, used or expired;
+    "revoked" if the user has no live token any more."""
+    row = repo.token(session, hash_token(ticket))
+    now = datetime.now(UTC)
+    if row is None or row.kind != "ticket" or row.used_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at < now:
+        return None
+    row.used_at = now
+    user = session.get(User, row.user_id)
+    if user is None or not user_is_active(session, user):
+        return "revoked"
+    return user
+
+
+def user_is_active(session: Session, user: User) -> bool:
+    """The user still holds a bearer token neither revoked nor expired."""
+    return repo.active_token_counts(session, "user", [user.id]).get(user.id, 0) > 0

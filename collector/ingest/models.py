@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collector.db.base import Base, BigId, UTCDateTime, utcnow
 
+# Below this level a segment is silence, not music (the agent's default silence threshold):
+# unidentified music in the reports, unknown audio on a station's timeline, start from here.
+SILENCE_DBFS = -50.0
+
 
 class Segment(Base):
     """One stretch of one station's audio. ``status``: new → claimed → matched/unmatched."""

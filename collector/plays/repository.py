@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from collector.catalog.models import Recording
-from collector.ingest.models import Segment, SegmentFingerprint
+from collector.fleet.models import Agent, Station
+from collector.ingest.models import Event, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
 from collector.plays.models import Play, PlaySegment
 
@@ -70,3 +71,164 @@ def plays_with_recordings(
         .order_by(Play.start)
     )
     return [(play, rec) for play, rec in rows]
+
+
+# ---- what the web app reads: a station's latest plays, a play's evidence, a station's day ---------
+
+
+def latest_plays(session: Session, exclude: Sequence[Any] = ()) -> list[tuple[Play, Recording]]:
+    """Each station's latest play (open or final) by start, with its recording: one index seek
+    per station (``ix_plays_station_start``), never a scan of the plays."""
+    latest = (
+        select(Play.id)
+        .where(Play.station_id == Station.id, *exclude)
+        .order_by(Play.start.desc(), Play.id.desc())
+        .limit(1)
+        .correlate(Station)
+        .scalar_subquery()
+    )
+    ids = [i for i in session.scalars(select(latest).select_from(Station)) if i is not None]
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Play, Recording).join(Recording, Recording.id == Play.recording_id).where(Play.id.in_(ids))
+    )
+    return [(play, rec) for play, rec in rows]
+
+
+def plays_changed_since(session: Session, since: datetime, limit: int) -> list[tuple[Play, Recording, str]]:
+    """Plays written (created, rebuilt, finalised) after ``since``, oldest first."""
+    rows = session.execute(
+        select(Play, Recording, Station.slug)
+        .join(Recording, Recording.id == Play.recording_id)
+        .join(Station, Station.id == Play.station_id)
+        .where(Play.updated_at > since)
+        .order_by(Play.updated_at, Play.id)
+        .limit(limit)
+    )
+    return [(p, r, slug) for p, r, slug in rows]
+
+
+def play_with_recording(session: Session, play_id: int) -> tuple[Play, Recording, str] | None:
+    row = session.execute(
+        select(Play, Recording, Station.slug)
+        .join(Recording, Recording.id == Play.recording_id)
+        .join(Station, Station.id == Play.station_id)
+        .where(Play.id == play_id)
+    ).first()
+    return (row[0], row[1], row[2]) if row is not None else None
+
+
+def play_segments(session: Session, play_id: int) -> list[tuple[PlaySegment, Segment]]:
+    """The segments behind a play, with what they matched, in time order."""
+    rows = session.execute(
+        select(PlaySegment, Segment)
+        .join(Segment, Segment.id == PlaySegment.segment_id)
+        .where(PlaySegment.play_id == play_id)
+        .order_by(Segment.start, Segment.id)
+    )
+    return [(ps, seg) for ps, seg in rows]
+
+
+def agent_names(session: Session, agent_ids: Sequence[int]) -> dict[int, str]:
+    rows = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(list(agent_ids))))
+    return {aid: name for aid, name in rows}
+
+
+def events_between(
+    session: Session, station_id: int, kinds: Sequence[str], start: datetime, end: datetime
+) -> list[Event]:
+    """The station's events of ``kinds`` overlapping [start, end) (open ones included), by start."""
+    return list(
+        session.scalars(
+            select(Event)
+            .where(
+                Event.station_id == station_id,
+                Event.kind.in_(list(kinds)),
+                Event.start < end,
+                or_(Event.end.is_(None), Event.end > start),
+            )
+            .order_by(Event.start, Event.id)
+        )
+    )
+
+
+def titles_around(session: Session, station_id: int, start: datetime, end: datetime) -> list[Event]:
+    """ICY title events from the last one before ``start`` to the last one before ``end``."""
+    before = session.scalar(
+        select(func.max(Event.start)).where(
+            Event.station_id == station_id, Event.kind == "metadata", Event.start <= start
+        )
+    )
+    return list(
+        session.scalars(
+            select(Event)
+            .where(
+                Event.station_id == station_id,
+                Event.kind == "metadata",
+                Event.start >= (before or start),
+                Event.start < end,
+            )
+            .order_by(Event.start, Event.id)
+        )
+    )
+
+
+def next_title_start(session: Session, station_id: int, after: datetime) -> datetime | None:
+    return session.scalar(
+        select(func.min(Event.start)).where(
+            Event.station_id == station_id, Event.kind == "metadata", Event.start > after
+        )
+    )
+
+
+def unmatched_segments(
+    session: Session, station_id: int, start: datetime, end: datetime, min_level_dbfs: float
+) -> list[tuple[datetime, float]]:
+    """(start, duration) of the station's segments in [start, end) that matched nothing and are
+    not silence, in time order (the timeline's unknown stretches)."""
+    rows = session.execute(
+        select(Segment.start, Segment.duration)
+        .where(
+            Segment.station_id == station_id,
+            Segment.start >= start,
+            Segment.start < end,
+            Segment.status == "unmatched",
+            ~exists().where(SegmentMatch.segment_id == Segment.id),
+            or_(Segment.level_dbfs.is_(None), Segment.level_dbfs >= min_level_dbfs),
+        )
+        .order_by(Segment.start, Segment.id)
+    )
+    return [(s, d) for s, d in rows]
+
+
+def segment_seconds(session: Session, station_id: int, start: datetime, end: datetime) -> float:
+    """Seconds of audio received for the station in segments starting in [start, end)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(Segment.duration), 0.0)).where(
+            Segment.station_id == station_id, Segment.start >= start, Segment.start < end
+        )
+    )
+    return float(total or 0.0)
+
+
+def station_ids_by_slug(session: Session) -> dict[str, int]:
+    return {slug: sid for slug, sid in session.execute(select(Station.slug, Station.id))}
+
+
+def plays_overlapping(
+    session: Session, station_id: int, recording_id: int, start: datetime, end: datetime
+) -> list[tuple[Play, Recording, str]]:
+    """The station's plays of one recording overlapping [start, end) (those a flag covers)."""
+    rows = session.execute(
+        select(Play, Recording, Station.slug)
+        .join(Recording, Recording.id == Play.recording_id)
+        .join(Station, Station.id == Play.station_id)
+        .where(
+            Play.station_id == station_id,
+            Play.recording_id == recording_id,
+            Play.start < end,
+            Play.end > start,
+        )
+    )
+    return [(p, r, slug) for p, r, slug in rows]

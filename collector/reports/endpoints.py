@@ -21,6 +21,7 @@ from collector.db.request import get_session
 from collector.errors import InvalidRequest, NotFound
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
+from collector.ingest.models import SILENCE_DBFS
 from collector.reports import distribution, exports, listing, monitoring, repository, schedule, service
 from collector.reports.exports import ReportMeta, ReportTable
 from collector.reports.labels import label
@@ -88,8 +89,9 @@ def _render(tables: list[ReportTable], meta: ReportMeta, fmt: str, lang: str, fi
 @router.get(
     "/api/v1/plays",
     summary="Plays, filtered and paginated (JSON), or the whole selection as CSV/XLSX",
-    description="Open plays are included unless `status=final`; they are flagged (`final: false`) "
-    "and may still change. CSV/XLSX ignore pagination and export every matching play.",
+    description="Open plays are included unless `status=final`; they are marked (`final: false`) "
+    "and may still change. Each play carries `flag`, a reviewer's false-positive mark, or null. "
+    "CSV/XLSX ignore pagination and export every matching play.",
 )
 def list_plays(
     request: Request,
@@ -105,6 +107,9 @@ def list_plays(
         str | None, Query(alias="label", description="part of the label name, any case")
     ] = None,
     status: Literal["open", "final", "all"] = "all",
+    flagged: Annotated[
+        bool | None, Query(description="true: only plays flagged as false positives; false: none of them")
+    ] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Literal["json", "csv", "xlsx"] = "json",
@@ -117,6 +122,7 @@ def list_plays(
         artist=artist,
         label=label_,
         status=None if status == "all" else status,
+        flagged=flagged,
     )
     if period is not None:
         p = _period(request, period)
@@ -162,7 +168,7 @@ def list_plays(
         "page": page,
         "page_size": page_size,
         "total": total,
-        "items": [listing.play_json(p, r, slug, tz) for p, r, slug in items],
+        "items": listing.page_json(session, items, tz),
     }
 
 
@@ -263,7 +269,7 @@ def unidentified(
     session: DB,
     period: PeriodQ,
     station: StationsQ = None,
-    min_level_dbfs: Annotated[float, Query(le=0)] = monitoring.SILENCE_DBFS,
+    min_level_dbfs: Annotated[float, Query(le=0)] = SILENCE_DBFS,
     max_stretches: Annotated[int, Query(ge=0, le=100_000)] = 1000,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangQ = "fr",

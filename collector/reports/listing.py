@@ -1,4 +1,5 @@
-"""The plays list: every play with its recording, open ones flagged, for JSON, CSV and XLSX."""
+"""The plays list: every play with its recording, open ones marked, with the reviewers' flags,
+for JSON, CSV and XLSX (a play's JSON is :func:`collector.plays.views.play_json`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from collector.catalog.models import Recording
-from collector.formats import iso_z
+from collector.plays.flags import active_flags
 from collector.plays.models import Play
+from collector.plays.views import play_json
 from collector.reports import repository as repo
 from collector.reports.exports import Column
 
@@ -29,10 +31,11 @@ PLAY_COLUMNS = [
     Column("external_id", "text", 14),
     Column("status", "text", 7),
     Column("confidence", "float", 9),
+    Column("flagged", "text", 8),
 ]
 
 
-def play_row(play: Play, rec: Recording, slug: str, tz: ZoneInfo) -> tuple[Any, ...]:
+def play_row(play: Play, rec: Recording, slug: str, tz: ZoneInfo, flagged: bool = False) -> tuple[Any, ...]:
     start, end = play.start.astimezone(tz), play.end.astimezone(tz)
     return (
         play.id,
@@ -49,30 +52,33 @@ def play_row(play: Play, rec: Recording, slug: str, tz: ZoneInfo) -> tuple[Any, 
         rec.external_id,
         play.status,
         play.confidence,
+        "yes" if flagged else "",
     )
 
 
-def play_json(play: Play, rec: Recording, slug: str, tz: ZoneInfo) -> dict[str, Any]:
-    return {
-        "id": play.id,
-        "station": slug,
-        "start": play.start.astimezone(tz).isoformat(),
-        "end": play.end.astimezone(tz).isoformat(),
-        "start_utc": iso_z(play.start),
-        "end_utc": iso_z(play.end),
-        "duration": round(play.duration, 3),
-        "title": rec.title,
-        "artist": rec.artist,
-        "isrc": rec.isrc,
-        "label": rec.label,
-        "composer": rec.composer,
-        "external_id": rec.external_id,
-        "status": play.status,
-        "final": play.status == "final",
-        "confidence": round(play.confidence, 4),
-    }
+def play_rows(
+    session: Session, f: repo.PlayFilter, tz: ZoneInfo, chunk: int = 2000
+) -> Iterator[tuple[Any, ...]]:
+    batch: list[tuple[Play, Recording, str]] = []
+    for row in repo.iter_plays(session, f):
+        batch.append(row)
+        if len(batch) >= chunk:
+            yield from _rows(session, batch, tz)
+            batch = []
+    yield from _rows(session, batch, tz)
 
 
-def play_rows(session: Session, f: repo.PlayFilter, tz: ZoneInfo) -> Iterator[tuple[Any, ...]]:
-    for p, r, slug in repo.iter_plays(session, f):
-        yield play_row(p, r, slug, tz)
+def _rows(
+    session: Session, batch: list[tuple[Play, Recording, str]], tz: ZoneInfo
+) -> Iterator[tuple[Any, ...]]:
+    flagged = active_flags(session, [p for p, _r, _s in batch])
+    for p, r, slug in batch:
+        yield play_row(p, r, slug, tz, p.id in flagged)
+
+
+def page_json(
+    session: Session, rows: list[tuple[Play, Recording, str]], tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """One page of ``GET /api/v1/plays``, each play with its active flag."""
+    flags = active_flags(session, [p for p, _r, _s in rows])
+    return [play_json(p, r, slug, tz, flags.get(p.id)) for p, r, slug in rows]

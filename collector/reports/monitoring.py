@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from collector.fleet import repository as fleet_repository
+from collector.ingest.models import SILENCE_DBFS
 from collector.reports import repository as repo
 from collector.reports.exports import Column, ReportTable
 from collector.reports.periods import Period
 
-# Below this level a segment is silence, not unidentified music (the agent's default threshold).
-SILENCE_DBFS = -50.0
 # Unidentified segments closer than this are one stretch.
 RUN_GAP = timedelta(seconds=2)
 

@@ -1,7 +1,8 @@
 """Queries behind the reports and their generated files. Services compose these; nothing here commits.
 
-Distribution reports (airtime, playlist) count **final** plays only; the plays list shows
-open plays too, flagged by their status. Aggregations run in the database: airtime is a
+Distribution reports (airtime, playlist) count **final** plays only, and none that a reviewer
+flagged as a false positive (:func:`collector.plays.flags.exclusion`); the plays list shows
+open and flagged plays too, marked. Aggregations run in the database: airtime is a
 two-level ``GROUP BY`` (recording × station, then recording), over the plays (served by the
 covering index ``ix_plays_final_start``), or read from the monthly rollup for a finished
 month's airtime per recording (:mod:`collector.reports.rollup`).
@@ -21,6 +22,7 @@ from collector.catalog.models import Recording
 from collector.fleet.models import Station
 from collector.ingest.models import Event, Segment
 from collector.matching.models import SegmentMatch
+from collector.plays import flags
 from collector.plays.models import Play
 from collector.reports.models import AirtimeMonth, GeneratedReport
 
@@ -36,6 +38,7 @@ class PlayFilter:
     artist: str | None = None  # substring; case-insensitive for ASCII letters (both backends)
     label: str | None = None  # case-insensitive substring
     status: str | None = None  # open, final, or None for both
+    flagged: bool | None = None  # only flagged plays, none of them, or None for both
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
 
     def where(self) -> list[ColumnElement[bool]]:
@@ -48,6 +51,8 @@ class PlayFilter:
             out.append(Play.station_id.in_(list(self.station_ids)))
         if self.status is not None:
             out.append(Play.status == self.status)
+        if self.flagged is not None:
+            out.append(flags.flagged() if self.flagged else ~flags.flagged())
         if self.recording:
             out.append(or_(Recording.external_id == self.recording, Recording.isrc == self.recording.upper()))
         if self.artist:
@@ -107,7 +112,13 @@ def playlist_rows(
     SQLite gives whole seconds (``strftime('%s')``), PostgreSQL microseconds; reports show
     whole seconds either way.
     """
-    where = (Play.station_id == station_id, Play.status == "final", Play.start >= start, Play.start < end)
+    where = (
+        Play.station_id == station_id,
+        Play.status == "final",
+        Play.start >= start,
+        Play.start < end,
+        *flags.exclusion(session),
+    )
     plays = session.execute(
         select(_epoch(Play.start), _epoch(Play.end), Play.duration, Play.recording_id)
         .where(*where)
@@ -128,8 +139,10 @@ def playlist_rows(
     return rows, {r[0]: tuple(r[1:]) for r in recs}
 
 
-def _per_recording_station(start: datetime, end: datetime, station_ids: Sequence[int] | None) -> Any:
-    cond = [Play.status == "final", Play.start >= start, Play.start < end]
+def _per_recording_station(
+    session: Session, start: datetime, end: datetime, station_ids: Sequence[int] | None
+) -> Any:
+    cond = [Play.status == "final", Play.start >= start, Play.start < end, *flags.exclusion(session)]
     if station_ids is not None:
         cond.append(Play.station_id.in_(list(station_ids)))
     return (
@@ -163,7 +176,7 @@ def airtime(
     """
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
-    rs = _per_recording_station(start, end, station_ids)
+    rs = _per_recording_station(session, start, end, station_ids)
     plays, seconds = func.sum(rs.c.plays), func.sum(rs.c.seconds)
     keys: list[Any]
     if group == "recording":

@@ -4,7 +4,9 @@ A month of 300 stations holds ~2.5 M plays; summing them (plays, seconds, distin
 recording) takes seconds. ``airtime_months`` keeps that answer per local month and recording.
 
 It is never read stale: a database trigger on ``plays`` (migration 0003) marks a month dirty
-whenever one of its final plays is inserted, changed or deleted, and a report reads the rollup
+whenever one of its final plays is inserted, changed or deleted, and one on ``play_flags``
+(migration 0006) whenever a reviewer flags a play of it or clears the flag (flagged plays are
+left out), and a report reads the rollup
 only for a month that is computed, in the right time zone, and not dirty; otherwise it sums the
 plays, as it would without a rollup. The worker (:class:`collector.reports.schedule.Ticker`)
 recomputes dirty finished months in the background; the month still running is always summed
@@ -21,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, exists, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
+from collector.plays import flags
 from collector.plays.models import Play
 from collector.reports.models import AirtimeDirtyMonth, AirtimeMonth, AirtimeRollup
 from collector.reports.periods import Period, parse_period, zone
@@ -64,7 +67,12 @@ def refresh(session: Session, month: str, tz: str) -> None:
     session.execute(delete(AirtimeMonth).where(AirtimeMonth.month == month))
     pairs = (
         select(Play.recording_id, func.count().label("n"), func.sum(Play.duration).label("s"))
-        .where(Play.status == "final", Play.start >= period.start, Play.start < period.end)
+        .where(
+            Play.status == "final",
+            Play.start >= period.start,
+            Play.start < period.end,
+            *flags.exclusion(session),
+        )
         .group_by(Play.recording_id, Play.station_id)
         .subquery()
     )

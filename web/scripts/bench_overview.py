@@ -1,14 +1,17 @@
-"""Benchmark: the overview page with N stations (300 by default), in headless Chromium.
+"""Benchmark: the overview page with N stations (300 by default), in headless Chromium, against a
+real collector serving the built app.
 
-Measures, on the built app served by ``vite preview`` (see screenshots.py), how long the
-browser takes from the stations' status answer to the whole station table on screen (the
-render), from navigation to that table (JavaScript download and start included), and how long
-clearing the filter takes to re-render the 300 rows. The collector is not involved: the
-script answers the page's three requests itself (who am I, the stations' status, no live
-stream) with N made-up stations of every state, so only the front end is measured.
+The script makes a throwaway SQLite collector database with N stations in every state, each with
+its latest play, starts ``sodav-collector serve`` on it (the app from ``collector/web_dist``, the
+live event stream open as in production) and measures, over several page loads:
 
-    cd web && npm run build && npx vite preview --port 4173 &
-    python web/scripts/bench_overview.py [--stations 300] [--runs 7]
+- the collector's answer to ``GET /api/v1/stations/status`` (request sent to last byte);
+- from that answer to the whole table on screen (the render);
+- from navigation to the whole table (JavaScript download and start included);
+- clearing the filter to the N rows on screen again.
+
+    ./dev setup     # builds collector/web_dist
+    .venv/bin/python web/scripts/bench_overview.py [--stations 300] [--runs 7]
 
 Prints the median and worst of each measure and the command to reproduce them.
 """
@@ -16,85 +19,155 @@ Prints the median and worst of each measure and the command to reproduce them.
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from playwright.sync_api import Route, sync_playwright
+import httpx
+from playwright.sync_api import sync_playwright
+
+from collector.catalog.models import Recording
+from collector.db.engine import make_engine, make_sessionmaker
+from collector.db.migrate import upgrade
+from collector.db.session import transaction
+from collector.fleet.models import Station, StationStatus
+from collector.fleet.service import create_user
+from collector.plays.models import Play
 
 STATES = ["online"] * 6 + ["silent", "stream_down", "agent_offline", "never_seen"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
-def stations(n: int) -> list[dict[str, object]]:
+def seed(url: str, n: int) -> str:
+    """N stations in every state, each with its latest play; returns an analyst's token."""
+    upgrade(url)
+    engine = make_engine(url)
     now = datetime.now(UTC)
-    out: list[dict[str, object]] = []
-    for i in range(n):
-        state = STATES[i % len(STATES)]
-        since = (now - timedelta(minutes=7 * i + 3)).isoformat()
-        out.append(
-            {
-                "station": f"station-{i:03d}",
-                "name": f"Radio {i:03d} FM",
-                "state": state,
-                "since": None if state == "never_seen" else since,
-                "detail": None if state == "online" else "end of stream (the server closed the connection)",
-                "level_dbfs": None if state == "never_seen" else -12.0 - (i % 30),
-                "last_heartbeat_at": None if state == "never_seen" else since,
-                "last_play": None
-                if state == "never_seen"
-                else {
-                    "id": i,
-                    "title": f"Titre numéro {i}",
-                    "artist": f"Artiste {i % 40}",
-                    "start": since,
-                    "end": since,
-                    "status": "open" if i % 3 else "final",
-                },
-            }
-        )
-    return out
+    with transaction(make_sessionmaker(engine)) as s:
+        recs = [
+            Recording(
+                external_id=f"BENCH-{i:03d}",
+                title=f"Titre numéro {i}",
+                artist=f"Artiste {i % 40}",
+                duration=240.0,
+                fingerprint=b"\0" * 16,
+                fingerprint_sha256=f"{i:064d}",
+            )
+            for i in range(40)
+        ]
+        s.add_all(recs)
+        s.flush()
+        for i in range(n):
+            state = STATES[i % len(STATES)]
+            st = Station(slug=f"station-{i:03d}", name=f"Radio {i:03d} FM")
+            s.add(st)
+            s.flush()
+            since = now - timedelta(minutes=7 * i + 3)
+            if state == "never_seen":
+                continue
+            heard = now - timedelta(hours=1) if state == "agent_offline" else now
+            s.add(
+                StationStatus(
+                    station_id=st.id,
+                    state="online" if state == "agent_offline" else state,
+                    since=since,
+                    detail=None if state == "online" else "end of stream (the server closed the connection)",
+                    level_dbfs=-12.0 - (i % 30),
+                    last_heartbeat_at=heard,
+                )
+            )
+            s.add(
+                Play(
+                    station_id=st.id,
+                    recording_id=recs[i % 40].id,
+                    start=since,
+                    end=since + timedelta(minutes=3),
+                    duration=180.0,
+                    offset_start=0.0,
+                    offset_end=180.0,
+                    confidence=0.9,
+                    matched_fraction=0.9,
+                    status="open" if i % 3 else "final",
+                )
+            )
+        _user, token = create_user(s, "bench", "analyst")
+    engine.dispose()
+    return token
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--url", default="http://127.0.0.1:4173")
     parser.add_argument("--stations", type=int, default=300)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args(argv)
-    status = json.dumps(stations(args.stations))
-    me = json.dumps({"name": "bench", "role": "analyst", "timezone": "Africa/Dakar", "version": "bench"})
+    work = Path(tempfile.mkdtemp(prefix="sodav-bench-overview-"))
+    db = f"sqlite:///{work / 'collector.db'}"
+    token = seed(db, args.stations)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(
+        os.environ,
+        SODAV_COLLECTOR_DATABASE_URL=db,
+        SODAV_COLLECTOR_WORKER__ENABLED="false",
+        SODAV_COLLECTOR_ENVIRONMENT="development",
+        SODAV_COLLECTOR_LOG_LEVEL="WARNING",
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "collector.cli", "serve", "--port", str(port), "--no-migrate"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        return _measure(base, token, args)
+    finally:
+        server.terminate()
+        server.wait(20)
 
-    def answer(route: Route) -> None:
-        path = route.request.url.split("?")[0]
-        if path.endswith("/api/v1/users/me"):
-            route.fulfill(status=200, content_type="application/json", body=me)
-        elif path.endswith("/api/v1/stations/status"):
-            route.fulfill(status=200, content_type="application/json", body=status)
-        else:  # no live stream: the page falls back to its one-minute refresh
-            route.fulfill(status=503, content_type="application/json", body="{}")
 
+def _measure(base: str, token: str, args: argparse.Namespace) -> int:
+    answer: list[float] = []
     first: list[float] = []
     render: list[float] = []
     refilter: list[float] = []
     rows = f"table tbody tr:nth-child({args.stations})"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
         for _ in range(args.runs):
             context = browser.new_context(viewport={"width": 1366, "height": 860})
-            context.add_init_script("sessionStorage.setItem('sodav.token', 'sdu_bench')")
-            context.route("**/api/v1/**", answer)
+            context.add_init_script(f"sessionStorage.setItem('sodav.token', '{token}')")
             page = context.new_page()
-            page.goto(args.url + "/")
+            page.goto(base + "/")
             page.wait_for_selector(rows)
             done = page.evaluate("performance.now()")
             first.append(done)
-            answered = page.evaluate(
-                "performance.getEntriesByType('resource')"
-                ".find((e) => e.name.includes('/api/v1/stations/status')).responseEnd"
+            timing = page.evaluate(
+                "(() => { const e = performance.getEntriesByType('resource')"
+                ".find((e) => e.name.includes('/api/v1/stations/status'));"
+                " return [e.requestStart, e.responseEnd]; })()"
             )
-            render.append(done - answered)
+            answer.append(timing[1] - timing[0])
+            render.append(done - timing[1])
             box = page.get_by_role("textbox").first
             box.fill("Radio 1")
             page.wait_for_function(f"document.querySelectorAll('table tbody tr').length < {args.stations}")
@@ -104,8 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             refilter.append(page.evaluate("performance.now()") - t0)
             context.close()
         browser.close()
-    print(f"overview with {args.stations} stations, {args.runs} runs, headless Chromium, built app")
+    print(f"overview with {args.stations} stations, {args.runs} runs, Chromium, real collector (SQLite)")
     for name, values in (
+        ("collector: /stations/status answered", answer),
         ("status answered to full table (render)", render),
         ("navigation to full table", first),
         ("filter cleared to full table", refilter),

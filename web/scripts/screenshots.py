@@ -2,17 +2,13 @@
 
 To look at what the app shows a person, against a real collector with data:
 
-1. a collector with plays: ``python -m collector.demo --dir /tmp/web-demo`` (keeps its SQLite
-   database), then ``sodav-collector users add awa --role admin`` and ``... moussa --role
-   analyst`` with ``SODAV_COLLECTOR_DATABASE_URL=sqlite:////tmp/web-demo/collector.db``, and
-   ``sodav-collector serve --port 8765``;
-2. the built app through Vite's preview server, proxying to it (``SODAV_CONTRACT_STUB=1``
-   answers the endpoints of API-CONTRACT.md the collector does not have yet)::
+1. a collector with plays, serving the built app: ``./dev demo --serve --dir /tmp/web-demo``
+   (keeps its SQLite database and prints an admin's token), then ``sodav-collector users add
+   moussa --role analyst`` with ``SODAV_COLLECTOR_DATABASE_URL=sqlite:////tmp/web-demo/collector.db``;
+2. ``SODAV_ADMIN_TOKEN=sdu_… SODAV_ANALYST_TOKEN=sdu_… python web/scripts/screenshots.py
+   --url http://127.0.0.1:PORT --station radio-demo``
 
-       cd web && npm run build && SODAV_CONTRACT_STUB=1 SODAV_COLLECTOR_URL=http://127.0.0.1:8765 \\
-           npx vite preview --port 4173
-
-3. ``SODAV_ADMIN_TOKEN=sdu_… SODAV_ANALYST_TOKEN=sdu_… python web/scripts/screenshots.py``
+The end-to-end tests (tests/e2e/web) take the same screenshots on every run.
 
 Needs ``pip install playwright`` and Debian's ``chromium`` (no browser download). Writes PNG
 files into ``web/screenshots/`` (not committed) and prints their names.
@@ -110,7 +106,7 @@ def _pages(page: Page, base: str, out: Path, lang: str, station: str, files_peri
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--url", default="http://127.0.0.1:4173", help="the app (vite preview)")
+    parser.add_argument("--url", default="http://127.0.0.1:8080", help="the collector serving the app")
     parser.add_argument("--station", default="rfm-dakar", help="the station page to show")
     parser.add_argument("--files-period", default="2026-11", help="the period of the generated files to show")
     parser.add_argument("--out", type=Path, default=HERE.parent / "screenshots")

@@ -44,11 +44,15 @@ def runtime_packages() -> list[str]:
 def test_instructions_are_known_and_stages_are_sane() -> None:
     ins = instructions()
     assert {k for k, _ in ins} <= KNOWN
-    assert ins[0][0] == "ARG" and ins[1][0] == "FROM"
+    assert [k for k, _ in ins[:3]] == ["ARG", "ARG", "FROM"]
     # the base by digest: a rebuild gets the same Debian and Python, not whatever the tag is now
-    assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", dict(ins)["ARG"])
+    assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", ins[0][1])
+    # the web app's Node stage by full version (Vite needs 20.19 or newer)
+    assert re.fullmatch(r"NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?", ins[1][1])
     froms = [rest for k, rest in ins if k == "FROM"]
-    assert len(froms) == 2 and froms[0].endswith(" AS build")
+    assert len(froms) == 3 and froms[0].endswith(" AS web") and froms[1].endswith(" AS build")
+    # the built web app reaches the package before pip installs it (package data)
+    assert ("COPY", "--from=web /src/collector/web_dist ./collector/web_dist") in ins
 
 
 def test_copy_sources_exist_in_the_build_context() -> None:
@@ -59,7 +63,14 @@ def test_copy_sources_exist_in_the_build_context() -> None:
         for src in sources:
             assert (ROOT / src).exists(), src
     ignore = (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().split()
-    for needed in ("!pyproject.toml", "!shared/", "!edge_agent/", "!collector/"):
+    for needed in (
+        "!pyproject.toml",
+        "!shared/",
+        "!edge_agent/",
+        "!collector/",
+        "!web/",
+        "web/node_modules/",
+    ):
         assert needed in ignore
 
 

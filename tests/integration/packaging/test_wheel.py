@@ -27,6 +27,7 @@ def _version() -> str:
     return version
 
 
+@pytest.mark.timeout(900)  # the first to ask builds the wheel (and the web app, if web/ changed)
 def test_wheel_holds_the_checkout_and_nothing_else(wheel: Path) -> None:
     assert wheel.name == f"sodav_monitor-{_version()}-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as zf:
@@ -42,6 +43,10 @@ def test_wheel_holds_the_checkout_and_nothing_else(wheel: Path) -> None:
     assert {n for n in names if n.endswith(".py")} == modules
     assert "collector/migrations/script.py.mako" in names  # package data (Alembic)
     assert "edge_agent/agent.example.toml" in names
+    # the built web app and the API pages' scripts: pip install serves the app without Node.js
+    assert "collector/web_dist/index.html" in names
+    assert any(n.startswith("collector/web_dist/assets/") and n.endswith(".js") for n in names)
+    assert "collector/web_dist/api-docs/swagger-ui-bundle.js" in names
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "bench/"))]
 
 
@@ -71,6 +76,8 @@ def test_fresh_venv_runs_the_installed_command(
     assert version.stdout.strip() == f"{command} {_version()}", version.stderr
     site = next((venv / "lib").glob("python3*/site-packages"))
     assert [p for p in absent if (site / p).exists()] == []  # the agent extra stays small
+    if extra == "collector":  # the app it serves at / came with it
+        assert (site / "collector" / "web_dist" / "index.html").is_file()
 
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]

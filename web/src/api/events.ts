@@ -29,16 +29,34 @@ export function mergePlay(list: StationStatus[] | undefined, play: Play): Statio
   });
 }
 
+/** Events are applied in batches, at most every BATCH_MS: a fresh stream starts with every
+ * station's state (300 events at once), which would otherwise re-render the overview 300 times. */
+const BATCH_MS = 100;
+
 function listen(client: QueryClient, source: EventSource, onId: (id: string) => void): void {
+  let pending: ((list: StationStatus[] | undefined) => StationStatus[] | undefined)[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    const updates = pending;
+    pending = [];
+    timer = undefined;
+    client.setQueryData<StationStatus[]>(stationKeys.status, (old) =>
+      updates.reduce<StationStatus[] | undefined>((list, update) => update(list), old),
+    );
+  };
+  const queue = (update: (list: StationStatus[] | undefined) => StationStatus[] | undefined) => {
+    pending.push(update);
+    timer ??= setTimeout(flush, BATCH_MS);
+  };
   source.addEventListener("station_status", (e: MessageEvent<string>) => {
     if (e.lastEventId) onId(e.lastEventId);
     const status = JSON.parse(e.data) as StationStatus;
-    client.setQueryData<StationStatus[]>(stationKeys.status, (old) => mergeStatus(old, status));
+    queue((list) => mergeStatus(list, status));
   });
   source.addEventListener("play", (e: MessageEvent<string>) => {
     if (e.lastEventId) onId(e.lastEventId);
     const play = JSON.parse(e.data) as Play;
-    client.setQueryData<StationStatus[]>(stationKeys.status, (old) => mergePlay(old, play));
+    queue((list) => mergePlay(list, play));
   });
 }
 

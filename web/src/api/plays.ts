@@ -10,6 +10,8 @@ export interface PlayFilters {
   artist: string;
   label: string;
   status: "all" | "open" | "final";
+  /** reviewers' false-positive flags: all plays, only flagged ones, or none of them */
+  flagged: "all" | "yes" | "no";
   page: number;
   pageSize: number;
 }
@@ -22,6 +24,7 @@ export function playQuery(f: PlayFilters): Query {
     artist: f.artist,
     label: f.label,
     status: f.status === "all" ? undefined : f.status,
+    flagged: f.flagged === "all" ? undefined : f.flagged === "yes",
     page: f.page,
     page_size: f.pageSize,
   };

@@ -26,7 +26,17 @@ interface Session {
 
 const Context = createContext<Session | null>(null);
 
+/** A token handed over in the address's fragment (`/#token=sdu_…`, as `./dev demo` prints it):
+ * kept for this tab and taken out of the address. Browsers never send a fragment to a server. */
+function tokenFromAddress(): void {
+  const match = /(?:^#|&)token=([\w-]+)/.exec(window.location.hash);
+  if (!match?.[1]) return;
+  sessionStorage.setItem(KEY, match[1]);
+  window.history.replaceState(null, "", window.location.pathname + window.location.search);
+}
+
 function storedToken(): string | null {
+  tokenFromAddress();
   const value = sessionStorage.getItem(KEY) ?? localStorage.getItem(KEY);
   setToken(value);
   return value;

@@ -123,6 +123,9 @@ export const en: Messages = {
 
   "plays.title": "Plays",
   "plays.status": "Status",
+  "plays.flags": "Review",
+  "plays.flaggedOnly": "flagged wrong",
+  "plays.notFlagged": "not flagged",
   "plays.statusAll": "All",
   "plays.final": "final",
   "plays.open": "open",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  formatSince,
   dayInZone,
   formatDate,
   formatDateTime,
@@ -60,5 +61,17 @@ describe("playback rate", () => {
     expect(formatRatePpm(20000, "en")).toBe("+2.0 %");
     expect(formatRatePpm(-25000, "fr")).toBe("−2,5 %");
     expect(formatRatePpm(0, "fr")).toBe("0,0 %");
+  });
+});
+
+describe("relative times", () => {
+  const now = new Date("2026-11-26T07:00:00Z");
+  it("counts back in the largest whole unit", () => {
+    expect(formatSince("2026-11-26T06:55:00Z", now, "en")).toBe("5 min ago");
+    expect(formatSince("2026-11-26T05:00:00Z", now, "fr")).toMatch(/^il y a 2\sh$/);
+  });
+  it("shows news that arrived live after the page's last tick as now", () => {
+    expect(formatSince("2026-11-26T07:00:10Z", now, "en")).toBe("now");
+    expect(formatSince("2026-11-26T07:00:10Z", now, "fr")).toBe("maintenant");
   });
 });

@@ -77,9 +77,11 @@ export function formatDuration(seconds: number): string {
   return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
 }
 
-/** "il y a 5 min" / "5 min ago": the largest whole unit between `value` and `now`. */
+/** "il y a 5 min" / "5 min ago": the largest whole unit between `value` and `now`. A time a little
+ * after `now` is news that arrived live since the page's clock last ticked (useNow): "now". */
 export function formatSince(value: string | Date, now: Date, lang: Lang): string {
-  const seconds = Math.round((toDate(value).getTime() - now.getTime()) / 1000);
+  let seconds = Math.round((toDate(value).getTime() - now.getTime()) / 1000);
+  if (seconds > 0 && seconds <= 120) seconds = 0;
   const rtf = (relative[lang] ??= new Intl.RelativeTimeFormat(LOCALES[lang], { numeric: "auto", style: "short" }));
   const abs = Math.abs(seconds);
   if (abs < 60) return rtf.format(seconds, "second");

@@ -123,6 +123,9 @@ export const fr = {
 
   "plays.title": "Diffusions",
   "plays.status": "Statut",
+  "plays.flags": "Vérification",
+  "plays.flaggedOnly": "signalées fausses",
+  "plays.notFlagged": "non signalées",
   "plays.statusAll": "Toutes",
   "plays.final": "définitive",
   "plays.open": "en cours",

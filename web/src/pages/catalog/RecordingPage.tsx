@@ -26,6 +26,7 @@ export default function RecordingPage() {
     artist: "",
     label: "",
     status: "all" as const,
+    flagged: "all" as const,
     page,
     pageSize: 20,
   };

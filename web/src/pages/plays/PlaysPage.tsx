@@ -15,6 +15,7 @@ const PAGE_SIZE = 50;
 
 function filtersFrom(params: URLSearchParams, month: string): PlayFilters {
   const status = params.get("status");
+  const flagged = params.get("flagged");
   return {
     station: params.getAll("station"),
     period: params.get("period") ?? month,
@@ -22,6 +23,7 @@ function filtersFrom(params: URLSearchParams, month: string): PlayFilters {
     artist: params.get("artist") ?? "",
     label: params.get("label") ?? "",
     status: status === "open" || status === "final" ? status : "all",
+    flagged: flagged === "true" ? "yes" : flagged === "false" ? "no" : "all",
     page: Math.max(1, Number(params.get("page") ?? 1) || 1),
     pageSize: PAGE_SIZE,
   };
@@ -76,6 +78,16 @@ export default function PlaysPage() {
             { value: "all", label: t("plays.statusAll") },
             { value: "final", label: t("plays.final") },
             { value: "open", label: t("plays.open") },
+          ]}
+        />
+        <SelectField
+          label={t("plays.flags")}
+          value={draft.flagged}
+          onChange={(v) => set("flagged", v as PlayFilters["flagged"])}
+          options={[
+            { value: "all", label: t("plays.statusAll") },
+            { value: "yes", label: t("plays.flaggedOnly") },
+            { value: "no", label: t("plays.notFlagged") },
           ]}
         />
         <TextField

@@ -1,0 +1,142 @@
+"""The live events' one interface, :class:`Broker`, and its in-process implementation.
+
+The feed (:mod:`collector.live.feed`) publishes; each open event stream subscribes, and a
+stream that reconnects asks for the events after the last one it saw (:meth:`Broker.since`).
+:class:`LocalBroker` serves the streams of one collector process. Several processes behind one
+address (issue #18) need a shared one, e.g. Redis pub/sub with a capped stream for the replay:
+the same three methods, with the feed polling in a single process (an advisory lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+log = logging.getLogger("collector.live")
+
+HOLD_S = 300.0  # how long events are kept for a stream that reconnects
+QUEUE_MAX = 2000  # a stream this far behind is dropped (its client reconnects and catches up)
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    id: int
+    name: str  # station_status or play
+    data: str  # one JSON line
+    at: float  # time.monotonic() when published
+
+    def sse(self) -> str:
+        return f"id: {self.id}\nevent: {self.name}\ndata: {self.data}\n\n"
+
+
+def to_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+def sse(event_id: int, name: str, data: dict[str, Any]) -> str:
+    """One server-sent event, as the stream writes it."""
+    return LiveEvent(event_id, name, to_json(data), 0.0).sse()
+
+
+class Subscription(Protocol):
+    async def next(self, timeout: float) -> LiveEvent | None:
+        """The next event, or None after ``timeout`` seconds without one."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Broker(Protocol):
+    def publish(self, name: str, data: dict[str, Any]) -> LiveEvent: ...
+
+    def since(self, last_id: int) -> list[LiveEvent] | None:
+        """The events after ``last_id`` if they are all still held, else None."""
+        ...
+
+    def subscribe(self) -> Subscription: ...
+
+    @property
+    def last_id(self) -> int: ...
+
+    @property
+    def subscribers(self) -> int: ...
+
+
+class _Queue:
+    def __init__(self, broker: LocalBroker, size: int) -> None:
+        self._broker = broker
+        self._queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(size)
+        self.closed = False
+
+    def put(self, event: LiveEvent) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            log.warning("live stream too far behind: dropped, its client reconnects")
+            self.close()
+            self._queue.get_nowait()
+            self._queue.put_nowait(None)
+
+    async def next(self, timeout: float) -> LiveEvent | None:
+        try:
+            event = await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            return None
+        if event is None:
+            raise ConnectionResetError("the stream fell too far behind")
+        return event
+
+    def close(self) -> None:
+        self.closed = True
+        self._broker._queues.discard(self)
+
+
+class LocalBroker:
+    """Events of this process, kept ``HOLD_S`` for replay; call it from the event loop.
+
+    Ids grow from the start time in milliseconds, so an id from another process or an earlier
+    run is (almost surely) outside the held range and gets a fresh snapshot instead."""
+
+    def __init__(self, hold_s: float = HOLD_S, queue_max: int = QUEUE_MAX) -> None:
+        self._hold = hold_s
+        self._queue_max = queue_max
+        self._ids = itertools.count(int(time.time() * 1000))
+        self._last = next(self._ids)
+        self._events: deque[LiveEvent] = deque()
+        self._queues: set[_Queue] = set()
+
+    def publish(self, name: str, data: dict[str, Any]) -> LiveEvent:
+        self._last = next(self._ids)
+        event = LiveEvent(self._last, name, to_json(data), time.monotonic())
+        self._events.append(event)
+        while self._events and event.at - self._events[0].at > self._hold:
+            self._events.popleft()
+        for queue in list(self._queues):
+            queue.put(event)
+        return event
+
+    def since(self, last_id: int) -> list[LiveEvent] | None:
+        if last_id == self._last:
+            return []
+        if not self._events or not (self._events[0].id - 1 <= last_id < self._last):
+            return None
+        return [e for e in self._events if e.id > last_id]
+
+    def subscribe(self) -> _Queue:
+        queue = _Queue(self, self._queue_max)
+        self._queues.add(queue)
+        return queue
+
+    @property
+    def last_id(self) -> int:
+        return self._last
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._queues)
