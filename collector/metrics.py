@@ -35,6 +35,7 @@ from starlette.responses import Response
 from collector import facts, instruments
 from collector.errors import CollectorError
 from collector.settings import CollectorSettings
+from collector.webapp import WEB_ROUTE
 from shared.config import ConfigError, read_secret
 from shared.schemas import ErrorCode
 
@@ -160,14 +161,19 @@ class TimingMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            instruments.HTTP_SECONDS.labels(scope["method"], route_of(scope), str(status["code"])).observe(
+            code = status["code"]
+            instruments.HTTP_SECONDS.labels(scope["method"], route_of(scope, code), str(code)).observe(
                 time.perf_counter() - started
             )
 
 
-def route_of(scope: Scope) -> str:
-    """The route template that answered (``/api/v1/reports/files/{file_id}``), or ``unmatched``."""
-    return getattr(scope.get("route"), "path", None) or "unmatched"
+def route_of(scope: Scope, status: int = 200) -> str:
+    """The route template that answered (``/api/v1/reports/files/{file_id}``), ``web`` for the
+    app's pages, or ``unmatched`` for a path nothing serves (the app's catch-all answers 404)."""
+    path = getattr(scope.get("route"), "path", None)
+    if path == WEB_ROUTE:
+        return "unmatched" if status == 404 else "web"
+    return path or "unmatched"
 
 
 def serve_worker_metrics(settings: CollectorSettings) -> None:

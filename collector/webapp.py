@@ -71,11 +71,15 @@ def install_docs(app: FastAPI, dist: Path = WEB_DIST) -> None:
         )
 
 
+WEB_ROUTE = "/{path:path}"
+"""The app's catch-all route: every path no API route serves."""
+
+
 def install_web(app: FastAPI, dist: Path = WEB_DIST) -> None:
     """Serve the built app at ``/``; register it after every API route (it answers the rest)."""
 
     # every method, so that an unknown API path is a 404 whatever its method, not a 405
-    @app.api_route("/{path:path}", methods=[*_METHODS], include_in_schema=False)
+    @app.api_route(WEB_ROUTE, methods=[*_METHODS], include_in_schema=False)
     def web(path: str, request: Request) -> Response:
         if path.startswith(_NOT_APP) or request.method not in ("GET", "HEAD"):
             raise HTTPException(404, f"no such endpoint: {request.method} {request.url.path}; see /docs")
