@@ -6,20 +6,21 @@ import logging
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from collector.db.request import get_session
+from collector.errors import error_responses
 from collector.fleet.auth import require_agent, require_role
 from collector.fleet.models import Agent, User
 from collector.fleet.service import enroll, station_statuses
 
 log = logging.getLogger("collector.fleet")
-router = APIRouter(prefix="/api/v1", tags=["fleet"])
+router = APIRouter(prefix="/api/v1", tags=["fleet"], responses=error_responses(401, 422))
 
 
 class EnrollRequest(BaseModel):
-    code: str
+    code: str = Field(max_length=200)
 
 
 class EnrollResponse(BaseModel):
@@ -44,7 +45,12 @@ class AgentMe(BaseModel):
     stations: list[str]
 
 
-@router.get("/agents/me", response_model=AgentMe, summary="Who this agent token belongs to")
+@router.get(
+    "/agents/me",
+    response_model=AgentMe,
+    summary="Who this agent token belongs to",
+    responses=error_responses(403),
+)
 def agents_me(agent: Agent = Depends(require_agent)) -> AgentMe:
     return AgentMe(agent=agent.name, stations=sorted(s.slug for s in agent.stations))
 
@@ -60,7 +66,10 @@ class StationStatusOut(BaseModel):
 
 
 @router.get(
-    "/stations/status", response_model=list[StationStatusOut], summary="Derived state of every station"
+    "/stations/status",
+    response_model=list[StationStatusOut],
+    summary="Derived state of every station",
+    responses=error_responses(403),
 )
 def stations_status(
     request: Request, _user: User = Depends(require_role("analyst")), session: Session = Depends(get_session)
