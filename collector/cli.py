@@ -21,6 +21,7 @@ from collector.catalog import cli as catalog_cli
 from collector.db.migrate import upgrade
 from collector.errors import CollectorError
 from collector.fleet import cli as fleet_cli
+from collector.matching import cli as matching_cli
 from collector.reports import cli as reports_cli
 from collector.settings import load
 from collector.worker import run_worker
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="match uploaded segments and assemble plays, continuously").set_defaults(
         func=_worker
     )
+    matching_cli.register(sub)
     reports_cli.register(sub)
     return parser
 
