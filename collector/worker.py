@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,9 +60,7 @@ def run_once(
 ) -> tuple[Catalog, int]:
     """One claim-process-learn-commit cycle; returns the (possibly reloaded) catalog and the
     segments it finished (processed or quarantined)."""
-    window = TimeWindow(
-        timedelta(days=settings.ingest.max_age_days), timedelta(seconds=settings.ingest.max_ahead_s)
-    )
+    window = TimeWindow.of(settings)
     with factory() as session:
         if catalog is None or catalog_version(session) != catalog.version:
             catalog = load_catalog(session)

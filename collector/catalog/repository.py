@@ -52,4 +52,5 @@ def version(session: Session) -> tuple[int, datetime | None]:
 def fingerprints(session: Session) -> Iterator[tuple[int, bytes, float]]:
     """Every recording's (id, fingerprint blob, duration), by id."""
     stmt = select(Recording.id, Recording.fingerprint, Recording.duration).order_by(Recording.id)
-    yield from session.execute(stmt).tuples()
+    for row in session.execute(stmt):
+        yield row[0], row[1], row[2]

@@ -8,13 +8,7 @@ from typing import Any
 
 from collector.db.session import open_database
 from collector.fleet import repository, service
-from collector.formats import rate_percent
-
-
-def _table(rows: list[list[str]], header: list[str]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+from collector.formats import print_table, rate_percent
 
 
 def _stations_add(args: argparse.Namespace) -> int:
@@ -35,7 +29,7 @@ def _stations_list(args: argparse.Namespace) -> int:
             ]
             for st in repository.stations(s)
         ]
-    _table(rows, ["STATION", "NAME", "CITY", "RATE"])
+    print_table(rows, ["STATION", "NAME", "CITY", "RATE"])
     return 0
 
 
@@ -46,7 +40,7 @@ def _stations_status(args: argparse.Namespace) -> int:
         [v.station, v.state, v.since.isoformat(timespec="seconds") if v.since else "-", v.detail or ""]
         for v in views
     ]
-    _table(rows, ["STATION", "STATE", "SINCE (UTC)", "DETAIL"])
+    print_table(rows, ["STATION", "STATE", "SINCE (UTC)", "DETAIL"])
     return 0
 
 
@@ -87,7 +81,7 @@ def _agents_list(args: argparse.Namespace) -> int:
             ]
             for a in repository.agents(s)
         ]
-    _table(rows, ["AGENT", "STATIONS", "LAST SEEN (UTC)", "VERSION"])
+    print_table(rows, ["AGENT", "STATIONS", "LAST SEEN (UTC)", "VERSION"])
     return 0
 
 
@@ -118,7 +112,7 @@ def _users_token(args: argparse.Namespace) -> int:
 def _users_list(args: argparse.Namespace) -> int:
     with open_database(args.config) as db, db.transaction() as s:
         rows = [[u.name, u.role] for u in repository.users(s)]
-    _table(rows, ["USER", "ROLE"])
+    print_table(rows, ["USER", "ROLE"])
     return 0
 
 

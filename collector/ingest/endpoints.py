@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -25,7 +25,6 @@ from collector.ingest.service import (
     store_heartbeat,
     store_upload,
 )
-from collector.settings import CollectorSettings
 from shared.schemas import HeartbeatAckV1, HeartbeatV1, UploadAckV1, UploadV1
 
 log = logging.getLogger("collector.ingest")
@@ -71,12 +70,6 @@ def _gunzip(body: bytes, limit: int) -> bytes:
     return raw
 
 
-def _window(settings: CollectorSettings) -> TimeWindow:
-    return TimeWindow(
-        timedelta(days=settings.ingest.max_age_days), timedelta(seconds=settings.ingest.max_ahead_s)
-    )
-
-
 @router.post(
     "/uploads",
     response_model=UploadAckV1,
@@ -89,7 +82,7 @@ async def upload(
     raw = await _read_body(request)
     # parsing and the database work are blocking: run them in the thread pool so the event
     # loop keeps reading other agents' bodies meanwhile (bench/ingest, docs/benchmarks.md)
-    window = _window(request.app.state.settings)
+    window = TimeWindow.of(request.app.state.settings)
     return await run_in_threadpool(_store, raw, agent, session, window)
 
 

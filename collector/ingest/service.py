@@ -23,6 +23,7 @@ from collector.fleet.models import Agent
 from collector.fleet.service import agent_heard
 from collector.ingest import repository
 from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
+from collector.settings import CollectorSettings
 from shared.codec import encode, rate_ppm_of
 from shared.schemas import ErrorCode, HeartbeatV1, UploadV1, wire_context
 from shared.segmenter import Segment as SegmentOut
@@ -61,6 +62,12 @@ class TimeWindow:
 
     max_age: timedelta
     max_ahead: timedelta
+
+    @classmethod
+    def of(cls, settings: CollectorSettings) -> TimeWindow:
+        return cls(
+            timedelta(days=settings.ingest.max_age_days), timedelta(seconds=settings.ingest.max_ahead_s)
+        )
 
     def bounds(self, now: datetime) -> tuple[datetime, datetime]:
         return now - self.max_age, now + self.max_ahead

@@ -8,7 +8,7 @@ from typing import Any
 
 from collector.db.session import open_database
 from collector.fleet import repository as fleet_repository
-from collector.formats import iso_z
+from collector.formats import iso_z, print_table
 from collector.matching import repository
 
 
@@ -28,10 +28,7 @@ def _quarantined(args: argparse.Namespace) -> int:
             ]
             for seg in segments
         ]
-    header = ["ID", "AGENT", "STATION", "SEQ", "START", "REASON"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
-    for row in [header, *rows]:
-        print("  ".join([c.ljust(w) for c, w in zip(row, widths, strict=False)] + [row[-1]]).rstrip())
+    print_table(rows, ["ID", "AGENT", "STATION", "SEQ", "START", "REASON"])
     shown = f" (the latest {len(rows)} shown)" if total > len(rows) else ""
     print(f"{total} quarantined segment(s){shown}", file=sys.stderr)
     return 0

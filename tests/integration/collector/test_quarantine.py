@@ -12,14 +12,22 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import numpy as np
-from sqlalchemy import select
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import select, update
 
+from collector.db.base import UTCDateTime
+from collector.db.migrate import alembic_config, upgrade
 from collector.db.session import transaction
 from collector.fleet import repository as fleet_repository
+from collector.fleet import service
 from collector.ingest.models import Segment, SegmentFingerprint
+from collector.settings import CollectorSettings
+from collector.worker import run_once
 from shared.codec import FingerprintSegment, encode
 from tests.fixtures.collector import Collector
 from tests.support.payloads import RECENT, segment, upload
@@ -51,12 +59,9 @@ def _statuses(c: Collector) -> dict[int, tuple[str, str | None]]:
 
 
 def test_poisoned_and_amplified_segments_are_quarantined_and_the_rest_goes_on(
-    database_url: str, tmp_path: object
+    database_url: str, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
-    workdir = Path(str(tmp_path))
-    c = Collector(database_url, workdir, extra_env={"SODAV_COLLECTOR_WORKER__ENABLED": "true"})
+    c = Collector(database_url, tmp_path, extra_env={"SODAV_COLLECTOR_WORKER__ENABLED": "true"})
     c.add_station("rfm")
     c.add_station("zik")
     c.start()
@@ -113,3 +118,77 @@ def test_poisoned_and_amplified_segments_are_quarantined_and_the_rest_goes_on(
     assert lines[0].split()[:5] == ["ID", "AGENT", "STATION", "SEQ", "START"]
     assert len(lines) == 4 and all(" box2 " in f" {line} " for line in lines[1:])
     assert "3 quarantined segment(s)" in listed.stderr
+
+
+def _box(c: Collector, stations: list[str]) -> None:
+    for slug in stations:
+        c.add_station(slug)
+    with transaction(c.tx) as s:
+        service.create_agent(s, "box1", stations)
+
+
+def test_a_failure_while_one_station_is_processed_quarantines_that_station_only(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A segment matched long ago with a start near 9999 breaks every rebuild of its station's
+    plays; the cycle still finishes the other station, and says what failed."""
+    c = Collector(database_url, tmp_path)
+    try:
+        _box(c, ["rfm", "zik"])
+        poisoned = _legacy_segment(c, "box1", "zik", 0, datetime(9999, 12, 31, 23, 59, 55, tzinfo=UTC), 80)
+        with transaction(c.tx) as s:
+            s.execute(update(Segment).where(Segment.id == poisoned).values(status="unmatched"))
+        good = [
+            _legacy_segment(c, "box1", st, 10 + i, RECENT + timedelta(seconds=10 * i), 80)
+            for st in ("rfm", "zik")
+            for i in range(3)
+        ]
+        settings = CollectorSettings(database_url=database_url, environment="test")
+        _catalog, done = run_once(c.tx, None, settings)
+        assert done == 6
+        states = _statuses(c)
+        assert [states[sid][0] for sid in good[:3]] == ["unmatched"] * 3
+        for sid in good[3:]:
+            assert states[sid][0] == "quarantined"
+            assert "processing failed: OverflowError" in (states[sid][1] or "")
+    finally:
+        c.engine.dispose()
+
+
+def test_migration_0005_quarantines_legacy_times(database_url: str, tmp_path: Path) -> None:
+    command.downgrade(alembic_config(database_url), "0003")
+    c = Collector(database_url, tmp_path)
+    try:
+        _box(c, ["rfm"])
+        legacy = sa.table(
+            "segments",
+            *(sa.column(n) for n in ("agent_id", "station_id", "seq", "duration", "status")),
+            sa.column("start", UTCDateTime()),
+            sa.column("received_at", UTCDateTime()),
+        )
+        starts = (datetime(1, 1, 1, tzinfo=UTC), RECENT, datetime(9999, 1, 1, tzinfo=UTC))
+        with c.engine.begin() as conn:
+            agent, station = conn.execute(sa.text("SELECT a.id, s.id FROM agents a, stations s")).one()
+            for seq, start in enumerate(starts):
+                conn.execute(
+                    legacy.insert().values(
+                        agent_id=agent,
+                        station_id=station,
+                        seq=seq,
+                        start=start,
+                        duration=10.0,
+                        status="matched",
+                        received_at=RECENT,
+                    )
+                )
+        upgrade(database_url)
+        with c.session() as s:
+            rows = s.execute(select(Segment.seq, Segment.status, Segment.reason).order_by(Segment.seq)).all()
+        assert [(seq, status) for seq, status, _ in rows] == [
+            (0, "quarantined"),
+            (1, "matched"),
+            (2, "quarantined"),
+        ]
+        assert "migration 0005" in (rows[0][2] or "")
+    finally:
+        c.engine.dispose()
