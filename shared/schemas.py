@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
@@ -145,6 +146,21 @@ Name = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(no_nul)
 Short = Annotated[str, Field(max_length=64), AfterValidator(no_nul)]
 Title = Annotated[str, Field(max_length=1024), AfterValidator(no_nul)]
 Detail = Annotated[str, Field(max_length=2048), AfterValidator(no_nul)]
+
+
+def _clip(limit: int) -> Callable[[str], str]:
+    def clip(value: str) -> str:
+        return value.replace("\x00", "")[:limit]
+
+    return clip
+
+
+# What a stream says about itself (codec name, ICY title, error text) is reported as it comes,
+# cut to a length and without NUL: the agent builds its heartbeat with this model, and a
+# station's odd metadata must never stop its heartbeats nor have them refused.
+StreamShort = Annotated[str, AfterValidator(_clip(64))]
+StreamTitle = Annotated[str, AfterValidator(_clip(1024))]
+StreamDetail = Annotated[str, AfterValidator(_clip(2048))]
 
 
 class _Model(BaseModel):
@@ -333,10 +349,10 @@ class SourceStatusV1(_Model):
     state: SourceState
     since: UtcDatetime
     level_dbfs: float | None = None
-    codec: Short | None = None
+    codec: StreamShort | None = None
     sample_rate: int | None = Field(default=None, ge=0, le=10_000_000)
-    icy_title: Title | None = None
-    detail: Detail | None = None
+    icy_title: StreamTitle | None = None
+    detail: StreamDetail | None = None
 
 
 class HeartbeatV1(_Payload):
