@@ -74,9 +74,12 @@ class AnalysisError(InvalidRequest):
 
 def _parse_time(text: str) -> datetime:
     try:
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        start = utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError as exc:
         raise AnalysisError(f"--start {text!r}: {exc}; e.g. 2026-01-01T00:00:00Z") from None
+    if not 1970 <= start.year < 2100:  # near year 1 or 9999, times overflow as plays are built
+        raise AnalysisError(f"--start {text!r}: give a time between 1970 and 2100, e.g. 2026-01-01T00:00:00Z")
+    return start
 
 
 def _blocks(

@@ -39,6 +39,10 @@ def test_analyze_refuses_a_bad_station_slug(database_url: str, tmp_path: Path) -
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "lowercase" in result.stderr
     assert not (tmp_path / "tmp").exists()
+    for start in ("9999-12-31T23:59:00Z", "0001-01-01T00:00:00+01:00"):
+        result = _run(database_url, "analyze", "--station", "rfm", "--start", start, "nofile.mp3")
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert "--start" in result.stderr
 
 
 @pytest.mark.parametrize(
