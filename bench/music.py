@@ -135,15 +135,17 @@ def pcm11k(path: Path) -> Any:
 
 
 def real_segments(path: Path, variants: list[int], seconds: float | None = None) -> list[Any]:
-    """The agent's own segments (shared.segmenter, 10 s) of a real recording."""
-    from datetime import UTC, datetime
+    """The agent's own segments (shared.segmenter, 10 s) of a real recording, from yesterday on
+    (the collector refuses times far from its clock)."""
+    from datetime import UTC, datetime, timedelta
 
     from shared.segmenter import Segmenter
 
     pcm = pcm11k(path)
     if seconds is not None:
         pcm = pcm[: int(seconds * 11025)]
-    seg = Segmenter(11025, 10.0, variants, datetime(2026, 1, 1, tzinfo=UTC))
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    seg = Segmenter(11025, 10.0, variants, start)
     out = []
     bar = Progress(f"segmenting {path.name} at {len(variants)} rate(s)", round(pcm.size / 11025), " s")
     for i in range(0, pcm.size, 5513):

@@ -1,6 +1,6 @@
 """Smoke runs of the benchmarks: every script under bench/ with ``--smoke``, its output checked.
 
-    .venv/bin/python -m bench.smoke              # all of them, about 3 minutes (CI runs this)
+    .venv/bin/python -m bench.smoke              # all of them, about 5 minutes (CI runs this)
     .venv/bin/python -m bench.smoke agent        # those whose name contains "agent"
 
 A benchmark is run by hand, rarely, so it rots unseen: an import moves, a function starts
@@ -165,6 +165,23 @@ def check_accuracy(out: str, work: Path) -> None:
         )
 
 
+def check_fuzz(out: str, _work: Path) -> None:
+    header(out, "database", "role", "requests", "2xx", "4xx", "server errors")
+    rows = re.findall(
+        r"^(sqlite|postgresql)\s+(admin|analyst|agent|none)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", out, re.M
+    )
+    expect(
+        {(r[0], r[1]) for r in rows}
+        == {(d, r) for d in ("sqlite", "postgresql") for r in ("admin", "analyst", "agent", "none")},
+        f"fuzz rows: {rows}",
+    )
+    for db, role, requests, _ok, _refused, errors in rows:
+        expect(int(requests) > 0, f"{db}/{role}: no request reached the collector")
+        # not a timing: a server error is a bug the fuzzer found
+        expect(int(errors) == 0, f"{db}/{role}: {errors} server errors")
+    expect(re.search(r"^total: \d+ requests, 0 server errors", out, re.M), "no total line")
+
+
 @dataclass(frozen=True)
 class Smoke:
     module: str  # bench.matcher.run
@@ -183,6 +200,7 @@ SMOKES = [
     Smoke("bench.agent.run", check_agent),
     Smoke("bench.agent.live", check_live),
     Smoke("bench.ingest.run", check_ingest),
+    Smoke("bench.fuzz.run", check_fuzz),
     Smoke("bench.reports.run", check_reports),
     Smoke("bench.accuracy.run", check_accuracy, ("--out", "{work}")),
 ]

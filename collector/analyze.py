@@ -17,17 +17,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
-from collector.audio import AudioError, iter_pcm
+from collector.audio import AudioError, declared_seconds, iter_pcm
 from collector.catalog import repository as catalog_repository
 from collector.catalog.models import Recording
 from collector.db.session import open_database
 from collector.errors import InvalidRequest
-from collector.fleet.service import get_or_create_station, tokenless_agent
+from collector.fleet.service import check_slug, get_or_create_station, tokenless_agent
 from collector.fleet.variants import FULL_SWEEP
 from collector.formats import iso_z, rate_percent
 from collector.ingest import repository as ingest_repository
@@ -75,18 +74,12 @@ class AnalysisError(InvalidRequest):
 
 def _parse_time(text: str) -> datetime:
     try:
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        start = utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError as exc:
         raise AnalysisError(f"--start {text!r}: {exc}; e.g. 2026-01-01T00:00:00Z") from None
-
-
-def _seconds(path: str) -> float | None:
-    """The file's duration as its container states it (None when it does not)."""
-    try:
-        with av.open(path) as container:
-            return container.duration / 1e6 if container.duration else None
-    except (av.FFmpegError, OSError):
-        return None  # decoding says why
+    if not 1970 <= start.year < 2100:  # near year 1 or 9999, times overflow as plays are built
+        raise AnalysisError(f"--start {text!r}: give a time between 1970 and 2100, e.g. 2026-01-01T00:00:00Z")
+    return start
 
 
 def _blocks(
@@ -109,7 +102,7 @@ def _segments(path: str, variants: list[int], start: datetime, what: str) -> tup
     """Every segment of one file, and the seconds of audio it held."""
     segmenter = Segmenter(CHROMAPRINT_RATE, SEGMENT_SECONDS, variants, start)
     outs: list[SegmentOut] = []
-    total = _seconds(path)
+    total = declared_seconds(path, guess=True)
     with Progress("fingerprinting", unit=" s") if total else nullcontext() as progress:
         for pcm in _blocks(iter_pcm(path)):
             outs += segmenter.feed(pcm)
@@ -208,6 +201,7 @@ def analyze(
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    check_slug(args.station)
     start = _parse_time(args.start)
     with open_database(args.config, migrate=True) as db, db.sessions() as session:
         n_segments, matched, end, plays = analyze(session, args.station, args.files, start)

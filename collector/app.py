@@ -18,13 +18,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import shared
 from collector.catalog.endpoints import router as catalog_router
 from collector.db.engine import make_engine, make_sessionmaker
-from collector.errors import CollectorError
+from collector.errors import CollectorError, error_responses
 from collector.fleet.admin import router as fleet_admin_router
 from collector.fleet.endpoints import router as fleet_router
 from collector.ingest.endpoints import router as ingest_router
@@ -38,7 +40,7 @@ from collector.plays.endpoints import router as plays_router
 from collector.reports.endpoints import router as reports_router
 from collector.settings import CollectorSettings
 from collector.webapp import install_docs, install_web
-from shared.schemas import ErrorCode, ErrorV1
+from shared.schemas import ErrorCode, ErrorV1, HeartbeatV1, UploadV1
 
 log = logging.getLogger(__name__)
 errors_log = logging.getLogger("collector.errors")
@@ -92,8 +94,9 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     )
     app.state.settings = settings
     _install_error_handlers(app)
+    app.add_middleware(RefuseNul)
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], responses=error_responses(422))
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": shared.__version__}
 
@@ -101,6 +104,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     routers = (ingest_router, fleet_router, plays_router, catalog_router, reports_router)
     for router in (*routers, notify_router, fleet_admin_router, live_router):
         app.include_router(router)
+    _describe_wire_bodies(app)
     if settings.metrics.enabled:
         scrape = registry(settings, lambda: getattr(app.state, "sessionmaker", None))
         app.add_api_route("/metrics", endpoint(settings, scrape), methods=["GET"], tags=["ops"])
@@ -108,6 +112,45 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     install_docs(app)
     install_web(app)  # last: its catch-all serves the app for any path not matched above
     return app
+
+
+def _describe_wire_bodies(app: FastAPI) -> None:
+    """Put the agents' payloads (UploadV1, HeartbeatV1 and the models in them) in the OpenAPI
+    description: their endpoints read the raw body (gzip or not) and name them by reference."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (UploadV1, HeartbeatV1):
+                body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(body.pop("$defs", {}))
+                components[model.__name__] = body
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+class RefuseNul:
+    """Refuse a NUL character in the path or the query string (``%00``) before any endpoint sees
+    it: PostgreSQL cannot store or compare text holding one, so it would fail as a 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+        ):
+            response = error_response(
+                422, ErrorCode.MALFORMED_PAYLOAD, "the URL holds a NUL character (%00): remove it"
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 # ---- errors on the wire: every failure answers shared.schemas.ErrorV1 with a stable code ----------

@@ -21,6 +21,7 @@ from collector.db.migrate import upgrade
 from collector.errors import CollectorError
 from collector.fleet import cli as fleet_cli
 from collector.logs import configure as configure_logging
+from collector.matching import cli as matching_cli
 from collector.metrics import serve_worker_metrics
 from collector.notify import cli as notify_cli
 from collector.reports import cli as reports_cli
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="match uploaded segments and assemble plays, continuously").set_defaults(
         func=_worker
     )
+    matching_cli.register(sub)
     reports_cli.register(sub)
     notify_cli.register(sub)
     return parser

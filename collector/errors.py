@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.schemas import ErrorCode
+from shared.schemas import ErrorCode, ErrorV1
 
 
 class CollectorError(Exception):
@@ -80,3 +80,18 @@ class NotImplementedYet(CollectorError):
 
     status = 501
     code = ErrorCode.INTERNAL
+
+
+_ANSWERS = {
+    401: "no token, or an unknown, revoked or expired one (codes 4, 5, 6, 10)",
+    403: "the token's role or agent may not do this (codes 7, 9, 11)",
+    404: "no such path, station, recording or file (code 12)",
+    409: "the thing exists already, or the change would break a rule (code 13)",
+    413: "the body is over max_upload_bytes, compressed or decompressed (code 8)",
+    422: "the request does not follow the schema, or its values are out of range (codes 1, 2, 3, 15)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a router's endpoints for the OpenAPI description: an ``ErrorV1`` body."""
+    return {status: {"model": ErrorV1, "description": _ANSWERS[status]} for status in statuses}

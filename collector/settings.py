@@ -39,6 +39,15 @@ class WorkerSettings(_Section):
     enabled: bool = True
     batch_size: int = Field(default=200, ge=1, le=10_000)
     poll_interval_s: float = Field(default=1.0, gt=0)
+    # fingerprint values matched per cycle: a cycle stops claiming once this many are in hand
+    max_values_per_cycle: int = Field(default=500_000, ge=1_000, le=100_000_000)
+
+
+class IngestSettings(_Section):
+    """The times an upload may carry, around the collector's clock (refused outside: 422)."""
+
+    max_age_days: int = Field(default=366, ge=1, le=3650)
+    max_ahead_s: float = Field(default=600.0, ge=0, le=86_400)
 
 
 class MetricsSettings(_Section):
@@ -93,6 +102,7 @@ class CollectorSettings(_Section):
     agent_offline_after_s: float = Field(default=300.0, gt=0)
     report_dir: Path = Path("reports")
     timezone: str = "Africa/Dakar"
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     recognizers: RecognizerSettings = Field(default_factory=RecognizerSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

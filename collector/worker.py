@@ -5,6 +5,12 @@ thread of its own, the notifications' deliveries (webhooks, report e-mails).
 One cycle follows the data one way: matching → plays → rate learning. ``analyze`` runs the
 same :func:`process` on recordings. Several workers may run against PostgreSQL (claims use
 ``FOR UPDATE SKIP LOCKED``). CPU work happens here, never in the HTTP server's event loop.
+
+One bad segment never blocks the queue (:mod:`collector.matching.quarantine`): claimed
+segments are screened first, and each station's share of a cycle runs in a savepoint, so a
+failure there quarantines that station's segments with the reason and the others go on. A
+cycle takes at most ``worker.max_values_per_cycle`` fingerprint values; the rest of its claim
+goes back to the queue for the next cycle.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from collector import instruments
 from collector.db.session import open_database
 from collector.fleet.models import Station
 from collector.ingest.models import Segment
+from collector.ingest.service import TimeWindow
 from collector.matching import rates
 from collector.matching.catalog import Catalog, catalog_version, load_catalog
-from collector.matching.repository import claim_segments
+from collector.matching.quarantine import quarantine, screen, within_budget
+from collector.matching.repository import claim_segments, unclaim
 from collector.matching.service import match_segments
 from collector.notify import delivery
 from collector.plays.service import rebuild_plays
@@ -52,28 +60,60 @@ def process(
     return matched, plays
 
 
-def run_once(factory: sessionmaker[Session], catalog: Catalog | None, batch_size: int) -> tuple[Catalog, int]:
-    """One claim-process-learn-commit cycle; returns the (possibly reloaded) catalog and segments done."""
+def run_once(
+    factory: sessionmaker[Session], catalog: Catalog | None, settings: CollectorSettings
+) -> tuple[Catalog, int]:
+    """One claim-process-learn-commit cycle; returns the (possibly reloaded) catalog and the
+    segments it finished (processed or quarantined)."""
+    window = TimeWindow.of(settings)
     with factory() as session:
         if catalog is None or catalog_version(session) != catalog.version:
             catalog = load_catalog(session)
             log.info(
                 "catalog loaded: %d recordings, index %.1f MB", len(catalog.index), catalog.index.nbytes / 1e6
             )
-        segments = claim_segments(session, batch_size)
-        if not segments:
+        claimed = claim_segments(session, settings.worker.batch_size)
+        if not claimed:
             session.commit()
             return catalog, 0
         started = time.monotonic()
-        matched, plays = process(session, catalog, segments)
-        for station_id in {s.station_id for s in segments}:
-            station = session.get(Station, station_id)
-            if station is not None:
-                rates.learn(session, station)
+        screened = screen(session, claimed, window, datetime.now(UTC))
+        segments, later = within_budget(screened, settings.worker.max_values_per_cycle)
+        unclaim(later)
+        by_station: dict[int, list[Segment]] = {}
+        for seg in segments:
+            by_station.setdefault(seg.station_id, []).append(seg)
+        matched = plays = 0
+        for station_segments in by_station.values():
+            done = _process_station(session, catalog, station_segments)
+            matched, plays = matched + done[0], plays + done[1]
         session.commit()
         _measure(segments, matched, time.monotonic() - started)
-        log.info("matched %d/%d segments, %d open/final plays rebuilt", matched, len(segments), plays)
-        return catalog, len(segments)
+        log.info(
+            "matched %d/%d segments, %d open/final plays rebuilt%s",
+            matched,
+            len(segments),
+            plays,
+            f", {len(claimed) - len(screened)} quarantined" if len(screened) < len(claimed) else "",
+        )
+        return catalog, len(claimed) - len(later)
+
+
+def _process_station(session: Session, catalog: Catalog, segments: list[Segment]) -> tuple[int, int]:
+    """Match one station's segments, rebuild its plays, learn its rate, in a savepoint: a failure
+    rolls back this station's share of the cycle and quarantines its segments with the reason."""
+    try:
+        with session.begin_nested():
+            matched, plays = process(session, catalog, segments)
+            station = session.get(Station, segments[0].station_id)
+            if station is not None:
+                rates.learn(session, station)
+        return matched, plays
+    except Exception as exc:
+        log.exception("station id=%d: processing %d segment(s) failed", segments[0].station_id, len(segments))
+        for seg in segments:
+            quarantine(session, seg, f"processing failed: {type(exc).__name__}: {exc}")
+        return 0, 0
 
 
 def _measure(segments: Sequence[Segment], matched: int, seconds: float) -> None:
@@ -94,7 +134,7 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
     with open_database(settings) as db:
         while not stop.is_set():
             try:
-                catalog, done = run_once(db.sessions, catalog, settings.worker.batch_size)
+                catalog, done = run_once(db.sessions, catalog, settings)
             except Exception:
                 instruments.WORKER_FAILURES.inc()
                 log.exception("matching cycle failed; retrying")

@@ -23,14 +23,28 @@ from shared.chroma import (
     ppm_to_rate,
     rate_to_ppm,
 )
-from shared.codec import MAGIC, CodecError, DecodedSegment, FingerprintSegment, decode, encode, rate_ppm_of
-from shared.config import ConfigError, load_settings, read_secret
+from shared.codec import (
+    MAGIC,
+    BlobHeader,
+    CodecError,
+    DecodedSegment,
+    FingerprintSegment,
+    decode,
+    encode,
+    rate_ppm_of,
+    read_header,
+)
+from shared.config import ConfigError, load_settings, read_secret, redact
 from shared.pcm import SILENT_DBFS, Pcm, as_pcm, dbfs, mix_stereo, sum_squares
 from shared.progress import Progress, eta, track
 from shared.schemas import (
     MAX_BATCH_BYTES,
+    MAX_INT64,
     MAX_SEGMENTS_PER_BATCH,
+    MAX_VALUES_PER_BATCH,
     SCHEMA_VERSION,
+    SLUG_PATTERN,
+    VALUES_MARGIN,
     AgentDirectiveV1,
     ErrorCode,
     ErrorV1,
@@ -45,7 +59,11 @@ from shared.schemas import (
     StationSlug,
     UploadAckV1,
     UploadV1,
+    check_blob,
+    max_values,
+    no_nul,
     utc,
+    wire_context,
 )
 from shared.segmenter import Segment, Segmenter
 
@@ -69,11 +87,16 @@ __all__ = [
     "CHROMAPRINT_RATE",
     "MAGIC",
     "MAX_BATCH_BYTES",
+    "MAX_INT64",
     "MAX_SEGMENTS_PER_BATCH",
+    "MAX_VALUES_PER_BATCH",
     "SCHEMA_VERSION",
     "SILENT_DBFS",
+    "SLUG_PATTERN",
+    "VALUES_MARGIN",
     "AgentDirectiveV1",
     "AudioError",
+    "BlobHeader",
     "ChromaprintError",
     "ChromaprintUnavailable",
     "CodecError",
@@ -102,6 +125,7 @@ __all__ = [
     "UploadV1",
     "__version__",
     "as_pcm",
+    "check_blob",
     "compressed",
     "dbfs",
     "decode",
@@ -115,12 +139,17 @@ __all__ = [
     "library_path",
     "library_version",
     "load_settings",
+    "max_values",
     "mix_stereo",
+    "no_nul",
     "ppm_to_rate",
     "rate_ppm_of",
     "rate_to_ppm",
+    "read_header",
     "read_secret",
+    "redact",
     "sum_squares",
     "track",
     "utc",
+    "wire_context",
 ]

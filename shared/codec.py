@@ -30,7 +30,7 @@ import zlib
 from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,7 +40,17 @@ if TYPE_CHECKING:
 # import numpy), a numpy uint32 array where they are decoded and matched (the collector).
 V = TypeVar("V", "array[int]", "npt.NDArray[np.uint32]")
 
-__all__ = ["MAGIC", "CodecError", "DecodedSegment", "FingerprintSegment", "decode", "encode", "rate_ppm_of"]
+__all__ = [
+    "MAGIC",
+    "BlobHeader",
+    "CodecError",
+    "DecodedSegment",
+    "FingerprintSegment",
+    "decode",
+    "encode",
+    "rate_ppm_of",
+    "read_header",
+]
 
 MAGIC = b"SFP1"
 _VERSION = 1
@@ -165,16 +175,45 @@ def encode(segment: FingerprintSegment[Any], *, compress: bool = True) -> bytes:
     return header + payload
 
 
+class BlobHeader(NamedTuple):
+    """What a blob says about itself before its values are decompressed."""
+
+    version: int
+    flags: int
+    algorithm: int
+    rate_ppm: int
+    start_us: int
+    sample_rate: int
+    n_samples: int
+    n_values: int
+    crc: int
+
+    @property
+    def start(self) -> datetime:
+        try:
+            return _EPOCH + timedelta(microseconds=self.start_us)
+        except OverflowError as exc:
+            raise CodecError(f"start time out of range ({self.start_us} µs)") from exc
+
+
+def read_header(blob: bytes) -> BlobHeader:
+    """A blob's header, read without touching its payload: cheap, so what it announces (how many
+    values, when, at which rate) can be judged before anything is decompressed."""
+    if len(blob) < _HEADER.size:
+        raise CodecError(f"fingerprint blob truncated: {len(blob)} bytes, header needs {_HEADER.size}")
+    magic, *fields = _HEADER.unpack_from(blob)
+    if magic != MAGIC:
+        raise CodecError(f"not a fingerprint blob (magic {magic!r}, expected {MAGIC!r})")
+    return BlobHeader(*fields)
+
+
 def rate_ppm_of(blob: bytes) -> int:
     """The rate variant in a blob's header, without decoding its values.
 
     For blobs already checked by :func:`decode` (the collector stores what the upload's
     validation decoded once); a blob too short for a header raises :class:`CodecError`.
     """
-    if len(blob) < _HEADER.size or blob[:4] != MAGIC:
-        raise CodecError("not a fingerprint blob")
-    rate_ppm: int = _HEADER.unpack_from(blob)[4]
-    return rate_ppm
+    return read_header(blob).rate_ppm
 
 
 def decode(blob: bytes) -> DecodedSegment:
@@ -184,13 +223,8 @@ def decode(blob: bytes) -> DecodedSegment:
     """
     import numpy as np
 
-    if len(blob) < _HEADER.size:
-        raise CodecError(f"fingerprint blob truncated: {len(blob)} bytes, header needs {_HEADER.size}")
-    magic, version, flags, algorithm, rate_ppm, start_us, rate, n_samples, n_values, crc = (
-        _HEADER.unpack_from(blob)
-    )
-    if magic != MAGIC:
-        raise CodecError(f"not a fingerprint blob (magic {magic!r}, expected {MAGIC!r})")
+    head = read_header(blob)
+    version, flags, algorithm, rate_ppm, _start_us, rate, n_samples, n_values, crc = head
     if version != _VERSION:
         raise CodecError(f"unsupported fingerprint format version {version} (this reads {_VERSION})")
     if flags & ~_FLAG_ZLIB:
@@ -199,6 +233,7 @@ def decode(blob: bytes) -> DecodedSegment:
         raise CodecError(f"implausible value count {n_values}")
     if rate == 0:
         raise CodecError("sample rate is zero")
+    start = head.start
     payload = blob[_HEADER.size :]
     if flags & _FLAG_ZLIB:
         try:
@@ -214,10 +249,6 @@ def decode(blob: bytes) -> DecodedSegment:
     np.bitwise_xor.accumulate(values, out=values)
     if zlib.crc32(values.tobytes()) != crc:
         raise CodecError("checksum mismatch: fingerprint values are corrupt")
-    try:
-        start = _EPOCH + timedelta(microseconds=start_us)
-    except OverflowError as exc:
-        raise CodecError(f"start time out of range ({start_us} µs)") from exc
     return FingerprintSegment(
         values=values.astype(np.uint32, copy=False),
         start=start,

@@ -19,10 +19,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
-__all__ = ["ConfigError", "load_settings", "read_secret"]
+__all__ = ["ConfigError", "load_settings", "read_secret", "redact"]
 
 T = TypeVar("T", bound=BaseModel)
 _SECRET_WORDS = re.compile(r"token|password|secret|key", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@\s]*@")  # scheme://user:PASSWORD@host
+
+
+def redact(value: object) -> str:
+    """``repr(value)`` with the password of any ``scheme://user:password@host`` hidden."""
+    return _URL_PASSWORD.sub(r"\1***@", repr(value))
 
 
 class ConfigError(ValueError):
@@ -129,6 +135,6 @@ def load_settings(
             if isinstance(value, dict) or not err["loc"]:
                 lines.append(f"  {key}: {hint} (file {source})")
                 continue
-            shown = "***" if _SECRET_WORDS.search(key) else repr(value)
+            shown = "***" if _SECRET_WORDS.search(key) else redact(value)
             lines.append(f"  {key} = {shown}: {hint} (file {source}, or env {env_name})")
         raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,30 +1,55 @@
 """Wire schema v1: what agents send to the collector and what it answers.
 
 Every payload names ``schema_version``; the collector refuses versions it does not know
-with error code ``UNSUPPORTED_SCHEMA``. Times are timezone-aware UTC. Identifiers:
+with error code ``UNSUPPORTED_SCHEMA``, and a payload without it. Times are timezone-aware
+UTC. Identifiers:
 
 * a segment is identified by (agent, station, seq); re-sending it is harmless;
 * an event is identified by (agent, station, kind, seq).
 
 Fingerprints travel as base64 of :mod:`shared.codec` blobs, one per playback-rate variant.
+A blob holds at most :func:`max_values` for its segment's duration, starts within its segment,
+and one upload carries at most ``MAX_VALUES_PER_BATCH`` values in all: the counts are read
+from the blobs' headers before anything is decompressed, so a small body cannot make the
+collector decode gigabytes. Text never holds a NUL character (PostgreSQL cannot store it);
+numbers are finite and integers fit in 64 bits (the databases' widest integer).
+
+What is received over the network is validated with :func:`wire_context`: it requires
+``schema_version`` and counts the values of one upload. Models built in code (the agent's
+heartbeat) keep the defaults.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from shared.codec import CodecError, DecodedSegment, decode
+from shared.chroma import item_duration
+from shared.codec import BlobHeader, CodecError, DecodedSegment, decode, read_header
 
 __all__ = [
     "MAX_BATCH_BYTES",
+    "MAX_INT64",
     "MAX_SEGMENTS_PER_BATCH",
+    "MAX_VALUES_PER_BATCH",
     "SCHEMA_VERSION",
+    "SLUG_PATTERN",
+    "VALUES_MARGIN",
     "AgentDirectiveV1",
     "ErrorCode",
     "ErrorV1",
@@ -39,27 +64,119 @@ __all__ = [
     "StationSlug",
     "UploadAckV1",
     "UploadV1",
+    "check_blob",
+    "max_values",
+    "no_nul",
     "utc",
+    "wire_context",
 ]
 
 SCHEMA_VERSION = 1
 MAX_SEGMENTS_PER_BATCH = 2_000
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # decompressed body; the collector answers 413 above
+MAX_INT64 = 2**63 - 1  # the widest integer PostgreSQL and SQLite store
+# Chromaprint gives one value per item_duration() (0.124 s at rate 0): a blob may hold this
+# many times what its segment's duration allows, plus a few values at its edges
+VALUES_MARGIN = 1.25
+_EDGE_VALUES = 8
+# decoded values in one upload (16 MiB): 2,000 ten-second segments at 16 rate variants fit
+MAX_VALUES_PER_BATCH = 4 * 1024 * 1024
+_BLOB_SLACK = timedelta(seconds=2)  # a blob's first value may sit a value step before its segment
 
 
 def utc(value: datetime) -> datetime:
     """Reject naive datetimes; normalise aware ones to UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a timezone (use UTC, e.g. 2026-01-01T00:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first instant Python has
+        raise ValueError("timestamp out of range: in UTC it falls outside years 1 to 9999") from None
+
+
+def no_nul(value: str) -> str:
+    """Refuse the NUL character, which PostgreSQL cannot store in text."""
+    if "\x00" in value:
+        raise ValueError("text must not contain the NUL character (\\u0000)")
+    return value
+
+
+def max_values(duration: float, rate_ppm: int = 0) -> int:
+    """The most values a blob of a ``duration``-second segment may hold at ``rate_ppm``."""
+    return math.ceil(duration / item_duration(rate_ppm) * VALUES_MARGIN) + _EDGE_VALUES
+
+
+def check_blob(blob: bytes, start: datetime, duration: float) -> BlobHeader:
+    """The header of a blob that may belong to a segment starting at ``start`` and lasting
+    ``duration`` seconds: no more than :func:`max_values`, starting within the segment. Judged
+    from the header alone, before anything is decompressed; a ``ValueError`` says what is wrong."""
+    try:
+        head = read_header(blob)
+        first = head.start
+    except CodecError as exc:
+        raise ValueError(str(exc)) from None
+    limit = max_values(duration, head.rate_ppm)
+    if head.n_values > limit:
+        raise ValueError(
+            f"{head.n_values} values for a {duration:.1f} s segment "
+            f"(at most {limit} at rate {head.rate_ppm} ppm)"
+        )
+    if not start - _BLOB_SLACK <= first <= start + timedelta(seconds=duration) + _BLOB_SLACK:
+        raise ValueError(
+            f"starts at {first.isoformat()}, outside its segment ({start.isoformat()}, {duration:.1f} s)"
+        )
+    return head
+
+
+def wire_context() -> dict[str, Any]:
+    """The validation context of a payload received over the network (``model_validate_json(raw,
+    context=wire_context())``): ``schema_version`` is required, and the values of all its blobs
+    are counted against ``MAX_VALUES_PER_BATCH``."""
+    return {"wire": True, "values_left": MAX_VALUES_PER_BATCH}
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(utc)]
-StationSlug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"  # rfm-dakar: what a station is called everywhere
+StationSlug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+Seq = Annotated[int, Field(ge=0, le=MAX_INT64)]
+Count = Annotated[int, Field(ge=0, le=MAX_INT64)]
+
+
+Name = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(no_nul)]
+Short = Annotated[str, Field(max_length=64), AfterValidator(no_nul)]
+Title = Annotated[str, Field(max_length=1024), AfterValidator(no_nul)]
+Detail = Annotated[str, Field(max_length=2048), AfterValidator(no_nul)]
+
+
+def _clip(limit: int) -> Callable[[str], str]:
+    def clip(value: str) -> str:
+        return value.replace("\x00", "")[:limit]
+
+    return clip
+
+
+# What a stream says about itself (codec name, ICY title, error text) is reported as it comes,
+# cut to a length and without NUL: the agent builds its heartbeat with this model, and a
+# station's odd metadata must never stop its heartbeats nor have them refused.
+StreamShort = Annotated[str, AfterValidator(_clip(64))]
+StreamTitle = Annotated[str, AfterValidator(_clip(1024))]
+StreamDetail = Annotated[str, AfterValidator(_clip(2048))]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class _Payload(_Model):
+    """A top-level payload: over the wire it must name its ``schema_version``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_its_version(cls, data: Any, info: ValidationInfo) -> Any:
+        if info.context and info.context.get("wire") and isinstance(data, dict):
+            if "schema_version" not in data:
+                raise ValueError('schema_version is missing: every payload carries "schema_version": 1')
+        return data
 
 
 class ErrorCode(IntEnum):
@@ -79,6 +196,7 @@ class ErrorCode(IntEnum):
     NOT_FOUND = 12
     CONFLICT = 13
     RATE_LIMITED = 14
+    TIME_OUT_OF_RANGE = 15
     INTERNAL = 99
 
 
@@ -95,7 +213,7 @@ class SegmentV1(_Model):
     """One stretch of one station's audio, fingerprinted at one or more rate variants."""
 
     station: StationSlug
-    seq: int = Field(ge=0, description="per (agent, station) sequence number, never reused")
+    seq: Seq = Field(description="per (agent, station) sequence number, never reused")
     start: UtcDatetime
     duration: float = Field(gt=0, le=3600, description="seconds, exact to the sample")
     level_dbfs: float | None = Field(default=None, le=0.0, ge=-200.0)
@@ -105,24 +223,44 @@ class SegmentV1(_Model):
 
     @field_validator("fingerprints")
     @classmethod
-    def _valid_blobs(cls, blobs: list[str]) -> list[str]:
+    def _valid_blobs(cls, blobs: list[str], info: ValidationInfo) -> list[str]:
+        if "duration" not in info.data or "start" not in info.data:
+            return blobs  # refused for its duration or start already: nothing worth decoding
+        duration: float = info.data["duration"]
+        start: datetime = info.data["start"]
+        context = info.context if info.context and "values_left" in info.context else None
         rates: set[int] = set()
         for index, blob in enumerate(blobs):
-            segment = _decode_b64(blob, index)
+            raw = _b64(blob, index)
+            try:
+                head = check_blob(raw, start, duration)
+            except ValueError as exc:
+                raise ValueError(f"fingerprint {index}: {exc}") from None
+            if context is not None:
+                context["values_left"] -= head.n_values
+                if context["values_left"] < 0:
+                    raise ValueError(
+                        f"fingerprint {index}: more than {MAX_VALUES_PER_BATCH} values in one upload; "
+                        "send smaller batches"
+                    )
+            segment = _decode(raw, index)
             if segment.rate_ppm in rates:
                 raise ValueError(f"fingerprint {index}: rate variant {segment.rate_ppm} repeated")
             rates.add(segment.rate_ppm)
         return blobs
 
     def decoded(self) -> list[DecodedSegment]:
-        return [_decode_b64(blob, i) for i, blob in enumerate(self.fingerprints)]
+        return [_decode(_b64(blob, i), i) for i, blob in enumerate(self.fingerprints)]
 
 
-def _decode_b64(blob: str, index: int) -> DecodedSegment:
+def _b64(blob: str, index: int) -> bytes:
     try:
-        raw = base64.b64decode(blob, validate=True)
+        return base64.b64decode(blob, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"fingerprint {index}: not base64 ({exc})") from exc
+
+
+def _decode(raw: bytes, index: int) -> DecodedSegment:
     try:
         return decode(raw)
     except CodecError as exc:
@@ -149,23 +287,35 @@ class EventV1(_Model):
 
     station: StationSlug
     kind: EventKind
-    seq: int = Field(ge=0)
+    seq: Seq
     start: UtcDatetime
     end: UtcDatetime | None = Field(default=None, description="None while still ongoing")
     reason: OutageReason | None = None
-    title: str | None = Field(default=None, max_length=1024, description="ICY StreamTitle")
-    detail: str | None = Field(default=None, max_length=2048)
+    title: Title | None = Field(default=None, description="ICY StreamTitle")
+    detail: Detail | None = None
 
 
-class UploadV1(_Model):
+class UploadV1(_Payload):
     """One upload: segments and events from one agent."""
 
     schema_version: Literal[1] = 1
-    agent: str = Field(min_length=1, max_length=64)
-    batch_id: str = Field(min_length=1, max_length=64)
+    agent: Name
+    batch_id: Name
     sent_at: UtcDatetime
     segments: list[SegmentV1] = Field(default_factory=list, max_length=MAX_SEGMENTS_PER_BATCH)
     events: list[EventV1] = Field(default_factory=list, max_length=MAX_SEGMENTS_PER_BATCH)
+
+    @model_validator(mode="after")
+    def _each_segment_once(self) -> UploadV1:
+        seen: dict[tuple[str, int], int] = {}
+        for index, seg in enumerate(self.segments):
+            first = seen.setdefault((seg.station, seg.seq), index)
+            if first != index:
+                raise ValueError(
+                    f"segments {first} and {index} are both seq {seg.seq} of station {seg.station}: "
+                    "a seq is never reused"
+                )
+        return self
 
 
 class AgentDirectiveV1(_Model):
@@ -199,24 +349,24 @@ class SourceStatusV1(_Model):
     state: SourceState
     since: UtcDatetime
     level_dbfs: float | None = None
-    codec: str | None = None
-    sample_rate: int | None = None
-    icy_title: str | None = None
-    detail: str | None = None
+    codec: StreamShort | None = None
+    sample_rate: int | None = Field(default=None, ge=0, le=10_000_000)
+    icy_title: StreamTitle | None = None
+    detail: StreamDetail | None = None
 
 
-class HeartbeatV1(_Model):
+class HeartbeatV1(_Payload):
     schema_version: Literal[1] = 1
-    agent: str = Field(min_length=1, max_length=64)
+    agent: Name
     sent_at: UtcDatetime
-    agent_version: str = Field(max_length=64)
-    queue_depth: int = Field(ge=0)
+    agent_version: Short
+    queue_depth: Count
     oldest_queued: UtcDatetime | None = None
     last_upload: UtcDatetime | None = None
     clock_offset_ms: float | None = None
-    dropped_excerpts: int = 0
-    dropped_fingerprints: int = 0
-    sources: list[SourceStatusV1] = Field(default_factory=list)
+    dropped_excerpts: Count = 0
+    dropped_fingerprints: Count = 0
+    sources: list[SourceStatusV1] = Field(default_factory=list, max_length=1000)
 
 
 class HeartbeatAckV1(_Model):

@@ -6,8 +6,9 @@ uvicorn process), and N simulated agents: concurrent httpx clients, each enrolle
 the API with its own token and station, posting UploadV1 batches exactly as the agent's
 uploader builds them (JSON with base64 SFP1 blobs, gzip level 6). The segments are the
 agent's real segments (shared.segmenter) of a 128 kbit/s MP3 of wesnoth tracks, one rate
-variant, renumbered so every row is new. Bodies are built before the clock starts; the
-clients share the 2 cores with the collector and PostgreSQL.
+variant, renumbered so every row is new (each keeps its start: its blobs carry it too).
+Bodies are built before the clock starts; the clients share the 2 cores with the collector
+and PostgreSQL.
 
 Upload size: gzip'd bodies of real segments, batched as the uploader does in steady state
 (one batch per ``batch_max_age_s`` = 60 s, i.e. 6 segments of one station), one rate
@@ -197,10 +198,8 @@ def throughput(args: argparse.Namespace, segments_1: list[Any]) -> None:
                         part = []
                         for _k in range(size):
                             d = dict(base[seq[i] % len(base)])
+                            # a new seq, the segment's own start (its blobs carry it too)
                             d["station"], d["seq"] = stations[i], seq[i]
-                            d["start"] = iso(
-                                datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=10 * seq[i])
-                            )
                             part.append(d)
                             seq[i] += 1
                         mine.append((body(f"agent-{i}", part), size))

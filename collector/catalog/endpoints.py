@@ -20,15 +20,16 @@ from sqlalchemy.orm import Session
 
 from collector.catalog import repository, service
 from collector.catalog.models import Recording
-from collector.catalog.service import OPTIONAL, upload_metadata
+from collector.catalog.service import OPTIONAL, upload_external_id, upload_metadata
 from collector.db.request import get_session
-from collector.errors import InvalidRequest, NotFound, PayloadTooLarge
+from collector.errors import InvalidRequest, NotFound, PayloadTooLarge, error_responses
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
 
-router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
+router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"], responses=error_responses(401, 403, 404, 422))
 
 MAX_AUDIO_BYTES = 512 * 1024 * 1024
+MAX_OFFSET = 2**31 - 1  # far beyond any catalog, well within the databases' integers
 
 
 class RecordingV1(BaseModel):
@@ -63,7 +64,7 @@ def _out(rec: Recording) -> RecordingV1:
     "/recordings",
     response_model=RecordingPutV1,
     summary="Add or update one recording (admin)",
-    responses={401: {}, 403: {}, 413: {}, 422: {}},
+    responses=error_responses(413),
 )
 def put_recording(
     file: Annotated[UploadFile, File(description="the recording's audio, any format ffmpeg reads")],
@@ -84,6 +85,7 @@ def put_recording(
     given = dict(zip(OPTIONAL, (isrc, iswc, album, label, composer, publisher, year), strict=True))
     row.update({k: v.strip() for k, v in given.items() if v})
     meta = upload_metadata(row)
+    external_id = upload_external_id(external_id)
     suffix = Path(file.filename or "upload").suffix[:10]
     with tempfile.TemporaryDirectory(prefix="sodav-catalog-") as tmp:
         path = Path(tmp) / f"audio{suffix}"
@@ -93,9 +95,7 @@ def put_recording(
             raise PayloadTooLarge(f"audio larger than {MAX_AUDIO_BYTES} bytes")
         if path.stat().st_size == 0:
             raise InvalidRequest("the audio file is empty")
-        outcome, rec = service.put_recording(
-            session, external_id.strip(), path, meta, f"api:{file.filename or ''}"
-        )
+        outcome, rec = service.put_recording(session, external_id, path, meta, f"api:{file.filename or ''}")
     session.commit()
     return RecordingPutV1(outcome=outcome, recording=_out(rec))
 
@@ -104,7 +104,7 @@ def put_recording(
 def list_recordings(
     q: Annotated[str | None, Query(description="part of title, artist, ISRC or external id")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     session: Session = Depends(get_session),
     _user: User = Depends(require_role("analyst")),
 ) -> RecordingPageV1:

@@ -1,13 +1,18 @@
 """Catalog import: CSV rows → fingerprinted recordings, idempotent by ``external_id``.
 
-One unreadable file never aborts a batch: it is reported and skipped. An unchanged file
-(same SHA-256) is not fingerprinted again; changed metadata is simply updated.
+One unreadable file or bad row never aborts a batch: it is reported and skipped. An unchanged
+file (same SHA-256) is not fingerprinted again; changed metadata is simply updated. Every
+field is checked against what the database holds (lengths, a 12-character ISRC, a four-digit
+year, no NUL character) before anything is written, so a row fails alone on PostgreSQL and
+SQLite alike; only regular files are opened, and a file that decodes to much less audio than
+its header announces is refused as truncated.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from collector.audio import AudioError, decode_file
+from collector.audio import AudioError, declared_seconds, decode_file
 from collector.catalog import repository
 from collector.catalog.models import Recording
 from collector.errors import InvalidRequest
@@ -25,6 +30,10 @@ from shared.codec import FingerprintSegment, encode
 REQUIRED = ("path", "external_id", "title", "artist")
 OPTIONAL = ("isrc", "iswc", "album", "label", "composer", "publisher", "year")
 _EPOCH_ZERO = datetime(1970, 1, 1, tzinfo=UTC)
+_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")  # CC-XXX-YY-NNNNN without its dashes
+MIN_YEAR, MAX_YEAR = 1000, 9999
+# a file whose audio stops this far short of the duration its header announces is truncated
+TRUNCATED_BELOW = 0.9
 
 
 class CatalogError(InvalidRequest):
@@ -53,47 +62,99 @@ def sha256_file(path: Path) -> str:
 
 def fingerprint_file(path: Path) -> tuple[bytes, float]:
     """The codec blob (rate 0) of a whole file, and its duration in seconds."""
-    pcm = decode_file(path)
+    pcm = decode_file(_regular(path))
+    seconds = pcm.size / CHROMAPRINT_RATE
+    declared = declared_seconds(path)
+    if declared is not None and seconds < declared * TRUNCATED_BELOW:
+        raise AudioError(
+            f"{path}: truncated: {seconds:.1f} s of audio decoded where its header announces "
+            f"{declared:.1f} s; re-export the file"
+        )
     values = fingerprint_pcm(pcm, CHROMAPRINT_RATE)
     blob = encode(FingerprintSegment(values, _EPOCH_ZERO, CHROMAPRINT_RATE, int(pcm.size)))
-    return blob, pcm.size / CHROMAPRINT_RATE
+    return blob, seconds
+
+
+def _regular(path: Path) -> Path:
+    """Only a regular file is read: a device (/dev/zero) or a fifo would never end."""
+    if not path.is_file():
+        raise AudioError(f"{path} is not a regular file: name an audio file")
+    return path
 
 
 def read_rows(csv_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with csv_path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise CatalogError(
-                f"{csv_path}: missing column(s) {', '.join(missing)}; "
-                f"required: {','.join(REQUIRED)}; optional: {','.join(OPTIONAL)}"
-            )
-        for line, row in enumerate(reader, start=2):
-            yield line, {k: (v or "").strip() for k, v in row.items() if k}
+    """The rows of a catalog CSV with their line numbers; a file that is not UTF-8 text, or not a
+    CSV the reader can parse, is a :class:`CatalogError` naming the line."""
+    line = 1
+    try:
+        with csv_path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+            if missing:
+                raise CatalogError(
+                    f"{csv_path}: missing column(s) {', '.join(missing)}; "
+                    f"required: {','.join(REQUIRED)}; optional: {','.join(OPTIONAL)}"
+                )
+            for line, row in enumerate(reader, start=2):
+                yield line, {k: (v or "").strip() for k, v in row.items() if k}
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            f"{csv_path}: line {line + 1} is not UTF-8 text ({exc.reason}); save the file as UTF-8 "
+            "(in a spreadsheet: CSV UTF-8) and import it again; nothing was imported"
+        ) from None
+    except csv.Error as exc:
+        raise CatalogError(
+            f"{csv_path}: line {line + 1} cannot be read as CSV ({exc}); nothing was imported"
+        ) from None
+
+
+def _length(key: str) -> int | None:
+    column = Recording.__table__.c[key]
+    return getattr(column.type, "length", None)
+
+
+def _text(key: str, value: str) -> str:
+    if "\x00" in value:
+        raise ValueError(f"{key} holds a NUL character")
+    limit = _length(key)
+    if limit is not None and len(value) > limit:
+        raise ValueError(f"{key} is longer than {limit} characters ({len(value)})")
+    return value
+
+
+def check_external_id(external_id: str) -> str:
+    return _text("external_id", external_id)
 
 
 def row_metadata(row: dict[str, str]) -> dict[str, object]:
-    """A catalog row's metadata, normalised (ISRC upper-case without dashes, year an int).
+    """A catalog row's metadata, normalised (ISRC upper-case without dashes, year an int) and
+    checked against what the database holds; a ``ValueError`` says which field is wrong.
 
     Shared by the CSV import and the admin API, so both store the same values.
     """
-    meta: dict[str, object] = {"title": row["title"], "artist": row["artist"]}
+    meta: dict[str, object] = {
+        "title": _text("title", row["title"]),
+        "artist": _text("artist", row["artist"]),
+    }
     for key in OPTIONAL:
         value = row.get(key) or None
         if key == "year" and value is not None:
-            if not value.isdigit():
-                raise ValueError(f"year {value!r} is not a whole number, e.g. 2021")
+            if not value.isdigit() or not MIN_YEAR <= int(value) <= MAX_YEAR:
+                raise ValueError(f"year {value[:20]!r} is not a year of four digits, e.g. 2021")
             meta[key] = int(value)
         elif key == "isrc" and value is not None:
-            meta[key] = value.replace("-", "").upper()
+            isrc = value.replace("-", "").upper()
+            if not _ISRC.match(isrc):
+                raise ValueError(f"isrc {value[:40]!r} is not an ISRC: 12 characters, e.g. FR-X45-21-00101")
+            meta[key] = isrc
         else:
-            meta[key] = value
+            meta[key] = _text(key, value) if value is not None else None
     return meta
 
 
 def upsert_recording(session: Session, external_id: str, path: Path, meta: dict[str, object]) -> str:
     """Add or update one recording; return "added", "updated" or "unchanged"."""
-    digest = sha256_file(path)
+    digest = sha256_file(_regular(path))
     rec = repository.recording(session, external_id)
     if rec is not None and rec.fingerprint_sha256 == digest:
         changed = any(getattr(rec, k) != v for k, v in meta.items())
@@ -127,6 +188,14 @@ def upload_metadata(row: dict[str, str]) -> dict[str, object]:
         raise CatalogError(f"bad field: {exc}") from exc
 
 
+def upload_external_id(external_id: str) -> str:
+    """The external id of a recording sent to the API, checked as a CSV row's would be."""
+    try:
+        return check_external_id(external_id.strip())
+    except ValueError as exc:
+        raise CatalogError(f"bad field: {exc}") from exc
+
+
 def put_recording(
     session: Session, external_id: str, path: Path, meta: dict[str, object], source: str
 ) -> tuple[str, Recording]:
@@ -154,6 +223,7 @@ def import_csv(
     """Import every row; ``commit`` is called after each row so a crash keeps what was done."""
     rows = list(read_rows(csv_path))
     report = ImportReport()
+    first_line: dict[str, int] = {}
     for n, (line, row) in enumerate(rows, start=1):
         ext = row.get("external_id", "")
         if progress:
@@ -161,12 +231,18 @@ def import_csv(
         if not ext or not row.get("path") or not row.get("title") or not row.get("artist"):
             report.failed.append((line, ext, "path, external_id, title and artist are required"))
             continue
+        if ext in first_line:
+            report.failed.append(
+                (line, ext, f"external_id {ext} is already on line {first_line[ext]}: one row per recording")
+            )
+            continue
+        first_line[ext] = line
         path = Path(row["path"])
         if not path.is_absolute():
             path = csv_path.parent / path
         try:
             meta = row_metadata(row)
-            outcome = upsert_recording(session, ext, path, meta)
+            outcome = upsert_recording(session, check_external_id(ext), path, meta)
             session.flush()
         except (AudioError, OSError, ValueError) as exc:
             session.rollback()

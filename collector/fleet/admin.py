@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from collector.db.request import get_session
-from collector.errors import Conflict
+from collector.errors import Conflict, error_responses
 from collector.fleet import audit, repository, service
 from collector.fleet.auth import require_role
 from collector.fleet.models import Agent, Station, User
@@ -26,7 +26,9 @@ from collector.formats import iso_z
 from shared.schemas import StationSlug
 
 log = logging.getLogger("collector.fleet")
-router = APIRouter(prefix="/api/v1", tags=["fleet administration"])
+router = APIRouter(
+    prefix="/api/v1", tags=["fleet administration"], responses=error_responses(401, 403, 404, 409, 422)
+)
 Admin = Annotated[User, Depends(require_role("admin"))]
 DB = Annotated[Session, Depends(get_session)]
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"

@@ -8,8 +8,7 @@ from typing import Any
 
 from collector.db.session import open_database
 from collector.fleet import audit, repository, service
-from collector.formats import print_table as _table
-from collector.formats import rate_percent
+from collector.formats import print_table, rate_percent
 
 
 def _stations_add(args: argparse.Namespace) -> int:
@@ -31,7 +30,7 @@ def _stations_list(args: argparse.Namespace) -> int:
             ]
             for st in repository.stations(s)
         ]
-    _table(rows, ["STATION", "NAME", "CITY", "RATE"])
+    print_table(rows, ["STATION", "NAME", "CITY", "RATE"])
     return 0
 
 
@@ -54,7 +53,7 @@ def _stations_status(args: argparse.Namespace) -> int:
         [v.station, v.state, v.since.isoformat(timespec="seconds") if v.since else "-", v.detail or ""]
         for v in views
     ]
-    _table(rows, ["STATION", "STATE", "SINCE (UTC)", "DETAIL"])
+    print_table(rows, ["STATION", "STATE", "SINCE (UTC)", "DETAIL"])
     return 0
 
 
@@ -98,7 +97,7 @@ def _agents_list(args: argparse.Namespace) -> int:
             ]
             for a in repository.agents(s)
         ]
-    _table(rows, ["AGENT", "STATIONS", "LAST SEEN (UTC)", "VERSION"])
+    print_table(rows, ["AGENT", "STATIONS", "LAST SEEN (UTC)", "VERSION"])
     return 0
 
 
@@ -149,14 +148,14 @@ def _audit(args: argparse.Namespace) -> int:
             ]
             for e in audit.entries(s, args.limit, args.target)
         ]
-    _table(rows, ["WHEN (UTC)", "WHO", "ACTION", "TARGET", "DETAIL"])
+    print_table(rows, ["WHEN (UTC)", "WHO", "ACTION", "TARGET", "DETAIL"])
     return 0
 
 
 def _users_list(args: argparse.Namespace) -> int:
     with open_database(args.config) as db, db.transaction() as s:
         rows = [[u.name, u.role] for u in repository.users(s)]
-    _table(rows, ["USER", "ROLE"])
+    print_table(rows, ["USER", "ROLE"])
     return 0
 
 

@@ -9,21 +9,22 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 import shared
 from collector.db.request import get_session
+from collector.errors import error_responses
 from collector.fleet.auth import require_agent, require_role
 from collector.fleet.models import Agent, User
 from collector.fleet.service import enroll
 
 log = logging.getLogger("collector.fleet")
-router = APIRouter(prefix="/api/v1", tags=["fleet"])
+router = APIRouter(prefix="/api/v1", tags=["fleet"], responses=error_responses(401, 422))
 
 
 class EnrollRequest(BaseModel):
-    code: str
+    code: str = Field(max_length=200)
 
 
 class EnrollResponse(BaseModel):
@@ -48,7 +49,12 @@ class AgentMe(BaseModel):
     stations: list[str]
 
 
-@router.get("/agents/me", response_model=AgentMe, summary="Who this agent token belongs to")
+@router.get(
+    "/agents/me",
+    response_model=AgentMe,
+    summary="Who this agent token belongs to",
+    responses=error_responses(403),
+)
 def agents_me(agent: Agent = Depends(require_agent)) -> AgentMe:
     return AgentMe(agent=agent.name, stations=sorted(s.slug for s in agent.stations))
 

@@ -7,6 +7,7 @@ Tokens are random, shown once, stored as SHA-256. Services never commit: the cal
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from collector.errors import Conflict, InvalidRequest, NotFound
 from collector.fleet import repository as repo
 from collector.fleet.models import Agent, Station, StationStatus, Token, User
-from shared.schemas import ErrorCode, SourceState, SourceStatusV1
+from shared.schemas import SLUG_PATTERN, ErrorCode, SourceState, SourceStatusV1
 
 ROLES = ("admin", "analyst")
 ENROLLMENT_TTL = timedelta(hours=24)
@@ -72,7 +73,18 @@ def _store_token(
     return token
 
 
+def check_slug(slug: str) -> str:
+    """A station slug in the documented format (the agents' wire schema allows no other)."""
+    if re.fullmatch(SLUG_PATTERN, slug) is None:
+        raise FleetError(
+            f"station slug {slug!r} is not valid: use 1 to 64 lowercase letters, digits, '.', '_' "
+            "or '-', starting with a letter or a digit, e.g. rfm-dakar"
+        )
+    return slug
+
+
 def create_station(session: Session, slug: str, name: str | None = None, **extra: str | None) -> Station:
+    check_slug(slug)
     if repo.station(session, slug) is not None:
         raise Conflict(f"station {slug!r} already exists")
     station = Station(slug=slug, name=name or slug, **extra)
@@ -264,7 +276,7 @@ def agent_heard(
         state = _STATE_MAP[src.state]
         status = repo.station_status(session, station_id)
         if status is None:
-            status = StationStatus(station_id=station_id, state=state, since=src.since)
+            status = StationStatus(station_id=station_id, state=state, since=min(src.since, now))
             session.add(status)
         elif status.state != state or status.agent_id != agent.id:
             status.state = state

@@ -16,7 +16,8 @@ SILENCE_DBFS = -50.0
 
 
 class Segment(Base):
-    """One stretch of one station's audio. ``status``: new → claimed → matched/unmatched."""
+    """One stretch of one station's audio. ``status``: new → claimed → matched/unmatched, or
+    quarantined (with its ``reason``) when the worker cannot process it."""
 
     __tablename__ = "segments"
     __table_args__ = (
@@ -35,6 +36,7 @@ class Segment(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="new")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text, doc="why the worker quarantined it")
 
     fingerprints: Mapped[list[SegmentFingerprint]] = relationship(
         back_populates="segment", cascade="all, delete-orphan", lazy="selectin"

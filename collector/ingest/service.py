@@ -2,7 +2,8 @@
 
 A segment is identified by (agent, station, seq) and an event by (agent, station, kind, seq):
 a repeated upload is accepted and ignored; an event copy that now carries ``end`` closes
-the stored one. An agent writes only the stations it is assigned.
+the stored one. An agent writes only the stations it is assigned, and only times within
+:class:`TimeWindow` of the collector's clock.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -22,8 +23,9 @@ from collector.fleet.models import Agent
 from collector.fleet.service import agent_heard
 from collector.ingest import repository
 from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
+from collector.settings import CollectorSettings
 from shared.codec import encode, rate_ppm_of
-from shared.schemas import ErrorCode, HeartbeatV1, UploadV1
+from shared.schemas import ErrorCode, HeartbeatV1, UploadV1, wire_context
 from shared.segmenter import Segment as SegmentOut
 
 Payload = TypeVar("Payload", bound=BaseModel)
@@ -47,10 +49,68 @@ class UnknownStation(CollectorError):
     code = ErrorCode.UNKNOWN_STATION
 
 
+class TimeOutOfRange(InvalidRequest):
+    code = ErrorCode.TIME_OUT_OF_RANGE
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """The times an upload may carry: from ``max_age`` before the collector's clock to
+    ``max_ahead`` after it (``[ingest]`` settings). Outside it, the box's clock is wrong or the
+    data is too old to be reported on; and a time near year 1 or 9999 would break every
+    computation made with it."""
+
+    max_age: timedelta
+    max_ahead: timedelta
+
+    @classmethod
+    def of(cls, settings: CollectorSettings) -> TimeWindow:
+        return cls(
+            timedelta(days=settings.ingest.max_age_days), timedelta(seconds=settings.ingest.max_ahead_s)
+        )
+
+    def bounds(self, now: datetime) -> tuple[datetime, datetime]:
+        return now - self.max_age, now + self.max_ahead
+
+    def outside(self, when: datetime, now: datetime) -> str | None:
+        """Why ``when`` is refused, or None."""
+        lo, hi = self.bounds(now)
+        if lo <= when <= hi:
+            return None
+        return (
+            f"{when.isoformat()} is outside the window this collector accepts, "
+            f"{lo.isoformat(timespec='seconds')} to {hi.isoformat(timespec='seconds')} "
+            f"({self.max_age.days} days before its clock to {self.max_ahead.total_seconds():.0f} s after)"
+        )
+
+
+def check_times(upload: UploadV1, window: TimeWindow, now: datetime) -> None:
+    """Every segment and event time lies within the window, else nothing of the upload is stored."""
+    details: list[dict[str, Any]] = []
+
+    def check(when: datetime | None, *loc: str | int) -> None:
+        why = window.outside(when, now) if when is not None else None
+        if why is not None:
+            details.append({"loc": [str(p) for p in loc], "msg": why, "type": "time_out_of_range"})
+
+    for i, seg in enumerate(upload.segments):
+        check(seg.start, "segments", i, "start")
+    for i, ev in enumerate(upload.events):
+        check(ev.start, "events", i, "start")
+        check(ev.end, "events", i, "end")
+    if details:
+        raise TimeOutOfRange(
+            f"{len(details)} time(s) of this upload are outside the window the collector accepts: "
+            "the box's clock is wrong (set it by NTP; `sodav-agent status` shows the offset), or the "
+            "data is older than the collector keeps; see details",
+            details[:50],
+        )
+
+
 def parse(model: type[Payload], raw: bytes) -> Payload:
     """The payload as ``model``; a body that does not follow the v1 schema says where it fails."""
     try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(raw, context=wire_context())
     except ValidationError as exc:
         details: list[dict[str, Any]] = [
             {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()[:50]

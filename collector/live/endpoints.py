@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector.db.request import get_session
+from collector.errors import error_responses
 from collector.fleet.auth import InvalidToken, RevokedToken, require_role
 from collector.fleet.models import User
 from collector.fleet.service import new_ticket, spend_ticket, user_is_active
@@ -28,7 +29,7 @@ from collector.live.broker import Broker, sse
 from collector.live.feed import Feed
 
 log = logging.getLogger("collector.live")
-router = APIRouter(prefix="/api/v1/events", tags=["live events"])
+router = APIRouter(prefix="/api/v1/events", tags=["live events"], responses=error_responses(401, 403, 422))
 
 PING_S = 15.0
 STREAM_FOR_S = 3600.0

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from collector.ingest.models import Segment
@@ -29,6 +29,34 @@ def claim_segments(session: Session, limit: int) -> list[Segment]:
         seg.claimed_at = now
     session.flush()
     return segments
+
+
+def unclaim(segments: Sequence[Segment]) -> None:
+    """Hand claimed segments back to the queue, for the next cycle."""
+    for seg in segments:
+        seg.status = "new"
+        seg.claimed_at = None
+
+
+def quarantined(session: Session, limit: int) -> tuple[int, Sequence[Segment]]:
+    """How many segments are quarantined, and the latest ``limit`` of them."""
+    total = session.scalar(select(func.count()).select_from(Segment).where(Segment.status == "quarantined"))
+    rows = session.scalars(
+        select(Segment).where(Segment.status == "quarantined").order_by(Segment.id.desc()).limit(limit)
+    ).all()
+    return int(total or 0), rows
+
+
+def requeue(session: Session, ids: Sequence[int] | None) -> int:
+    """Put quarantined segments (those of ``ids``, or all) back in the queue; return how many."""
+    stmt = (
+        update(Segment)
+        .where(Segment.status == "quarantined")
+        .values(status="new", reason=None, claimed_at=None)
+    )
+    if ids is not None:
+        stmt = stmt.where(Segment.id.in_(ids))
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def forget_match(session: Session, segment_id: int) -> None:

@@ -14,13 +14,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from collector.db.request import get_session
+from collector.errors import error_responses
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
 from collector.formats import iso_z
 from collector.notify import repository, service
 from collector.notify.models import Delivery, ReportSubscription, Webhook
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=error_responses(401, 403, 404, 422))
 Admin = Annotated[User, Depends(require_role("admin"))]
 Analyst = Annotated[User, Depends(require_role("analyst"))]
 DB = Annotated[Session, Depends(get_session)]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from collector.db.request import get_session
-from collector.errors import InvalidRequest, NotImplementedYet
+from collector.errors import InvalidRequest, NotImplementedYet, error_responses
 from collector.fleet import audit
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
@@ -28,7 +28,7 @@ from collector.plays.timeline import timeline
 from collector.settings import CollectorSettings
 
 log = logging.getLogger("collector.plays")
-router = APIRouter(prefix="/api/v1", tags=["plays"])
+router = APIRouter(prefix="/api/v1", tags=["plays"], responses=error_responses(401, 403, 404, 422))
 Analyst = Annotated[User, Depends(require_role("analyst"))]
 DB = Annotated[Session, Depends(get_session)]
 

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session
 
 from collector.db.request import get_session
-from collector.errors import InvalidRequest, NotFound
+from collector.errors import InvalidRequest, NotFound, error_responses
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
 from collector.ingest.models import SILENCE_DBFS
@@ -29,8 +29,9 @@ from collector.reports.models import GeneratedReport
 from collector.reports.periods import Period, parse_period, zone
 from collector.reports.storage import storage_for
 from collector.settings import CollectorSettings
+from shared.schemas import no_nul, utc
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], responses=error_responses(401, 403, 404, 422))
 Analyst = Annotated[User, Depends(require_role("analyst"))]
 DB = Annotated[Session, Depends(get_session)]
 PeriodQ = Annotated[
@@ -49,6 +50,9 @@ MEDIA = {
     "pdf": "application/pdf",
 }
 XLSX_MAX_ROWS = 1_000_000
+MAX_PAGE = 1_000_000  # page × page_size stays far below the databases' integer range
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+PageQ = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
 def _settings(request: Request) -> CollectorSettings:
@@ -58,6 +62,16 @@ def _settings(request: Request) -> CollectorSettings:
 
 def _period(request: Request, text: str) -> Period:
     return parse_period(text, _settings(request).timezone)
+
+
+def _instant(value: datetime | None, name: str) -> datetime | None:
+    """A ``from``/``to`` time in UTC; one without a zone, or out of range once in UTC, is refused."""
+    if value is None:
+        return None
+    try:
+        return utc(value)
+    except ValueError as exc:
+        raise InvalidRequest(f"{name}: {exc}; e.g. 2026-01-01T00:00:00Z") from None
 
 
 def _table_json(table: ReportTable) -> list[dict[str, Any]]:
@@ -110,7 +124,7 @@ def list_plays(
     flagged: Annotated[
         bool | None, Query(description="true: only plays flagged as false positives; false: none of them")
     ] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQ = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangQ = "fr",
@@ -127,9 +141,7 @@ def list_plays(
     if period is not None:
         p = _period(request, period)
         f.start, f.end = p.start, p.end
-    for value in (since, until):
-        if value is not None and value.tzinfo is None:
-            raise InvalidRequest("from/to need a zone: 2026-01-01T00:00:00Z")
+    since, until = _instant(since, "from"), _instant(until, "to")
     if since is not None:
         f.start = max(f.start, since) if f.start else since
     if until is not None:
@@ -209,7 +221,7 @@ def airtime(
     period: PeriodQ,
     by: Literal["recording", "artist", "label", "station", "recording_station", "all"] = "recording",
     station: StationsQ = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQ = 1,
     page_size: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangQ = "fr",
@@ -269,7 +281,7 @@ def unidentified(
     session: DB,
     period: PeriodQ,
     station: StationsQ = None,
-    min_level_dbfs: Annotated[float, Query(le=0)] = SILENCE_DBFS,
+    min_level_dbfs: Annotated[float, Query(le=0, ge=-200, allow_inf_nan=False)] = SILENCE_DBFS,
     max_stretches: Annotated[int, Query(ge=0, le=100_000)] = 1000,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangQ = "fr",
@@ -295,9 +307,12 @@ def unidentified(
 # ---- generated files -----------------------------------------------------------------------------
 
 
+Text = Annotated[str, Field(max_length=64), AfterValidator(no_nul)]
+
+
 class GenerateRequest(BaseModel):
-    period: str = Field(examples=["2026-01"])
-    station: str | None = Field(default=None, description="a station's playlists; none: the global reports")
+    period: Text = Field(examples=["2026-01"])
+    station: Text | None = Field(default=None, description="a station's playlists; none: the global reports")
     lang: Literal["fr", "en"] = "fr"
 
 
@@ -314,7 +329,9 @@ def list_files(
 
 
 @router.get("/api/v1/reports/files/{file_id}", summary="Download a generated report file")
-def download_file(request: Request, file_id: int, _user: Analyst, session: DB) -> Response:
+def download_file(
+    request: Request, file_id: Annotated[int, Path(ge=1, le=MAX_ID)], _user: Analyst, session: DB
+) -> Response:
     record = session.get(GeneratedReport, file_id)
     if record is None:
         raise NotFound(f"no generated report {file_id}; see GET /api/v1/reports/files")

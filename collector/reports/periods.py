@@ -22,6 +22,8 @@ _SEMESTER = re.compile(r"^(\d{4})-S([12])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+_YEARS = re.compile(r"(?:^|\.\.)(\d{4})")
+MIN_YEAR, MAX_YEAR = 1970, 2999  # reports beyond these years make no sense, and year 9999 has no end
 
 
 class PeriodError(InvalidRequest):
@@ -74,6 +76,9 @@ def parse_period(text: str, tz_name: str = "Africa/Dakar") -> Period:
     """Parse a period string; :class:`PeriodError` says which forms are accepted."""
     tz = zone(tz_name)
     text = text.strip()
+    for year in _YEARS.findall(text):
+        if not MIN_YEAR <= int(year) <= MAX_YEAR:
+            raise PeriodError(f"{text!r}: years {MIN_YEAR} to {MAX_YEAR} only")
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -28,7 +28,7 @@ from tests.fixtures.collector import Collector, free_port
 from tests.fixtures.streams import ffmpeg_http
 from tests.support.agentproc import AgentProcess, agent_config, cli, wait_for
 from tests.support.audio import excerpt, track
-from tests.support.payloads import segment, upload
+from tests.support.payloads import RECENT, segment, upload
 from tests.support.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -222,7 +222,7 @@ def test_a_batch_resent_while_the_first_copy_is_in_flight(collector: Collector) 
     still storing the first copy: every copy is answered 2xx, everything is stored once."""
     collector.add_station(STATION)
     token = collector.add_agent("box1", [STATION])
-    start = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    start = RECENT
     for round_no in range(3):
         segs = [segment(STATION, 20 * round_no + i) for i in range(20)]
         events = [

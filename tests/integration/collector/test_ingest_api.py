@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from collector.ingest.models import Event, Segment, SegmentFingerprint
 from tests.fixtures.collector import Collector
-from tests.support.payloads import segment, upload
+from tests.support.payloads import RECENT, segment, upload
 
 
 def _count(c: Collector, model: type) -> int:
@@ -47,7 +47,7 @@ def test_upload_is_stored_once_and_repeats_are_ignored(collector: Collector) -> 
 def test_gzip_body_and_events_with_late_end(collector: Collector) -> None:
     collector.add_station("rfm")
     token = collector.add_agent("box1", ["rfm"])
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    start = RECENT
     ev = {"station": "rfm", "kind": "outage", "seq": 0, "start": start.isoformat(), "reason": "disconnected"}
     raw = gzip.compress(json.dumps(upload("box1", [segment("rfm", 0)], [ev])).encode())
     r = httpx.post(
@@ -148,6 +148,7 @@ def test_heartbeats_drive_station_status(collector: Collector) -> None:
     analyst = collector.add_user("awa", "analyst")
     now = datetime.now(UTC)
     hb = {
+        "schema_version": 1,
         "agent": "box1",
         "sent_at": now.isoformat(),
         "agent_version": "0.1.0",

@@ -1,0 +1,95 @@
+"""Query, path and form values the database cannot hold are a 422 with a stable code, not a 500
+(issue #16, items 11 and 12), on PostgreSQL and SQLite, through a real collector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.collector import Collector
+
+
+def _get(c: Collector, token: str, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    return httpx.get(c.url + path, params=params, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+BAD_QUERIES = [
+    ("/api/v1/plays", {"page": "99999999999999999"}),
+    ("/api/v1/plays", {"page": "2147483648", "page_size": "1000"}),
+    ("/api/v1/plays", {"page": "9223372036854775808"}),
+    ("/api/v1/reports/airtime", {"period": "2026-01", "page": "99999999999999999"}),
+    ("/api/v1/catalog/recordings", {"offset": "9223372036854775808"}),
+    ("/api/v1/catalog/recordings", {"offset": "2147483648"}),
+    ("/api/v1/reports/files/9223372036854775808", None),
+    ("/api/v1/reports/files/2147483648", None),
+    ("/api/v1/reports/airtime", {"period": "9999"}),
+    ("/api/v1/reports/airtime", {"period": "9999-12"}),
+    ("/api/v1/reports/airtime", {"period": "9999-S2"}),
+    ("/api/v1/reports/activity", {"period": "9999-12-31"}),
+    ("/api/v1/reports/playlist", {"station": "rfm", "period": "0001-01-01..9999-12-31"}),
+    ("/api/v1/plays", {"from": "0001-01-01T00:00:00+01:00"}),
+    ("/api/v1/plays", {"to": "9999-12-31T23:59:59-01:00"}),
+    ("/api/v1/plays", {"period": "2026-01\x00"}),
+    ("/api/v1/plays", {"artist": "a\x00b"}),
+    ("/api/v1/plays", {"station": "rfm\x00"}),
+    ("/api/v1/catalog/recordings", {"q": "x\x00"}),
+    ("/api/v1/catalog/recordings/SOD%00", None),
+    ("/api/v1/reports/files", {"period": "\x00"}),
+    ("/api/v1/reports/unidentified", {"period": "2026-01", "min_level_dbfs": "nan"}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), BAD_QUERIES, ids=lambda v: str(v)[:60])
+def test_values_out_of_range_are_422(collector: Collector, path: str, params: dict[str, Any] | None) -> None:
+    collector.add_station("rfm")
+    admin = collector.add_user("root", "admin")
+    r = _get(collector, admin, path, params)
+    assert r.status_code == 422, (r.status_code, r.text[:300])
+    assert r.json()["error"] == "MALFORMED_PAYLOAD" and r.json()["code"] == 1
+
+
+def test_report_generation_body_with_nul_or_far_period_is_422(collector: Collector) -> None:
+    collector.add_station("rfm")
+    admin = collector.add_user("root", "admin")
+    for body in ({"period": "9999"}, {"period": "2026-01", "station": "rfm\x00"}, {"period": "2026\x00"}):
+        r = httpx.post(
+            collector.url + "/api/v1/reports/files",
+            json=body,
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=60,
+        )
+        assert r.status_code == 422 and r.json()["code"] == 1, (body, r.text[:300])
+
+
+def test_enrollment_code_with_nul_is_refused(collector: Collector) -> None:
+    r = httpx.post(collector.url + "/api/v1/enroll", json={"code": "sde_\x00"}, timeout=10)
+    assert r.status_code in (401, 422) and r.json()["code"] in (1, 10)
+
+
+def test_catalog_fields_the_database_cannot_hold_are_422(collector: Collector, tmp_path: Any) -> None:
+    admin = collector.add_user("root", "admin")
+    from tests.support.audio import excerpt, track
+
+    mp3 = excerpt(track(1), tmp_path / "a.mp3", 10, 8)
+    base = {"external_id": "SOD-1", "title": "T", "artist": "A"}
+    for extra in (
+        {"title": "x" * 501},
+        {"artist": "y" * 501},
+        {"isrc": "FRX4521001011"},
+        {"year": str(2**31)},
+        {"year": str(2**63)},
+        {"label": "l" * 301},
+        {"title": "a\x00b"},
+        {"external_id": "SOD\x00"},
+    ):
+        with mp3.open("rb") as fh:
+            r = httpx.post(
+                collector.url + "/api/v1/catalog/recordings",
+                data=base | extra,
+                files={"file": ("a.mp3", fh, "audio/mpeg")},
+                headers={"Authorization": f"Bearer {admin}"},
+                timeout=120,
+            )
+        assert r.status_code == 422 and r.json()["code"] == 1, (extra, r.status_code, r.text[:300])
