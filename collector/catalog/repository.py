@@ -52,4 +52,4 @@ def version(session: Session) -> tuple[int, datetime | None]:
 def fingerprints(session: Session) -> Iterator[tuple[int, bytes, float]]:
     """Every recording's (id, fingerprint blob, duration), by id."""
     stmt = select(Recording.id, Recording.fingerprint, Recording.duration).order_by(Recording.id)
-    yield from session.execute(stmt).tuples()
+    yield from ((rec_id, blob, duration) for rec_id, blob, duration in session.execute(stmt))

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, exists, extract, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, exists, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from collector.catalog.models import Recording
@@ -242,18 +242,57 @@ def airtime(
     return [tuple(row) for row in session.execute(stmt)]
 
 
+def _seconds_since_1970(session: Session, column: Any) -> Any:
+    """A time column as epoch seconds, to the millisecond on SQLite (``strftime('%s')`` would
+    give whole seconds), to the microsecond on PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return _epoch(column)
+
+
+def _covered(
+    session: Session, where: Sequence[ColumnElement[bool]], until: datetime
+) -> dict[int, tuple[int, float]]:
+    """Per station: how many segments match ``where`` and the seconds their union covers,
+    up to ``until``.
+
+    Segments of one station may overlap (after an agent's crash its next run repeats up to a
+    burst of audio): each segment counts only the part past where the earlier ones reach,
+    a running maximum over the station's segments by start (a window function, in the database).
+    """
+    start = _seconds_since_1970(session, Segment.start)
+    end = start + Segment.duration
+    runs = (
+        select(
+            Segment.station_id.label("station_id"),
+            start.label("s"),
+            end.label("e"),
+            func.max(end)
+            .over(partition_by=Segment.station_id, order_by=Segment.start, rows=(None, -1))
+            .label("reach"),
+        )
+        .where(*where)
+        .subquery("runs")
+    )
+    limit = (until - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
+    lo = case((runs.c.reach > runs.c.s, runs.c.reach), else_=runs.c.s)
+    hi = case((runs.c.e > limit, literal(limit)), else_=runs.c.e)
+    piece = case((hi > lo, hi - lo), else_=literal(0.0))
+    stmt = select(runs.c.station_id, func.count(), func.coalesce(func.sum(piece), 0.0)).group_by(
+        runs.c.station_id
+    )
+    return {sid: (int(n), float(secs)) for sid, n, secs in session.execute(stmt)}
+
+
 def segment_totals(
     session: Session, start: datetime, end: datetime, station_ids: Sequence[int] | None
 ) -> dict[int, tuple[int, float]]:
-    """Per station: segments received and their summed seconds, for segments starting in the period."""
-    stmt = (
-        select(Segment.station_id, func.count(), func.coalesce(func.sum(Segment.duration), 0.0))
-        .where(Segment.start >= start, Segment.start < end)
-        .group_by(Segment.station_id)
-    )
+    """Per station: segments starting in [start, end), and the seconds of audio they hold up to
+    ``end`` (time heard twice counts once)."""
+    where = [Segment.start >= start, Segment.start < end]
     if station_ids is not None:
-        stmt = stmt.where(Segment.station_id.in_(list(station_ids)))
-    return {sid: (int(n), float(s)) for sid, n, s in session.execute(stmt)}
+        where.append(Segment.station_id.in_(list(station_ids)))
+    return _covered(session, where, end)
 
 
 def events_overlapping(
@@ -285,12 +324,8 @@ def _unidentified_where(
 def unidentified_totals(
     session: Session, start: datetime, end: datetime, station_ids: Sequence[int] | None, min_level_dbfs: float
 ) -> dict[int, tuple[int, float]]:
-    stmt = (
-        select(Segment.station_id, func.count(), func.coalesce(func.sum(Segment.duration), 0.0))
-        .where(*_unidentified_where(start, end, station_ids, min_level_dbfs))
-        .group_by(Segment.station_id)
-    )
-    return {sid: (int(n), float(s)) for sid, n, s in session.execute(stmt)}
+    """Per station: unidentified segments and the seconds they cover (time heard twice once)."""
+    return _covered(session, _unidentified_where(start, end, station_ids, min_level_dbfs), end)
 
 
 def unidentified_segments(
