@@ -1,5 +1,6 @@
 """The worker: claim new segments, name them, assemble plays, learn station rates, commit, repeat;
-and, beside it, the reports' ticker (monthly airtime rollups, scheduled report files).
+beside it, close the plays of stations that went quiet (:mod:`collector.plays.closing`), and the
+reports' ticker (monthly airtime rollups, scheduled report files).
 
 One cycle follows the data one way: matching → plays → rate learning. ``analyze`` runs the
 same :func:`process` on recordings. Several workers may run against PostgreSQL (claims use
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +24,7 @@ from collector.matching import rates
 from collector.matching.catalog import Catalog, catalog_version, load_catalog
 from collector.matching.repository import claim_segments
 from collector.matching.service import match_segments
+from collector.plays.closing import CLOSE_INTERVAL_S, close_plays
 from collector.plays.service import rebuild_plays
 from collector.reports.schedule import Ticker
 from collector.settings import CollectorSettings
@@ -69,10 +72,19 @@ def run_once(factory: sessionmaker[Session], catalog: Catalog | None, batch_size
         return catalog, len(segments)
 
 
+def close_quiet_plays(factory: sessionmaker[Session], now: datetime | None = None) -> int:
+    """Make final the open plays of stations whose audio stopped or that sent nothing more."""
+    with factory() as session:
+        closed = close_plays(session, now or datetime.now(UTC))
+        session.commit()
+        return closed
+
+
 def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
     """Match and report until ``stop`` is set (the app's thread, or ``sodav-collector worker``)."""
     catalog: Catalog | None = None
     reports = Ticker(settings)  # monthly/semester report files, checked every few minutes
+    close_at = 0.0
     with open_database(settings) as db:
         while not stop.is_set():
             try:
@@ -80,6 +92,12 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
             except Exception:
                 log.exception("matching cycle failed; retrying")
                 done = 0
+            if time.monotonic() >= close_at:
+                try:
+                    close_quiet_plays(db.sessions)
+                except Exception:
+                    log.exception("closing quiet plays failed; retrying later")
+                close_at = time.monotonic() + CLOSE_INTERVAL_S
             reports.tick(db.sessions)
             if not done:
                 stop.wait(settings.worker.poll_interval_s)

@@ -16,8 +16,6 @@ import numpy as np
 from shared.chroma import ppm_to_rate
 from shared.codec import DecodedSegment
 
-QUIET_BEFORE_FINAL = timedelta(minutes=5)
-
 
 @dataclass(frozen=True)
 class SegmentMatchInfo:
@@ -108,8 +106,3 @@ def distinct_windows(segments: Iterable[SegInfo]) -> int:
 
 
 ValuesOf = Callable[[int, int], DecodedSegment | None]  # (segment_id, rate_ppm) -> fingerprint
-
-
-def play_status(end: datetime, latest: datetime, final_all: bool = False) -> str:
-    """A play is final once the station has been heard ``QUIET_BEFORE_FINAL`` past its end."""
-    return "final" if final_all or latest - end > QUIET_BEFORE_FINAL else "open"

@@ -5,7 +5,7 @@ the collector's own code on PostgreSQL and SQLite (:mod:`tests.support.airplay`)
 crash (kill -9, a power cut) the agent has not saved where its last run ended, so the next
 run's burst (Icecast's burst-on-connect: up to ~8 s; HLS: about three playlist segments)
 repeats audio it had already sent, with other segment boundaries; the segment it was cutting
-when it died is lost. A clean reconnect leaves a short gap instead.
+when it died is lost. A clean reconnect leaves a short gap instead, and an outage event.
 What an analyst checks: the song is one play of the right recording, starting and ending
 where it really does, its matched share counted once, and the station's monitored time is the
 audio heard, not the sum of overlapping segments.
@@ -18,12 +18,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from collector.db.engine import make_engine, make_sessionmaker
+from collector.db.session import transaction
+from collector.fleet.models import Agent
+from collector.ingest.service import store_upload
 from collector.plays.draft import covered_seconds
 from collector.reports import monitoring
 from collector.reports.periods import parse_period
+from collector.worker import close_quiet_plays
+from shared.schemas import UploadV1
 from tests.support.airplay import SONG_AT, SONG_OFFSET, SONG_S, T0, TOTAL_S, OnAir, at, radio, run, spans
+from tests.support.payloads import upload
 
 # runs of the agent in broadcast seconds: (first second, last second, ended by a crash)
 SCENARIOS = {
@@ -45,6 +52,17 @@ def broadcast(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarra
     return radio(tmp_path_factory.mktemp("radio"))
 
 
+def _outage(factory, begin: float, end: float) -> None:  # type: ignore[no-untyped-def]
+    """The outage the agent reports for a reconnect, through the upload path."""
+    event = {"station": "rfm", "kind": "outage", "seq": 1, "start": at(begin).isoformat()}
+    event |= {"end": at(end).isoformat(), "reason": "disconnected"}
+    with transaction(factory) as s:
+        agent = s.scalars(select(Agent)).one()
+        store_upload(
+            s, agent, UploadV1.model_validate(upload("box1", [], [event])), {"rfm": agent.stations[0].id}
+        )
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_a_reconnect_inside_a_song_leaves_one_whole_play(
     database_url: str, broadcast: tuple[Path, np.ndarray], scenario: str
@@ -56,11 +74,15 @@ def test_a_reconnect_inside_a_song_leaves_one_whole_play(
         station = OnAir(factory, song)
         heard: list[tuple[datetime, datetime]] = []
         runs = SCENARIOS[scenario]
-        for begin, end, crashed in runs:
+        for n, (begin, end, crashed) in enumerate(runs):
             # each run's segments arrive, are matched and assembled, as the worker does them
             outs = run(audio, begin, end, crashed)
             station.receive(outs)
             heard += spans(outs)
+            if not crashed and n + 1 < len(runs):
+                _outage(factory, end, runs[n + 1][0])
+            # the worker's sweep between runs: a reconnect never closes the play it interrupts
+            assert close_quiet_plays(factory) == 0
         plays = station.plays()
         with factory() as s:
             activity = monitoring.activity_table(s, parse_period("2026-04-06", "UTC"), None)

@@ -18,7 +18,8 @@ from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_values
 from collector.plays.boundaries import VALUE_SPAN_S, refine, trim_overlaps
 from collector.plays.chaining import BRIDGE_S, chain
-from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, play_status
+from collector.plays.closing import StationClock
+from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo
 from shared.chroma import CHROMAPRINT_RATE, item_duration
 from shared.codec import FingerprintSegment
 
@@ -288,8 +289,8 @@ def test_late_segments_revise_an_open_play() -> None:
     assert after[0].matched[-1].id == before[1].matched[-1].id
 
 
-def test_a_play_becomes_final_after_a_quiet_period() -> None:
+def test_a_play_becomes_final_once_the_station_was_heard_long_after_it() -> None:
     end = T0 + timedelta(minutes=3)
-    assert play_status(end, latest=end + timedelta(minutes=1)) == "open"
-    assert play_status(end, latest=end + timedelta(minutes=6)) == "final"
-    assert play_status(end, latest=end, final_all=True) == "final"
+    now = end + timedelta(minutes=7)
+    assert not StationClock(now, latest=end + timedelta(minutes=1), last_received=now).is_final(end)
+    assert StationClock(now, latest=end + timedelta(minutes=6), last_received=now).is_final(end)
