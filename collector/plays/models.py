@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.db.base import Base, BigId, UTCDateTime, utcnow
@@ -16,6 +16,14 @@ class Play(Base):
         Index("ix_plays_station_start", "station_id", "start"),
         Index("ix_plays_recording_start", "recording_id", "start"),
         Index("ix_plays_start", "start"),
+        # the open plays by station, which the worker reads to close them (migration 0004)
+        Index(
+            "ix_plays_open",
+            "station_id",
+            "start",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, and_, case, cast, exists, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from collector.catalog.folding import fold
 from collector.catalog.models import Recording
 from collector.fleet.models import Station
 from collector.ingest.models import Event, Segment
@@ -33,8 +34,9 @@ class PlayFilter:
     end: datetime | None = None
     station_ids: Sequence[int] | None = None
     recording: str | None = None  # external id or ISRC
-    artist: str | None = None  # substring; case-insensitive for ASCII letters (both backends)
-    label: str | None = None  # case-insensitive substring
+    title: str | None = None  # substring; accents and case ignored both ways (both backends)
+    artist: str | None = None  # substring; accents and case ignored
+    label: str | None = None  # substring; accents and case ignored
     status: str | None = None  # open, final, or None for both
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
 
@@ -50,15 +52,18 @@ class PlayFilter:
             out.append(Play.status == self.status)
         if self.recording:
             out.append(or_(Recording.external_id == self.recording, Recording.isrc == self.recording.upper()))
-        if self.artist:
-            out.append(Recording.artist.ilike(f"%{_escape(self.artist)}%", escape="\\"))
-        if self.label:
-            out.append(Recording.label.ilike(f"%{_escape(self.label)}%", escape="\\"))
+        for column, words in (
+            (Recording.title_search, self.title),
+            (Recording.artist_search, self.artist),
+            (Recording.label_search, self.label),
+        ):
+            if words:
+                out.append(column.like(f"%{_escape(fold(words))}%", escape="\\"))
         return out
 
     @property
     def needs_recording(self) -> bool:
-        return bool(self.recording or self.artist or self.label)
+        return bool(self.recording or self.title or self.artist or self.label)
 
 
 def _escape(text: str) -> str:
@@ -120,8 +125,10 @@ def playlist_rows(
             Recording.title,
             Recording.artist,
             Recording.isrc,
+            Recording.iswc,
             Recording.label,
             Recording.composer,
+            Recording.publisher,
             Recording.external_id,
         ).where(Recording.id.in_(select(Play.recording_id).where(*where)))
     )

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from collector.fleet import repository as fleet_repository
 from collector.formats import iso_z
-from collector.reports import distribution, exports, monitoring, repository, rollup, service
+from collector.reports import distribution, exports, monitoring, pdf, repository, rollup, service
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
 from collector.reports.periods import Period, parse_period, previous_month, previous_semester
@@ -81,7 +81,7 @@ def render(session: Session, settings: CollectorSettings, spec: Spec) -> tuple[b
     period = parse_period(spec.period, settings.timezone)
     if spec.report == "playlist":
         table, meta = distribution.playlist(session, spec.scope, period, spec.lang)
-        writer = exports.to_pdf if spec.fmt == "pdf" else exports.to_xlsx
+        writer = pdf.to_pdf if spec.fmt == "pdf" else exports.to_xlsx
         return writer([table], meta, spec.lang), len(table.rows)
     ids = None if spec.scope == ALL else service.resolve_stations(session, [spec.scope])
     if spec.report == "airtime":
