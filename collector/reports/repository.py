@@ -302,6 +302,19 @@ def segment_totals(
     return _covered(session, where, end)
 
 
+def stations_on_air_since(session: Session, station_ids: Sequence[int] | None = None) -> dict[int, datetime]:
+    """When each station began to exist for the reports: its creation, or its first audio when
+    that is earlier (a station created to analyze old recordings, ``sodav-collector analyze``)."""
+    first_audio = select(func.min(Segment.start)).where(Segment.station_id == Station.id).scalar_subquery()
+    stmt = select(Station.id, Station.created_at, first_audio)
+    if station_ids is not None:
+        stmt = stmt.where(Station.id.in_(list(station_ids)))
+    out: dict[int, datetime] = {}
+    for sid, created, first in session.execute(stmt):
+        out[sid] = min(created, first) if first is not None else created
+    return out
+
+
 def events_overlapping(
     session: Session, kinds: Sequence[str], start: datetime, end: datetime, station_ids: Sequence[int] | None
 ) -> list[tuple[int, str, datetime, datetime | None]]:

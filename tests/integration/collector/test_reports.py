@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.session import transaction
+from collector.fleet.models import Station
 from collector.plays.models import Play
 from collector.reports import distribution, monitoring, rollup, schedule
 from collector.reports.models import GeneratedReport
@@ -353,6 +354,57 @@ def test_run_due_makes_last_month_and_semester_after_the_grace_delay(db) -> None
     assert made == len(due)
     with factory() as s:
         assert schedule.due(s, settings, now=now) == []
+
+
+def test_a_new_collector_writes_no_empty_files(database_url: str, tmp_path: Path) -> None:
+    """First start, no station yet: nothing is due; a station added in March gets March's
+    files, not those of periods that ended before it existed."""
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    settings = CollectorSettings(database_url=database_url, environment="test", report_dir=tmp_path / "r")
+    try:
+        assert schedule.Ticker(settings).tick(factory) == 0  # was 1: an empty file for last month
+        with factory() as s:
+            assert schedule.due(s, settings, now=datetime(2026, 4, 2, tzinfo=UTC)) == []
+        assert not (tmp_path / "r").exists()
+        with transaction(factory) as s:
+            s.add(Station(slug="new", name="New FM", created_at=datetime(2026, 3, 10, tzinfo=UTC)))
+        with factory() as s:
+            due = schedule.due(s, settings, now=datetime(2026, 4, 2, tzinfo=UTC))
+            later = schedule.due(s, settings, now=datetime(2026, 7, 2, tzinfo=UTC))
+    finally:
+        engine.dispose()
+    assert {(d.period, d.report, d.scope) for d in due} == {
+        ("2026-03", "airtime", "all"),
+        ("2026-03", "activity", "all"),
+        ("2026-03", "playlist", "new"),
+    }  # and nothing of 2025-S2, over before the station existed
+    assert {d.period for d in later} == {"2026-06", "2026-S1"}
+
+
+def test_activity_counts_a_station_from_when_it_existed(db) -> None:  # type: ignore[no-untyped-def]
+    factory, seeded, settings = db
+    with transaction(factory) as s:
+        s.add(Station(slug="new", name="New FM", created_at=datetime(2026, 1, 16, tzinfo=UTC)))
+        s.add(Station(slug="later", name="Later FM", created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+        # created in March to analyze January's recordings: it existed from its first audio
+        aircheck = Station(slug="aircheck", name="Aircheck", created_at=datetime(2026, 3, 1, tzinfo=UTC))
+        s.add(aircheck)
+        s.flush()
+        seeded.stations["aircheck"] = aircheck.id
+        add_segments(s, seeded, "aircheck", datetime(2026, 1, 21, tzinfo=UTC), 360, "matched", -20.0)
+    with factory() as s:
+        rows = {
+            r[0]: r
+            for r in monitoring.activity_table(
+                s, parse_period("2026-01", settings.timezone), None, now=datetime(2026, 3, 2, tzinfo=UTC)
+            ).rows
+        }
+    assert set(rows) == {"rfm", "sud", "zik", "new", "aircheck"}  # not "later": no 0 % for January
+    assert rows["rfm"][2] == pytest.approx(31 * 24)
+    assert rows["new"][2] == pytest.approx(16 * 24) and rows["new"][4] == 0.0
+    assert rows["aircheck"][2] == pytest.approx(11 * 24)
+    assert rows["aircheck"][4] == pytest.approx(100 * 1 / (11 * 24))  # one hour heard in eleven days
 
 
 def test_activity_and_unidentified_music(db) -> None:  # type: ignore[no-untyped-def]
