@@ -1,6 +1,7 @@
 """The worker: claim new segments, name them, assemble plays, learn station rates, commit, repeat;
-and, beside it, the reports' ticker (monthly airtime rollups, scheduled report files) and, in a
-thread of its own, the notifications' deliveries (webhooks, report e-mails).
+beside it, close the plays of stations that went quiet (:mod:`collector.plays.closing`) and tick
+the reports (monthly airtime rollups, scheduled report files); in a thread of its own, deliver
+the notifications (webhooks, report e-mails).
 
 One cycle follows the data one way: matching → plays → rate learning. ``analyze`` runs the
 same :func:`process` on recordings. Several workers may run against PostgreSQL (claims use
@@ -34,6 +35,7 @@ from collector.matching.quarantine import quarantine, screen, within_budget
 from collector.matching.repository import claim_segments, unclaim
 from collector.matching.service import match_segments
 from collector.notify import delivery
+from collector.plays.closing import CLOSE_INTERVAL_S, close_plays
 from collector.plays.service import rebuild_plays
 from collector.reports.schedule import Ticker
 from collector.reports.storage import storage_for
@@ -126,11 +128,20 @@ def _measure(segments: Sequence[Segment], matched: int, seconds: float) -> None:
         instruments.MATCHING_DELAY.observe(max(0.0, (now - seg.received_at).total_seconds()))
 
 
+def close_quiet_plays(factory: sessionmaker[Session], now: datetime | None = None) -> int:
+    """Make final the open plays of stations whose audio stopped or that sent nothing more."""
+    with factory() as session:
+        closed = close_plays(session, now or datetime.now(UTC))
+        session.commit()
+        return closed
+
+
 def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
     """Match and report until ``stop`` is set (the app's thread, or ``sodav-collector worker``)."""
     catalog: Catalog | None = None
     reports = Ticker(settings)  # monthly/semester report files, checked every few minutes
     deliveries = delivery.start(settings, stop, storage_for(settings).read)  # its own thread
+    close_at = 0.0
     with open_database(settings) as db:
         while not stop.is_set():
             try:
@@ -139,6 +150,12 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
                 instruments.WORKER_FAILURES.inc()
                 log.exception("matching cycle failed; retrying")
                 done = 0
+            if time.monotonic() >= close_at:
+                try:
+                    close_quiet_plays(db.sessions)
+                except Exception:
+                    log.exception("closing quiet plays failed; retrying later")
+                close_at = time.monotonic() + CLOSE_INTERVAL_S
             reports.tick(db.sessions)
             if not done:
                 stop.wait(settings.worker.poll_interval_s)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Float, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from collector.catalog.folding import fold
 from collector.db.base import Base, UTCDateTime, utcnow
 
 
@@ -31,3 +32,12 @@ class Recording(Base):
     fingerprint_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # title, artist and label folded for search (collector.catalog.folding), set with them
+    title_search: Mapped[str | None] = mapped_column(Text)
+    artist_search: Mapped[str | None] = mapped_column(Text)
+    label_search: Mapped[str | None] = mapped_column(Text)
+
+    @validates("title", "artist", "label")
+    def _fold(self, key: str, value: str | None) -> str | None:
+        setattr(self, f"{key}_search", fold(value) if value is not None else None)
+        return value

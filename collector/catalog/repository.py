@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from collector.catalog.folding import fold
 from collector.catalog.models import Recording
 
 
@@ -25,15 +26,16 @@ def first(session: Session, limit: int) -> list[Recording]:
 
 
 def search(session: Session, q: str | None, limit: int, offset: int) -> tuple[int, list[Recording]]:
-    """Recordings whose title, artist, ISRC or external id contain ``q`` (any case): how many
-    in all, and one page of them by external id."""
+    """Recordings whose title, artist, ISRC or external id contain ``q`` (any case; accents
+    ignored in title and artist): how many in all, and one page of them by external id."""
     query = select(Recording)
     if q:
         like = f"%{q.strip()}%"
+        folded = f"%{fold(q.strip())}%"
         query = query.where(
             or_(
-                Recording.title.ilike(like),
-                Recording.artist.ilike(like),
+                Recording.title_search.like(folded),
+                Recording.artist_search.like(folded),
                 Recording.isrc.ilike(like),
                 Recording.external_id.ilike(like),
             )

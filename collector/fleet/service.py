@@ -258,6 +258,19 @@ _STATE_MAP = {
     SourceState.NO_SIGNAL: "silent",
     SourceState.DOWN: "stream_down",
 }
+# Below this a station's audio is digital silence (zeros, or dither under one bit: 16-bit
+# audio cannot be quieter than about -90 dBFS with a signal in it). An agent that says
+# ``ok`` at such a level (a stream whose source stopped but whose server still sends, a
+# sound card with nothing plugged in) is listening to nothing: the station is ``silent``.
+DIGITAL_SILENCE_DBFS = -90.0
+
+
+def _state(src: SourceStatusV1, now: datetime) -> tuple[str, datetime, str | None]:
+    """The station's state, since when, and why, from what its agent says of its source."""
+    state = _STATE_MAP[src.state]
+    if state == "online" and src.level_dbfs is not None and src.level_dbfs <= DIGITAL_SILENCE_DBFS:
+        return "silent", now, f"digital silence ({src.level_dbfs:.1f} dBFS)"
+    return state, min(src.since, now), src.detail
 
 
 def agent_heard(
@@ -273,15 +286,15 @@ def agent_heard(
     agent.version = version
     for src in sources:
         station_id = allowed[src.station]
-        state = _STATE_MAP[src.state]
+        state, since, detail = _state(src, now)
         status = repo.station_status(session, station_id)
         if status is None:
-            status = StationStatus(station_id=station_id, state=state, since=min(src.since, now))
+            status = StationStatus(station_id=station_id, state=state, since=since)
             session.add(status)
         elif status.state != state or status.agent_id != agent.id:
             status.state = state
-            status.since = src.since if src.since <= now else now
-        status.detail = src.detail
+            status.since = since
+        status.detail = detail
         status.level_dbfs = src.level_dbfs
         status.last_heartbeat_at = now
         status.agent_id = agent.id

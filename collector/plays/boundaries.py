@@ -10,6 +10,7 @@ in the middle of the overlap.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ BACK_SEGMENTS = 3  # how far before the first match a masked intro is looked for
 # (28 666 samples at 11 025 Hz, chromaprint_get_delay), so the fingerprint of a file ends
 # 2.6 s before its audio does, and a play's last agreeing value is that far from its end.
 VALUE_SPAN_S = 28666 / 11025
+MAX_SEGMENT = timedelta(hours=1)  # the wire schema's bound on a segment's duration
 
 
 def _smooth(x: npt.NDArray[np.float64], w: int) -> npt.NDArray[np.float64]:
@@ -45,22 +47,34 @@ def refine(
     values_of: ValuesOf,
     duration: float,
 ) -> None:
-    """Set draft.start/end by extending the alignment value by value around the chain."""
-    first, last = draft.matched[0], draft.matched[-1]
+    """Set draft.start/end by extending the alignment value by value around the chain.
+
+    ``ordered`` is the station's segments by start; they may overlap (a new run's burst
+    repeats the end of the previous run): values are merged in time order, and segments are
+    contiguous when the later one starts within a second of where the earlier ones reach.
+    """
+    first = draft.matched[0]
+    # the matched segment that reaches furthest: after a crash, a later-starting segment of the
+    # earlier run may end before the new run's first segment does
+    last = max(draft.matched, key=lambda s: (s.end, s.start))
     pos = {s.id: i for i, s in enumerate(ordered)}
+    reach = list(itertools.accumulate((s.end for s in ordered), max))  # reach[i]: max end of ordered[:i+1]
     start, end = first.start, last.end
 
     def span(seg_ids: list[int]) -> tuple[list[datetime], npt.NDArray[np.float64]]:
-        times: list[datetime] = []
-        errs: list[npt.NDArray[np.float64]] = []
+        pairs: list[tuple[datetime, float]] = []
         for sid in seg_ids:
             fp = values_of(sid, draft.rate_ppm)
             if fp is None or fp.values.size == 0:
                 continue
             t, e = agreement(fp, ref, draft)
-            times += t
-            errs.append(e)
-        return times, (np.concatenate(errs) if errs else np.zeros(0))
+            pairs += zip(t, e.tolist(), strict=True)
+        pairs.sort(key=lambda p: p[0])
+        return [t for t, _ in pairs], np.array([e for _, e in pairs], dtype=np.float64)
+
+    def joins(n: int) -> bool:
+        """Whether the segments before ordered[n] reach to within a second of its start."""
+        return n > 0 and (ordered[n].start - reach[n - 1]).total_seconds() < 1
 
     # backwards: first the contiguous segments before the first match that agree as a whole
     # at the play's alignment (guided verification: an intro through an AM band or under a
@@ -69,7 +83,7 @@ def refine(
     i = pos[first.id]
     n = i
     head = first
-    while n > 0 and (ordered[n].start - ordered[n - 1].end).total_seconds() < 1:
+    while joins(n):
         g = guided(ordered[n - 1], draft, ref, values_of)
         if g is None:
             break
@@ -77,9 +91,7 @@ def refine(
         head = g
     confirmed = [s.id for s in ordered[n:i]]
     before: list[int] = []
-    while n > 0 and len(before) < BACK_SEGMENTS:
-        if (ordered[n].start - ordered[n - 1].end).total_seconds() >= 1:
-            break
+    while joins(n) and len(before) < BACK_SEGMENTS:
         n -= 1
         before.insert(0, ordered[n].id)
     times, errs = span([*before, *confirmed, first.id])
@@ -97,14 +109,11 @@ def refine(
         while k < len(times) - 1 and not good[k]:
             k += 1
         start = times[k]
-    # forwards: the last matched segment and the one after it
-    j = pos[last.id]
-    ids = [last.id] + (
-        [ordered[j + 1].id]
-        if j + 1 < len(ordered) and (ordered[j + 1].start - last.end).total_seconds() < 1
-        else []
-    )
-    times, errs = span(ids)
+    # forwards: the last matched segment and what follows it (one segment, or two overlapping)
+    lo = bisect.bisect_left(ordered, last.start - MAX_SEGMENT, key=lambda s: s.start)
+    hi = bisect.bisect_left(ordered, last.end + timedelta(seconds=1), key=lambda s: s.start)
+    after = [s.id for s in ordered[lo:hi] if s.end > last.end]
+    times, errs = span([last.id, *after])
     if times:
         good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
         step = item_duration(draft.rate_ppm)

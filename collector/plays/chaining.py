@@ -12,6 +12,13 @@ did not name is tested against the chain's own recording at the predicted alignm
 (:mod:`collector.plays.guided`). Such a *confirmed* segment carries the chain on (and bridges
 like a match); one segment's evidence alone is never a play, but one clear match with two
 confirmed neighbours is.
+
+Segments come sorted by start and may overlap: after an agent's crash, the first segments of
+its next run repeat up to a burst of the audio it had already sent (Icecast's
+burst-on-connect, an HLS playlist's last segments), with their own segment boundaries. Those
+match the same recording at the same offsets, so they chain like any other; a segment that
+mostly repeats audio already in the chain adds no evidence (:func:`distinct_windows`), and a
+reconnect's gap inside a song is bridged like a dropout.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
+from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf, distinct_windows
 from collector.plays.guided import continuation_ber, guided
 
 OFFSET_TOLERANCE_S = 3.0
@@ -65,8 +72,8 @@ def chain(
                 ):
                     g = guided(seg, current, refs[current.recording_id], values_of)
                 current.segments.append(g or seg)
-                if g is not None:
-                    last_end = seg.end
+                if g is not None and last_end is not None:
+                    last_end = max(last_end, seg.end)
             continue
         if current is not None and last_end is not None:
             same = m.recording_id == current.recording_id
@@ -74,7 +81,7 @@ def chain(
             close = (seg.start - last_end).total_seconds() <= BRIDGE_S
             if same and in_step and close:
                 current.segments.append(seg)
-                last_end = seg.end
+                last_end = max(last_end, seg.end)
                 if m.score > max(s.match.score for s in current.found if s.match) - 1e-9:
                     current.anchor_time, current.anchor_offset = m.value_start, m.offset_s
                 current.rate_ppm = _play_rate(current)
@@ -104,7 +111,7 @@ def chain(
                             ),
                         )
                     )
-                    last_end = seg.end
+                    last_end = max(last_end, seg.end)
                     continue
         if current is not None:
             drafts.append(current)
@@ -121,7 +128,7 @@ def chain(
             d.segments.pop()
         # one window's evidence alone is never a play; one clear window whose neighbours agree
         # at its alignment (guided verification, at least two of them) is
-        if len(d.found) >= MIN_SEGMENTS or len(d.matched) >= MIN_SEGMENTS + 1:
+        if distinct_windows(d.found) >= MIN_SEGMENTS or distinct_windows(d.matched) >= MIN_SEGMENTS + 1:
             out.append(d)
     return out
 
@@ -155,7 +162,7 @@ def _can_guide(draft: PlayDraft) -> bool:
     Two matches of the recording in step, or one clear one (BER ≤ ``STRONG_MAX_BER``): chance
     matches of other music reach 0.2-0.25 and never come in step twice.
     """
-    return len(draft.found) >= MIN_SEGMENTS or _best_found_score(draft) >= 1.0 - STRONG_MAX_BER
+    return distinct_windows(draft.found) >= MIN_SEGMENTS or _best_found_score(draft) >= 1.0 - STRONG_MAX_BER
 
 
 def _merge_repeats(

@@ -7,16 +7,14 @@ and end, :mod:`collector.plays.service` stores them as plays.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from shared.chroma import ppm_to_rate
 from shared.codec import DecodedSegment
-
-QUIET_BEFORE_FINAL = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -73,17 +71,38 @@ class PlayDraft:
         return float(np.mean(scores)) if scores else 0.0
 
     def matched_fraction(self) -> float:
+        """The share of the play's time its matched segments cover (overlapping segments once)."""
         assert self.start and self.end
         total = (self.end - self.start).total_seconds()
-        covered = sum(
-            max(0.0, (min(s.end, self.end) - max(s.start, self.start)).total_seconds()) for s in self.matched
-        )
+        covered = covered_seconds(((s.start, s.end) for s in self.matched), self.start, self.end)
         return min(1.0, covered / total) if total > 0 else 0.0
 
 
+def covered_seconds(spans: Iterable[tuple[datetime, datetime]], lo: datetime, hi: datetime) -> float:
+    """Seconds of [lo, hi) inside the union of ``spans``: time heard twice counts once.
+
+    After an agent's crash the first segments of its next run repeat up to a burst of audio
+    (Icecast's burst-on-connect, an HLS playlist's last segments): summing durations would
+    count that audio twice.
+    """
+    total, reach = 0.0, lo
+    for start, end in sorted(spans):
+        start, end = max(start, reach), min(end, hi)
+        if end > start:
+            total += (end - start).total_seconds()
+            reach = end
+    return total
+
+
+def distinct_windows(segments: Iterable[SegInfo]) -> int:
+    """How many of the segments hold audio of their own: one that mostly repeats audio already
+    counted (a new run's burst over the previous run's last segment) adds no evidence."""
+    n, reach = 0, datetime.min.replace(tzinfo=UTC)
+    for s in sorted(segments, key=lambda s: s.start):
+        if (s.end - max(s.start, reach)) > (s.end - s.start) / 2:
+            n += 1
+        reach = max(reach, s.end)
+    return n
+
+
 ValuesOf = Callable[[int, int], DecodedSegment | None]  # (segment_id, rate_ppm) -> fingerprint
-
-
-def play_status(end: datetime, latest: datetime, final_all: bool = False) -> str:
-    """A play is final once the station has been heard ``QUIET_BEFORE_FINAL`` past its end."""
-    return "final" if final_all or latest - end > QUIET_BEFORE_FINAL else "open"

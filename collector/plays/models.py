@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.db.base import Base, BigId, UTCDateTime, utcnow
@@ -18,6 +18,14 @@ class Play(Base):
         Index("ix_plays_recording_start", "recording_id", "start"),
         Index("ix_plays_start", "start"),
         Index("ix_plays_updated_at", "updated_at"),  # the live feed reads what changed since
+        # the open plays by station, which the worker reads to close them (migration 0004)
+        Index(
+            "ix_plays_open",
+            "station_id",
+            "start",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

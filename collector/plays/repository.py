@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import case, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from collector.catalog.models import Recording
-from collector.fleet.models import Agent, Station
-from collector.ingest.models import Event, Segment, SegmentFingerprint
+from collector.fleet.models import Agent, Station, StationStatus
+from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
 from collector.plays.models import Play, PlaySegment
 
@@ -20,6 +20,71 @@ def earliest_open_play(session: Session, station_id: int) -> datetime | None:
     return session.scalar(
         select(func.min(Play.start)).where(Play.station_id == station_id, Play.status == "open")
     )
+
+
+def stations_with_open_plays(session: Session) -> list[tuple[int, datetime]]:
+    """(station id, start of its earliest open play) for every station with open plays."""
+    rows = session.execute(
+        select(Play.station_id, func.min(Play.start)).where(Play.status == "open").group_by(Play.station_id)
+    )
+    return [(sid, start) for sid, start in rows]
+
+
+def open_plays(session: Session, station_id: int) -> list[Play]:
+    return list(
+        session.scalars(
+            select(Play).where(Play.station_id == station_id, Play.status == "open").order_by(Play.start)
+        )
+    )
+
+
+def audio_since(
+    session: Session, station_id: int, since: datetime
+) -> tuple[datetime | None, datetime | None, bool]:
+    """Of the station's segments starting from ``since``: where the latest audio already matched
+    ends, when the last one came in, and whether any waits for matching."""
+    where = (Segment.station_id == station_id, Segment.start >= since)
+    received, waiting = session.execute(
+        select(
+            func.max(Segment.received_at),
+            func.coalesce(func.sum(case((Segment.status.in_(("new", "claimed")), 1), else_=0)), 0),
+        ).where(*where)
+    ).one()
+    # the latest segments by start; after a crash a shorter one may start later and end earlier
+    heard = Segment.status.in_(("matched", "unmatched"))
+    tail = session.execute(
+        select(Segment.start, Segment.duration).where(*where, heard).order_by(Segment.start.desc()).limit(3)
+    )
+    ends = [start + timedelta(seconds=duration) for start, duration in tail]
+    return (max(ends) if ends else None), received, bool(waiting)
+
+
+def stops_since(session: Session, station_id: int, since: datetime) -> list[tuple[datetime, datetime | None]]:
+    """(start, end or None while it lasts) of the station's outages and silences from ``since``."""
+    rows = session.execute(
+        select(Event.start, Event.end)
+        .where(Event.station_id == station_id, Event.kind.in_(("outage", "silence")), Event.start >= since)
+        .order_by(Event.start)
+    )
+    return [(start, end) for start, end in rows]
+
+
+def agent_quiet_since(session: Session, station_id: int) -> datetime | None:
+    """When the agent that last reported on the station last said its upload queue was empty
+    (its latest heartbeat, if that says so)."""
+    agent_id = session.scalar(select(StationStatus.agent_id).where(StationStatus.station_id == station_id))
+    if agent_id is None:
+        return None
+    row = session.execute(
+        select(Heartbeat.received_at, Heartbeat.payload)
+        .where(Heartbeat.agent_id == agent_id)
+        .order_by(Heartbeat.received_at.desc())
+        .limit(1)
+    ).first()
+    if row is None or row[1].get("queue_depth") != 0:
+        return None
+    received: datetime = row[0]
+    return received
 
 
 def segments_to_assemble(session: Session, station_id: int, since: datetime) -> Sequence[Any]:

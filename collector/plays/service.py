@@ -2,12 +2,13 @@
 
 A station's plays stay *open* while more segments may still change them; a rebuild deletes
 them and assembles them again, with every segment since the earliest open play (and a
-margin); *final* plays and their segments are never touched again.
+margin); *final* plays and their segments are never touched again. When a play becomes final
+is :mod:`collector.plays.closing`'s decision.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,8 @@ from collector.notify import events as notify_events
 from collector.plays import repository
 from collector.plays.boundaries import refine, trim_overlaps
 from collector.plays.chaining import chain
-from collector.plays.draft import SegInfo, SegmentMatchInfo, ValuesOf, play_status
+from collector.plays.closing import station_clock
+from collector.plays.draft import SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.models import Play, PlaySegment
 from shared.codec import DecodedSegment, decode
 
@@ -55,7 +57,7 @@ def rebuild_plays(
     repository.delete_open_plays(session, station_id, t0)
     if not segs:
         return 0
-    latest = max(s.end for s in segs)
+    clock = station_clock(session, station_id, t0, datetime.now(UTC))
     values_of = _values_loader(session)
     drafts = chain(segs, values_of, catalog.refs)
     drafts = [d for d in drafts if d.recording_id in catalog.refs]
@@ -64,7 +66,7 @@ def rebuild_plays(
     trim_overlaps(drafts)
     for d in drafts:
         assert d.start and d.end
-        status = play_status(d.end, latest, final_all)
+        status = "final" if final_all or clock.is_final(d.end) else "open"
         play = Play(
             station_id=station_id,
             recording_id=d.recording_id,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from collector.fleet import repository as fleet_repository
 from collector.reports import repository as repo
 from collector.reports import rollup
-from collector.reports.exports import Column, ReportMeta, ReportTable
+from collector.reports.exports import Column, ReportMeta, ReportTable, Total
 from collector.reports.labels import colon, label
 from collector.reports.periods import Period
 from collector.reports.service import ReportError, meta_for, resolve_stations
@@ -20,21 +20,26 @@ from collector.reports.service import ReportError, meta_for, resolve_stations
 # ---- relevé de diffusion ------------------------------------------------------------------------
 
 PLAYLIST_COLUMNS = [
-    Column("date", "date", 11),
+    Column("date", "date", 10),
     Column("start", "time", 9),
     Column("end", "time", 9),
     Column("duration", "seconds", 10),
-    Column("title", "text", 30),
-    Column("artist", "text", 24),
-    Column("isrc", "text", 14),
-    Column("label", "text", 18),
-    Column("composer", "text", 22),
+    Column("external_id", "text", 11),
+    Column("title", "text", 23),
+    Column("artist", "text", 19),
+    Column("composer", "text", 17),
+    Column("publisher", "text", 16),
+    Column("isrc", "text", 13),
+    Column("iswc", "text", 15),
+    Column("label", "text", 14),
 ]
 
 
 def playlist(
     session: Session, station_slug: str, period: Period, lang: str
 ) -> tuple[ReportTable, ReportMeta]:
+    """The relevé de diffusion: each final play with what a royalty analyst files (catalog
+    reference, ISRC, ISWC, composer, publisher), a total duration and a count of plays."""
     ids = resolve_stations(session, [station_slug])
     assert ids is not None
     station = fleet_repository.stations(session, ids)[0]
@@ -45,23 +50,14 @@ def playlist(
     for start, end, duration, rid in plays:
         s = datetime.fromtimestamp(int(start), tz)
         e = datetime.fromtimestamp(int(end), tz)
-        title, artist, isrc, lab, composer, _ext = recordings[rid]
+        title, artist, isrc, iswc, lab, composer, publisher, ext = recordings[rid]
         rows.append(
-            (
-                s.date(),
-                s.time(),
-                e.time(),
-                duration,
-                title,
-                artist,
-                isrc,
-                lab,
-                composer,
-            )
+            (s.date(), s.time(), e.time(), duration, ext, title, artist, composer, publisher, isrc, iswc, lab)
         )
         total += duration
-    totals: tuple[Any, ...] = (label("total", lang), None, None, total)
-    totals += (f"{len(rows)} {label('plays', lang).lower()}",) + (None,) * (len(PLAYLIST_COLUMNS) - 5)
+    totals: tuple[Any, ...] = (label("total", lang), None, None, Total("SUM", total))
+    totals += (Total("COUNTA", len(rows), label("plays", lang).lower()),)
+    totals += (None,) * (len(PLAYLIST_COLUMNS) - len(totals))
     table = ReportTable("t_playlist", PLAYLIST_COLUMNS, rows, totals)
     extra = [f"{label('station', lang)}{colon(lang)}{station.name} ({station.slug})"]
     meta = meta_for("t_playlist", period, lang, extra)
@@ -142,8 +138,8 @@ def airtime_report(
     by_station.totals = (
         label("total", lang),
         None,
-        sum(r[2] for r in by_station.rows),
-        sum(r[3] for r in by_station.rows),
+        Total("SUM", sum(r[2] for r in by_station.rows)),
+        Total("SUM", sum(r[3] for r in by_station.rows)),
         None,
     )
     return tables, meta_for("t_airtime_recording", period, lang)

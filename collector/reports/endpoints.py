@@ -22,7 +22,7 @@ from collector.errors import InvalidRequest, NotFound, error_responses
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
 from collector.ingest.models import SILENCE_DBFS
-from collector.reports import distribution, exports, listing, monitoring, repository, schedule, service
+from collector.reports import distribution, exports, listing, monitoring, pdf, repository, schedule, service
 from collector.reports.exports import ReportMeta, ReportTable
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
@@ -89,12 +89,18 @@ def _file(data: bytes, fmt: str, filename: str) -> Response:
     )
 
 
+def _named(filename: str, lang: str) -> str:
+    """A labelled file's name says its language unless French, as the generated files' do
+    (``playlist-rfm-2026-01-en.pdf``); CSV headers are the same keys in every language."""
+    return filename if lang == "fr" else f"{filename}-{lang}"
+
+
 def _render(tables: list[ReportTable], meta: ReportMeta, fmt: str, lang: str, filename: str) -> Response:
     if fmt == "csv":
         return _file(exports.to_csv(tables[0]), "csv", filename)
     if fmt == "xlsx":
-        return _file(exports.to_xlsx(tables, meta, lang), "xlsx", filename)
-    return _file(exports.to_pdf(tables, meta, lang), "pdf", filename)
+        return _file(exports.to_xlsx(tables, meta, lang), "xlsx", _named(filename, lang))
+    return _file(pdf.to_pdf(tables, meta, lang), "pdf", _named(filename, lang))
 
 
 # ---- plays ---------------------------------------------------------------------------------------
@@ -116,9 +122,12 @@ def list_plays(
     since: Annotated[datetime | None, Query(alias="from", description="ISO time, inclusive")] = None,
     until: Annotated[datetime | None, Query(alias="to", description="ISO time, exclusive")] = None,
     recording: Annotated[str | None, Query(description="catalog external id or ISRC")] = None,
-    artist: Annotated[str | None, Query(description="part of the artist name, any case")] = None,
+    title: Annotated[str | None, Query(description="part of the title; accents and case ignored")] = None,
+    artist: Annotated[
+        str | None, Query(description="part of the artist name; accents and case ignored")
+    ] = None,
     label_: Annotated[
-        str | None, Query(alias="label", description="part of the label name, any case")
+        str | None, Query(alias="label", description="part of the label name; accents and case ignored")
     ] = None,
     status: Literal["open", "final", "all"] = "all",
     flagged: Annotated[
@@ -133,6 +142,7 @@ def list_plays(
     f = repository.PlayFilter(
         station_ids=service.resolve_stations(session, station),
         recording=recording,
+        title=title,
         artist=artist,
         label=label_,
         status=None if status == "all" else status,
@@ -172,7 +182,9 @@ def list_plays(
         )
         meta.lines.append(label("open_flagged", lang))
         return _file(
-            exports.to_xlsx([ReportTable("t_plays", listing.PLAY_COLUMNS, rows)], meta, lang), "xlsx", "plays"
+            exports.to_xlsx([ReportTable("t_plays", listing.PLAY_COLUMNS, rows)], meta, lang),
+            "xlsx",
+            _named("plays", lang),
         )
     items = repository.plays_page(session, f, (page - 1) * page_size, page_size)
     return {

@@ -1,10 +1,12 @@
-"""Render report tables as CSV, XLSX (openpyxl) and PDF (reportlab), byte for byte reproducible.
+"""Report tables and their data forms: CSV, JSON values and XLSX (openpyxl), byte for byte
+reproducible; the PDF form is :mod:`collector.reports.pdf`.
 
-A report is a list of :class:`ReportTable`; the same table renders in every format. Output is
-deterministic: XLSX document properties and ZIP entry times are pinned to a fixed moment (the
-end of the report's period), and PDFs are written in reportlab's ``invariant`` mode (fixed
-creation date and document id), so regenerating a report over unchanged data gives the same
-bytes, and the file's SHA-256 says whether anything changed.
+A report is a list of :class:`ReportTable`; the same table renders in every format. Data forms
+keep numbers as numbers: durations in seconds (CSV, JSON); XLSX shows them as ``h:mm:ss`` but
+holds real spreadsheet durations, and its totals are formulas over the rows (``=SUM(D6:D40)``)
+an analyst can check. Output is deterministic: XLSX document properties and ZIP entry times are
+pinned to a fixed moment (the end of the report's period), so regenerating a report over
+unchanged data gives the same bytes, and the file's SHA-256 says whether anything changed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from typing import Any
 
 from collector.reports.labels import label, sheet_name
@@ -24,14 +25,15 @@ from collector.reports.labels import label, sheet_name
 # Columns whose values are numbers and how they are shown in XLSX.
 _NUMBER_FORMATS = {
     "int": "0",
-    "seconds": "0.0",
-    "hours": "0.00",
+    "seconds": "[h]:mm:ss",
+    "hours": "[h]:mm:ss",
     "percent": "0.0",
     "float": "0.00",
     "date": "yyyy-mm-dd",
     "time": "hh:mm:ss",
 }
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+# Durations: seconds or hours in the data, days in a spreadsheet (its unit of time)
+_PER_DAY = {"seconds": 86400.0, "hours": 24.0}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
@@ -43,12 +45,22 @@ class Column:
     width: float = 12.0
 
 
+@dataclass(frozen=True)
+class Total:
+    """A total cell: the sum of its column's rows (``SUM``), or how many rows it has
+    (``COUNTA``, shown with ``unit``: "12 diffusions"). XLSX writes the formula, others the value."""
+
+    fn: str  # SUM or COUNTA
+    value: float
+    unit: str = ""
+
+
 @dataclass
 class ReportTable:
     key: str  # label key of the title, e.g. t_playlist
     columns: list[Column]
     rows: Sequence[Sequence[Any]]
-    totals: Sequence[Any] | None = None
+    totals: Sequence[Any] | None = None  # values, or Total cells
 
 
 @dataclass
@@ -57,10 +69,19 @@ class ReportMeta:
 
     title: str
     lines: list[str] = field(default_factory=list)  # period, station, zone, final-only note
-    stamp: datetime = datetime(2000, 1, 1, tzinfo=UTC)  # pinned creation time
+    stamp: datetime = datetime(2000, 1, 1, tzinfo=UTC)  # pinned creation time: the period's end
+
+
+def hms(seconds: float) -> str:
+    """A duration as h:mm:ss, to the nearest second (hours go past 24)."""
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def _text(value: Any, kind: str) -> str:
+    """A cell as data (CSV): durations in seconds or hours, as numbers."""
+    if isinstance(value, Total):
+        return f"{value.value:g} {value.unit}".strip() if value.fn == "COUNTA" else _text(value.value, kind)
     if value is None:
         return ""
     if kind == "date" and isinstance(value, date):
@@ -72,6 +93,14 @@ def _text(value: Any, kind: str) -> str:
     if kind in ("hours", "float"):
         return f"{float(value):.2f}"
     return str(value)
+
+
+def shown(value: Any, kind: str) -> str:
+    """A cell as a reader sees it (PDF): durations as h:mm:ss."""
+    number = value.value if isinstance(value, Total) and value.fn == "SUM" else value
+    if kind in _PER_DAY and isinstance(number, int | float):
+        return hms(float(number) * 86400.0 / _PER_DAY[kind])
+    return _text(value, kind)
 
 
 def csv_lines(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
@@ -111,8 +140,8 @@ def _pin_zip(raw: bytes, stamp: datetime) -> bytes:
     return out.getvalue()
 
 
-def _xlsx_value(value: Any, kind: str) -> Any:
-    """A cell's value in XLSX: numbers to three decimals (what the JSON answers hold)."""
+def _number(value: Any, kind: str) -> Any:
+    """A cell's value as data: numbers to three decimals (JSON answers and the XLSX alike)."""
     if value is None:
         return None
     if kind in ("seconds", "hours", "percent", "float"):
@@ -122,13 +151,37 @@ def _xlsx_value(value: Any, kind: str) -> Any:
     return value
 
 
+def _xlsx_value(value: Any, kind: str) -> Any:
+    """A cell's value in XLSX: durations in days (the spreadsheet's unit of time)."""
+    number = _number(value, kind)
+    if kind in _PER_DAY and number is not None:
+        return number / _PER_DAY[kind]
+    return number
+
+
 def json_value(value: Any, kind: str) -> Any:
-    """A cell's value in a JSON answer: as in XLSX, with dates and times as ISO text."""
+    """A cell's value in a JSON answer: as in CSV, with dates and times as ISO text."""
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, time):
         return value.strftime("%H:%M:%S")
-    return _xlsx_value(value, kind)
+    return _number(value, kind)
+
+
+def _total_cell(ws: Any, column: int, total: Total, first: int, last: int, kind: str) -> None:
+    """A total as a formula over rows ``first``..``last`` of ``column`` (its value when empty)."""
+    from openpyxl.utils import get_column_letter
+
+    cell = ws.cell(row=ws.max_row, column=column)
+    letter = get_column_letter(column)
+    if last >= first:
+        cell.value = f"={total.fn}({letter}{first}:{letter}{last})"
+    else:
+        cell.value = _xlsx_value(total.value, kind) if total.fn == "SUM" else 0
+    if total.fn == "COUNTA":
+        cell.number_format = f'0" {total.unit}"' if total.unit else "0"
+    elif kind in _NUMBER_FORMATS:
+        cell.number_format = _NUMBER_FORMATS[kind]
 
 
 def to_xlsx(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes:
@@ -167,113 +220,18 @@ def to_xlsx(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes
                 for (cell,) in ws.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
                     cell.number_format = fmt
         if table.totals is not None:
-            ws.append([_xlsx_value(v, c.kind) for v, c in zip(table.totals, table.columns, strict=True)])
+            first, last = header_row + 1, ws.max_row
+            ws.append(
+                [
+                    None if isinstance(v, Total) else _xlsx_value(v, c.kind)
+                    for v, c in zip(table.totals, table.columns, strict=True)
+                ]
+            )
+            for i, (v, c) in enumerate(zip(table.totals, table.columns, strict=True), start=1):
+                if isinstance(v, Total):
+                    _total_cell(ws, i, v, first, last, c.kind)
             for cell in ws[ws.max_row]:
                 cell.font = bold
     buf = io.BytesIO()
     wb.save(buf)
     return _pin_zip(buf.getvalue(), meta.stamp)
-
-
-def _fonts() -> tuple[str, str]:
-    """DejaVu Sans when installed (covers Wolof and other Latin letters), else Helvetica."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    regular, bold = _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf"
-    if not (regular.exists() and bold.exists()):
-        return "Helvetica", "Helvetica-Bold"
-    if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
-    return "DejaVuSans", "DejaVuSans-Bold"
-
-
-def to_pdf(tables: Sequence[ReportTable], meta: ReportMeta, lang: str) -> bytes:
-    """Landscape A4; header lines on the first page; tables repeat their header on each page."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    font, bold = _fonts()
-    title_style = ParagraphStyle("title", fontName=bold, fontSize=14, leading=18)
-    line_style = ParagraphStyle("line", fontName=font, fontSize=9, leading=12)
-    cell_style = ParagraphStyle("cell", fontName=font, fontSize=7, leading=8.5)
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=landscape(A4),
-        leftMargin=10 * mm,
-        rightMargin=10 * mm,
-        topMargin=10 * mm,
-        bottomMargin=12 * mm,
-        title=meta.title,
-        author=label("source", lang),
-        creator=label("source", lang),
-        producer=label("source", lang),
-        subject=" ".join(meta.lines),
-        invariant=1,
-    )
-
-    def footer(canvas: Any, doc_: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 7)
-        canvas.drawString(10 * mm, 6 * mm, meta.title)
-        canvas.drawRightString(287 * mm, 6 * mm, f"{label('page', lang)} {doc_.page}")
-        canvas.restoreState()
-
-    story: list[Any] = [Paragraph(_xml(meta.title), title_style)]
-    story += [Paragraph(_xml(line), line_style) for line in meta.lines]
-    usable = landscape(A4)[0] - 20 * mm
-    for table in tables:
-        story += [Spacer(1, 4 * mm), Paragraph(_xml(label(table.key, lang)), title_style), Spacer(1, 2 * mm)]
-        total_width = sum(c.width for c in table.columns)
-        widths = [usable * c.width / total_width for c in table.columns]
-        header = [Paragraph(_xml(label(c.key, lang)), cell_style) for c in table.columns]
-        # plain strings, cut to the column, draw ten times faster than wrapped paragraphs
-        fits = [_fitter(w - 4, font, 7) for w in widths]
-        body = [
-            [fit(_text(v, c.kind)) for v, c, fit in zip(row, table.columns, fits, strict=True)]
-            for row in table.rows
-        ]
-        if table.totals is not None:
-            body.append([_text(v, c.kind) for v, c in zip(table.totals, table.columns, strict=True)])
-        style = TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), font),
-                ("FONTSIZE", (0, 0), (-1, -1), 7),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dddddd")),
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-            ]
-        )
-        # tables of a few hundred rows split faster than one huge table
-        chunk = 400
-        for i in range(0, max(len(body), 1), chunk):
-            part = Table([header, *body[i : i + chunk]], colWidths=widths, repeatRows=1)
-            part.setStyle(style)
-            story.append(part)
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buf.getvalue()
-
-
-def _fitter(width: float, font: str, size: float) -> Any:
-    """A function cutting text to ``width`` points, marking the cut with an ellipsis."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    def fit(text: str) -> str:
-        if stringWidth(text, font, size) <= width:
-            return text
-        while text and stringWidth(text + "…", font, size) > width:
-            text = text[:-1]
-        return text + "…"
-
-    return fit
-
-
-def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -37,15 +37,16 @@ ACTIVITY_COLUMNS = [
 def activity_table(
     session: Session, period: Period, station_ids: Sequence[int] | None, now: datetime | None = None
 ) -> ReportTable:
-    """Monitored time from segment durations; outages and silences from agent events.
+    """Monitored time from the segments (each second once); outages and silences from events.
 
-    A period still running counts only its elapsed part; an event still open ends now.
-    Monitored time is capped at the period (two agents on one station would overlap).
+    A period still running counts only its elapsed part; an event still open ends now. A
+    station counts from when it began to exist (its creation, or its first audio if earlier):
+    a station created during the period counts its part of it, one created after is not listed.
     """
     now = now or datetime.now(UTC)
     start, end = period.start, min(period.end, max(now, period.start))
-    span = (end - start).total_seconds()
     segs = repo.segment_totals(session, start, end, station_ids)
+    since = repo.stations_on_air_since(session, station_ids)
     events: dict[tuple[int, str], list[float]] = {}
     for sid, kind, ev_start, ev_end in repo.events_overlapping(
         session, ("outage", "silence"), start, end, station_ids
@@ -56,6 +57,10 @@ def activity_table(
         acc[1] += max((hi - lo).total_seconds(), 0.0)
     rows = []
     for st in fleet_repository.stations(session, station_ids):
+        begin = max(start, since[st.id])
+        if begin >= end:
+            continue  # the station did not exist yet
+        span = max((end - begin).total_seconds(), 0.0)
         monitored = min(segs.get(st.id, (0, 0.0))[1], span)
         out = events.get((st.id, "outage"), [0, 0.0])
         sil = events.get((st.id, "silence"), [0, 0.0])

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, exists, extract, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, exists, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from collector.catalog.folding import fold
 from collector.catalog.models import Recording
 from collector.fleet.models import Station
 from collector.ingest.models import Event, Segment
@@ -35,8 +36,9 @@ class PlayFilter:
     end: datetime | None = None
     station_ids: Sequence[int] | None = None
     recording: str | None = None  # external id or ISRC
-    artist: str | None = None  # substring; case-insensitive for ASCII letters (both backends)
-    label: str | None = None  # case-insensitive substring
+    title: str | None = None  # substring; accents and case ignored both ways (both backends)
+    artist: str | None = None  # substring; accents and case ignored
+    label: str | None = None  # substring; accents and case ignored
     status: str | None = None  # open, final, or None for both
     flagged: bool | None = None  # only flagged plays, none of them, or None for both
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
@@ -55,15 +57,18 @@ class PlayFilter:
             out.append(flags.flagged() if self.flagged else ~flags.flagged())
         if self.recording:
             out.append(or_(Recording.external_id == self.recording, Recording.isrc == self.recording.upper()))
-        if self.artist:
-            out.append(Recording.artist.ilike(f"%{_escape(self.artist)}%", escape="\\"))
-        if self.label:
-            out.append(Recording.label.ilike(f"%{_escape(self.label)}%", escape="\\"))
+        for column, words in (
+            (Recording.title_search, self.title),
+            (Recording.artist_search, self.artist),
+            (Recording.label_search, self.label),
+        ):
+            if words:
+                out.append(column.like(f"%{_escape(fold(words))}%", escape="\\"))
         return out
 
     @property
     def needs_recording(self) -> bool:
-        return bool(self.recording or self.artist or self.label)
+        return bool(self.recording or self.title or self.artist or self.label)
 
 
 def _escape(text: str) -> str:
@@ -131,8 +136,10 @@ def playlist_rows(
             Recording.title,
             Recording.artist,
             Recording.isrc,
+            Recording.iswc,
             Recording.label,
             Recording.composer,
+            Recording.publisher,
             Recording.external_id,
         ).where(Recording.id.in_(select(Play.recording_id).where(*where)))
     )
@@ -255,18 +262,70 @@ def airtime(
     return [tuple(row) for row in session.execute(stmt)]
 
 
+def _seconds_since_1970(session: Session, column: Any) -> Any:
+    """A time column as epoch seconds, to the millisecond on SQLite (``strftime('%s')`` would
+    give whole seconds), to the microsecond on PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return _epoch(column)
+
+
+def _covered(
+    session: Session, where: Sequence[ColumnElement[bool]], until: datetime
+) -> dict[int, tuple[int, float]]:
+    """Per station: how many segments match ``where`` and the seconds their union covers,
+    up to ``until``.
+
+    Segments of one station may overlap (after an agent's crash its next run repeats up to a
+    burst of audio): each segment counts only the part past where the earlier ones reach,
+    a running maximum over the station's segments by start (a window function, in the database).
+    """
+    start = _seconds_since_1970(session, Segment.start)
+    end = start + Segment.duration
+    runs = (
+        select(
+            Segment.station_id.label("station_id"),
+            start.label("s"),
+            end.label("e"),
+            func.max(end)
+            .over(partition_by=Segment.station_id, order_by=Segment.start, rows=(None, -1))
+            .label("reach"),
+        )
+        .where(*where)
+        .subquery("runs")
+    )
+    limit = (until - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
+    lo = case((runs.c.reach > runs.c.s, runs.c.reach), else_=runs.c.s)
+    hi = case((runs.c.e > limit, literal(limit)), else_=runs.c.e)
+    piece = case((hi > lo, hi - lo), else_=literal(0.0))
+    stmt = select(runs.c.station_id, func.count(), func.coalesce(func.sum(piece), 0.0)).group_by(
+        runs.c.station_id
+    )
+    return {sid: (int(n), float(secs)) for sid, n, secs in session.execute(stmt)}
+
+
 def segment_totals(
     session: Session, start: datetime, end: datetime, station_ids: Sequence[int] | None
 ) -> dict[int, tuple[int, float]]:
-    """Per station: segments received and their summed seconds, for segments starting in the period."""
-    stmt = (
-        select(Segment.station_id, func.count(), func.coalesce(func.sum(Segment.duration), 0.0))
-        .where(Segment.start >= start, Segment.start < end)
-        .group_by(Segment.station_id)
-    )
+    """Per station: segments starting in [start, end), and the seconds of audio they hold up to
+    ``end`` (time heard twice counts once)."""
+    where = [Segment.start >= start, Segment.start < end]
     if station_ids is not None:
-        stmt = stmt.where(Segment.station_id.in_(list(station_ids)))
-    return {sid: (int(n), float(s)) for sid, n, s in session.execute(stmt)}
+        where.append(Segment.station_id.in_(list(station_ids)))
+    return _covered(session, where, end)
+
+
+def stations_on_air_since(session: Session, station_ids: Sequence[int] | None = None) -> dict[int, datetime]:
+    """When each station began to exist for the reports: its creation, or its first audio when
+    that is earlier (a station created to analyze old recordings, ``sodav-collector analyze``)."""
+    first_audio = select(func.min(Segment.start)).where(Segment.station_id == Station.id).scalar_subquery()
+    stmt = select(Station.id, Station.created_at, first_audio)
+    if station_ids is not None:
+        stmt = stmt.where(Station.id.in_(list(station_ids)))
+    out: dict[int, datetime] = {}
+    for sid, created, first in session.execute(stmt):
+        out[sid] = min(created, first) if first is not None else created
+    return out
 
 
 def events_overlapping(
@@ -298,12 +357,8 @@ def _unidentified_where(
 def unidentified_totals(
     session: Session, start: datetime, end: datetime, station_ids: Sequence[int] | None, min_level_dbfs: float
 ) -> dict[int, tuple[int, float]]:
-    stmt = (
-        select(Segment.station_id, func.count(), func.coalesce(func.sum(Segment.duration), 0.0))
-        .where(*_unidentified_where(start, end, station_ids, min_level_dbfs))
-        .group_by(Segment.station_id)
-    )
-    return {sid: (int(n), float(s)) for sid, n, s in session.execute(stmt)}
+    """Per station: unidentified segments and the seconds they cover (time heard twice once)."""
+    return _covered(session, _unidentified_where(start, end, station_ids, min_level_dbfs), end)
 
 
 def unidentified_segments(

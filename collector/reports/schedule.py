@@ -4,16 +4,18 @@ For each period the collector keeps, in report storage, under ``<period>/``:
 
 - ``airtime-all-<period>.xlsx``: airtime per recording, artist, label, station, recording × station;
 - ``activity-all-<period>.xlsx``: monitored hours, outages, silences per station;
-- ``playlist-<station>-<period>.xlsx`` for every station, and ``.pdf`` for months
-  (a semester playlist runs to a thousand PDF pages; its XLSX is the useful form).
+- ``playlist-<station>-<period>.xlsx`` for every station that existed before the period ended,
+  and ``.pdf`` for months (a semester playlist runs to a thousand PDF pages; its XLSX is the
+  useful form). A period that ended before any station existed has no files.
 
 A period's reports become due :data:`GRACE` after it ends (local time), leaving agents that
 were offline time to upload. The worker calls :meth:`Ticker.tick` every cycle; it checks at
 most every :data:`CHECK_INTERVAL_S` and generates one file per call, so matching never
 waits long. Reports are in French; ``lang=en`` versions are made on demand.
 
-Generation is deterministic (see :mod:`collector.reports.exports`): regenerating a report over
-unchanged data writes identical bytes, and the record's ``sha256`` does not change.
+Generation is deterministic (see :mod:`collector.reports.exports` and :mod:`collector.reports.pdf`):
+regenerating a report over unchanged data writes identical bytes, and the record's ``sha256``
+does not change.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from collector import instruments
 from collector.fleet import repository as fleet_repository
 from collector.formats import iso_z
 from collector.notify import events as notify_events
-from collector.reports import distribution, exports, monitoring, repository, rollup, service
+from collector.reports import distribution, exports, monitoring, pdf, repository, rollup, service
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
 from collector.reports.periods import Period, parse_period, previous_month, previous_semester
@@ -83,7 +85,7 @@ def render(session: Session, settings: CollectorSettings, spec: Spec) -> tuple[b
     period = parse_period(spec.period, settings.timezone)
     if spec.report == "playlist":
         table, meta = distribution.playlist(session, spec.scope, period, spec.lang)
-        writer = exports.to_pdf if spec.fmt == "pdf" else exports.to_xlsx
+        writer = pdf.to_pdf if spec.fmt == "pdf" else exports.to_xlsx
         return writer([table], meta, spec.lang), len(table.rows)
     ids = None if spec.scope == ALL else service.resolve_stations(session, [spec.scope])
     if spec.report == "airtime":
@@ -146,16 +148,25 @@ def generate_period(
 
 
 def due(session: Session, settings: CollectorSettings, now: datetime | None = None) -> list[Spec]:
-    """Files of finished periods (past the grace delay) that were never generated."""
+    """Files of finished periods (past the grace delay) that were never generated.
+
+    Only about stations that existed before the period ended (created, or heard, by then): a
+    collector started today writes no empty files for last month, and a station added later
+    gets no playlist of a period before it.
+    """
     now = now or datetime.now(UTC)
     periods = [
         p
         for p in (previous_month(now, settings.timezone), previous_semester(now, settings.timezone))
         if p.end + GRACE <= now
     ]
-    slugs = [st.slug for st in fleet_repository.stations(session)]
+    stations = fleet_repository.stations(session)
+    since = repository.stations_on_air_since(session)
     out: list[Spec] = []
     for period in periods:
+        slugs = [st.slug for st in stations if since[st.id] < period.end]
+        if not slugs:
+            continue
         have = repository.generated_kinds(session, period.label, "fr")
         out += [s for s in specs_for(period, slugs) if (s.report, s.scope, s.fmt) not in have]
     return out

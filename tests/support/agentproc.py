@@ -31,9 +31,12 @@ def agent_config(
     collector_url: str,
     token: str | None,
     stations: dict[str, str],
+    segment_seconds: float = 2,
     **collector: object,
 ) -> Path:
-    """Write agent.toml (+ token file) under ``workdir``; ``stations`` maps slug to stream URL."""
+    """Write agent.toml (+ token file) under ``workdir``; ``stations`` maps slug to stream URL.
+
+    Segments are 2 s by default (many uploads in a few seconds); 10 s, as deployed, to match."""
     workdir.mkdir(parents=True, exist_ok=True)
     lines = [f'name = "{name}"', f'data_dir = "{workdir / "data"}"', 'log_level = "INFO"', "[collector]"]
     lines.append(f'url = "{collector_url}"')
@@ -48,7 +51,7 @@ def agent_config(
         **collector,
     }
     lines += [f"{k} = {json.dumps(v)}" for k, v in opts.items()]
-    lines += ["[fingerprint]", "segment_seconds = 2", "[buffer]", "excerpt_hours = 0"]
+    lines += ["[fingerprint]", f"segment_seconds = {segment_seconds}", "[buffer]", "excerpt_hours = 0"]
     lines += ["[health]", "stall_seconds = 5", "reconnect_initial_s = 0.3", "reconnect_max_s = 1"]
     for slug, url in stations.items():
         lines += ["[[stations]]", f'slug = "{slug}"', f'url = "{url}"', "rate_variants_ppm = [0]"]

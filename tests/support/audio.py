@@ -44,6 +44,18 @@ def excerpt(
     return out
 
 
+def concat(parts: list[Path], out: Path) -> Path:
+    """The parts one after the other, as one MP3 (a programme: songs, talk, more songs)."""
+    inputs = [arg for part in parts for arg in ("-i", str(part))]
+    graph = "".join(f"[{i}:a]" for i in range(len(parts))) + f"concat=n={len(parts)}:v=0:a=1[out]"
+    encode = ["-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k", str(out)]
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]", *encode],
+        check=True,
+    )
+    return out
+
+
 def speech(out: Path, text: str, voice: str = "fr") -> Path:
     subprocess.run(["espeak-ng", "-v", voice, "-w", str(out), text], check=True, capture_output=True)
     return out

@@ -27,6 +27,15 @@ RECORDINGS = [
     ("SOD-0003", "Sabar & Co", "Les Étoiles", "SNA012600003", "Label Teranga", None),
     ("SOD-0004", "Ŋoor", "Ibou Faye", None, None, "Ibou Faye"),
 ]
+# external_id: ISWC, publisher (what the relevé files besides the recording)
+WORKS = {
+    "SOD-0001": ("T-345.246.800-1", "Éditions Xippi"),
+    "SOD-0002": ("T-345.246.801-2", "Teranga Publishing"),
+    "SOD-0003": (None, "Teranga Publishing"),
+    "SOD-0004": ("T-345.246.803-4", None),
+}
+# the stations were set up in December 2025, before the plays
+STATIONS_CREATED = datetime(2025, 12, 1, tzinfo=UTC)
 
 
 def fake_fingerprint(seed: int) -> bytes:
@@ -48,7 +57,7 @@ def seed(session: Session, stations: tuple[str, ...] = ("rfm", "sud", "zik"), se
     rnd = random.Random(seed_value)
     out = Seeded()
     for slug in stations:
-        st = Station(slug=slug, name=f"Radio {slug.upper()}")
+        st = Station(slug=slug, name=f"Radio {slug.upper()}", created_at=STATIONS_CREATED)
         session.add(st)
         session.flush()
         out.stations[slug] = st.id
@@ -62,6 +71,8 @@ def seed(session: Session, stations: tuple[str, ...] = ("rfm", "sud", "zik"), se
             isrc=isrc,
             label=label,
             composer=composer,
+            iswc=WORKS[ext][0],
+            publisher=WORKS[ext][1],
             duration=200.0 + i,
             fingerprint=fake_fingerprint(i),
             fingerprint_sha256=hashlib.sha256(ext.encode()).hexdigest(),

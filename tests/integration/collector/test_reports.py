@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -15,12 +16,13 @@ from sqlalchemy import select
 
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.session import transaction
+from collector.fleet.models import Station
 from collector.plays.models import Play
 from collector.reports import distribution, monitoring, rollup, schedule
 from collector.reports.models import GeneratedReport
 from collector.reports.periods import parse_period
 from collector.settings import CollectorSettings
-from tests.support.plays import Seeded, add_event, add_play, add_segments, seed
+from tests.support.plays import RECORDINGS, WORKS, Seeded, add_event, add_play, add_segments, seed
 
 JAN_START = datetime(2026, 1, 1, tzinfo=UTC)
 FEB_START = datetime(2026, 2, 1, tzinfo=UTC)
@@ -167,6 +169,7 @@ def test_rollup_is_used_only_when_current(db) -> None:  # type: ignore[no-untype
 def test_playlist_xlsx_and_pdf_say_what_was_played(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     factory, seeded, settings = db
     expected = sorted((p for p in _january_final(seeded) if p[0] == "rfm"), key=lambda p: p[2])
+    catalog = {r[0]: r for r in RECORDINGS}
     with transaction(factory) as s:
         done = schedule.generate_period(s, settings, "2026-01", stations=["rfm"], include_global=False)
     assert sorted(r.name for r, _ in done) == [
@@ -180,34 +183,63 @@ def test_playlist_xlsx_and_pdf_say_what_was_played(db, tmp_path: Path) -> None: 
     text = " ".join(str(v) for row in values for v in row if v is not None)
     assert "Africa/Dakar (UTC+00:00)" in text
     assert "Radio RFM (rfm)" in text
+    # what a royalty analyst files: the catalog reference, ISRC, ISWC, composer and publisher
     header = values.index(
-        ("Date", "Début", "Fin", "Durée diffusée (s)", "Titre", "Artiste", "ISRC", "Label", "Compositeur")
+        (
+            "Date",
+            "Début",
+            "Fin",
+            "Durée diffusée",
+            "Réf. catalogue",
+            "Titre",
+            "Artiste",
+            "Compositeur",
+            "Éditeur",
+            "ISRC",
+            "ISWC",
+            "Label",
+        )
     )
     rows = values[header + 1 : header + 1 + len(expected)]
     for row, (_slug, ext, start, end, dur, _st) in zip(rows, expected, strict=True):
         assert row[0].date() == start.date()  # openpyxl reads dates back as datetimes
         assert row[1] == start.time().replace(microsecond=0)
         assert row[2] == end.time().replace(microsecond=0)
-        assert row[3] == pytest.approx(dur, abs=0.001)
-        assert row[4] == next(
-            r[1] for r in __import__("tests.support.plays").support.plays.RECORDINGS if r[0] == ext
-        )
+        # a spreadsheet duration, shown h:mm:ss (openpyxl reads it back as a timedelta): the
+        # seconds are all there
+        assert row[3].total_seconds() == pytest.approx(dur, abs=0.001)
+        assert row[4] == ext and row[5] == catalog[ext][1] and row[7] == catalog[ext][5]
+        assert (row[10], row[8]) == WORKS[ext] and row[9] == catalog[ext][3]
+    first_row = header + 2  # 1-based row numbers in the sheet
+    assert ws.cell(first_row, 4).number_format == "[h]:mm:ss"
+    # totals are formulas over exactly the rows above, which the analyst can check
     total = values[header + 1 + len(expected)]
-    assert total[0] == "Total" and total[3] == pytest.approx(sum(p[4] for p in expected), abs=0.01)
+    last_row = first_row + len(expected) - 1
+    assert total[0] == "Total"
+    assert total[3] == f"=SUM(D{first_row}:D{last_row})"
+    assert sum(r[3].total_seconds() for r in rows) == pytest.approx(sum(p[4] for p in expected), abs=0.01)
+    assert total[4] == f"=COUNTA(E{first_row}:E{last_row})"
+    assert ws.cell(last_row + 1, 5).number_format == '0" diffusions"'
     # the first and last seconds of January are in, the first second of February is out
     assert rows[0][1] == time(0, 0, 0) and rows[-1][1] == time(23, 59, 0)
 
+    path = settings.report_dir / "2026-01/playlist-rfm-2026-01.pdf"
     pdf = subprocess.run(
-        ["pdftotext", "-layout", str(settings.report_dir / "2026-01/playlist-rfm-2026-01.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "Relevé de diffusion — Radio RFM — 2026-01" in pdf
-    assert "Africa/Dakar" in pdf and "Compositeur" in pdf
-    assert "Yéen ñoo dëkk" in pdf and "Ŋoor" in pdf
+    assert "Africa/Dakar" in pdf and "Compositeur" in pdf and "Éditeur" in pdf and "ISWC" in pdf
+    assert "Yéen ñoo dëkk" in pdf and "Ŋoor" in pdf and "T-345.246.800-1" in pdf
     assert pdf.count("Dakar la nuit") == sum(1 for p in expected if p[1] == "SOD-0002")
     assert f"{len(expected)} diffusions" in pdf
+    first = expected[0]
+    assert (
+        f"{first[4] // 3600:.0f}:{round(first[4]) % 3600 // 60:02d}:{round(first[4]) % 60:02d}" in pdf
+    )  # h:mm:ss
+    pages = int(re.search(r"Pages:\s+(\d+)", _pdfinfo(path))[1])  # type: ignore[index]
+    assert f"Page 1 sur {pages}" in pdf and f"Page {pages} sur {pages}" in pdf
+    # the PDF is dated at the end of the period, as the docs say (not 2000-01-01)
+    assert re.search(r"CreationDate:\s+Sun Feb\s+1 00:00:00 2026 UTC", _pdfinfo(path)), _pdfinfo(path)
 
     with transaction(factory) as s:
         done = schedule.generate_period(
@@ -219,8 +251,14 @@ def test_playlist_xlsx_and_pdf_say_what_was_played(db, tmp_path: Path) -> None: 
         text=True,
         check=True,
     ).stdout
-    assert "Broadcast playlist" in pdf_en and "Composer" in pdf_en
+    assert "Broadcast playlist" in pdf_en and "Composer" in pdf_en and "Publisher" in pdf_en
     assert "Local times, time zone: Africa/Dakar (UTC+00:00)" in pdf_en
+    assert f"Page 1 of {pages}" in pdf_en
+
+
+def _pdfinfo(path: Path) -> str:
+    env = {"PATH": "/usr/bin:/bin", "TZ": "UTC"}
+    return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True, env=env).stdout
 
 
 def test_regenerating_unchanged_data_gives_identical_bytes(db) -> None:  # type: ignore[no-untyped-def]
@@ -316,6 +354,57 @@ def test_run_due_makes_last_month_and_semester_after_the_grace_delay(db) -> None
     assert made == len(due)
     with factory() as s:
         assert schedule.due(s, settings, now=now) == []
+
+
+def test_a_new_collector_writes_no_empty_files(database_url: str, tmp_path: Path) -> None:
+    """First start, no station yet: nothing is due; a station added in March gets March's
+    files, not those of periods that ended before it existed."""
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    settings = CollectorSettings(database_url=database_url, environment="test", report_dir=tmp_path / "r")
+    try:
+        assert schedule.Ticker(settings).tick(factory) == 0  # was 1: an empty file for last month
+        with factory() as s:
+            assert schedule.due(s, settings, now=datetime(2026, 4, 2, tzinfo=UTC)) == []
+        assert not (tmp_path / "r").exists()
+        with transaction(factory) as s:
+            s.add(Station(slug="new", name="New FM", created_at=datetime(2026, 3, 10, tzinfo=UTC)))
+        with factory() as s:
+            due = schedule.due(s, settings, now=datetime(2026, 4, 2, tzinfo=UTC))
+            later = schedule.due(s, settings, now=datetime(2026, 7, 2, tzinfo=UTC))
+    finally:
+        engine.dispose()
+    assert {(d.period, d.report, d.scope) for d in due} == {
+        ("2026-03", "airtime", "all"),
+        ("2026-03", "activity", "all"),
+        ("2026-03", "playlist", "new"),
+    }  # and nothing of 2025-S2, over before the station existed
+    assert {d.period for d in later} == {"2026-06", "2026-S1"}
+
+
+def test_activity_counts_a_station_from_when_it_existed(db) -> None:  # type: ignore[no-untyped-def]
+    factory, seeded, settings = db
+    with transaction(factory) as s:
+        s.add(Station(slug="new", name="New FM", created_at=datetime(2026, 1, 16, tzinfo=UTC)))
+        s.add(Station(slug="later", name="Later FM", created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+        # created in March to analyze January's recordings: it existed from its first audio
+        aircheck = Station(slug="aircheck", name="Aircheck", created_at=datetime(2026, 3, 1, tzinfo=UTC))
+        s.add(aircheck)
+        s.flush()
+        seeded.stations["aircheck"] = aircheck.id
+        add_segments(s, seeded, "aircheck", datetime(2026, 1, 21, tzinfo=UTC), 360, "matched", -20.0)
+    with factory() as s:
+        rows = {
+            r[0]: r
+            for r in monitoring.activity_table(
+                s, parse_period("2026-01", settings.timezone), None, now=datetime(2026, 3, 2, tzinfo=UTC)
+            ).rows
+        }
+    assert set(rows) == {"rfm", "sud", "zik", "new", "aircheck"}  # not "later": no 0 % for January
+    assert rows["rfm"][2] == pytest.approx(31 * 24)
+    assert rows["new"][2] == pytest.approx(16 * 24) and rows["new"][4] == 0.0
+    assert rows["aircheck"][2] == pytest.approx(11 * 24)
+    assert rows["aircheck"][4] == pytest.approx(100 * 1 / (11 * 24))  # one hour heard in eleven days
 
 
 def test_activity_and_unidentified_music(db) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,8 @@
 """The collector's PDF reports print Wolof letters ("Ŋ") with the fonts its image and role install.
 
-collector/reports/exports.py embeds DejaVu Sans when it finds it under /usr/share/fonts, and
-falls back to Helvetica otherwise, which has no "Ŋ": it prints as a black box. So the test
+collector/reports/pdf.py embeds DejaVu Sans when it finds it under /usr/share/fonts, and
+falls back to Helvetica otherwise, which has no "Ŋ": it prints as a black box (and the
+collector logs a warning naming the package to install). So the test
 renders a real report with `sodav-collector reports generate` in a private mount namespace where
 /usr/share/fonts holds exactly the files that the listed Debian packages ship (``dpkg -L`` on
 this machine), and reads the PDF back with pdffonts and pdftotext. Which packages: the runtime
@@ -53,8 +54,9 @@ def _fonts_of(packages: list[str], dest: Path) -> None:
                 shutil.copyfile(path, target)
 
 
-def _report(tmp: Path, fonts: Path) -> Path:
-    """A month's playlist PDF of the station, rendered with ``fonts`` as /usr/share/fonts."""
+def _report(tmp: Path, fonts: Path) -> tuple[Path, str]:
+    """A month's playlist PDF of the station, rendered with ``fonts`` as /usr/share/fonts, and
+    what the command logged."""
     collector = str(Path(sys.executable).with_name("sodav-collector"))
     env = {
         **os.environ,
@@ -72,7 +74,7 @@ def _report(tmp: Path, fonts: Path) -> Path:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return tmp / "reports/2026-01/playlist-ngaari-2026-01.pdf"
+    return tmp / "reports/2026-01/playlist-ngaari-2026-01.pdf", result.stderr
 
 
 def _embedded_fonts(pdf: Path) -> set[str]:
@@ -95,8 +97,9 @@ def test_listed_packages_give_the_pdf_its_wolof_letters(tmp_path: Path, source: 
     fonts = tmp_path / "fonts"
     fonts.mkdir()
     _fonts_of(packages, fonts)
-    pdf = _report(tmp_path, fonts)
+    pdf, log = _report(tmp_path, fonts)
     assert {"DejaVuSans", "DejaVuSans-Bold"} <= _embedded_fonts(pdf), packages
+    assert "fonts-dejavu-core" not in log
     assert f"Relevé de diffusion — {STATION} — 2026-01" in _text(pdf)
 
 
@@ -104,7 +107,10 @@ def test_without_the_fonts_the_letter_is_a_black_box(tmp_path: Path) -> None:
     """The check above has teeth: with no font under /usr/share/fonts "Ŋ" is lost."""
     fonts = tmp_path / "fonts"
     fonts.mkdir()
-    pdf = _report(tmp_path, fonts)
+    pdf, log = _report(tmp_path, fonts)
     assert _embedded_fonts(pdf) == set()
     text = _text(pdf)
     assert "Ŋ" not in text and "■aari FM" in text
+    # and the collector says so, and what to install
+    assert "DejaVu Sans is not in /usr/share/fonts/truetype/dejavu" in log
+    assert "apt-get install fonts-dejavu-core" in log

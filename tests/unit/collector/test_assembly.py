@@ -18,7 +18,8 @@ from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_values
 from collector.plays.boundaries import VALUE_SPAN_S, refine, trim_overlaps
 from collector.plays.chaining import BRIDGE_S, chain
-from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, play_status
+from collector.plays.closing import StationClock
+from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo
 from shared.chroma import CHROMAPRINT_RATE, item_duration
 from shared.codec import FingerprintSegment
 
@@ -102,30 +103,41 @@ class Broadcast:
         self.values = np.concatenate([self.values[: self.values.size - n + third], mixed, part[n - third :]])
         return self
 
-    def segments(self) -> tuple[list[SegInfo], dict[int, FingerprintSegment]]:
+    def segments(
+        self, run_from: float = 0.0, run_to: float | None = None, first_id: int = 0
+    ) -> tuple[list[SegInfo], dict[int, FingerprintSegment]]:
+        """10-s segments of one agent run over [run_from, run_to) s of the broadcast, named by
+        the real matcher; ids from ``first_id``."""
         index = CatalogIndex()
         for rid, ref in REFS.items():
             index.add(rid, ref)
         index.build()
         segs: list[SegInfo] = []
         fps: dict[int, FingerprintSegment] = {}
-        n_seg = math.ceil(self.t / SEG_S)
+        until = self.t if run_to is None else run_to
+        n_seg = math.ceil((until - run_from) / SEG_S - 1e-9)
         for k in range(n_seg):
-            i0, i1 = math.ceil(k * SEG_S / STEP), min(self.values.size, math.ceil((k + 1) * SEG_S / STEP))
+            t0, t1 = run_from + k * SEG_S, min(until, run_from + (k + 1) * SEG_S)
+            i0, i1 = math.ceil(t0 / STEP), min(self.values.size, math.ceil(t1 / STEP))
             vals = self.values[i0:i1]
             start = T0 + timedelta(seconds=i0 * STEP)
-            fps[k] = FingerprintSegment(
+            sid = first_id + k
+            fps[sid] = FingerprintSegment(
                 vals, start, CHROMAPRINT_RATE, round(vals.size * STEP * CHROMAPRINT_RATE)
             )
             m = match_values(index, vals)
             info = SegmentMatchInfo(m.recording_id, m.offset_s, start, 0, m.score) if m is not None else None
-            seg_start = T0 + timedelta(seconds=k * SEG_S)
-            segs.append(SegInfo(k, seg_start, seg_start + timedelta(seconds=SEG_S), info))
+            segs.append(SegInfo(sid, T0 + timedelta(seconds=t0), T0 + timedelta(seconds=t1), info))
         return segs, fps
 
 
 def assemble(b: Broadcast) -> list[PlayDraft]:
     segs, fps = b.segments()
+    return assemble_segments(segs, fps)
+
+
+def assemble_segments(segs: list[SegInfo], fps: dict[int, FingerprintSegment]) -> list[PlayDraft]:
+    segs = sorted(segs, key=lambda s: (s.start, s.id))
 
     def values_of(sid: int, rate_ppm: int) -> FingerprintSegment | None:
         return fps.get(sid) if rate_ppm == 0 else None
@@ -198,6 +210,16 @@ def test_a_degraded_song_with_one_clear_stretch_is_one_play_from_its_true_start(
     assert plays[0].confidence > 0.8  # the matcher's own matches; confirmed ones do not lower it
 
 
+def test_one_window_heard_twice_after_a_crash_is_still_not_a_play() -> None:
+    # the agent died after its segment holding 9 s of a catalog song; the next run's burst
+    # repeats that audio in a segment of its own: the same window, not two
+    b = Broadcast().other(31).song(1, 40, 9, ends=False).other(40)
+    first, fps = b.segments(0, 40)
+    again, more = b.segments(30.5, None, first_id=100)
+    assert sum(s.match is not None for s in first + again) == 2  # both copies are named
+    assert assemble_segments(first + again, fps | more) == []
+
+
 def test_unrelated_audio_is_not_confirmed_next_to_a_clear_window() -> None:
     # one clear window between off-catalog music: nothing agrees at its alignment, no play
     b = Broadcast().other(40).song(1, 60, 12, ends=False).other(40)
@@ -267,8 +289,8 @@ def test_late_segments_revise_an_open_play() -> None:
     assert after[0].matched[-1].id == before[1].matched[-1].id
 
 
-def test_a_play_becomes_final_after_a_quiet_period() -> None:
+def test_a_play_becomes_final_once_the_station_was_heard_long_after_it() -> None:
     end = T0 + timedelta(minutes=3)
-    assert play_status(end, latest=end + timedelta(minutes=1)) == "open"
-    assert play_status(end, latest=end + timedelta(minutes=6)) == "final"
-    assert play_status(end, latest=end, final_all=True) == "final"
+    now = end + timedelta(minutes=7)
+    assert not StationClock(now, latest=end + timedelta(minutes=1), last_received=now).is_final(end)
+    assert StationClock(now, latest=end + timedelta(minutes=6), last_received=now).is_final(end)
