@@ -95,7 +95,8 @@ def test_a_final_play_is_posted_signed_and_the_guides_check_accepts_it(
         fleet.create_station(s, "zik-fm")
         service.create_webhook(s, receiver.url + "?zik", ["play.final"], stations=["zik-fm"])
 
-    _catalog, done = worker.run_once(db, None, 1000)  # the worker's own cycle
+    settings = CollectorSettings(database_url=database_url, environment="test")
+    _catalog, done = worker.run_once(db, None, settings)  # the worker's own cycle
     assert done == aired.segments
     with db() as s:
         play = s.scalars(select(Play)).one()
