@@ -21,6 +21,7 @@ from collector.catalog import cli as catalog_cli
 from collector.db.migrate import upgrade
 from collector.errors import CollectorError
 from collector.fleet import cli as fleet_cli
+from collector.recognizers import cli as recognizers_cli
 from collector.reports import cli as reports_cli
 from collector.settings import load
 from collector.worker import run_worker
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=_worker
     )
     reports_cli.register(sub)
+    recognizers_cli.register(sub)
     return parser
 
 

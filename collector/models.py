@@ -9,6 +9,7 @@ from collector.fleet.models import Agent, Station, StationStatus, Token, User, a
 from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
 from collector.plays.models import Play, PlaySegment
+from collector.recognizers.models import RecognizerRequests, RecognizerService
 from collector.reports.models import (
     AirtimeDirtyMonth,
     AirtimeMonth,
@@ -27,6 +28,8 @@ __all__ = [
     "Heartbeat",
     "Play",
     "PlaySegment",
+    "RecognizerRequests",
+    "RecognizerService",
     "Recording",
     "Segment",
     "SegmentFingerprint",
