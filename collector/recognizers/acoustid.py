@@ -90,6 +90,12 @@ class AcoustID:
     def close(self) -> None:
         self._client.close()
 
+    def __enter__(self) -> AcoustID:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def lookup(self, values: Sequence[int], duration_s: float) -> Outcome:
         """Ask AcoustID about raw Chromaprint ``values`` of ``duration_s`` seconds of audio."""
         if len(values) == 0 or duration_s < 1:

@@ -69,6 +69,12 @@ class AudD:
     def close(self) -> None:
         self._client.close()
 
+    def __enter__(self) -> AudD:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def recognize(self, path: Path | str, start_s: float = 0.0, seconds: float = AUDD_MAX_SECONDS) -> Outcome:
         """Ask AudD about ``seconds`` (at most 12) of the audio file ``path`` from ``start_s``.
 
