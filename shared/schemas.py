@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.codec import CodecError, DecodedSegment, decode
 
@@ -30,6 +30,10 @@ __all__ = [
     "ErrorV1",
     "EventKind",
     "EventV1",
+    "ExcerptAckV1",
+    "ExcerptGone",
+    "ExcerptRequestV1",
+    "ExcerptV1",
     "HeartbeatAckV1",
     "HeartbeatV1",
     "OutageReason",
@@ -41,6 +45,8 @@ __all__ = [
     "UploadV1",
     "utc",
 ]
+MAX_EXCERPT_SECONDS = 60.0  # what the collector may ask for at once (AudD reads 12 s of it)
+MAX_EXCERPT_BYTES = 1024 * 1024  # Ogg/Opus at the agent's 24 kbit/s: 60 s is ~180 kB
 
 SCHEMA_VERSION = 1
 MAX_SEGMENTS_PER_BATCH = 2_000
@@ -177,6 +183,26 @@ class AgentDirectiveV1(_Model):
     )
 
 
+class ExcerptRequestV1(_Model):
+    """The collector asks an agent for the audio of ``station`` from ``start`` to ``end``.
+
+    Sent in every acknowledgement (upload and heartbeat) until the agent answers
+    ``POST /api/v1/excerpts`` with the same ``id``; asking again is harmless."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    station: StationSlug
+    start: UtcDatetime
+    end: UtcDatetime
+
+    @field_validator("end")
+    @classmethod
+    def _span(cls, end: datetime, info: Any) -> datetime:
+        start = info.data.get("start")
+        if start is not None and not 0 < (end - start).total_seconds() <= MAX_EXCERPT_SECONDS:
+            raise ValueError(f"an excerpt ends after its start and lasts at most {MAX_EXCERPT_SECONDS:g} s")
+        return end
+
+
 class UploadAckV1(_Model):
     batch_id: str
     accepted_segments: int
@@ -184,6 +210,7 @@ class UploadAckV1(_Model):
     accepted_events: int
     duplicate_events: int
     directives: list[AgentDirectiveV1] = Field(default_factory=list)
+    excerpts: list[ExcerptRequestV1] = Field(default_factory=list, description="audio the collector asks for")
 
 
 class SourceState(StrEnum):
@@ -222,3 +249,55 @@ class HeartbeatV1(_Model):
 class HeartbeatAckV1(_Model):
     received_at: UtcDatetime
     directives: list[AgentDirectiveV1] = Field(default_factory=list)
+    excerpts: list[ExcerptRequestV1] = Field(default_factory=list, description="audio the collector asks for")
+
+
+class ExcerptGone(StrEnum):
+    """Why an agent has no audio for an excerpt request: a final answer, never retried."""
+
+    EXPIRED = "expired"  # older than the agent keeps (buffer.excerpt_hours)
+    NOT_CAPTURED = "not_captured"  # within the kept hours, but the station was not captured then
+    DISABLED = "disabled"  # this agent keeps no excerpts (buffer.excerpt_hours = 0)
+
+
+class ExcerptV1(_Model):
+    """An agent's answer to an :class:`ExcerptRequestV1`: the audio (Ogg/Opus), or why it is gone.
+
+    ``start``/``end`` say what the audio covers (a part of the request when only a part is kept);
+    ``kept_from``/``kept_to`` what the agent keeps for the station, when it is gone."""
+
+    schema_version: Literal[1] = 1
+    agent: str = Field(min_length=1, max_length=64)
+    request: str = Field(min_length=1, max_length=64)
+    station: StationSlug
+    gone: ExcerptGone | None = None
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    audio: str | None = Field(default=None, description="base64 of an Ogg/Opus file")
+    kept_from: UtcDatetime | None = None
+    kept_to: UtcDatetime | None = None
+
+    @field_validator("audio")
+    @classmethod
+    def _audio(cls, audio: str | None) -> str | None:
+        if audio is None:
+            return None
+        try:
+            raw = base64.b64decode(audio, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"audio: not base64 ({exc})") from exc
+        if len(raw) > MAX_EXCERPT_BYTES or raw[:4] != b"OggS":
+            raise ValueError(f"audio: an Ogg file of at most {MAX_EXCERPT_BYTES} bytes")
+        return audio
+
+    @model_validator(mode="after")
+    def _answer(self) -> ExcerptV1:
+        has_audio = self.audio is not None and self.start is not None and self.end is not None
+        if (self.gone is None) != has_audio:
+            raise ValueError("an excerpt carries either audio with its start and end, or why it is gone")
+        return self
+
+
+class ExcerptAckV1(_Model):
+    request: str
+    stored: bool = Field(description="False: the collector no longer wants it (answered, or cancelled)")
