@@ -165,6 +165,28 @@ def check_accuracy(out: str, work: Path) -> None:
         )
 
 
+def check_music(out: str, work: Path) -> None:
+    header(
+        out,
+        "station profile",
+        "excerpts on music",
+        "excerpts on speech/ads",
+        "songs found",
+        "talk/ad stretches sent",
+    )
+    for profile in ("studio", "fm-fast"):
+        lines = [line for line in out.splitlines() if line.startswith(f"| {profile} |")]
+        expect(len(lines) == 2, f"{profile}: expected a row in each table, got {lines}")
+        values = numbers(lines[0].split("|", 2)[2])
+        expect(len(values) >= 10, f"{profile}: {lines[0]}")
+        expect(values[1] + values[2] == values[0], f"{profile}: excerpts do not add up to spans: {values}")
+    header(out, "AcoustID named, detected spans", "exact song extents")
+    results = json.loads((work / "music.json").read_text())
+    expect({r["profile"] for r in results["results"]} == {"studio", "fm-fast"}, "music.json: profiles")
+    for r in results["acoustid"]:
+        expect(set(r) >= {"whole", "partial", "exact whole", "exact partial"}, f"acoustid: {r}")
+
+
 @dataclass(frozen=True)
 class Smoke:
     module: str  # bench.matcher.run
@@ -185,6 +207,7 @@ SMOKES = [
     Smoke("bench.ingest.run", check_ingest),
     Smoke("bench.reports.run", check_reports),
     Smoke("bench.accuracy.run", check_accuracy, ("--out", "{work}")),
+    Smoke("bench.accuracy.music", check_music, ("--out", "{work}")),
 ]
 
 

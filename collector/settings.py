@@ -41,7 +41,7 @@ class RecognizerSettings(_Section):
     audd_usd_per_1000: float = Field(default=2.0, ge=0)
     timeout_s: float = Field(default=30.0, gt=0)
     # an unmatched stretch with less music than this is speech, an ad or a jingle: never sent
-    music_min_s: float = Field(default=20.0, ge=5.0)
+    music_min_s: float = Field(default=20.0, ge=12.0)
 
 
 class WorkerSettings(_Section):

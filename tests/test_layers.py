@@ -6,7 +6,7 @@ The layers (DEVELOPERS.md, "The collector's layers"), from the top:
   Alembic ``migrations``: they may import anything; nothing else imports them;
 - domains, each a folder: reports → recognizers → plays → matching → ingest → catalog → fleet;
   a domain imports only the domains to its right, and the ground;
-- ground: ``db/``, ``errors``, ``settings``, ``fpmath``, ``audio``, ``progress``, ``formats``:
+- ground: ``db/``, ``errors``, ``settings``, ``fpmath``, ``musicness``, ``audio``, ``progress``, ``formats``:
   they import only the ground.
 
 No two rooms (folders, or top-level modules) import each other, directly or round a longer
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR = ROOT / "collector"
 PACKAGES = ("collector", "edge_agent", "shared")
 DOMAINS = ("reports", "recognizers", "plays", "matching", "ingest", "catalog", "fleet")  # left to right
-GROUND = {"db", "errors", "settings", "fpmath", "audio", "formats"}
+GROUND = {"db", "errors", "settings", "fpmath", "musicness", "audio", "formats"}
 MAX_LINES = 450
 DYNAMIC_IMPORT = re.compile(r"import_module|__import__")
 

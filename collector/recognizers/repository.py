@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,16 +15,22 @@ BILLABLE = ("named", "not_found", "retry", "park", "stop", "pending")
 
 
 def lock_service(session: Session, service: str) -> RecognizerService:
-    """The service's row, locked until the transaction ends (PostgreSQL ``FOR UPDATE``; an
-    SQLite database has one writer at a time, which the caller's first write takes)."""
-    row = session.scalars(
-        select(RecognizerService).where(RecognizerService.service == service).with_for_update()
-    ).one_or_none()
-    if row is None:  # a service added after the migration seeded the rows
-        row = RecognizerService(service=service)
-        session.add(row)
+    """The service's row, locked until the transaction ends.
+
+    A no-op ``UPDATE`` takes the lock on both databases before anything is read: the row on
+    PostgreSQL, the database's write lock on SQLite (whose transactions otherwise take it
+    only at their first write, after the reads that decide)."""
+    touched = session.execute(
+        update(RecognizerService).where(RecognizerService.service == service).values(service=service)
+    )
+    if not getattr(touched, "rowcount", 1):  # a service added after the migration seeded the rows
+        session.add(RecognizerService(service=service))
         session.flush()
-    return row
+    return session.scalars(
+        select(RecognizerService)
+        .where(RecognizerService.service == service)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def service_row(session: Session, service: str) -> RecognizerService | None:

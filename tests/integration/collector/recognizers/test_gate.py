@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -105,6 +106,24 @@ def test_daily_budget_sends_nothing_more(
     assert isinstance(refused, RetryLater) and not refused.sent and "audd_daily_budget" in refused.why
     assert refused.at is not None and refused.at > datetime.now(UTC)
     assert len(served.requests) == 2  # the third never left
+
+
+def test_concurrent_workers_share_one_budget(
+    served: Standin, database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Four workers, each with its own clients and connections, asking at once: the budget holds."""
+    settings = settings_for(served, database_url, tmp_path, audd_daily_budget=5)
+
+    def worker() -> list[str]:
+        with Recognizers(settings, sessions) as rec:
+            return [rec.audd_recognize(track(0), 30).kind for _ in range(4)]
+
+    with ThreadPoolExecutor(4) as pool:
+        kinds = [k for batch in pool.map(lambda _: worker(), range(4)) for k in batch]
+    assert sorted(kinds).count("named") == 5 and kinds.count("retry") == 11
+    assert len(served.requests) == 5
+    with transaction(sessions) as s:
+        assert status(s, settings)[1].today == {"named": 5}
 
 
 def test_stop_opens_the_breaker_until_reset(
