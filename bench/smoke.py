@@ -179,7 +179,7 @@ def check_music(out: str, work: Path) -> None:
         expect(len(lines) == 2, f"{profile}: expected a row in each table, got {lines}")
         values = numbers(lines[0].split("|", 2)[2])
         expect(len(values) >= 10, f"{profile}: {lines[0]}")
-        expect(values[1] + values[2] == values[0], f"{profile}: excerpts do not add up to spans: {values}")
+        expect(values[1] + values[3] == values[0], f"{profile}: excerpts do not add up to spans: {values}")
     header(out, "AcoustID named, detected spans", "exact song extents")
     results = json.loads((work / "music.json").read_text())
     expect({r["profile"] for r in results["results"]} == {"studio", "fm-fast"}, "music.json: profiles")

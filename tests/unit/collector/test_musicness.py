@@ -37,7 +37,7 @@ def talk(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
 
 
 def _song(tmp_path: Path, seconds: float, begin: float = 20) -> np.ndarray:
-    return pcm11k(excerpt(track(2), tmp_path / "song.mp3", begin, seconds))
+    return pcm11k(excerpt(track(3), tmp_path / "song.mp3", begin, seconds))
 
 
 def _pieces(pcm: np.ndarray) -> list[musicness.Piece]:
@@ -89,7 +89,7 @@ def test_silence_and_dead_air_are_not_music(tmp_path: Path) -> None:
 def test_segments_give_absolute_times_and_gaps_split_runs(tmp_path: Path, talk: np.ndarray) -> None:
     song = _song(tmp_path, 60)
     pieces = _pieces(np.concatenate([talk[: 30 * RATE], song]))
-    ((start, end, span),) = musicness.spans_of_segments(pieces)
+    ((start, end, _span),) = musicness.spans_of_segments(pieces)
     assert T0 + timedelta(seconds=25) <= start <= T0 + timedelta(seconds=35) and end > T0 + timedelta(
         seconds=80
     )
