@@ -171,8 +171,8 @@ def check_music(out: str, work: Path) -> None:
         "station profile",
         "excerpts on music",
         "excerpts on speech/ads",
-        "songs found",
-        "talk/ad stretches sent",
+        "songs covered",
+        "songs with an excerpt",
     )
     for profile in ("studio", "fm-fast"):
         lines = [line for line in out.splitlines() if line.startswith(f"| {profile} |")]

@@ -50,7 +50,7 @@ from collector.audio import decode_file
 from collector.recognizers.acoustid import AcoustID
 from collector.recognizers.outcomes import Named
 from demo.radio import Profile, broadcast
-from shared.chroma import CHROMAPRINT_RATE, item_duration
+from shared.chroma import CHROMAPRINT_RATE, item_duration, ppm_to_rate, rate_to_ppm
 from shared.progress import Progress
 from shared.segmenter import Segmenter
 
@@ -70,38 +70,44 @@ def overlap(a: float, b: float, items: list[Item], kinds: set[str]) -> float:
 def station(
     profile: Profile, songs: list[Track], short: list[Track], args: argparse.Namespace, seed: int
 ) -> dict:  # type: ignore[type-arg]
-    """Build, broadcast and fingerprint one programme; its items (broadcast s) and segments."""
+    """Build, broadcast and fingerprint one programme: its items (broadcast seconds), its segments
+    at rate 0 (``pieces``) and at the station's own rate (``rated``: what the collector keeps
+    once it has learned the rate, and sends to AcoustID). Both are cached in the work directory."""
     sdir = args.out / f"{profile.name}-{seed}-{args.hours:g}h"
     sdir.mkdir(parents=True, exist_ok=True)
-    cached = sdir / "run.pickle"  # the programme's items and segments: a rerun scores again at once
-    if cached.exists():
+    audio = sdir / f"{profile.name}.{profile.ext}"
+    cached = sdir / "run.pickle"
+    if cached.exists() and audio.exists():
         with cached.open("rb") as fh:
             run: dict = pickle.load(fh)  # type: ignore[type-arg]  # noqa: S301 - our own file
-        run["profile"] = profile
-        return run
-    pcm, items = build(songs, short, args.hours, seed, args.out / "tts")
-    audio = broadcast(pcm, profile, sdir, seed)
-    for item in items:  # programme seconds -> broadcast seconds
-        item.start, item.end = item.start / profile.speed, item.end / profile.speed
-    segmenter = Segmenter(CHROMAPRINT_RATE, 10.0, [0], T0)
+        if "rated" in run:
+            return {**run, "profile": profile}
+        items = run["items"]
+    else:
+        pcm, items = build(songs, short, args.hours, seed, args.out / "tts")
+        audio = broadcast(pcm, profile, sdir, seed)
+        del pcm
+        for item in items:  # programme seconds -> broadcast seconds
+            item.start, item.end = item.start / profile.speed, item.end / profile.speed
+    ppm = rate_to_ppm(profile.speed)
+    variants = sorted({0, ppm})
+    segmenter = Segmenter(CHROMAPRINT_RATE, 10.0, variants, T0)
     decoded = decode_file(audio)
     segments = []
-    for i in range(0, decoded.size, CHROMAPRINT_RATE * 5):
-        segments += segmenter.feed(decoded[i : i + CHROMAPRINT_RATE * 5])
+    for i in range(0, decoded.size, CHROMAPRINT_RATE // 4):  # the agent's quarter-second blocks
+        segments += segmenter.feed(decoded[i : i + CHROMAPRINT_RATE // 4])
     segments += segmenter.finish()
-    pieces = [
-        musicness.Piece(
-            s.start,
-            s.duration,
-            s.level_dbfs,
-            np.asarray(s.fingerprints[0].values, dtype=np.uint32),
-            item_duration(0),
-        )
-        for s in segments
-    ]
+    by_rate = {v: [] for v in variants}  # type: ignore[var-annotated]
+    for seg in segments:
+        for fp in seg.fingerprints:
+            values = np.asarray(fp.values, dtype=np.uint32)
+            by_rate[fp.rate_ppm].append(
+                musicness.Piece(seg.start, seg.duration, seg.level_dbfs, values, item_duration(fp.rate_ppm))
+            )
+    run = {"items": items, "pieces": by_rate[0], "rated": by_rate[ppm], "rate_ppm": ppm}
     with cached.open("wb") as fh:
-        pickle.dump({"items": items, "pieces": pieces}, fh)
-    return {"profile": profile, "items": items, "pieces": pieces}
+        pickle.dump(run, fh)
+    return {**run, "profile": profile}
 
 
 @dataclass
@@ -266,9 +272,14 @@ def acoustid_share(runs: list[dict], songs: list[Track], args: argparse.Namespac
 
 
 def _lookups(client: AcoustID, run: dict, titles: dict[str, str], min_s: float) -> dict[str, list[int]]:  # type: ignore[type-arg]
-    """[asked, named right] for the detected spans and for the songs' exact extents."""
-    values = np.concatenate([p.values for p in run["pieces"]])
-    step = item_duration(0)
+    """[asked, named right] for the detected spans and for the songs' exact extents.
+
+    As the collector would ask: the values of the station's own rate variant (the song at its
+    recorded speed) and the duration of that audio (the broadcast seconds times the rate), so a
+    station 4 % fast is not 4 % off AcoustID's length window."""
+    values = np.concatenate([p.values for p in run["rated"]])
+    step = item_duration(run["rate_ppm"])
+    speed = ppm_to_rate(run["rate_ppm"])
     tally = {k: [0, 0] for k in ("whole", "partial", "exact whole", "exact partial")}
     asks = []
     for a, b, (e0, e1) in run["spans"]:  # what the collector would send: the span
@@ -280,7 +291,7 @@ def _lookups(client: AcoustID, run: dict, titles: dict[str, str], min_s: float) 
             asks.append((song.start, song.end, song, "exact partial" if _partial(song) else "exact whole"))
     for first, last, song, kind in asks:
         part = values[int(first / step) : int(last / step)]
-        outcome = client.lookup([int(v) for v in part], last - first)
+        outcome = client.lookup([int(v) for v in part], (last - first) * speed)
         tally[kind][0] += 1
         tally[kind][1] += int(isinstance(outcome, Named) and outcome.best.title == titles[song.path])
     return tally

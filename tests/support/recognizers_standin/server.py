@@ -95,7 +95,8 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[st
     file: tuple[str, bytes] | None = None
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
         if not isinstance(name, str):
             continue
         filename = part.get_filename()
