@@ -19,6 +19,7 @@ from collector.db.engine import make_engine, make_sessionmaker
 from collector.errors import CollectorError
 from collector.fleet.endpoints import router as fleet_router
 from collector.ingest.endpoints import router as ingest_router
+from collector.ingest.excerpt_endpoints import router as excerpt_router
 from collector.reports.endpoints import router as reports_router
 from collector.settings import CollectorSettings
 from shared.schemas import ErrorCode, ErrorV1
@@ -66,7 +67,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         return {"status": "ok", "version": shared.__version__}
 
     # the agents' uploads and heartbeats first: the routes matched on nearly every request
-    for router in (ingest_router, fleet_router, catalog_router, reports_router):
+    for router in (ingest_router, fleet_router, catalog_router, reports_router, excerpt_router):
         app.include_router(router)
     return app
 

@@ -6,6 +6,7 @@ A composition module: importing it loads every domain's models, which no domain 
 from collector.catalog.models import Recording
 from collector.db.base import Base
 from collector.fleet.models import Agent, Station, StationStatus, Token, User, agent_stations
+from collector.ingest.excerpts import ExcerptRequest
 from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
 from collector.plays.models import Play, PlaySegment
@@ -24,6 +25,7 @@ __all__ = [
     "AirtimeRollup",
     "Base",
     "Event",
+    "ExcerptRequest",
     "GeneratedReport",
     "Heartbeat",
     "Play",
