@@ -33,7 +33,7 @@ import httpx
 from pydantic import SecretStr
 
 from collector.recognizers.outcomes import Candidate, Named, NotFound, Outcome, Park, RetryLater, Stop
-from collector.recognizers.transport import USER_AGENT, json_object, retry_at, send
+from collector.recognizers.transport import USER_AGENT, body_or_outcome, retry_at, send
 from shared.chroma import compressed
 
 __all__ = ["META", "AcoustID", "lookup_body"]
@@ -119,17 +119,11 @@ class AcoustID:
 
 def answer(resp: httpx.Response) -> Outcome:
     """The outcome of AcoustID's HTTP answer."""
-    if resp.status_code == 429:
-        return RetryLater(f"{SERVICE} answered 429: too many requests", retry_at(resp, 1.0))
-    body = json_object(resp)
-    if body is None:
-        if resp.status_code >= 500:
-            return RetryLater(f"{SERVICE} answered {resp.status_code}", retry_at(resp, 60.0))
-        kind = resp.headers.get("content-type", "no content type").split(";")[0]
-        return Stop(
-            f"recognizers.acoustid_url does not answer as AcoustID (HTTP {resp.status_code}, {kind}): "
-            "check the URL (e.g. https://api.acoustid.org/v2/lookup)"
-        )
+    body = body_or_outcome(
+        resp, SERVICE, "recognizers.acoustid_url", "https://api.acoustid.org/v2/lookup", wait_429_s=1.0
+    )
+    if not isinstance(body, dict):
+        return body
     if body.get("status") == "ok":
         return _results(body.get("results") or [])
     error: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}

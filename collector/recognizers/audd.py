@@ -35,7 +35,7 @@ from pydantic import SecretStr
 
 from collector.recognizers.clip import AUDD_MAX_SECONDS, clip
 from collector.recognizers.outcomes import Candidate, Named, NotFound, Outcome, Park, RetryLater, Stop
-from collector.recognizers.transport import USER_AGENT, json_object, retry_at, send, tomorrow
+from collector.recognizers.transport import USER_AGENT, body_or_outcome, retry_at, send, tomorrow
 
 __all__ = ["RETURN", "AudD", "answer", "candidate"]
 
@@ -96,17 +96,9 @@ class AudD:
 
 def answer(resp: httpx.Response) -> Outcome:
     """The outcome of AudD's HTTP answer."""
-    if resp.status_code == 429:
-        return RetryLater(f"{SERVICE} answered 429: too many requests", retry_at(resp, 60.0))
-    body = json_object(resp)
-    if body is None:
-        if resp.status_code >= 500:
-            return RetryLater(f"{SERVICE} answered {resp.status_code}", retry_at(resp, 60.0))
-        kind = resp.headers.get("content-type", "no content type").split(";")[0]
-        return Stop(
-            f"recognizers.audd_url does not answer as AudD (HTTP {resp.status_code}, {kind}): "
-            "check the URL (e.g. https://api.audd.io/)"
-        )
+    body = body_or_outcome(resp, SERVICE, "recognizers.audd_url", "https://api.audd.io/", wait_429_s=60.0)
+    if not isinstance(body, dict):
+        return body
     if body.get("status") == "success":
         result = body.get("result")
         if not isinstance(result, dict):

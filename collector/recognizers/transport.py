@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 import shared
-from collector.recognizers.outcomes import RetryLater
+from collector.recognizers.outcomes import Outcome, RetryLater, Stop
 
-__all__ = ["USER_AGENT", "json_object", "retry_at", "send", "tomorrow"]
+__all__ = ["USER_AGENT", "body_or_outcome", "json_object", "retry_at", "send", "tomorrow"]
 
 USER_AGENT = f"sodav-collector/{shared.__version__}"
 
@@ -69,3 +69,23 @@ def json_object(resp: httpx.Response) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def body_or_outcome(
+    resp: httpx.Response, service: str, setting: str, example: str, wait_429_s: float
+) -> dict[str, Any] | Outcome:
+    """The service's JSON object, or the outcome of an answer that is not one: HTTP 429 (wait for
+    ``Retry-After``, else ``wait_429_s``), a 5xx page (retry), another server at the URL (stop:
+    ``setting`` is wrong, e.g. ``example`` is right)."""
+    if resp.status_code == 429:
+        return RetryLater(f"{service} answered 429: too many requests", retry_at(resp, wait_429_s))
+    body = json_object(resp)
+    if body is not None:
+        return body
+    if resp.status_code >= 500:
+        return RetryLater(f"{service} answered {resp.status_code}", retry_at(resp, 60.0))
+    kind = resp.headers.get("content-type", "no content type").split(";")[0]
+    return Stop(
+        f"{setting} does not answer as {service} (HTTP {resp.status_code}, {kind}): "
+        f"check the URL (e.g. {example})"
+    )
