@@ -29,6 +29,8 @@ from shared.pcm import SILENT_DBFS, Pcm, as_pcm, dbfs, mix_stereo, sum_squares
 from shared.progress import Progress, eta, track
 from shared.schemas import (
     MAX_BATCH_BYTES,
+    MAX_EXCERPT_BYTES,
+    MAX_EXCERPT_SECONDS,
     MAX_SEGMENTS_PER_BATCH,
     SCHEMA_VERSION,
     AgentDirectiveV1,
@@ -73,6 +75,8 @@ __all__ = [
     "CHROMAPRINT_RATE",
     "MAGIC",
     "MAX_BATCH_BYTES",
+    "MAX_EXCERPT_BYTES",
+    "MAX_EXCERPT_SECONDS",
     "MAX_SEGMENTS_PER_BATCH",
     "SCHEMA_VERSION",
     "SILENT_DBFS",

@@ -23,6 +23,8 @@ from shared.codec import CodecError, DecodedSegment, decode
 
 __all__ = [
     "MAX_BATCH_BYTES",
+    "MAX_EXCERPT_BYTES",
+    "MAX_EXCERPT_SECONDS",
     "MAX_SEGMENTS_PER_BATCH",
     "SCHEMA_VERSION",
     "AgentDirectiveV1",
@@ -45,12 +47,12 @@ __all__ = [
     "UploadV1",
     "utc",
 ]
-MAX_EXCERPT_SECONDS = 60.0  # what the collector may ask for at once (AudD reads 12 s of it)
-MAX_EXCERPT_BYTES = 1024 * 1024  # Ogg/Opus at the agent's 24 kbit/s: 60 s is ~180 kB
 
 SCHEMA_VERSION = 1
 MAX_SEGMENTS_PER_BATCH = 2_000
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # decompressed body; the collector answers 413 above
+MAX_EXCERPT_SECONDS = 60.0  # what the collector may ask for at once (AudD reads 12 s of it)
+MAX_EXCERPT_BYTES = 1024 * 1024  # Ogg/Opus at the agent's 24 kbit/s: 60 s is ~180 kB
 
 
 def utc(value: datetime) -> datetime:

@@ -109,6 +109,8 @@ def _test(args: argparse.Namespace) -> int:
                 start = (
                     args.start if args.start is not None else max(0.0, duration / 2 - AUDD_MAX_SECONDS / 2)
                 )
+                if not 0 <= start < duration:
+                    raise InvalidRequest(f"--start {start:g}: the file lasts {duration:.1f} s")
                 outcome = rec.audd_recognize(path, start)
                 _say("AudD", outcome)
                 answered &= isinstance(outcome, Named | NotFound)
