@@ -182,6 +182,28 @@ def check_fuzz(out: str, _work: Path) -> None:
     expect(re.search(r"^total: \d+ requests, 0 server errors", out, re.M), "no total line")
 
 
+def check_music(out: str, work: Path) -> None:
+    header(
+        out,
+        "station profile",
+        "excerpts on music",
+        "excerpts on speech/ads",
+        "songs covered",
+        "songs with an excerpt",
+    )
+    for profile in ("studio", "fm-fast"):
+        lines = [line for line in out.splitlines() if line.startswith(f"| {profile} |")]
+        expect(len(lines) == 2, f"{profile}: expected a row in each table, got {lines}")
+        values = numbers(lines[0].split("|", 2)[2])
+        expect(len(values) >= 10, f"{profile}: {lines[0]}")
+        expect(values[1] + values[3] == values[0], f"{profile}: excerpts do not add up to spans: {values}")
+    header(out, "AcoustID named, detected spans", "exact song extents")
+    results = json.loads((work / "music.json").read_text())
+    expect({r["profile"] for r in results["results"]} == {"studio", "fm-fast"}, "music.json: profiles")
+    for r in results["acoustid"]:
+        expect(set(r) >= {"whole", "partial", "exact whole", "exact partial"}, f"acoustid: {r}")
+
+
 @dataclass(frozen=True)
 class Smoke:
     module: str  # bench.matcher.run
@@ -203,6 +225,7 @@ SMOKES = [
     Smoke("bench.fuzz.run", check_fuzz),
     Smoke("bench.reports.run", check_reports),
     Smoke("bench.accuracy.run", check_accuracy, ("--out", "{work}")),
+    Smoke("bench.accuracy.music", check_music, ("--out", "{work}")),
 ]
 
 

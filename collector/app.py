@@ -30,6 +30,7 @@ from collector.errors import CollectorError, error_responses
 from collector.fleet.admin import router as fleet_admin_router
 from collector.fleet.endpoints import router as fleet_router
 from collector.ingest.endpoints import router as ingest_router
+from collector.ingest.excerpt_endpoints import router as excerpt_router
 from collector.instruments import AUTH_FAILURES
 from collector.live.broker import LocalBroker
 from collector.live.endpoints import router as live_router
@@ -101,7 +102,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         return {"status": "ok", "version": shared.__version__}
 
     # the agents' uploads and heartbeats first: the routes matched on nearly every request
-    routers = (ingest_router, fleet_router, plays_router, catalog_router, reports_router)
+    routers = (ingest_router, fleet_router, plays_router, catalog_router, reports_router, excerpt_router)
     for router in (*routers, notify_router, fleet_admin_router, live_router):
         app.include_router(router)
     _describe_wire_bodies(app)

@@ -24,6 +24,7 @@ from collector.logs import configure as configure_logging
 from collector.matching import cli as matching_cli
 from collector.metrics import serve_worker_metrics
 from collector.notify import cli as notify_cli
+from collector.recognizers import cli as recognizers_cli
 from collector.reports import cli as reports_cli
 from collector.settings import load
 from collector.worker import run_worker
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     matching_cli.register(sub)
     reports_cli.register(sub)
     notify_cli.register(sub)
+    recognizers_cli.register(sub)
     return parser
 
 

@@ -6,10 +6,12 @@ A composition module: importing it loads every domain's models, which no domain 
 from collector.catalog.models import Recording
 from collector.db.base import Base
 from collector.fleet.models import Agent, AuditEntry, Station, StationStatus, Token, User, agent_stations
+from collector.ingest.excerpts import ExcerptRequest
 from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
 from collector.notify.models import Delivery, ReportSubscription, StationNotice, Webhook
 from collector.plays.models import Play, PlayFlag, PlaySegment
+from collector.recognizers.models import RecognizerRequests, RecognizerService
 from collector.reports.models import (
     AirtimeDirtyMonth,
     AirtimeMonth,
@@ -26,11 +28,14 @@ __all__ = [
     "Base",
     "Delivery",
     "Event",
+    "ExcerptRequest",
     "GeneratedReport",
     "Heartbeat",
     "Play",
     "PlayFlag",
     "PlaySegment",
+    "RecognizerRequests",
+    "RecognizerService",
     "Recording",
     "ReportSubscription",
     "Segment",

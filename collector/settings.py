@@ -33,6 +33,15 @@ class RecognizerSettings(_Section):
     audd_url: str = "https://api.audd.io/"
     audd_token: SecretStr | None = None
     audd_token_file: Path | None = None
+    # What a paid lookup may cost: requests a day per service (counted in the database, so
+    # every process shares them) and the list price per 1000 requests, for the month's cost.
+    acoustid_daily_budget: int = Field(default=5000, ge=0)
+    audd_daily_budget: int = Field(default=500, ge=0)
+    acoustid_usd_per_1000: float = Field(default=0.0, ge=0)
+    audd_usd_per_1000: float = Field(default=2.0, ge=0)
+    timeout_s: float = Field(default=30.0, gt=0)
+    # an unmatched stretch with less music than this is speech, an ad or a jingle: never sent
+    music_min_s: float = Field(default=20.0, ge=12.0)
 
 
 class WorkerSettings(_Section):

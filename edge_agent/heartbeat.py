@@ -12,7 +12,8 @@ import shared
 from edge_agent.buffer.outbox import Outbox
 from edge_agent.client import CollectorClient
 from edge_agent.errors import BufferFull, UploadError
-from shared.schemas import AgentDirectiveV1, HeartbeatV1, SourceStatusV1
+from edge_agent.excerpt_requests import requests_in
+from shared.schemas import AgentDirectiveV1, ExcerptRequestV1, HeartbeatV1, SourceStatusV1
 
 log = logging.getLogger("edge_agent.heartbeat")
 # play times come from this box's clock: past this offset from the collector's, say so loudly
@@ -51,6 +52,7 @@ def run_forever(
     interval: float,
     stop: threading.Event,
     memory_drops: Callable[[], int] = lambda: 0,
+    on_excerpts: Callable[[list[ExcerptRequestV1]], None] | None = None,
 ) -> None:
     offset_ms: float | None = None
     while not stop.is_set():
@@ -68,6 +70,8 @@ def run_forever(
             dirs = [AgentDirectiveV1.model_validate(d) for d in ack.get("directives", []) or []]
             if dirs:
                 on_directives(dirs)
+            if on_excerpts is not None:
+                on_excerpts(requests_in(ack))
         except UploadError as exc:
             log.warning("agent=%s heartbeat not delivered: %s", client.agent, exc)
         stop.wait(interval)

@@ -18,6 +18,7 @@ from edge_agent.client import CollectorClient
 from edge_agent.config import AgentSettings
 from edge_agent.disk import DiskBudget
 from edge_agent.errors import BufferFull
+from edge_agent.excerpt_requests import ExcerptResponder
 from edge_agent.pipeline import Pipeline
 from edge_agent.uploader import Uploader
 from shared.schemas import SourceStatusV1
@@ -62,6 +63,7 @@ class Service:
         self.threads: list[threading.Thread] = []
         self.client: CollectorClient | None = None
         self.uploader: Uploader | None = None
+        self.responder: ExcerptResponder | None = None
 
     def sources(self) -> list[SourceStatusV1]:
         out = []
@@ -109,8 +111,14 @@ class Service:
         token = self.settings.resolved_token()
         if self.settings.collector.url and token is not None:
             self.client = CollectorClient(self.settings, token.get_secret_value())
-            self.uploader = Uploader(self.settings, self.outbox, self.client, self.pipeline.apply_directives)
+            self.responder = ExcerptResponder(
+                self.client, self.excerpts, self.settings.buffer.excerpt_hours, self.settings.data_dir
+            )
+            self.uploader = Uploader(
+                self.settings, self.outbox, self.client, self.pipeline.apply_directives, self.responder.submit
+            )
             self._thread("uploader", self.uploader.run_forever, self.stop)
+            self._thread("excerpt-requests", self.responder.run_forever, self.stop)
             self._thread(
                 "heartbeat",
                 heartbeat.run_forever,
@@ -121,6 +129,7 @@ class Service:
                 self.settings.collector.heartbeat_interval_s,
                 self.stop,
                 lambda: self.pipeline.memory_drops,
+                self.responder.submit,
             )
         else:
             log.warning(

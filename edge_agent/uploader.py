@@ -29,7 +29,8 @@ from edge_agent.errors import (
     RetryableUpload,
     UploadError,
 )
-from shared.schemas import AgentDirectiveV1
+from edge_agent.excerpt_requests import requests_in
+from shared.schemas import AgentDirectiveV1, ExcerptRequestV1
 
 log = logging.getLogger("edge_agent.uploader")
 
@@ -50,11 +51,13 @@ class Uploader:
         outbox: Outbox,
         client: CollectorClient,
         on_directives: Callable[[list[AgentDirectiveV1]], None],
+        on_excerpts: Callable[[list[ExcerptRequestV1]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.client = client
         self.on_directives = on_directives
+        self.on_excerpts = on_excerpts
         self.last_error: str | None = None  # of the last attempt, None once one succeeds
         self.attempts = 0
         self.error_since = ""
@@ -108,6 +111,8 @@ class Uploader:
         directives = [AgentDirectiveV1.model_validate(d) for d in ack.get("directives", []) or []]
         if directives:
             self.on_directives(directives)
+        if self.on_excerpts is not None:
+            self.on_excerpts(requests_in(ack))
         log.info(
             "agent=%s batch=%s uploaded segments=%d events=%d accepted=%s",
             self.client.agent,

@@ -24,6 +24,7 @@ roughly halves the size. Every malformed blob raises :class:`CodecError`.
 
 from __future__ import annotations
 
+import math
 import struct
 import sys
 import zlib
@@ -31,6 +32,8 @@ from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+
+from shared.chroma import item_duration
 
 if TYPE_CHECKING:
     import numpy as np
@@ -257,3 +260,37 @@ def decode(blob: bytes) -> DecodedSegment:
         rate_ppm=rate_ppm,
         algorithm=algorithm,
     )
+
+
+# Chromaprint gives one value per item_duration() (0.124 s at rate 0): a blob may hold this
+# many times what its segment's duration allows, plus a few values at its edges
+VALUES_MARGIN = 1.25
+_EDGE_VALUES = 8
+_BLOB_SLACK = timedelta(seconds=2)  # a blob's first value may sit a value step before its segment
+
+
+def max_values(duration: float, rate_ppm: int = 0) -> int:
+    """The most values a blob of a ``duration``-second segment may hold at ``rate_ppm``."""
+    return math.ceil(duration / item_duration(rate_ppm) * VALUES_MARGIN) + _EDGE_VALUES
+
+
+def check_blob(blob: bytes, start: datetime, duration: float) -> BlobHeader:
+    """The header of a blob that may belong to a segment starting at ``start`` and lasting
+    ``duration`` seconds: no more than :func:`max_values`, starting within the segment. Judged
+    from the header alone, before anything is decompressed; a ``ValueError`` says what is wrong."""
+    try:
+        head = read_header(blob)
+        first = head.start
+    except CodecError as exc:
+        raise ValueError(str(exc)) from None
+    limit = max_values(duration, head.rate_ppm)
+    if head.n_values > limit:
+        raise ValueError(
+            f"{head.n_values} values for a {duration:.1f} s segment "
+            f"(at most {limit} at rate {head.rate_ppm} ppm)"
+        )
+    if not start - _BLOB_SLACK <= first <= start + timedelta(seconds=duration) + _BLOB_SLACK:
+        raise ValueError(
+            f"starts at {first.isoformat()}, outside its segment ({start.isoformat()}, {duration:.1f} s)"
+        )
+    return head

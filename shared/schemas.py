@@ -8,7 +8,7 @@ UTC. Identifiers:
 * an event is identified by (agent, station, kind, seq).
 
 Fingerprints travel as base64 of :mod:`shared.codec` blobs, one per playback-rate variant.
-A blob holds at most :func:`max_values` for its segment's duration, starts within its segment,
+A blob holds at most :func:`shared.codec.max_values` for its segment's duration, starts within its segment,
 and one upload carries at most ``MAX_VALUES_PER_BATCH`` values in all: the counts are read
 from the blobs' headers before anything is decompressed, so a small body cannot make the
 collector decode gigabytes. Text never holds a NUL character (PostgreSQL cannot store it);
@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
 
@@ -39,11 +38,12 @@ from pydantic import (
     model_validator,
 )
 
-from shared.chroma import item_duration
-from shared.codec import BlobHeader, CodecError, DecodedSegment, decode, read_header
+from shared.codec import VALUES_MARGIN, CodecError, DecodedSegment, check_blob, decode, max_values
 
 __all__ = [
     "MAX_BATCH_BYTES",
+    "MAX_EXCERPT_BYTES",
+    "MAX_EXCERPT_SECONDS",
     "MAX_INT64",
     "MAX_SEGMENTS_PER_BATCH",
     "MAX_VALUES_PER_BATCH",
@@ -55,6 +55,10 @@ __all__ = [
     "ErrorV1",
     "EventKind",
     "EventV1",
+    "ExcerptAckV1",
+    "ExcerptGone",
+    "ExcerptRequestV1",
+    "ExcerptV1",
     "HeartbeatAckV1",
     "HeartbeatV1",
     "OutageReason",
@@ -75,13 +79,10 @@ SCHEMA_VERSION = 1
 MAX_SEGMENTS_PER_BATCH = 2_000
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # decompressed body; the collector answers 413 above
 MAX_INT64 = 2**63 - 1  # the widest integer PostgreSQL and SQLite store
-# Chromaprint gives one value per item_duration() (0.124 s at rate 0): a blob may hold this
-# many times what its segment's duration allows, plus a few values at its edges
-VALUES_MARGIN = 1.25
-_EDGE_VALUES = 8
 # decoded values in one upload (16 MiB): 2,000 ten-second segments at 16 rate variants fit
 MAX_VALUES_PER_BATCH = 4 * 1024 * 1024
-_BLOB_SLACK = timedelta(seconds=2)  # a blob's first value may sit a value step before its segment
+MAX_EXCERPT_SECONDS = 60.0  # what the collector may ask for at once (AudD reads 12 s of it)
+MAX_EXCERPT_BYTES = 1024 * 1024  # Ogg/Opus at the agent's 24 kbit/s: 60 s is ~180 kB
 
 
 def utc(value: datetime) -> datetime:
@@ -99,33 +100,6 @@ def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("text must not contain the NUL character (\\u0000)")
     return value
-
-
-def max_values(duration: float, rate_ppm: int = 0) -> int:
-    """The most values a blob of a ``duration``-second segment may hold at ``rate_ppm``."""
-    return math.ceil(duration / item_duration(rate_ppm) * VALUES_MARGIN) + _EDGE_VALUES
-
-
-def check_blob(blob: bytes, start: datetime, duration: float) -> BlobHeader:
-    """The header of a blob that may belong to a segment starting at ``start`` and lasting
-    ``duration`` seconds: no more than :func:`max_values`, starting within the segment. Judged
-    from the header alone, before anything is decompressed; a ``ValueError`` says what is wrong."""
-    try:
-        head = read_header(blob)
-        first = head.start
-    except CodecError as exc:
-        raise ValueError(str(exc)) from None
-    limit = max_values(duration, head.rate_ppm)
-    if head.n_values > limit:
-        raise ValueError(
-            f"{head.n_values} values for a {duration:.1f} s segment "
-            f"(at most {limit} at rate {head.rate_ppm} ppm)"
-        )
-    if not start - _BLOB_SLACK <= first <= start + timedelta(seconds=duration) + _BLOB_SLACK:
-        raise ValueError(
-            f"starts at {first.isoformat()}, outside its segment ({start.isoformat()}, {duration:.1f} s)"
-        )
-    return head
 
 
 def wire_context() -> dict[str, Any]:
@@ -327,6 +301,26 @@ class AgentDirectiveV1(_Model):
     )
 
 
+class ExcerptRequestV1(_Model):
+    """The collector asks an agent for the audio of ``station`` from ``start`` to ``end``.
+
+    Sent in every acknowledgement (upload and heartbeat) until the agent answers
+    ``POST /api/v1/excerpts`` with the same ``id``; asking again is harmless."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    station: StationSlug
+    start: UtcDatetime
+    end: UtcDatetime
+
+    @field_validator("end")
+    @classmethod
+    def _span(cls, end: datetime, info: Any) -> datetime:
+        start = info.data.get("start")
+        if start is not None and not 0 < (end - start).total_seconds() <= MAX_EXCERPT_SECONDS:
+            raise ValueError(f"an excerpt ends after its start and lasts at most {MAX_EXCERPT_SECONDS:g} s")
+        return end
+
+
 class UploadAckV1(_Model):
     batch_id: str
     accepted_segments: int
@@ -334,6 +328,7 @@ class UploadAckV1(_Model):
     accepted_events: int
     duplicate_events: int
     directives: list[AgentDirectiveV1] = Field(default_factory=list)
+    excerpts: list[ExcerptRequestV1] = Field(default_factory=list, description="audio the collector asks for")
 
 
 class SourceState(StrEnum):
@@ -372,3 +367,55 @@ class HeartbeatV1(_Payload):
 class HeartbeatAckV1(_Model):
     received_at: UtcDatetime
     directives: list[AgentDirectiveV1] = Field(default_factory=list)
+    excerpts: list[ExcerptRequestV1] = Field(default_factory=list, description="audio the collector asks for")
+
+
+class ExcerptGone(StrEnum):
+    """Why an agent has no audio for an excerpt request: a final answer, never retried."""
+
+    EXPIRED = "expired"  # older than the agent keeps (buffer.excerpt_hours)
+    NOT_CAPTURED = "not_captured"  # within the kept hours, but the station was not captured then
+    DISABLED = "disabled"  # this agent keeps no excerpts (buffer.excerpt_hours = 0)
+
+
+class ExcerptV1(_Model):
+    """An agent's answer to an :class:`ExcerptRequestV1`: the audio (Ogg/Opus), or why it is gone.
+
+    ``start``/``end`` say what the audio covers (a part of the request when only a part is kept);
+    ``kept_from``/``kept_to`` what the agent keeps for the station, when it is gone."""
+
+    schema_version: Literal[1] = 1
+    agent: str = Field(min_length=1, max_length=64)
+    request: str = Field(min_length=1, max_length=64)
+    station: StationSlug
+    gone: ExcerptGone | None = None
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    audio: str | None = Field(default=None, description="base64 of an Ogg/Opus file")
+    kept_from: UtcDatetime | None = None
+    kept_to: UtcDatetime | None = None
+
+    @field_validator("audio")
+    @classmethod
+    def _audio(cls, audio: str | None) -> str | None:
+        if audio is None:
+            return None
+        try:
+            raw = base64.b64decode(audio, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"audio: not base64 ({exc})") from exc
+        if len(raw) > MAX_EXCERPT_BYTES or raw[:4] != b"OggS":
+            raise ValueError(f"audio: an Ogg file of at most {MAX_EXCERPT_BYTES} bytes")
+        return audio
+
+    @model_validator(mode="after")
+    def _answer(self) -> ExcerptV1:
+        has_audio = self.audio is not None and self.start is not None and self.end is not None
+        if (self.gone is None) != has_audio:
+            raise ValueError("an excerpt carries either audio with its start and end, or why it is gone")
+        return self
+
+
+class ExcerptAckV1(_Model):
+    request: str
+    stored: bool = Field(description="False: the collector no longer wants it (answered, or cancelled)")

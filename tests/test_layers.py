@@ -7,7 +7,7 @@ The layers (DEVELOPERS.md, "The collector's layers"), from the top:
 - domains, each a folder: reports → recognizers → plays → matching → ingest → notify → catalog
   → fleet;
   a domain imports only the domains to its right, and the ground;
-- ground: ``db/``, ``errors``, ``settings``, ``fpmath``, ``audio``, ``progress``, ``formats``,
+- ground: ``db/``, ``errors``, ``settings``, ``fpmath``, ``musicness``, ``audio``, ``progress``, ``formats``,
   ``logs``, ``instruments``:
   they import only the ground.
 
@@ -31,7 +31,7 @@ COLLECTOR = ROOT / "collector"
 PACKAGES = ("collector", "edge_agent", "shared")
 # left to right
 DOMAINS = ("reports", "recognizers", "plays", "matching", "ingest", "notify", "catalog", "fleet")
-GROUND = {"db", "errors", "settings", "fpmath", "audio", "formats", "logs", "instruments"}
+GROUND = {"db", "errors", "settings", "fpmath", "musicness", "audio", "formats", "logs", "instruments"}
 MAX_LINES = 450
 DYNAMIC_IMPORT = re.compile(r"import_module|__import__")
 

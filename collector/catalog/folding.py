@@ -1,7 +1,7 @@
 """Text folded for search: accents and case ignored both ways ("lo" finds "Lô", "LÔ" finds "lo").
 
 A recording keeps its title, artist and label folded in columns of their own (``*_search``,
-migration 0004), and a search folds its words the same way, so one plain ``LIKE`` answers
+migration 0007), and a search folds its words the same way, so one plain ``LIKE`` answers
 identically on PostgreSQL and SQLite: no ``unaccent`` extension, no collation or locale of
 the server changes what matches.
 """

@@ -18,7 +18,7 @@ class Play(Base):
         Index("ix_plays_recording_start", "recording_id", "start"),
         Index("ix_plays_start", "start"),
         Index("ix_plays_updated_at", "updated_at"),  # the live feed reads what changed since
-        # the open plays by station, which the worker reads to close them (migration 0004)
+        # the open plays by station, which the worker reads to close them (migration 0007)
         Index(
             "ix_plays_open",
             "station_id",

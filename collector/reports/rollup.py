@@ -5,7 +5,7 @@ recording) takes seconds. ``airtime_months`` keeps that answer per local month a
 
 It is never read stale: a database trigger on ``plays`` (migration 0003) marks a month dirty
 whenever one of its final plays is inserted, changed or deleted, and one on ``play_flags``
-(migration 0006) whenever a reviewer flags a play of it or clears the flag (flagged plays are
+(migration 0005) whenever a reviewer flags a play of it or clears the flag (flagged plays are
 left out), and a report reads the rollup
 only for a month that is computed, in the right time zone, and not dirty; otherwise it sums the
 plays, as it would without a rollup. The worker (:class:`collector.reports.schedule.Ticker`)

@@ -155,8 +155,8 @@ def test_a_failure_while_one_station_is_processed_quarantines_that_station_only(
         c.engine.dispose()
 
 
-def test_migration_0005_quarantines_legacy_times(database_url: str, tmp_path: Path) -> None:
-    command.downgrade(alembic_config(database_url), "0006")  # the revision before 0005
+def test_migration_0006_quarantines_legacy_times(database_url: str, tmp_path: Path) -> None:
+    command.downgrade(alembic_config(database_url), "0005")  # the revision before 0006
     c = Collector(database_url, tmp_path)
     try:
         _box(c, ["rfm"])
@@ -189,6 +189,6 @@ def test_migration_0005_quarantines_legacy_times(database_url: str, tmp_path: Pa
             (1, "matched"),
             (2, "quarantined"),
         ]
-        assert "migration 0005" in (rows[0][2] or "")
+        assert "migration 0006" in (rows[0][2] or "")
     finally:
         c.engine.dispose()

@@ -1,7 +1,7 @@
 """What an analyst types and downloads, through a real collector on PostgreSQL and SQLite.
 
 Searches ignore accents and case both ways ("lo" finds "Lô", "ÉTOILES" finds "Les Étoiles",
-"ŋoor" finds "Ŋoor"), the same on both databases (folded search columns, migration 0004), in
+"ŋoor" finds "Ŋoor"), the same on both databases (folded search columns, migration 0007), in
 the plays list and the catalog. French and English downloads of one report get their own
 file names.
 """
@@ -107,10 +107,10 @@ def test_french_and_english_downloads_have_their_own_names(collector: Collector)
 
 
 def test_a_catalog_imported_before_the_search_columns_is_searchable(database_url: str) -> None:
-    """Migration 0004 folds the titles, artists and labels of the recordings already there."""
+    """Migration 0007 folds the titles, artists and labels of the recordings already there."""
     from alembic import command
 
-    command.downgrade(alembic_config(database_url), "0005")  # the revision before 0004: a catalog already
+    command.downgrade(alembic_config(database_url), "0006")  # the revision before 0007: a catalog already
     engine = create_engine(database_url)
     with engine.begin() as conn:
         conn.execute(

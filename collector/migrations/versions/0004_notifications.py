@@ -1,6 +1,6 @@
 """notifications: webhooks, report subscriptions, the delivery outbox, announced station states
 
-Revision ID: 0007
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-07 04:43:52.201820
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import collector.db.base
 
-revision = "0007"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

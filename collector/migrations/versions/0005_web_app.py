@@ -1,8 +1,8 @@
 """web app: reviewers' play flags (and the rollup trigger), the admin audit log, admin-pinned
 station rates, an index for the live feed
 
-Revision ID: 0006
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import collector.db.base
 
-revision = "0006"
-down_revision = "0007"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

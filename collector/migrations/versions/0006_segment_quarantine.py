@@ -1,7 +1,7 @@
 """segment quarantine: why the worker put a segment aside
 
-Revision ID: 0005
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-07 05:00:00
 
 A segment the worker cannot process (a time far outside its window, more fingerprint values
@@ -22,8 +22,8 @@ from alembic import op
 
 import collector.db.base
 
-revision = "0005"
-down_revision = "0006"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -41,7 +41,7 @@ def upgrade() -> None:
     op.execute(
         segments.update()
         .where(sa.or_(segments.c.start < low, segments.c.start > high))
-        .values(status="quarantined", reason="start before 1970 or after 2100 (found by migration 0005)")
+        .values(status="quarantined", reason="start before 1970 or after 2100 (found by migration 0006)")
     )
 
 

@@ -1,7 +1,7 @@
 """search columns folded without accents or case; an index of open plays
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07 06:00:00
 
 - ``recordings.title_search``, ``artist_search``, ``label_search``: the title, artist and label
@@ -19,8 +19,8 @@ from alembic import op
 
 from collector.catalog.folding import fold
 
-revision = "0004"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
