@@ -30,7 +30,6 @@ from collector.errors import CollectorError, error_responses
 from collector.fleet.admin import router as fleet_admin_router
 from collector.fleet.endpoints import router as fleet_router
 from collector.ingest.endpoints import router as ingest_router
-from collector.ingest.excerpt_endpoints import router as excerpt_router
 from collector.instruments import AUTH_FAILURES
 from collector.live.broker import LocalBroker
 from collector.live.endpoints import router as live_router
@@ -41,7 +40,7 @@ from collector.plays.endpoints import router as plays_router
 from collector.reports.endpoints import router as reports_router
 from collector.settings import CollectorSettings
 from collector.webapp import install_docs, install_web
-from shared.schemas import ErrorCode, ErrorV1, HeartbeatV1, UploadV1
+from shared.schemas import ErrorCode, ErrorV1, ExcerptV1, HeartbeatV1, UploadV1
 
 log = logging.getLogger(__name__)
 errors_log = logging.getLogger("collector.errors")
@@ -102,13 +101,14 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         return {"status": "ok", "version": shared.__version__}
 
     # the agents' uploads and heartbeats first: the routes matched on nearly every request
-    routers = (ingest_router, fleet_router, plays_router, catalog_router, reports_router, excerpt_router)
+    routers = (ingest_router, fleet_router, plays_router, catalog_router, reports_router)
     for router in (*routers, notify_router, fleet_admin_router, live_router):
         app.include_router(router)
     _describe_wire_bodies(app)
     if settings.metrics.enabled:
         scrape = registry(settings, lambda: getattr(app.state, "sessionmaker", None))
-        app.add_api_route("/metrics", endpoint(settings, scrape), methods=["GET"], tags=["ops"])
+        # Prometheus text, not the JSON API: outside the OpenAPI description (docs/ops/metrics.md)
+        app.add_api_route("/metrics", endpoint(settings, scrape), methods=["GET"], include_in_schema=False)
     app.add_middleware(TimingMiddleware)
     install_docs(app)
     install_web(app)  # last: its catch-all serves the app for any path not matched above
@@ -125,7 +125,7 @@ def _describe_wire_bodies(app: FastAPI) -> None:
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for model in (UploadV1, HeartbeatV1):
+            for model in (UploadV1, HeartbeatV1, ExcerptV1):
                 body = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(body.pop("$defs", {}))
                 components[model.__name__] = body

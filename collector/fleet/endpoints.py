@@ -66,7 +66,12 @@ class Me(BaseModel):
     version: str
 
 
-@router.get("/users/me", response_model=Me, summary="Who this user token belongs to (sign-in)")
+@router.get(
+    "/users/me",
+    response_model=Me,
+    summary="Who this user token belongs to (sign-in)",
+    responses=error_responses(403),
+)
 def users_me(request: Request, user: User = Depends(require_role("analyst"))) -> Me:
     return Me(
         name=user.name,

@@ -1,4 +1,4 @@
-"""Ingest API v1: uploads and heartbeats from agents."""
+"""Ingest API v1: uploads, heartbeats and answers to excerpt requests from agents."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from collector.errors import InvalidRequest, PayloadTooLarge, error_responses
 from collector.fleet.auth import require_agent
 from collector.fleet.models import Agent
 from collector.fleet.variants import directives_for
+from collector.ingest import excerpts
 from collector.ingest.service import (
     TimeWindow,
     check_scope,
@@ -26,7 +27,7 @@ from collector.ingest.service import (
     store_heartbeat,
     store_upload,
 )
-from shared.schemas import HeartbeatAckV1, HeartbeatV1, UploadAckV1, UploadV1
+from shared.schemas import ExcerptAckV1, ExcerptV1, HeartbeatAckV1, HeartbeatV1, UploadAckV1, UploadV1
 
 log = logging.getLogger("collector.ingest")
 router = APIRouter(prefix="/api/v1", tags=["ingest"], responses=error_responses(401, 403, 413, 422))
@@ -131,3 +132,33 @@ async def heartbeat(
     directives = directives_for(agent)
     session.commit()
     return HeartbeatAckV1(received_at=received, directives=directives)
+
+
+@router.post(
+    "/excerpts",
+    response_model=ExcerptAckV1,
+    summary="An agent's answer to an excerpt request (the audio, or why it is gone)",
+    openapi_extra=_body("ExcerptV1"),
+    responses=error_responses(404),
+)
+async def excerpt(
+    request: Request, agent: Agent = Depends(require_agent), session: Session = Depends(get_session)
+) -> ExcerptAckV1:
+    raw = await _read_body(request)
+    return await run_in_threadpool(_store_excerpt, raw, agent, session)
+
+
+def _store_excerpt(raw: bytes, agent: Agent, session: Session) -> ExcerptAckV1:
+    body = parse(ExcerptV1, raw)
+    stored = excerpts.answer(session, agent, body)
+    session.commit()
+    what = f"gone ({body.gone.value})" if body.gone is not None else "audio"
+    log.info(
+        "excerpt agent=%s station=%s request=%s %s stored=%s",
+        agent.name,
+        body.station,
+        body.request,
+        what,
+        stored,
+    )
+    return ExcerptAckV1(request=body.request, stored=stored)

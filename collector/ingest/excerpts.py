@@ -2,10 +2,10 @@
 
 A request names a station and a span (at most ``MAX_EXCERPT_SECONDS``); it is *pending* until
 the agent that captures the station answers ``POST /api/v1/excerpts``
-(:mod:`collector.ingest.excerpt_endpoints`): then *stored* with its Ogg/Opus audio and the span
-it covers, or *gone* with the agent's reason (expired, not captured, disabled) and what it
-keeps. :func:`pending_for` is what the acknowledgements carry to an agent (the upload and
-heartbeat endpoints send it in ``excerpts``). Services never commit; the endpoint does.
+(:mod:`collector.ingest.endpoints`): then *stored* with its Ogg/Opus audio and the span it
+covers, or *gone* with the agent's reason (expired, not captured, disabled) and what it keeps.
+:func:`pending_for` is what the acknowledgements carry to an agent (the upload and heartbeat
+endpoints send it in ``excerpts``). Services never commit; the endpoint does.
 
 This module holds the table with its queries and rules, apart from ``models.py``, so that the
 domain's existing modules stay as they are while the protocol lands.

@@ -355,7 +355,7 @@ def test_every_agent_thread_survives_a_full_disk(
             assert service.pipeline.pending, "the capture went on while the disk was full"
             time.sleep(2.0)  # several housekeeping and heartbeat rounds on the full disk
             alive = {t.name for t in service.threads if t.is_alive()}
-            assert alive == {"capture-rfm", "uploader", "heartbeat", "housekeeping"}
+            assert alive == {"capture-rfm", "uploader", "heartbeat", "housekeeping", "excerpt-requests"}
             filler.unlink()
             while service.pipeline.pending and time.monotonic() < wait + 20:
                 time.sleep(0.1)
