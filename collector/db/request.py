@@ -6,9 +6,17 @@ Apart from :mod:`collector.db.session` so that a CLI command does not import the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Path, Request
 from sqlalchemy.orm import Session
+
+__all__ = ["BigRowId", "RowId", "get_session"]
+
+# An id in a path, within its column's range: past it the database refuses the query itself
+# (PostgreSQL: "integer out of range"), so the request is answered 422 before any query.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an id from a listing")]
+BigRowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="an id from a listing")]
 
 
 def get_session(request: Request) -> Iterator[Session]:

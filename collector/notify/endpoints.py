@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from collector.db.request import get_session
+from collector.db.request import RowId, get_session
 from collector.errors import error_responses
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
@@ -77,14 +77,14 @@ def list_webhooks(_admin: Admin, session: DB) -> list[WebhookOut]:
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, summary="Remove a webhook and its log (admin)")
-def delete_webhook(webhook_id: int, _admin: Admin, session: DB) -> Response:
+def delete_webhook(webhook_id: RowId, _admin: Admin, session: DB) -> Response:
     service.remove_webhook(session, webhook_id)
     session.commit()
     return Response(status_code=204)
 
 
 @router.post("/webhooks/{webhook_id}/ping", status_code=202, summary="Send a test event (admin)")
-def ping_webhook(webhook_id: int, _admin: Admin, session: DB) -> dict[str, int]:
+def ping_webhook(webhook_id: RowId, _admin: Admin, session: DB) -> dict[str, int]:
     delivery = service.ping(session, webhook_id)
     session.commit()
     return {"delivery": delivery.id}
@@ -204,7 +204,7 @@ def list_subscriptions(user: Analyst, session: DB) -> list[SubscriptionOut]:
 
 
 @router.delete("/reports/subscriptions/{subscription_id}", status_code=204, summary="Unsubscribe")
-def delete_subscription(subscription_id: int, user: Analyst, session: DB) -> Response:
+def delete_subscription(subscription_id: RowId, user: Analyst, session: DB) -> Response:
     service.unsubscribe(session, subscription_id, user)
     session.commit()
     return Response(status_code=204)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from collector.db.request import get_session
+from collector.db.request import BigRowId, get_session
 from collector.errors import InvalidRequest, NotImplementedYet, error_responses
 from collector.fleet import audit
 from collector.fleet.auth import require_role
@@ -87,7 +87,7 @@ def station_timeline(
 
 
 @router.get("/plays/{play_id}/evidence", summary="Why the matcher believes a play")
-def play_evidence(request: Request, play_id: int, _user: Analyst, session: DB) -> dict[str, Any]:
+def play_evidence(request: Request, play_id: BigRowId, _user: Analyst, session: DB) -> dict[str, Any]:
     return evidence.evidence(session, play_id, _zone(request))
 
 
@@ -108,7 +108,7 @@ class FlagOut(BaseModel):
     response_model=FlagOut,
     summary="Flag a play as a false positive: left out of every report until cleared",
 )
-def flag_play(play_id: int, body: FlagIn, user: Analyst, session: DB) -> dict[str, str] | None:
+def flag_play(play_id: BigRowId, body: FlagIn, user: Analyst, session: DB) -> dict[str, str] | None:
     play = evidence.get_play(session, play_id)
     if not body.reason.strip():
         raise InvalidRequest("say why the play is wrong: the reason is empty")
@@ -122,7 +122,7 @@ def flag_play(play_id: int, body: FlagIn, user: Analyst, session: DB) -> dict[st
 @router.delete(
     "/plays/{play_id}/flag", status_code=204, summary="Clear a play's flag: it counts in reports again"
 )
-def unflag_play(play_id: int, user: Analyst, session: DB) -> Response:
+def unflag_play(play_id: BigRowId, user: Analyst, session: DB) -> Response:
     play = evidence.get_play(session, play_id)
     if flags.clear_flag(session, play, user.name):
         audit.record(session, user.name, "play.unflag", f"play {play_id}")
@@ -137,12 +137,12 @@ _EXCERPTS_LATER = (
 
 
 @router.post("/plays/{play_id}/excerpt", status_code=202, summary="Ask the agent for a play's audio")
-def request_excerpt(play_id: int, _user: Analyst, session: DB) -> None:
+def request_excerpt(play_id: BigRowId, _user: Analyst, session: DB) -> None:
     evidence.get_play(session, play_id)
     raise NotImplementedYet(_EXCERPTS_LATER)
 
 
 @router.get("/plays/{play_id}/excerpt", summary="A play's audio, once the agent sent it")
-def get_excerpt(play_id: int, _user: Analyst, session: DB) -> None:
+def get_excerpt(play_id: BigRowId, _user: Analyst, session: DB) -> None:
     evidence.get_play(session, play_id)
     raise NotImplementedYet(_EXCERPTS_LATER)

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session
 
-from collector.db.request import get_session
+from collector.db.request import RowId, get_session
 from collector.errors import InvalidRequest, NotFound, error_responses
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
@@ -51,7 +51,6 @@ MEDIA = {
 }
 XLSX_MAX_ROWS = 1_000_000
 MAX_PAGE = 1_000_000  # page × page_size stays far below the databases' integer range
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 PageQ = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
@@ -341,9 +340,7 @@ def list_files(
 
 
 @router.get("/api/v1/reports/files/{file_id}", summary="Download a generated report file")
-def download_file(
-    request: Request, file_id: Annotated[int, Path(ge=1, le=MAX_ID)], _user: Analyst, session: DB
-) -> Response:
+def download_file(request: Request, file_id: RowId, _user: Analyst, session: DB) -> Response:
     record = session.get(GeneratedReport, file_id)
     if record is None:
         raise NotFound(f"no generated report {file_id}; see GET /api/v1/reports/files")
