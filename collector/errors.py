@@ -22,7 +22,6 @@ message and exits 2 (:func:`collector.cli.main`). Nothing translates a domain er
     │   ├── reports.service.StationNotFound
     │   └── reports.storage.StorageError
     ├── Conflict                              409 CONFLICT
-    ├── NotImplementedYet                     501 INTERNAL (documented, not built yet)
     ├── PayloadTooLarge                       413 PAYLOAD_TOO_LARGE
     ├── fleet.auth.MissingToken               401 MISSING_TOKEN
     ├── fleet.auth.InvalidToken               401 INVALID_TOKEN
@@ -73,13 +72,6 @@ class Conflict(CollectorError):
 
     status = 409
     code = ErrorCode.CONFLICT
-
-
-class NotImplementedYet(CollectorError):
-    """An endpoint the API documents whose work is not done yet; the message says what to use."""
-
-    status = 501
-    code = ErrorCode.INTERNAL
 
 
 _ANSWERS = {

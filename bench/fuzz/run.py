@@ -170,7 +170,9 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true", help="a few hundred requests in all (CI)")
     args = ap.parse_args()
     if args.smoke:
-        args.max_examples, args.phases = 1, "fuzzing"
+        # that it runs and finds the collector's answers: PostgreSQL (where a value past a column
+        # is a server error) and the role that reaches every operation
+        args.max_examples, args.phases, args.databases, args.roles = 1, "fuzzing", "postgresql", "admin"
     print(
         f"API fuzzing: schemathesis {version('schemathesis')} over /openapi.json, phases {args.phases}, "
         f"at most {args.max_examples} cases per operation and phase, seed {args.seed}, "
@@ -178,7 +180,7 @@ def main() -> None:
     )
     print(
         f"command: python -m bench.fuzz.run --max-examples {args.max_examples} --phases {args.phases} "
-        f"--seed {args.seed}" + (" (--smoke)" if args.smoke else "")
+        f"--seed {args.seed} --databases {args.databases} --roles {args.roles}" + (" (--smoke)" if args.smoke else "")
     )
     t0 = time.monotonic()
     results: list[RoleResult] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -17,12 +17,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from collector.db.request import BigRowId, get_session
-from collector.errors import InvalidRequest, NotImplementedYet, error_responses
+from collector.errors import InvalidRequest, error_responses
 from collector.fleet import audit
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
 from collector.fleet.service import get_station
-from collector.plays import evidence, flags
+from collector.plays import evidence, excerpts, flags
 from collector.plays.stations import statuses_with_last_play
 from collector.plays.timeline import timeline
 from collector.settings import CollectorSettings
@@ -130,19 +130,38 @@ def unflag_play(play_id: BigRowId, user: Analyst, session: DB) -> Response:
     return Response(status_code=204)
 
 
-_EXCERPTS_LATER = (
-    "proof-of-play excerpts are not served by this collector version yet; on the agent that heard "
-    "the play, `sodav-agent excerpt` cuts the audio while it still holds it (48 h)"
+class ExcerptOut(BaseModel):
+    state: Literal["none", "requested", "available", "unavailable"]
+    requested_at: str | None = Field(description="when it was asked of the agent (UTC)")
+    reason: str | None = Field(description="why the agent has no audio, when unavailable")
+
+
+@router.post(
+    "/plays/{play_id}/excerpt",
+    status_code=202,
+    response_model=ExcerptOut,
+    summary="Ask the agent for a play's first minute as aired (proof of play)",
 )
+def request_excerpt(play_id: BigRowId, user: Analyst, session: DB) -> dict[str, Any]:
+    play = evidence.get_play(session, play_id)
+    out, asked = excerpts.ask(session, play)
+    if asked:
+        audit.record(session, user.name, "play.excerpt", f"play {play_id}")
+        session.commit()
+        log.info("excerpt asked play=%d by=%s", play_id, user.name)
+    return out
 
 
-@router.post("/plays/{play_id}/excerpt", status_code=202, summary="Ask the agent for a play's audio")
-def request_excerpt(play_id: BigRowId, _user: Analyst, session: DB) -> None:
-    evidence.get_play(session, play_id)
-    raise NotImplementedYet(_EXCERPTS_LATER)
-
-
-@router.get("/plays/{play_id}/excerpt", summary="A play's audio, once the agent sent it")
-def get_excerpt(play_id: BigRowId, _user: Analyst, session: DB) -> None:
-    evidence.get_play(session, play_id)
-    raise NotImplementedYet(_EXCERPTS_LATER)
+@router.get(
+    "/plays/{play_id}/excerpt",
+    response_class=Response,
+    responses={200: {"content": {"audio/ogg": {}}, "description": "Ogg/Opus audio"}},
+    summary="A play's excerpt (Ogg/Opus), once the agent sent it",
+)
+def get_excerpt(play_id: BigRowId, _user: Analyst, session: DB) -> Response:
+    play = evidence.get_play(session, play_id)
+    return Response(
+        excerpts.audio(session, play),
+        media_type="audio/ogg",
+        headers={"Content-Disposition": f'inline; filename="play-{play_id}.ogg"'},
+    )

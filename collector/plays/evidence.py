@@ -12,13 +12,10 @@ from sqlalchemy.orm import Session
 
 from collector.errors import NotFound
 from collector.formats import iso_z
-from collector.plays import flags, repository
+from collector.plays import excerpts, flags, repository
 from collector.plays.models import Play
 from collector.plays.timeline import title_json, title_spans
 from collector.plays.views import play_json
-
-# Excerpts (proof-of-play audio from the agent) are not served yet: every play says "none".
-NO_EXCERPT = {"state": "none", "requested_at": None, "reason": None}
 
 
 class PlayNotFound(NotFound):
@@ -68,6 +65,6 @@ def evidence(session: Session, play_id: int, tz: ZoneInfo) -> dict[str, Any]:
         "titles": [
             title_json(s, e, t) for s, e, t in title_spans(session, play.station_id, play.start, play.end)
         ],
-        "excerpt": dict(NO_EXCERPT),
+        "excerpt": excerpts.info(session, play),
         "flag": flags.flag_json(flag),
     }

@@ -106,7 +106,11 @@ def test_the_web_app_with_a_real_agent(
     config = agent_config(
         tmp_path / "agent", "box1", c.url, None, {STATION: f"http://127.0.0.1:{port}/radio.mp3"}
     )
-    config.write_text(config.read_text().replace("segment_seconds = 2", "segment_seconds = 10"))
+    config.write_text(
+        config.read_text()
+        .replace("segment_seconds = 2", "segment_seconds = 10")
+        .replace("excerpt_hours = 0", "excerpt_hours = 1")  # it keeps the audio: proof of play
+    )
     enrolled = cli(config, "enroll", c.url, code)
     assert enrolled.returncode == 0, enrolled.stdout + enrolled.stderr
 
@@ -136,6 +140,7 @@ def test_the_web_app_with_a_real_agent(
         _plays_and_xlsx(page, tmp_path)
         if backend == "sqlite":  # the pages look the same on both: one set of screenshots
             _every_page(browser, c, admin, analyst, web_artifacts)
+        _excerpt_from_the_agent(page)
         _flag_leaves_the_relevé(page)
         ctx.close()
         _analyst_has_no_fleet(browser, c, analyst)
@@ -169,6 +174,23 @@ def _plays_and_xlsx(page: Page, tmp: Path) -> None:
     assert sheet is not None
     values = [tuple(r) for r in sheet.iter_rows(values_only=True)]
     assert any(SONG[1] in r and STATION in r for r in values), values[:10]
+
+
+def _excerpt_from_the_agent(page: Page) -> None:
+    """The analyst asks for the play's audio; the agent sends it after its next ack; it plays."""
+    page.goto(f"/plays?station={STATION}&status=final")
+    page.locator("tbody tr").filter(has_text=SONG[1]).first.get_by_role("button", name="Evidence").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Ask the agent for the excerpt").click()
+    expect(dialog.get_by_text("Excerpt requested on")).to_be_visible()
+    player = dialog.get_by_label("Listen to the excerpt")
+    expect(player).to_be_visible(timeout=LIVE)
+    # the song's first minute as aired, which Chromium decodes (Ogg/Opus)
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[role=dialog] audio'); return a && a.duration > 30 }",
+        timeout=30_000,
+    )
+    page.keyboard.press("Escape")
 
 
 def _flag_leaves_the_relevé(page: Page) -> None:

@@ -4,20 +4,26 @@ every distribution report (and of the monthly rollup) until it is cleared."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 
 from collector.db.session import transaction
 from collector.fleet.models import AuditEntry
+from collector.formats import iso_z
 from collector.ingest.models import Event
 from collector.plays.models import Play, PlaySegment
 from collector.reports import rollup
 from collector.reports.models import AirtimeDirtyMonth
 from tests.fixtures.collector import Collector
+from tests.support.audio import track
+from tests.support.payloads import heartbeat
 from tests.support.plays import add_event, add_segments, seed
 
 
@@ -203,8 +209,72 @@ def test_status_timeline_and_evidence(collector: Collector) -> None:
     ev = _get(collector, analyst, f"/api/v1/plays/{play_id}/evidence").json()
     assert ev["play"]["id"] == play_id and ev["agent"] == "agent-1" and ev["flag"] is None
     assert [s["offset"] for s in ev["segments"]] == [0.0, 10.0] and ev["segments"][0]["score"] == 0.8
-    assert ev["excerpt"] == {"state": "none", "requested_at": None, "reason": None}
+    assert ev["excerpt"]["state"] == "unavailable"  # a play of January: no agent holds its audio
     assert ev["recording_duration"] >= 200.0
-    r = _send(collector, analyst, "POST", f"/api/v1/plays/{play_id}/excerpt")
-    assert r.status_code == 501 and "sodav-agent excerpt" in r.json()["message"]
     assert _get(collector, analyst, "/api/v1/plays/999999/evidence").status_code == 404
+
+
+def test_a_plays_excerpt_asked_of_its_agent(collector: Collector, tmp_path: Path) -> None:
+    """An analyst asks for a play's audio; the request rides on the agent's next ack; the agent's
+    answer (gone, then the audio) is what the evidence and the excerpt endpoint show."""
+    with transaction(collector.tx) as s:
+        seed(s)
+        old = s.scalars(select(Play).order_by(Play.id)).first()
+        assert old is not None
+        old_id = old.id
+        # a play of the last hour: the agents keep 48 h of audio
+        play = s.scalars(select(Play).where(Play.id != old_id).order_by(Play.id)).first()
+        assert play is not None
+        play.start, play.end = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1), play.end
+        play.end = play.start + timedelta(seconds=play.duration)
+        play_id, play_start = play.id, play.start
+    analyst = collector.add_user("moussa", "analyst")
+    box = collector.add_agent("box", ["rfm", "zik"])
+    path = f"/api/v1/plays/{play_id}/excerpt"
+    too_old = _send(collector, analyst, "POST", f"/api/v1/plays/{old_id}/excerpt").json()
+    assert too_old["state"] == "unavailable" and "older than the audio agents keep" in too_old["reason"]
+
+    assert _get(collector, analyst, path).json()["message"].endswith(f"POST /api/v1/plays/{play_id}/excerpt")
+    asked = _send(collector, analyst, "POST", path)
+    assert asked.status_code == 202 and asked.json()["state"] == "requested"
+    assert _send(collector, analyst, "POST", path).json() == asked.json()  # asked once, not twice
+    waiting = _get(collector, analyst, path)
+    assert waiting.status_code == 404 and "next upload or heartbeat" in waiting.json()["message"]
+    ack = _send(collector, box, "POST", "/api/v1/heartbeats", heartbeat("box")).json()
+    [request] = ack["excerpts"]
+    assert request["start"] == iso_z(play_start) and request["station"] in ("rfm", "zik")
+
+    gone = {"agent": "box", "request": request["id"], "station": request["station"], "gone": "expired"}
+    assert _send(collector, box, "POST", "/api/v1/excerpts", gone).status_code == 200
+    ev = _get(collector, analyst, f"/api/v1/plays/{play_id}/evidence").json()
+    assert ev["excerpt"]["state"] == "unavailable" and "48 h" in ev["excerpt"]["reason"]
+    assert "no longer holds" in _get(collector, analyst, path).json()["message"]
+
+    # asked again (another agent may hold it now): this time the audio comes
+    assert _send(collector, analyst, "POST", path).json()["state"] == "requested"
+    [request] = _send(collector, box, "POST", "/api/v1/heartbeats", heartbeat("box")).json()["excerpts"]
+    ogg = tmp_path / "x.ogg"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-t", "5", "-i", str(track(1)), "-c:a", "libopus", str(ogg)], check=True
+    )
+    audio = {
+        **gone,
+        "request": request["id"],
+        "gone": None,
+        "start": request["start"],
+        "end": request["end"],
+        "audio": base64.b64encode(ogg.read_bytes()).decode(),
+    }
+    assert _send(collector, box, "POST", "/api/v1/excerpts", audio).status_code == 200
+    got = _get(collector, analyst, path)
+    assert got.status_code == 200 and got.headers["content-type"] == "audio/ogg"
+    assert got.content == ogg.read_bytes()
+    assert (
+        _get(collector, analyst, f"/api/v1/plays/{play_id}/evidence").json()["excerpt"]["state"]
+        == "available"
+    )
+    with transaction(collector.tx) as s:
+        assert (
+            s.scalars(select(AuditEntry.action).where(AuditEntry.action == "play.excerpt")).all()
+            == ["play.excerpt"] * 2
+        )
