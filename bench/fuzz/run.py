@@ -180,7 +180,8 @@ def main() -> None:
     )
     print(
         f"command: python -m bench.fuzz.run --max-examples {args.max_examples} --phases {args.phases} "
-        f"--seed {args.seed} --databases {args.databases} --roles {args.roles}" + (" (--smoke)" if args.smoke else "")
+        f"--seed {args.seed} --databases {args.databases} --roles {args.roles}"
+        + (" (--smoke)" if args.smoke else "")
     )
     t0 = time.monotonic()
     results: list[RoleResult] = []

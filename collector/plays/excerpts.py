@@ -68,12 +68,12 @@ def _json(req: ExcerptRequest | None, play: Play) -> dict[str, Any]:
         if _aged(play.end):
             return {"state": "unavailable", "requested_at": None, "reason": TOO_OLD}
         return {"state": "none", "requested_at": None, "reason": None}
+    reason: str | None = None
     if req.state == "pending" and _aged(req.end):
         reason = "the agent did not answer while it held the audio (was it offline?)"
         return {"state": "unavailable", "requested_at": iso_z(req.requested_at), "reason": reason}
-    reason = None
     if req.state == "gone":
-        reason = _REASONS.get(req.gone or "", req.gone)
+        reason = _REASONS.get(req.gone or "", req.gone or "gone")
         if req.kept_from and req.kept_to:
             reason += f"; it holds {iso_z(req.kept_from)} to {iso_z(req.kept_to)}"
     return {"state": _STATES[req.state], "requested_at": iso_z(req.requested_at), "reason": reason}
