@@ -14,7 +14,8 @@
 # `pip install ...[collector]` serves it without Node.js (./dev wheel builds it itself and sets
 # SODAV_WEB_BUILT=1).
 # Needs: Python >= 3.11 with pip (PYTHON, default python3); pip fetches setuptools and wheel
-# for the build from PyPI (or PIP_INDEX_URL / PIP_FIND_LINKS); Node.js >= 20.19 and npm.
+# for the build from PyPI (or PIP_INDEX_URL / PIP_FIND_LINKS); Node.js >= 18.18 (Debian 12's is
+# enough) and npm.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +28,7 @@ if ! "$python" -m pip --version >/dev/null 2>&1; then
 fi
 if [ -f "$src/web/package.json" ] && [ "${SODAV_WEB_BUILT:-}" != 1 ]; then
     if ! command -v npm >/dev/null 2>&1; then
-        echo "build-wheel: the web application needs Node.js >= 20.19 and npm: ./dev setup installs them" >&2
+        echo "build-wheel: the web application needs Node.js >= 18.18 and npm: ./dev setup installs them" >&2
         exit 2
     fi
     "$src/web/scripts/build.sh"  # only as far as web/ changed since the last build

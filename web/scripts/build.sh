@@ -2,7 +2,7 @@
 # Build the web app into collector/web_dist, only as far as needed: `npm ci` when
 # package-lock.json changed since the last install, `npm run build` when any file under web/
 # changed since the last build (stamps in node_modules/.sodav-lock and web_dist/.sodav-built).
-# Used by ./dev (setup, lint, wheel) and packaging/build-wheel.sh. Needs Node.js >= 20.19, npm.
+# Used by ./dev (setup, lint, wheel) and packaging/build-wheel.sh. Needs Node.js >= 18.18, npm.
 set -euo pipefail
 web=$(cd "$(dirname "$0")/.." && pwd)
 dist="$web/../collector/web_dist"

@@ -47,7 +47,7 @@ def test_instructions_are_known_and_stages_are_sane() -> None:
     assert [k for k, _ in ins[:3]] == ["ARG", "ARG", "FROM"]
     # the base by digest: a rebuild gets the same Debian and Python, not whatever the tag is now
     assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", ins[0][1])
-    # the web app's Node stage by full version (Vite needs 20.19 or newer)
+    # the web app's Node stage by full version (the build needs 18.18 or newer; the image uses 20)
     assert re.fullmatch(r"NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?", ins[1][1])
     froms = [rest for k, rest in ins if k == "FROM"]
     assert len(froms) == 3 and froms[0].endswith(" AS web") and froms[1].endswith(" AS build")

@@ -3,13 +3,14 @@
 // aria-label or placeholder given as a literal).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { en } from "./en";
 import { fr } from "./fr";
 import { translate } from "./index";
 
-const SRC = join(import.meta.dirname, "..");
+const SRC = fileURLToPath(new URL("..", import.meta.url)); // import.meta.dirname needs Node 20.11
 const TEXT_ATTRIBUTES = new Set(["aria-label", "aria-description", "title", "placeholder", "alt", "label"]);
 const LETTERS = /\p{L}/u;
 
