@@ -1,0 +1,73 @@
+"""Talk-over: move a play's start back to the song's first second when a voice covered it.
+
+A DJ talking over the opening of a song at the music's own level leaves windows that agree
+with the recording only faintly (a BER of about ``TALK_BER`` at the play's alignment, against
+``NULL_BER`` for audio that is not the song): the matcher names none of them and the value-by-
+value extension (:func:`collector.plays.boundaries.refine`) stops where the voice starts.
+Yet the song is there, and the society pays for that airtime.
+
+Backwards from the start found so far, segment by segment while the audio is contiguous and
+the alignment still falls inside the recording, each window's BER adds
+``(MID_BER - ber) / SPREAD`` to a running sum (a faint window adds, unrelated audio takes
+away); the start moves back to the window where the sum peaks, if that peak reaches
+``MIN_GAIN``. Inside the window before it, the start is placed value by value where the
+same sum, taken over single values, peaks (a change-point estimate), never before the
+recording's own beginning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import numpy as np
+
+from collector.plays.draft import PlayDraft, SegInfo, ValuesOf
+from collector.plays.guided import agreement, continuation_ber
+
+TALK_BER = 0.41  # a window of a song under a voice at the music's level (measured)
+NULL_BER = 0.49  # a window of other audio at the play's alignment (measured)
+MID_BER = (TALK_BER + NULL_BER) / 2
+SPREAD = 0.03
+MIN_GAIN = 4.0  # the evidence the bridged windows must add (several faint windows, or one clear)
+DROP = 6.0  # the walk ends this far below its peak
+
+
+def bridge_back(
+    draft: PlayDraft,
+    ordered: list[SegInfo],
+    start: datetime,
+    ref: np.ndarray,
+    values_of: ValuesOf,
+    joins: Callable[[int], bool],
+) -> datetime:
+    """The play's start, moved back over windows where the song is faintly heard (or unchanged)."""
+    k = max((i for i, s in enumerate(ordered) if s.start <= start), default=0)
+    j, total, best, best_j = k, 0.0, 0.0, k
+    while joins(j):
+        ber = continuation_ber(ordered[j - 1], draft, ref, values_of)
+        if ber is None:  # the alignment reaches the recording's beginning
+            break
+        total += (MID_BER - ber) / SPREAD
+        j -= 1
+        if total > best:
+            best, best_j = total, j
+        if total < best - DROP:
+            break
+    if best < MIN_GAIN:
+        return start
+    # value by value, over the window before the earliest bridged one and that window
+    ids = [ordered[best_j].id]
+    if joins(best_j):
+        ids.insert(0, ordered[best_j - 1].id)
+    pairs: list[tuple[datetime, float]] = []
+    for sid in ids:
+        fp = values_of(sid, draft.rate_ppm)
+        if fp is not None and fp.values.size:
+            t, e = agreement(fp, ref, draft)
+            pairs += zip(t, e.tolist(), strict=True)
+    if not pairs:
+        return ordered[best_j].start
+    pairs.sort(key=lambda p: p[0])
+    gains = np.cumsum([MID_BER - e for _, e in reversed(pairs)])  # summed from the right
+    return pairs[len(pairs) - 1 - int(np.argmax(gains))][0]
