@@ -79,7 +79,12 @@ def write_catalog(out: Path, catalog: list, ext_of: dict[str, str]) -> Path:  # 
 
 
 def station(
-    profile: Profile, args: argparse.Namespace, parts: tuple, ext_of: dict[str, str], db: Path, bar: Progress  # type: ignore[type-arg]
+    profile: Profile,
+    args: argparse.Namespace,
+    parts: tuple,  # type: ignore[type-arg]
+    ext_of: dict[str, str],
+    db: Path,
+    bar: Progress,
 ) -> dict:  # type: ignore[type-arg]
     catalog, offcat, short, versions = parts
     sdir = args.out / profile.name
@@ -210,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         songs, short = scan(args.out / "corpus.json", log)
     catalog, offcat = split(songs, args.seed)
     ext_of = {t.path: f"BENCH-{i + 1:04d}" for i, t in enumerate(catalog)}
-    versions = remasters(catalog, args.out / "versions", args.seed)
+    versions = remasters(catalog, args.out / "remasters", args.seed)
     for i, v in enumerate(sorted(versions.values(), key=lambda t: t.path)):
         ext_of[v.path] = f"BENCH-R{i + 1:03d}"
     log(

@@ -33,6 +33,8 @@ from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.guided import continuation_ber, guided
 
 OFFSET_TOLERANCE_S = 3.0
+LOCAL_TOLERANCE_S = 1.5  # from one match to the next, within LOCAL_WINDOW_S
+LOCAL_WINDOW_S = 30.0
 BRIDGE_S = 45.0
 MIN_SEGMENTS = 2
 CONTINUE_MAX_BER = 0.25  # the matcher's own acceptance threshold
@@ -77,7 +79,9 @@ def chain(
             continue
         if current is not None and last_end is not None:
             same = m.recording_id == current.recording_id
-            in_step = abs(current.offset_at(m.value_start) - m.offset_s) <= OFFSET_TOLERANCE_S
+            in_step = abs(
+                current.offset_at(m.value_start) - m.offset_s
+            ) <= OFFSET_TOLERANCE_S and _locally_in_step(current, m)
             close = (seg.start - last_end).total_seconds() <= BRIDGE_S
             if same and in_step and close:
                 current.segments.append(seg)
@@ -131,6 +135,21 @@ def chain(
         if distinct_windows(d.found) >= MIN_SEGMENTS or distinct_windows(d.matched) >= MIN_SEGMENTS + 1:
             out.append(d)
     return out
+
+
+def _locally_in_step(draft: PlayDraft, m: SegmentMatchInfo) -> bool:
+    """Whether ``m`` follows on from the play's latest match, as closely as one match follows
+    another (``LOCAL_TOLERANCE_S``): the play's rate may be a sweep variant off by half a
+    per cent, which ``OFFSET_TOLERANCE_S`` absorbs over minutes, but from one window to the
+    next it drifts by hundredths of a second. A jump of a few seconds is the song played again
+    from a little further on (a replay crossfaded into itself), not the same play."""
+    prev = next((s.match for s in reversed(draft.segments) if s.match is not None), None)
+    if prev is None or prev.recording_id != m.recording_id:
+        return True
+    dt = (m.value_start - prev.value_start).total_seconds()
+    if not 0 < dt <= LOCAL_WINDOW_S:
+        return True
+    return abs(prev.offset_s + dt * draft.rate - m.offset_s) <= LOCAL_TOLERANCE_S
 
 
 def _play_rate(draft: PlayDraft) -> int:

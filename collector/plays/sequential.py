@@ -88,8 +88,7 @@ def _query(
                     grew = True
         if not grew:
             break
-    fps = [values_of(s.id, rate) for s in segments[lo : hi + 1]]
-    fps = [f for f in fps if f is not None and f.values.size]
+    fps = [f for s in segments[lo : hi + 1] if (f := values_of(s.id, rate)) is not None and f.values.size]
     if not fps:
         return segments[i].start, np.zeros(0, dtype=np.uint32), range(0)
     return fps[0].start, np.concatenate([f.values for f in fps]), range(lo, hi + 1)
