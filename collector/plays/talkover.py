@@ -7,8 +7,8 @@ value extension (:func:`collector.plays.boundaries.refine`) stops where the voic
 Yet the song is there, and the society pays for that airtime.
 
 Backwards from the start found so far, segment by segment while the audio is contiguous, no
-window is named (a named window is some recording's, not a voice over this one: looping music
-agrees faintly at a shifted alignment too) and the alignment still falls inside the
+window is named elsewhere (as another recording, or this one at another alignment: looping
+music agrees faintly at a shifted alignment too) and the alignment still falls inside the
 recording, each window's BER adds
 ``(MID_BER - ber) / SPREAD`` to a running sum (a faint window adds, unrelated audio takes
 away); the start moves back to the window where the sum peaks, if that peak reaches
@@ -39,6 +39,7 @@ SPREAD = 0.027
 # window of other audio gains that much in about 1 case in 1,000 (3.1 standard deviations)
 MIN_GAIN = 1.5
 DROP = 6.0  # the walk ends this far below its peak
+STEP_S = 1.5  # a named window this far from the play's alignment is named elsewhere
 
 
 def bridge_back(
@@ -51,8 +52,10 @@ def bridge_back(
 ) -> datetime:
     """The play's start, moved back over windows where the song is faintly heard (or unchanged)."""
     k = max((i for i, s in enumerate(ordered) if s.start <= start), default=0)
-    j, total, best, best_j = k, 0.0, 0.0, k
-    while joins(j) and ordered[j - 1].match is None:  # a window named as anything is no talk-over
+    # the window holding the start when its head disagreed, then the contiguous ones before it
+    j = k + 1 if (start - ordered[k].start).total_seconds() > 1.0 else k
+    total, best, best_j = 0.0, 0.0, j
+    while (j == k + 1 or joins(j)) and not _elsewhere(ordered[j - 1], draft):
         ber = continuation_ber(ordered[j - 1], draft, ref, values_of)
         if ber is None:  # the alignment reaches the recording's beginning
             break
@@ -75,7 +78,16 @@ def bridge_back(
             t, e = agreement(fp, ref, draft)
             pairs += zip(t, e.tolist(), strict=True)
     if not pairs:
-        return ordered[best_j].start
+        return min(start, ordered[best_j].start)
     pairs.sort(key=lambda p: p[0])
     gains = np.cumsum([MID_BER - e for _, e in reversed(pairs)])  # summed from the right
-    return pairs[len(pairs) - 1 - int(np.argmax(gains))][0]
+    return min(start, pairs[len(pairs) - 1 - int(np.argmax(gains))][0])
+
+
+def _elsewhere(seg: SegInfo, draft: PlayDraft) -> bool:
+    """Whether the window is named as another recording, or this one at another alignment (a
+    window named as something else is no voice over this song)."""
+    m = seg.match
+    if m is None:
+        return False
+    return m.recording_id != draft.recording_id or abs(draft.offset_at(m.value_start) - m.offset_s) > STEP_S
