@@ -1,6 +1,7 @@
 """What a window's bit error rate says, measured on the benchmark's stations.
 
-    python -m bench.accuracy.evidence --out /tmp/accuracy --name results [--profiles am-narrow,...]
+    python -m bench.accuracy.evidence --out /tmp/accuracy [/tmp/accuracy-seed8 ...] --name results
+    python -m bench.accuracy.evidence --out /tmp/accuracy /tmp/accuracy-seed8 --name results --conditions
 
 Reads what ``bench.accuracy.run`` left in ``--out`` (each station's truth and its ``analyze``
 database) and prints, per profile:
@@ -11,6 +12,9 @@ database) and prints, per profile:
   random catalog recording at a random alignment (best of ±2 values): the null;
 * the sequential test run over the station's stored segments: how many windows it names, and
   how many of those lie on audio that is not the named recording (false).
+
+With ``--conditions``: per condition (station chain, talk-over, teaser, remaster, ...), how far
+the plays' starts and ends fall from the truth, and their confidence and matched fraction.
 """
 
 from __future__ import annotations
@@ -70,15 +74,79 @@ def _values_of(fps: dict[tuple[int, int], bytes]) -> ValuesOf:
     return values_of
 
 
+CONDITIONS = ("talk-over", "voice-over", "teaser", "mid-start", "cut", "crossfade")
+
+
+def conditions(outs: list[Path], name: str, profiles: list[str]) -> None:
+    """Per condition (a station chain, or what the programme did to the song), how far the
+    paired plays' boundaries fall from the truth, and the confidence and matched fraction they
+    carry: what docs/analyst/how-matching-works says an analyst may expect."""
+    rows: dict[str, list[tuple[float, float, float, float]]] = defaultdict(list)
+    for out in outs:
+        for profile in profiles:
+            sdir = out / profile
+            plays_csv = sdir / f"plays-{name}.csv"
+            if not plays_csv.exists():
+                continue
+            with (sdir / "truth.csv").open(newline="") as fh:
+                truth = [t for t in csv.DictReader(fh) if t["kind"] == "song"]
+            with plays_csv.open(newline="") as fh:
+                plays = list(csv.DictReader(fh))
+            used: set[int] = set()
+            for t in truth:
+                t0, t1 = float(t["start_s"]), float(t["end_s"])
+                best, overlap = None, 0.0
+                for j, pl in enumerate(plays):
+                    a = (datetime.fromisoformat(pl["start"].replace("Z", "+00:00")) - T0).total_seconds()
+                    b = (datetime.fromisoformat(pl["end"].replace("Z", "+00:00")) - T0).total_seconds()
+                    o = min(b, t1) - max(a, t0)
+                    if pl["external_id"] == t["external_id"] and o > overlap and j not in used:
+                        best, overlap = (j, a, b), o
+                if best is None:
+                    continue
+                j, a, b = best
+                used.add(j)
+                fig = (
+                    abs(a - t0),
+                    abs(b - t1),
+                    float(plays[j]["confidence"]),
+                    float(plays[j]["matched_fraction"]),
+                )
+                rows[f"chain: {profile}"].append(fig)
+                for c in CONDITIONS:
+                    if c in t["note"]:
+                        rows[c].append(fig)
+                if "remaster" in t["path"]:
+                    rows["remaster aired"].append(fig)
+                if not any(c in t["note"] for c in CONDITIONS):
+                    rows["whole song, nothing over it"].append(fig)
+    print(
+        "| condition | plays | start err median / p90 (s) | end err median / p90 (s) "
+        "| confidence median (p10) | matched fraction median (p10) |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    for cond, figs in sorted(rows.items()):
+        x = np.array(figs)
+        start, end, conf, frac = (np.percentile(x[:, c], [50, 90, 10]) for c in range(4))
+        print(
+            f"| {cond} | {len(figs)} | {start[0]:.1f} / {start[1]:.1f} | {end[0]:.1f} / {end[1]:.1f} | "
+            f"{conf[0]:.2f} ({conf[2]:.2f}) | {frac[0]:.2f} ({frac[2]:.2f}) |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.accuracy.evidence", description=__doc__.split("\n")[0])
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, nargs="+")
     p.add_argument("--name", default="results")
     p.add_argument("--profiles", default=",".join(pr.name for pr in PROFILES))
+    p.add_argument("--conditions", action="store_true", help="only the per-condition table of plays")
     args = p.parse_args(argv)
+    if args.conditions:
+        conditions(args.out, args.name, args.profiles.split(","))
+        return 0
     rng = random.Random(1)
-    for profile in [pr for pr in PROFILES if pr.name in args.profiles.split(",")]:
-        sdir = args.out / profile.name
+    for profile, out in [(pr, o) for o in args.out for pr in PROFILES if pr.name in args.profiles.split(",")]:
+        sdir = out / profile.name
         db = sdir / f"collector-{args.name}.db"
         if not db.exists():
             continue
@@ -125,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             x = continuation_ber(s, draft, ref, values_of)
             if x is not None:
                 null.append(x)
-        print(f"## {profile.name} (rate {rate} ppm, {len(segs)} segments)")
+        print(f"## {out} {profile.name} (rate {rate} ppm, {len(segs)} segments)")
         for cond, xs in sorted(ber.items()):
             q = np.percentile(xs, [10, 50, 90])
             print(f"  true, {cond}: n={len(xs)} p10/50/90 = {q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}")
