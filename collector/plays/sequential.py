@@ -35,12 +35,10 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from collector.fpmath import ber_profile
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import MIN_OVERLAP, verified
 from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
-from collector.plays.guided import continuation_ber
-from shared.chroma import item_duration
+from collector.plays.guided import best_offsets, continuation_ber
 
 SEED_MAX_BER = 0.40
 CLEAR_BER = 0.15  # a match this clear is not questioned
@@ -106,21 +104,6 @@ def _nearby(segments: list[SegInfo], i: int) -> set[int]:
                 found.add(m.recording_id)
             j += step
     return found
-
-
-def _scan(values: npt.NDArray[np.uint32], ref: npt.NDArray[np.uint32]) -> list[float]:
-    """The recording offsets (seconds at the query's first value) where the query agrees best
-    with one recording, up to ``SCAN_TOP`` of them a few seconds apart, within ``SEED_MAX_BER``."""
-    bers = ber_profile(values, ref, MIN_OVERLAP)
-    lead = values.size - MIN_OVERLAP
-    out: list[float] = []
-    for k in np.argsort(bers, kind="stable"):
-        if bers[k] > SEED_MAX_BER or len(out) >= SCAN_TOP:
-            break
-        off = (int(k) - lead) * item_duration(0)
-        if all(abs(off - o) > SCAN_APART_S for o in out):
-            out.append(off)
-    return out
 
 
 def _keeps(old: SegmentMatchInfo, recording_id: int, ber: float) -> bool:
@@ -200,7 +183,10 @@ def accumulate(
             if c.recording_id in refs
         ]
         for rid in _nearby(segments, i) & refs.keys():
-            hypotheses += [PlayDraft(rid, rate, first, off) for off in _scan(values, refs[rid])]
+            hypotheses += [
+                PlayDraft(rid, rate, first, off)
+                for off in best_offsets(values, refs[rid], SCAN_TOP, SEED_MAX_BER, SCAN_APART_S, MIN_OVERLAP)
+            ]
         if m is not None and m.recording_id in refs:
             hypotheses.append(PlayDraft(m.recording_id, rate, m.value_start, m.offset_s))
         tested = [(*_run(segments, i, h, refs[h.recording_id], values_of, span), h) for h in hypotheses]

@@ -9,7 +9,10 @@ match, or split where the matches change sides. Here, after chaining:
    recording that also matches them (BER within the matcher's bound) at an alignment that
    moves with the play's is an *alternate*, with its offset relative to the play's recording.
 2. **Split plays rejoin.** Consecutive drafts of a recording and of its alternate, close in
-   time and in step with each other, were one play: they are joined.
+   time and in step with each other, were one play: they are joined. So are two drafts whose
+   lookups missed each other (faint windows find few candidates) when the shorter one's
+   windows all fit the longer one's recording where that one puts them; and a play of one
+   recording broken by its alternate's windows joins up again once those are absorbed.
 3. **Choice.** Every window of the play is compared with each version at the play's alignment
    (:func:`collector.plays.guided.continuation_ber`); the version with the lower mean BER over
    the whole play names it, and the runner-up is kept as the play's alternate, which the
@@ -27,12 +30,16 @@ import numpy.typing as npt
 from collector.fpmath import aligned_ber
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import MAX_BER, MIN_OVERLAP
-from collector.plays.chaining import BRIDGE_S, OFFSET_TOLERANCE_S
-from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
+from collector.plays.chaining import BRIDGE_S, CONTINUE_MARGIN, CONTINUE_MAX_BER, OFFSET_TOLERANCE_S
+from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf, distinct_windows
 from collector.plays.guided import continuation_ber
 from shared.chroma import item_duration
 
 LOOKUPS = 3  # clearest windows of a play looked up again for alternates
+# mean BER over a whole play, runner-up minus chosen version: a remaster and its original sit
+# 0.03-0.17 apart on the benchmark's stations; a recording that resembled a few windows only
+# (a chance match) 0.28-0.39
+ALTERNATE_MARGIN = 0.20
 
 
 def alternates(draft: PlayDraft, index: CatalogIndex, values_of: ValuesOf) -> dict[int, float]:
@@ -87,6 +94,40 @@ def _reexpress(segments: list[SegInfo], draft: PlayDraft) -> list[SegInfo]:
     return out
 
 
+def _continues(
+    prev: PlayDraft,
+    d: PlayDraft,
+    prev_alts: dict[int, float],
+    d_alts: dict[int, float],
+    refs: Mapping[int, npt.NDArray[np.uint32]],
+    values_of: ValuesOf,
+) -> float | None:
+    """``d``'s recording offset minus ``prev``'s when ``d`` goes on with ``prev``'s play (as
+    another version of it, or as the same recording after another version broke the chain);
+    None when it is another play.
+
+    Either one draft's lookups found the other's recording as an alternate, in step; or,
+    when the lookups missed it (faint windows find few candidates), every matched window of
+    the shorter draft also fits the longer one's recording where that one puts it.
+    """
+    t = d.found[0].match.value_start if d.found and d.found[0].match else d.anchor_time
+    step = d.offset_at(t) - prev.offset_at(t)
+    delta = prev_alts.get(d.recording_id)
+    if delta is None and prev.recording_id in d_alts:
+        delta = -d_alts[prev.recording_id]
+    if delta is not None:
+        return delta if abs(step - delta) <= OFFSET_TOLERANCE_S else None
+    short, long = sorted((prev, d), key=lambda x: distinct_windows(x.matched))
+    if long.recording_id not in refs or not short.matched:
+        return None
+    for s in short.matched:
+        assert s.match
+        ber = continuation_ber(s, long, refs[long.recording_id], values_of)
+        if ber is None or ber > max(CONTINUE_MAX_BER, 1.0 - s.match.score + CONTINUE_MARGIN):
+            return None
+    return step
+
+
 def choose_versions(
     drafts: list[PlayDraft],
     index: CatalogIndex,
@@ -101,15 +142,13 @@ def choose_versions(
         prev = merged[-1] if merged else None
         if prev is not None and d.segments and prev.segments:
             gap = (d.segments[0].start - prev.segments[-1].end).total_seconds()
-            delta = merged_alts[-1].get(d.recording_id)
-            if delta is not None and gap <= BRIDGE_S:
-                t = d.found[0].match.value_start if d.found and d.found[0].match else d.anchor_time
-                if abs(prev.offset_at(t) + delta - d.offset_at(t)) <= OFFSET_TOLERANCE_S:
-                    prev.segments += _reexpress(d.segments, prev)
-                    for rid, dl in a.items():  # the joined draft's alternates, relative to prev
-                        if rid != prev.recording_id:
-                            merged_alts[-1].setdefault(rid, dl + delta)
-                    continue
+            delta = _continues(prev, d, merged_alts[-1], a, refs, values_of) if gap <= BRIDGE_S else None
+            if delta is not None:
+                prev.segments += _reexpress(d.segments, prev)
+                for rid, dl in [(d.recording_id, 0.0), *a.items()]:  # d's versions, relative to prev
+                    if rid != prev.recording_id:
+                        merged_alts[-1].setdefault(rid, dl + delta)
+                continue
         merged.append(d)
         merged_alts.append(dict(a))
     for d, a in zip(merged, merged_alts, strict=True):
@@ -128,9 +167,11 @@ def choose_versions(
         scores.sort()
         if len(scores) < 2:
             continue
-        (_, best, delta), (_, runner_up, _) = scores[0], scores[1]
+        (best_ber, best, delta), (runner_ber, runner_up, _) = scores[0], scores[1]
         if best != d.recording_id:
             d.recording_id, d.anchor_offset = best, d.anchor_offset + delta
             d.segments = _reexpress(d.segments, d)
-        d.alternate_id = runner_up
+        # another version fits the whole play nearly as well; a recording that only a few of
+        # its windows resembled (a chance match absorbed into the play) is no alternate
+        d.alternate_id = runner_up if runner_ber - best_ber <= ALTERNATE_MARGIN else None
     return merged
