@@ -28,3 +28,25 @@ def aligned_ber(query: npt.NDArray[np.uint32], ref: npt.NDArray[np.uint32], offs
         return 1.0, 0
     errs = bit_errors(query[q0 : q0 + n], ref[r0 : r0 + n])
     return float(errs.sum()) / (32.0 * n), n
+
+
+def ber_profile(
+    query: npt.NDArray[np.uint32], ref: npt.NDArray[np.uint32], min_overlap: int
+) -> npt.NDArray[np.float64]:
+    """Bit error rate of ``query`` against ``ref`` at every offset with at least ``min_overlap``
+    values in common: entry ``k`` is offset ``k - (query.size - min_overlap)``; 1.0 where the
+    values in common are fewer."""
+    lead = query.size - min_overlap
+    if lead < 0 or ref.size < min_overlap:
+        return np.ones(0)
+    padded = np.concatenate([np.zeros(lead, np.uint32), ref, np.zeros(lead, np.uint32)])
+    valid = np.concatenate([np.zeros(lead, bool), np.ones(ref.size, bool), np.zeros(lead, bool)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, query.size)
+    inside = np.lib.stride_tricks.sliding_window_view(valid, query.size)
+    errs = _POP8[np.bitwise_xor(windows, query[None, :]).view(np.uint8)].reshape(windows.shape[0], -1)
+    bits = errs.reshape(windows.shape[0], query.size, 4).sum(axis=2) * inside
+    n = inside.sum(axis=1)
+    out = np.ones(windows.shape[0])
+    ok = n >= min_overlap
+    out[ok] = bits[ok].sum(axis=1) / (32.0 * n[ok])
+    return out

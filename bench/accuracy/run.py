@@ -5,7 +5,8 @@
     python -m bench.accuracy.run --out /tmp/accuracy-smoke --smoke   # about a minute, see below
 
 Steps: scan and deduplicate the music of five Debian packages; split it into catalog and
-off-catalog songs; write the catalog CSV and import it with ``sodav-collector catalog
+off-catalog songs; remaster a quarter of the catalog songs (near-duplicate versions, both in
+the catalog: bench/accuracy/versions.py); write the catalog CSV and import it with ``sodav-collector catalog
 import`` into a fresh SQLite database; build one programme per station profile and run it
 through the station chain; run ``sodav-collector analyze FILE --station NAME --start ISO
 --csv OUT`` on each (the system under test, as a user runs it); run audfprint2 on the same
@@ -38,6 +39,7 @@ from bench.accuracy import peer as peer_mod
 from bench.accuracy.corpus import scan, split
 from bench.accuracy.radio import PROFILES, TruthPlay, build_programme
 from bench.accuracy.score import TARGETS, Interval, Score, meets, score
+from bench.accuracy.versions import remasters
 from demo.radio import Profile, broadcast
 from shared.progress import Progress
 
@@ -77,9 +79,14 @@ def write_catalog(out: Path, catalog: list, ext_of: dict[str, str]) -> Path:  # 
 
 
 def station(
-    profile: Profile, args: argparse.Namespace, parts: tuple, ext_of: dict[str, str], db: Path, bar: Progress
+    profile: Profile,
+    args: argparse.Namespace,
+    parts: tuple,  # type: ignore[type-arg]
+    ext_of: dict[str, str],
+    db: Path,
+    bar: Progress,
 ) -> dict:  # type: ignore[type-arg]
-    catalog, offcat, short = parts
+    catalog, offcat, short, versions = parts
     sdir = args.out / profile.name
     sdir.mkdir(parents=True, exist_ok=True)
     t = time.monotonic()
@@ -101,7 +108,7 @@ def station(
         ]
     else:
         pcm, truth = build_programme(
-            profile.name, catalog, offcat, short, args.hours, args.seed, args.out / "tts"
+            profile.name, catalog, offcat, short, args.hours, args.seed, args.out / "tts", versions
         )
         audio = broadcast(pcm, profile, sdir, args.seed)
         del pcm
@@ -208,8 +215,14 @@ def main(argv: list[str] | None = None) -> int:
         songs, short = scan(args.out / "corpus.json", log)
     catalog, offcat = split(songs, args.seed)
     ext_of = {t.path: f"BENCH-{i + 1:04d}" for i, t in enumerate(catalog)}
-    log(f"{len(catalog)} catalog songs, {len(offcat)} off-catalog songs, {len(short)} jingles/beds")
-    cat_csv = write_catalog(args.out, catalog, ext_of)
+    versions = remasters(catalog, args.out / "remasters", args.seed)
+    for i, v in enumerate(sorted(versions.values(), key=lambda t: t.path)):
+        ext_of[v.path] = f"BENCH-R{i + 1:03d}"
+    log(
+        f"{len(catalog)} catalog songs and {len(versions)} remasters of them, "
+        f"{len(offcat)} off-catalog songs, {len(short)} jingles/beds"
+    )
+    cat_csv = write_catalog(args.out, [*catalog, *versions.values()], ext_of)
     db = args.out / "catalog.db"
     if not args.reuse:  # a fresh database; with --reuse the import is idempotent and quick
         db.unlink(missing_ok=True)
@@ -222,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     # two steps per station (programme, analysis), about as long as each other
     bar = Progress("stations", 2 * len(profiles), " steps")
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        parts = (catalog, offcat, short)
+        parts = (catalog, offcat, short, versions)
         runs = list(pool.map(lambda pr: station(pr, args, parts, ext_of, db, bar), profiles))
     bar.done()
 
@@ -252,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         peer_note = "peer skipped: audfprint2 is not installed (pip install audfprint2)"
     else:
         t = time.monotonic()
-        pr = peer_mod.Peer([(ext_of[c.path], c.path) for c in catalog])
+        pr = peer_mod.Peer([(ext_of[c.path], c.path) for c in [*catalog, *versions.values()]])
         log(f"audfprint2: catalog ingested in {time.monotonic() - t:.0f} s")
         peer_lines = []
         limit = args.peer_minutes * 60

@@ -40,20 +40,43 @@ class Match:
 
 
 def match_values(
-    index: CatalogIndex, values: npt.NDArray[np.uint32], rate_ppm: int = 0, probe: bool = False
+    index: CatalogIndex,
+    values: npt.NDArray[np.uint32],
+    rate_ppm: int = 0,
+    probe: bool = False,
+    max_ber: float = MAX_BER,
 ) -> Match | None:
-    best: Match | None = None
+    found = verified(index, values, rate_ppm, probe, max_ber)
+    return min(found, key=lambda m: m.ber) if found else None
+
+
+def verified(
+    index: CatalogIndex,
+    values: npt.NDArray[np.uint32],
+    rate_ppm: int = 0,
+    probe: bool = False,
+    max_ber: float = MAX_BER,
+) -> list[Match]:
+    """Every candidate (recording, alignment) within ``max_ber``, its best of ±1 value.
+
+    A looser bound than ``MAX_BER`` only names *seeds* (:mod:`collector.plays.sequential`,
+    which never takes one window's word for a play).
+    """
+    out: list[Match] = []
     for cand in index.candidates(values, probe=probe):
         if cand.votes < MIN_VOTES:
             continue
         ref = index.values[cand.recording]
+        best: Match | None = None
         for off in (cand.offset - 1, cand.offset, cand.offset + 1):
             ber, n = aligned_ber(values, ref, off)
-            if n < MIN_OVERLAP or ber > MAX_BER:
+            if n < MIN_OVERLAP or ber > max_ber:
                 continue
             if best is None or ber < best.ber:
                 best = Match(index.ids[cand.recording], off, off * item_duration(0), ber, rate_ppm, n)
-    return best
+        if best is not None:
+            out.append(best)
+    return out
 
 
 def match_variants(

@@ -19,10 +19,12 @@ import numpy.typing as npt
 
 from collector.plays.draft import PlayDraft, SegInfo, ValuesOf
 from collector.plays.guided import agreement, guided
+from collector.plays.talkover import bridge_back
 from shared.chroma import item_duration
 
 EDGE_WINDOW = 12  # values (~1.5 s) smoothed when extending a boundary
 EDGE_MAX_BER = 0.33
+UNRELATED_BER = 0.49  # a value of other audio at the play's alignment, on average (measured)
 BACK_SEGMENTS = 3  # how far before the first match a masked intro is looked for
 # Chromaprint's delay: value i is computed from the audio in [i·step, i·step + 2.6 s]
 # (28 666 samples at 11 025 Hz, chromaprint_get_delay), so the fingerprint of a file ends
@@ -38,6 +40,18 @@ def _smooth(x: npt.NDArray[np.float64], w: int) -> npt.NDArray[np.float64]:
     w = max(1, min(w, x.size))
     padded = np.pad(x, (w // 2, w - 1 - w // 2), mode="edge")
     return np.convolve(padded, np.ones(w) / w, mode="valid")
+
+
+def edge_max_ber(draft: PlayDraft) -> float:
+    """How far a value may disagree (smoothed) and still count as the play's audio at an edge.
+
+    ``EDGE_MAX_BER``, or half-way between the play's own typical BER and unrelated audio's
+    when the play is heard through a chain that bad (an AM band at 0.25-0.35): otherwise its
+    edges would stop at the first noisy second, up to a window short.
+    """
+    bers = [1.0 - s.match.score for s in draft.matched if s.match is not None]
+    typical = float(np.median(bers)) if bers else 0.0
+    return max(EDGE_MAX_BER, (typical + UNRELATED_BER) / 2)
 
 
 def refine(
@@ -60,6 +74,7 @@ def refine(
     pos = {s.id: i for i, s in enumerate(ordered)}
     reach = list(itertools.accumulate((s.end for s in ordered), max))  # reach[i]: max end of ordered[:i+1]
     start, end = first.start, last.end
+    edge = edge_max_ber(draft)
 
     def span(seg_ids: list[int]) -> tuple[list[datetime], npt.NDArray[np.float64]]:
         pairs: list[tuple[datetime, float]] = []
@@ -96,7 +111,7 @@ def refine(
         before.insert(0, ordered[n].id)
     times, errs = span([*before, *confirmed, first.id])
     if times:
-        good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
+        good = _smooth(errs, EDGE_WINDOW) <= edge
         anchor = (
             next((k for k, t in enumerate(times) if t >= head.match.value_start), len(times) - 1)
             if head.match
@@ -109,13 +124,15 @@ def refine(
         while k < len(times) - 1 and not good[k]:
             k += 1
         start = times[k]
+    # a voice over the song's opening: bridge back along the alignment while the evidence holds
+    start = bridge_back(draft, ordered, start, ref, values_of, joins)
     # forwards: the last matched segment and what follows it (one segment, or two overlapping)
     lo = bisect.bisect_left(ordered, last.start - MAX_SEGMENT, key=lambda s: s.start)
     hi = bisect.bisect_left(ordered, last.end + timedelta(seconds=1), key=lambda s: s.start)
     after = [s.id for s in ordered[lo:hi] if s.end > last.end]
     times, errs = span([last.id, *after])
     if times:
-        good = _smooth(errs, EDGE_WINDOW) <= EDGE_MAX_BER
+        good = _smooth(errs, EDGE_WINDOW) <= edge
         step = item_duration(draft.rate_ppm)
         k = max((n for n, t in enumerate(times) if t < last.end), default=len(times) - 1)
         while k < len(times) - 1 and good[k + 1]:

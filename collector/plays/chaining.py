@@ -30,15 +30,18 @@ import numpy as np
 import numpy.typing as npt
 
 from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf, distinct_windows
-from collector.plays.guided import continuation_ber, guided
+from collector.plays.guided import CONTINUE_MIN_VALUES, best_offsets, continuation_ber, guided
 
 OFFSET_TOLERANCE_S = 3.0
+LOCAL_TOLERANCE_S = 1.5  # from one match to the next, within LOCAL_WINDOW_S
+LOCAL_WINDOW_S = 30.0
 BRIDGE_S = 45.0
 MIN_SEGMENTS = 2
 CONTINUE_MAX_BER = 0.25  # the matcher's own acceptance threshold
 CONTINUE_MARGIN = 0.03  # may fit the running play this much worse than its own match
 ESTABLISHED_MAX_BER = 0.15  # true plays reach 0.02-0.12; chance matches of other music ~0.2-0.25
 STRONG_MAX_BER = 0.20  # one real match this clear may confirm its neighbours on its own
+REPEAT_TRIES = 3  # alignments of a looping recording tried when two drafts of it may be one play
 
 
 def chain(
@@ -77,7 +80,9 @@ def chain(
             continue
         if current is not None and last_end is not None:
             same = m.recording_id == current.recording_id
-            in_step = abs(current.offset_at(m.value_start) - m.offset_s) <= OFFSET_TOLERANCE_S
+            in_step = abs(
+                current.offset_at(m.value_start) - m.offset_s
+            ) <= OFFSET_TOLERANCE_S and _locally_in_step(current, m)
             close = (seg.start - last_end).total_seconds() <= BRIDGE_S
             if same and in_step and close:
                 current.segments.append(seg)
@@ -130,7 +135,25 @@ def chain(
         # at its alignment (guided verification, at least two of them) is
         if distinct_windows(d.found) >= MIN_SEGMENTS or distinct_windows(d.matched) >= MIN_SEGMENTS + 1:
             out.append(d)
+    if values_of is not None and refs is not None:
+        # a lone window of another recording (dropped just above) may have split a play in two
+        out = _merge_repeats(out, values_of, refs)
     return out
+
+
+def _locally_in_step(draft: PlayDraft, m: SegmentMatchInfo) -> bool:
+    """Whether ``m`` follows on from the play's latest match, as closely as one match follows
+    another (``LOCAL_TOLERANCE_S``): the play's rate may be a sweep variant off by half a
+    per cent, which ``OFFSET_TOLERANCE_S`` absorbs over minutes, but from one window to the
+    next it drifts by hundredths of a second. A jump of a few seconds is the song played again
+    from a little further on (a replay crossfaded into itself), not the same play."""
+    prev = next((s.match for s in reversed(draft.segments) if s.match is not None), None)
+    if prev is None or prev.recording_id != m.recording_id:
+        return True
+    dt = (m.value_start - prev.value_start).total_seconds()
+    if not 0 < dt <= LOCAL_WINDOW_S:
+        return True
+    return abs(prev.offset_s + dt * draft.rate - m.offset_s) <= LOCAL_TOLERANCE_S
 
 
 def _play_rate(draft: PlayDraft) -> int:
@@ -168,12 +191,14 @@ def _can_guide(draft: PlayDraft) -> bool:
 def _merge_repeats(
     drafts: list[PlayDraft], values_of: ValuesOf, refs: Mapping[int, npt.NDArray[np.uint32]]
 ) -> list[PlayDraft]:
-    """Join a draft to the next one of the same recording when it also fits the next one's alignment.
+    """Join a draft to the next one of the same recording when one alignment explains both.
 
     Looping music can make the first segments of a play match a later copy of the section
     they are in: the chain then follows the wrong copy until it runs out, and the true
-    alignment starts a second draft. If every matched segment of the first draft is also
-    recognisable where the second draft puts it, they were one play.
+    alignment starts a second draft; a lone window of another recording can also break a
+    chain whose windows are faint. If every matched segment of both drafts is recognisable
+    at one alignment (the second draft's, or one found by scanning the recording with the
+    clearest window), they were one play.
     """
     out: list[PlayDraft] = []
     for d in drafts:
@@ -182,33 +207,68 @@ def _merge_repeats(
             prev is not None
             and prev.recording_id == d.recording_id
             and prev.recording_id in refs
-            and _established(d)
+            and (_established(d) or _can_guide(d))
             and (d.segments[0].start - prev.segments[-1].end).total_seconds() <= BRIDGE_S
         ):
-            bers = [continuation_ber(s, d, refs[d.recording_id], values_of) for s in prev.matched]
-            if bers and all(b is not None and b <= CONTINUE_MAX_BER for b in bers):
-                moved = [
-                    SegInfo(
-                        s.id,
-                        s.start,
-                        s.end,
-                        SegmentMatchInfo(
-                            d.recording_id,
-                            d.offset_at(s.match.value_start),
-                            s.match.value_start,
-                            d.rate_ppm,
-                            1.0 - (b or 0.0),
-                        ),
-                    )
-                    if s.match is not None
-                    else s
-                    for s, b in zip(prev.segments, _bers_for(prev.segments, bers), strict=True)
-                ]
-                d.segments = moved + d.segments
-                out[-1] = d
+            joined = _one_alignment(prev, d, refs[d.recording_id], values_of)
+            if joined is not None:
+                out[-1] = joined
                 continue
         out.append(d)
     return out
+
+
+def _one_alignment(
+    prev: PlayDraft, d: PlayDraft, ref: npt.NDArray[np.uint32], values_of: ValuesOf
+) -> PlayDraft | None:
+    """``prev`` and ``d`` as one draft, at the alignment under which every matched segment of
+    both fits (each within ``CONTINUE_MAX_BER``, or within ``CONTINUE_MARGIN`` of its own
+    match's BER when that was fainter); None when no tried alignment explains them all."""
+    matched = prev.matched + d.matched
+    hypotheses = [d]
+    clearest = max(matched, key=lambda s: s.match.score if s.match else 0.0)
+    fp = values_of(clearest.id, d.rate_ppm)
+    if fp is not None and fp.values.size >= CONTINUE_MIN_VALUES:
+        hypotheses += [
+            PlayDraft(d.recording_id, d.rate_ppm, fp.start, off)
+            for off in best_offsets(fp.values, ref, REPEAT_TRIES)
+        ]
+    best: tuple[float, PlayDraft, list[float]] | None = None
+    for h in hypotheses:
+        bers: list[float] = []
+        for s in matched:
+            assert s.match
+            b = continuation_ber(s, h, ref, values_of)
+            if b is None or b > max(CONTINUE_MAX_BER, 1.0 - s.match.score + CONTINUE_MARGIN):
+                break
+            bers.append(b)
+        else:
+            if best is None or float(np.mean(bers)) < best[0]:
+                best = (float(np.mean(bers)), h, bers)
+    if best is None:
+        return None
+    _, h, bers = best
+    segments = prev.segments + d.segments
+    merged = PlayDraft(d.recording_id, d.rate_ppm, h.anchor_time, h.anchor_offset)
+    merged.segments = [
+        SegInfo(
+            s.id,
+            s.start,
+            s.end,
+            SegmentMatchInfo(
+                d.recording_id,
+                merged.offset_at(s.match.value_start),
+                s.match.value_start,
+                d.rate_ppm,
+                1.0 - (b or 0.0),
+                s.match.guided,
+            ),
+        )
+        if s.match is not None
+        else s
+        for s, b in zip(segments, _bers_for(segments, list(bers)), strict=True)
+    ]
+    return merged
 
 
 def _bers_for(segments: list[SegInfo], matched_bers: list[float | None]) -> list[float | None]:

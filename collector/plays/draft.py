@@ -44,6 +44,7 @@ class PlayDraft:
     segments: list[SegInfo] = field(default_factory=list)
     start: datetime | None = None
     end: datetime | None = None
+    alternate_id: int | None = None  # a near-duplicate version the play also matches, less well
 
     @property
     def rate(self) -> float:

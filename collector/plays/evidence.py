@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from collector.catalog.models import Recording
 from collector.errors import NotFound
 from collector.formats import iso_z
 from collector.plays import excerpts, flags, repository
@@ -42,12 +43,19 @@ def evidence(session: Session, play_id: int, tz: ZoneInfo) -> dict[str, Any]:
     rows = repository.play_segments(session, play.id)
     agents = Counter(seg.agent_id for _ps, seg in rows)
     names = repository.agent_names(session, list(agents))
+    alt = session.get(Recording, play.alternate_recording_id) if play.alternate_recording_id else None
     return {
         "play": play_json(play, rec, slug, tz, flag),
         "recording_duration": rec.duration,
         "offset_start": round(play.offset_start, 3),
         "offset_end": round(play.offset_end, 3),
         "rate_ppm": play.rate_ppm,
+        # a near-duplicate version (remaster, edit) the play also matched, less well over the play
+        "alternate": (
+            {"external_id": alt.external_id, "title": alt.title, "artist": alt.artist, "isrc": alt.isrc}
+            if alt is not None
+            else None
+        ),
         "matched_fraction": round(play.matched_fraction, 4),
         "agent": names.get(agents.most_common(1)[0][0]) if agents else None,
         "segments": [

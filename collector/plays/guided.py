@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from collector.fpmath import bit_errors
+from collector.fpmath import ber_profile, bit_errors
 from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
 from shared.chroma import item_duration
 from shared.codec import DecodedSegment
@@ -87,3 +87,26 @@ def agreement(
     if ok.any():
         errs[ok] = bit_errors(fp.values[ok], ref[idx[ok]]).astype(np.float64)
     return times, errs / 32.0
+
+
+def best_offsets(
+    values: npt.NDArray[np.uint32],
+    ref: npt.NDArray[np.uint32],
+    top: int,
+    max_ber: float = 1.0,
+    apart_s: float = 2.0,
+    min_overlap: int = CONTINUE_MIN_VALUES,
+) -> list[float]:
+    """The recording offsets (seconds at the first of ``values``) where ``values`` agree best
+    with ``ref`` (over at least ``min_overlap`` values), up to ``top`` of them at least
+    ``apart_s`` apart, within ``max_ber``: looping music agrees in several places, one per repeat."""
+    bers = ber_profile(values, ref, min_overlap)
+    lead = values.size - min_overlap
+    out: list[float] = []
+    for k in np.argsort(bers, kind="stable"):
+        if bers[k] > max_ber or len(out) >= top:
+            break
+        off = (int(k) - lead) * item_duration(0)
+        if all(abs(off - o) > apart_s for o in out):
+            out.append(off)
+    return out

@@ -39,6 +39,9 @@ class Play(Base):
     confidence: Mapped[float] = mapped_column(Float)
     matched_fraction: Mapped[float] = mapped_column(Float)
     rate_ppm: Mapped[int] = mapped_column(Integer, default=0)
+    alternate_recording_id: Mapped[int | None] = mapped_column(
+        Integer, doc="a near-duplicate version (remaster, edit) the play also matched, less well"
+    )
     status: Mapped[str] = mapped_column(String(10), default="open", doc="open or final")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

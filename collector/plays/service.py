@@ -20,6 +20,8 @@ from collector.plays.chaining import chain
 from collector.plays.closing import station_clock
 from collector.plays.draft import SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.models import Play, PlaySegment
+from collector.plays.sequential import accumulate
+from collector.plays.versions import choose_versions
 from shared.codec import DecodedSegment, decode
 
 REBUILD_MARGIN = timedelta(minutes=20)
@@ -59,8 +61,10 @@ def rebuild_plays(
         return 0
     clock = station_clock(session, station_id, t0, datetime.now(UTC))
     values_of = _values_loader(session)
+    segs = accumulate(segs, catalog.index, catalog.refs, values_of)
     drafts = chain(segs, values_of, catalog.refs)
     drafts = [d for d in drafts if d.recording_id in catalog.refs]
+    drafts = choose_versions(drafts, catalog.index, catalog.refs, values_of)
     for d in drafts:
         refine(d, segs, catalog.refs[d.recording_id], values_of, catalog.durations[d.recording_id])
     trim_overlaps(drafts)
@@ -78,6 +82,7 @@ def rebuild_plays(
             confidence=d.confidence,
             matched_fraction=d.matched_fraction(),
             rate_ppm=d.rate_ppm,
+            alternate_recording_id=d.alternate_id,
             status=status,
         )
         session.add(play)

@@ -1,0 +1,214 @@
+"""Evidence accumulated along one alignment: plays the matcher cannot name window by window.
+
+Through an AM band, under heavy hiss or a low-bitrate codec, a song's 10-s windows can sit at
+a bit error rate of 0.27-0.38 from their recording at the true alignment: each above the
+matcher's 0.25 (a blind search of the whole catalog must not accept them), yet far from the
+~0.5 of unrelated audio. One such window is weak evidence; a run of them along one
+(recording, alignment) is overwhelming. This module runs that sequential test:
+
+1. **Seed.** A segment the matcher did not name (or named only faintly) is searched again
+   together with its neighbours, 30 s of values in one query (multi-probe keys): the true
+   alignment collects votes in every window, a chance one in one. Candidates within the
+   looser ``SEED_MAX_BER`` over those 30 s, and the segment's own match, are *hypotheses*:
+   a recording and an alignment. The seed's own window was chosen from the whole catalog,
+   so it counts for nothing below.
+2. **Test.** The alignment predicts where the recording is in every neighbouring segment; each
+   neighbour's BER there (best of ±2 values, :func:`collector.plays.guided.continuation_ber`)
+   adds :func:`window_llr`, the log-likelihood ratio of "this recording, here" against
+   "unrelated audio". The run extends forwards and backwards while the sum stays within
+   ``DROP_LLR`` of its best (a voice-over or a quiet passage costs, it does not end the run).
+3. **Accept** when the neighbours' sum reaches ``ACCEPT_LLR``: the seed and the neighbours
+   that agree (positive LLR) become matches of the recording at that alignment, with their
+   own BER as score, and chaining and boundaries take them as they take the matcher's.
+
+``window_llr`` and the thresholds come from measured BER distributions (docs/benchmarks.md,
+Accuracy): unrelated audio (off-catalog music, speech, ads) against a recording at one
+alignment, and true audio through the benchmark's hardest chains.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from collector.matching.index import CatalogIndex
+from collector.matching.matcher import MIN_OVERLAP, verified
+from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
+from collector.plays.guided import best_offsets, continuation_ber
+
+SEED_MAX_BER = 0.40
+CLEAR_BER = 0.15  # a match this clear is not questioned
+NULL_BER = 0.48  # mean window BER of unrelated audio at one alignment (best of ±2 values)
+TRUE_BER = 0.30  # a true window through the hardest chains
+SPREAD = 0.05  # standard deviation of a window's BER about either
+LLR_FLOOR = -8.0  # one window (a voice-over, a break) never costs more than this
+ACCEPT_LLR = 14.0  # nats from the neighbours: e^-14 ≈ 1e-6 odds against per seed
+DROP_LLR = 16.0
+GAP_S = 2.0  # neighbours further apart than this are not one run
+QUERY_SEGMENTS = 3  # a seed's catalog query spans this many contiguous windows
+NEAR_S = 90.0  # recordings named this close to a seed are scanned whole for it
+SCAN_TOP = 3  # alignments of one recording tried per seed (looping music agrees in several)
+SCAN_APART_S = 2.0
+
+
+def window_llr(ber: float | None) -> float:
+    """Log-likelihood ratio of one window's BER: this recording here (mean ``TRUE_BER``) against
+    unrelated audio (mean ``NULL_BER``), both normal with ``SPREAD``; floored at ``LLR_FLOOR``."""
+    if ber is None:
+        return LLR_FLOOR
+    b = max(ber, TRUE_BER)  # a clearer window is no stronger evidence than a typical true one
+    return max(LLR_FLOOR, (NULL_BER - TRUE_BER) * (NULL_BER + TRUE_BER - 2 * b) / (2 * SPREAD**2))
+
+
+def station_rate(segments: list[SegInfo]) -> int | None:
+    """The rate most of the station's matches were found at (the variant to test seeds at)."""
+    rates = Counter(s.match.rate_ppm for s in segments if s.match is not None)
+    return rates.most_common(1)[0][0] if rates else None
+
+
+def _query(
+    segments: list[SegInfo], i: int, rate: int, values_of: ValuesOf
+) -> tuple[datetime, npt.NDArray[np.uint32], range]:
+    """The values of segment ``i`` and its contiguous neighbours (``QUERY_SEGMENTS`` in all), and
+    the time of the first: the true alignment votes in every window, a chance one in one."""
+    lo = hi = i
+    while hi - lo + 1 < QUERY_SEGMENTS:
+        grew = False
+        for j in (hi + 1, lo - 1):
+            if 0 <= j < len(segments) and hi - lo + 1 < QUERY_SEGMENTS:
+                a, b = (segments[hi], segments[j]) if j > hi else (segments[j], segments[lo])
+                if (b.start - a.end).total_seconds() <= GAP_S:
+                    lo, hi = min(lo, j), max(hi, j)
+                    grew = True
+        if not grew:
+            break
+    fps = [f for s in segments[lo : hi + 1] if (f := values_of(s.id, rate)) is not None and f.values.size]
+    if not fps:
+        return segments[i].start, np.zeros(0, dtype=np.uint32), range(0)
+    return fps[0].start, np.concatenate([f.values for f in fps]), range(lo, hi + 1)
+
+
+def _nearby(segments: list[SegInfo], i: int) -> set[int]:
+    """Recordings the matcher named (clearly or not) within ``NEAR_S`` of segment ``i``."""
+    t = segments[i].start
+    found = set()
+    for step in (1, -1):
+        j = i
+        while 0 <= j < len(segments) and abs((segments[j].start - t).total_seconds()) <= NEAR_S:
+            m = segments[j].match
+            if m is not None:
+                found.add(m.recording_id)
+            j += step
+    return found
+
+
+def _keeps(old: SegmentMatchInfo, recording_id: int, ber: float) -> bool:
+    if old.score >= 1.0 - CLEAR_BER:
+        return True
+    return old.recording_id != recording_id and old.score > 1.0 - ber
+
+
+def _run(
+    segments: list[SegInfo],
+    i: int,
+    draft: PlayDraft,
+    ref: npt.NDArray[np.uint32],
+    values_of: ValuesOf,
+    seeded: range,
+) -> tuple[float, dict[int, float]]:
+    """The neighbours' summed LLR along the draft's alignment around segment ``i``, and the
+    BER of each segment of the best-supported run. The ``seeded`` segments chose the
+    hypothesis: their LLR is not counted (they still carry the run on)."""
+    run: dict[int, float] = {}
+    total = 0.0
+    for step in (1, -1):
+        best, s, j, prev = 0.0, 0.0, i + step, segments[i]
+        kept: dict[int, float] = {}
+        while 0 <= j < len(segments):
+            nxt = segments[j]
+            gap = (nxt.start - prev.end) if step == 1 else (prev.start - nxt.end)
+            if gap.total_seconds() > GAP_S:
+                break
+            ber = continuation_ber(nxt, draft, ref, values_of)
+            if ber is None:  # the recording is over (or not begun) there
+                break
+            s += 0.0 if j in seeded else window_llr(ber)
+            kept[j] = ber
+            if s > best:
+                best = s
+                run.update(kept)
+                kept = {}
+            if s < best - DROP_LLR:
+                break
+            prev, j = nxt, j + step
+        total += best
+    seed = continuation_ber(segments[i], draft, ref, values_of)
+    if seed is not None:
+        run[i] = seed
+    return total, run
+
+
+def accumulate(
+    segments: list[SegInfo],
+    index: CatalogIndex,
+    refs: Mapping[int, npt.NDArray[np.uint32]],
+    values_of: ValuesOf,
+) -> list[SegInfo]:
+    """``segments`` (time-ordered) with the segments of accepted runs named; the rest unchanged.
+
+    Seeds are the segments the matcher did not name and those it named only faintly (BER
+    over ``CLEAR_BER``): a faint match in looping music is often the right song at the wrong
+    repeat. Each seed's hypotheses are its own match and its catalog candidates; the one
+    whose run gathers the most evidence is tested.
+    """
+    rate = station_rate(segments)
+    if rate is None:
+        return segments
+    out = list(segments)
+    claimed: set[int] = set()
+    for i, seg in enumerate(segments):
+        m = seg.match
+        if i in claimed or (m is not None and m.score >= 1.0 - CLEAR_BER):
+            continue
+        first, values, span = _query(segments, i, rate, values_of)
+        if values.size == 0:
+            continue
+        hypotheses = [
+            PlayDraft(c.recording_id, rate, first, c.offset_s)
+            for c in verified(index, values, rate, probe=True, max_ber=SEED_MAX_BER)
+            if c.recording_id in refs
+        ]
+        for rid in _nearby(segments, i) & refs.keys():
+            hypotheses += [
+                PlayDraft(rid, rate, first, off)
+                for off in best_offsets(values, refs[rid], SCAN_TOP, SEED_MAX_BER, SCAN_APART_S, MIN_OVERLAP)
+            ]
+        if m is not None and m.recording_id in refs:
+            hypotheses.append(PlayDraft(m.recording_id, rate, m.value_start, m.offset_s))
+        tested = [(*_run(segments, i, h, refs[h.recording_id], values_of, span), h) for h in hypotheses]
+        if not tested:
+            continue
+        total, run, draft = max(tested, key=lambda x: x[0])
+        if total < ACCEPT_LLR:
+            continue
+        for k, ber in run.items():
+            old = out[k].match
+            # a faint match of the same recording elsewhere (a repeat of a loop) yields to the run;
+            # a clear one, or another recording's match that fits better, stays
+            if window_llr(ber) <= 0 or (old is not None and _keeps(old, draft.recording_id, ber)):
+                continue
+            kfp = values_of(segments[k].id, rate)
+            assert kfp is not None
+            s_k = segments[k]
+            out[k] = SegInfo(
+                s_k.id,
+                s_k.start,
+                s_k.end,
+                SegmentMatchInfo(draft.recording_id, draft.offset_at(kfp.start), kfp.start, rate, 1.0 - ber),
+            )
+            claimed.add(k)
+    return out
