@@ -11,6 +11,7 @@ from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprin
 from collector.matching.models import SegmentMatch
 from collector.notify.models import Delivery, ReportSubscription, StationNotice, Webhook
 from collector.plays.models import Play, PlayFlag, PlaySegment
+from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownSpan
 from collector.recognizers.models import RecognizerRequests, RecognizerService
 from collector.reports.models import (
     AirtimeDirtyMonth,
@@ -45,6 +46,9 @@ __all__ = [
     "StationNotice",
     "StationStatus",
     "Token",
+    "UnknownCluster",
+    "UnknownScan",
+    "UnknownSpan",
     "User",
     "Webhook",
     "agent_stations",

@@ -37,6 +37,7 @@ from collector.matching.service import match_segments
 from collector.notify import delivery
 from collector.plays.closing import CLOSE_INTERVAL_S, close_plays
 from collector.plays.service import rebuild_plays
+from collector.recognizers.clustering import Clustering
 from collector.reports.schedule import Ticker
 from collector.reports.storage import storage_for
 from collector.settings import CollectorSettings
@@ -86,9 +87,11 @@ def run_once(
         for seg in segments:
             by_station.setdefault(seg.station_id, []).append(seg)
         matched = plays = 0
+        unknowns = Clustering(settings.recognizers.music_min_s)
         for station_segments in by_station.values():
             done = _process_station(session, catalog, station_segments)
             matched, plays = matched + done[0], plays + done[1]
+            unknowns.station(session, station_segments[0].station_id)  # unmatched music, by song
         session.commit()
         _measure(segments, matched, time.monotonic() - started)
         log.info(
