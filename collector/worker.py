@@ -37,6 +37,7 @@ from collector.matching.service import match_segments
 from collector.notify import delivery
 from collector.plays.closing import CLOSE_INTERVAL_S, close_plays
 from collector.plays.service import rebuild_plays
+from collector.recognizers import lookups
 from collector.recognizers.clustering import Clustering
 from collector.reports.schedule import Ticker
 from collector.reports.storage import storage_for
@@ -144,6 +145,7 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
     catalog: Catalog | None = None
     reports = Ticker(settings)  # monthly/semester report files, checked every few minutes
     deliveries = delivery.start(settings, stop, storage_for(settings).read)  # its own thread
+    naming = lookups.start(settings, stop)  # AcoustID and AudD about unknown music, its own thread
     close_at = 0.0
     with open_database(settings) as db:
         while not stop.is_set():
@@ -164,3 +166,5 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
                 stop.wait(settings.worker.poll_interval_s)
     if deliveries is not None:
         deliveries.join(timeout=settings.notify.timeout_s + 5)
+    if naming is not None:
+        naming.join(timeout=settings.recognizers.timeout_s + 5)

@@ -17,6 +17,7 @@ from collector.errors import InvalidRequest, PayloadTooLarge, error_responses
 from collector.fleet.auth import require_agent
 from collector.fleet.models import Agent
 from collector.fleet.variants import directives_for
+from collector.ingest.excerpts import pending_for
 from collector.ingest.service import (
     TimeWindow,
     check_scope,
@@ -95,6 +96,7 @@ def _store(raw: bytes, agent: Agent, session: Session, window: TimeWindow) -> Up
     check_times(payload, window, datetime.now(UTC))
     result = store_upload(session, agent, payload, allowed)
     directives = directives_for(agent)
+    excerpts = pending_for(session, agent)  # audio the recognizers wait for
     session.commit()
     log.info(
         "upload agent=%s batch=%s segments=%d duplicates=%d events=%d",
@@ -112,6 +114,7 @@ def _store(raw: bytes, agent: Agent, session: Session, window: TimeWindow) -> Up
         accepted_events=result.accepted_events,
         duplicate_events=result.duplicate_events,
         directives=directives,
+        excerpts=excerpts,
     )
 
 
@@ -129,5 +132,6 @@ async def heartbeat(
     check_scope(session, agent, hb.agent, {s.station for s in hb.sources}, allowed)
     received = store_heartbeat(session, agent, hb, allowed)
     directives = directives_for(agent)
+    excerpts = pending_for(session, agent)
     session.commit()
-    return HeartbeatAckV1(received_at=received, directives=directives)
+    return HeartbeatAckV1(received_at=received, directives=directives, excerpts=excerpts)
