@@ -8,8 +8,9 @@ every station as it names the society's own recordings. Every field the provider
 own spans go back to the matching queue, so that their plays are assembled too.
 
 When the society later imports the master audio with the same ISRC, :func:`merge_imported`
-makes the two one: the imported recording wins, the learned one's matches, plays and
-clusters move to it, and the learned one is deleted. Nothing here commits.
+makes the two one: the imported recording wins, the learned one's matches, plays, flags and
+clusters move to it, and the learned one is retired (never matched again, deleted once no
+rollup names it). Nothing here commits.
 """
 
 from __future__ import annotations
@@ -21,17 +22,19 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from collector.catalog.models import Recording
+from collector.catalog.repository import RETIRED
 from collector.ingest.models import Segment
 from collector.matching.models import SegmentMatch
-from collector.plays.models import Play
+from collector.plays.models import Play, PlayFlag
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
 from collector.recognizers.outcomes import Candidate
 from shared.codec import decode
 
-__all__ = ["LEARNED_SOURCES", "learn", "merge_imported", "requeue_spans"]
+__all__ = ["LEARNED_SOURCES", "learn", "merge_imported", "purge_retired", "requeue_spans", "retire"]
 
 log = logging.getLogger("collector.recognizers")
 LEARNED_SOURCES = ("audd", "acoustid", "manual")
@@ -129,12 +132,32 @@ def merge_imported(session: Session) -> int:
         if old in done:
             continue
         done.add(old)
-        session.execute(update(SegmentMatch).where(SegmentMatch.recording_id == old).values(recording_id=new))
-        session.execute(update(Play).where(Play.recording_id == old).values(recording_id=new))
-        session.execute(
-            update(UnknownCluster).where(UnknownCluster.recording_id == old).values(recording_id=new)
-        )
-        session.execute(delete(Recording).where(Recording.id == old))
+        for model in (SegmentMatch, Play, PlayFlag, UnknownCluster):
+            session.execute(update(model).where(model.recording_id == old).values(recording_id=new))
+        retire(session, old)
         log.info("learned recording id=%d merged into imported recording id=%d (same ISRC)", old, new)
     session.flush()
     return len(done)
+
+
+def retire(session: Session, recording_id: int) -> None:
+    """Take a learned recording out of matching, and delete it once nothing names it (a finished
+    month's airtime rollup may, until the reports' worker recomputes that month)."""
+    rec = session.get_one(Recording, recording_id)
+    rec.source, rec.isrc = RETIRED, None
+    purge_retired(session, [recording_id])
+
+
+def purge_retired(session: Session, ids: Sequence[int] | None = None) -> int:
+    """Delete the retired recordings (``ids``, or every one) that nothing refers to any more."""
+    if ids is None:
+        ids = session.scalars(select(Recording.id).where(Recording.source == RETIRED)).all()
+    gone = 0
+    for rid in ids:
+        try:
+            with session.begin_nested():
+                session.execute(delete(Recording).where(Recording.id == rid))
+            gone += 1
+        except IntegrityError:
+            pass  # still in a rollup: tried again at the next pass
+    return gone

@@ -37,7 +37,7 @@ from collector.fleet.models import Station
 from collector.ingest.excerpts import ASK_FOR, ExcerptRequest, request_excerpt
 from collector.recognizers.clip import AUDD_MAX_SECONDS, AudioError
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
-from collector.recognizers.learning import learn, merge_imported
+from collector.recognizers.learning import learn, merge_imported, purge_retired
 from collector.recognizers.outcomes import Candidate, Named, NotFound, Outcome, Park, RetryLater, Stop
 from collector.recognizers.service import Recognizers
 from collector.settings import CollectorSettings, ConfigError
@@ -77,6 +77,7 @@ class Lookups:
         """Move every due cluster one step; return how many moved."""
         with transaction(self.sessions) as session:
             merge_imported(session)
+            purge_retired(session)
         moved = 0
         for due in self._claim(now or datetime.now(UTC)):
             try:
