@@ -28,6 +28,7 @@ from collector.catalog.models import Recording
 from collector.errors import InvalidRequest, NotFound
 from collector.fleet import audit
 from collector.fleet.models import Station
+from collector.formats import iso_z
 from collector.ingest.excerpts import ExcerptRequest
 from collector.ingest.models import Segment
 from collector.matching.models import SegmentMatch
@@ -70,8 +71,8 @@ class Unknown:
             "airtime_s": round(c.airtime_s, 1),
             "spans": c.spans,
             "stations": self.stations,
-            "first_seen": c.first_seen.isoformat(),
-            "last_seen": c.last_seen.isoformat(),
+            "first_seen": iso_z(c.first_seen, "seconds"),
+            "last_seen": iso_z(c.last_seen, "seconds"),
             "lookup": c.lookup,
             "lookup_detail": c.lookup_detail,
             "candidates": c.candidates or [],
@@ -79,7 +80,7 @@ class Unknown:
             "decision": c.decision,
             "decision_reason": c.decision_reason,
             "decided_by": c.decided_by,
-            "decided_at": c.decided_at.isoformat() if c.decided_at else None,
+            "decided_at": iso_z(c.decided_at, "seconds") if c.decided_at else None,
             "merged_into": c.merged_into,
             "excerpt_url": f"/api/v1/unknowns/{c.id}/excerpt" if self.excerpt else None,
         }
