@@ -32,6 +32,7 @@ from collector.ingest.service import TimeWindow
 from collector.matching import rates
 from collector.matching.catalog import Catalog, catalog_version, load_catalog
 from collector.matching.quarantine import quarantine, screen, within_budget
+from collector.matching.rematch import rematch_past
 from collector.matching.repository import claim_segments, unclaim
 from collector.matching.service import match_segments
 from collector.notify import delivery
@@ -162,6 +163,8 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
                     log.exception("closing quiet plays failed; retrying later")
                 close_at = time.monotonic() + CLOSE_INTERVAL_S
             reports.tick(db.sessions)
+            if not done:  # the queue is empty: the past audio, for recordings new to the catalog
+                done = rematch_past(db.sessions, settings.matching.rematch_days)
             if not done:
                 stop.wait(settings.worker.poll_interval_s)
     if deliveries is not None:

@@ -1,4 +1,4 @@
-"""unknown music clusters, their spans and the scan mark; where a recording came from
+"""unknown music clusters, their spans and the scan mark; where a recording came from; re-matching
 
 Revision ID: 0010
 Revises: 0008
@@ -8,6 +8,8 @@ Create Date: 2026-12-07 07:00:00
   with its lookup's state and candidates and the analysts' decision;
 - ``unknown_spans``: each stretch of a station's unmatched music, in its cluster;
 - ``unknown_scans``: how far each station's unmatched audio was looked through;
+- ``rematch_marks``: where re-matching the past audio for new recordings stands
+  (collector/matching/rematch.py);
 - ``recordings.source`` (catalog, audd, acoustid, manual), ``release_date``, ``song_link``,
   ``provider_ids``: a recording learned from a named cluster keeps what the provider said.
 """
@@ -109,8 +111,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("station_id", name=op.f("pk_unknown_scans")),
     )
 
+    marks = op.create_table(
+        "rematch_marks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("done", sa.Integer(), nullable=False),
+        sa.Column("target", sa.Integer(), nullable=True),
+        sa.Column("cursor", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("started_at", _utc(), nullable=True),
+        sa.Column("requeued", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rematch_marks")),
+    )
+    # the audio already matched was matched against every recording there is now
+    latest = op.get_bind().execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM recordings")).scalar()
+    op.bulk_insert(marks, [{"id": 1, "done": int(latest or 0), "cursor": 0, "requeued": 0}])
+
 
 def downgrade() -> None:
+    op.drop_table("rematch_marks")
     op.drop_table("unknown_scans")
     op.drop_index("ix_unknown_spans_cluster", table_name="unknown_spans")
     op.drop_index("ix_unknown_spans_station_start", table_name="unknown_spans")
