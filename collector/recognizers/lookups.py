@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +53,10 @@ ACTIVE = ("acoustid", "excerpt", "audd")
 INTERVAL_S = 5.0
 
 
+# offline analysis: where a span's audio is (a file, and seconds into it), or None
+Cut = Callable[[UnknownSpan], tuple[Path, float] | None]
+
+
 @dataclass(frozen=True)
 class Due:
     cluster_id: int
@@ -68,25 +73,32 @@ def ask_again(session: Session, cluster: UnknownCluster) -> None:
 class Lookups:
     """One pass over the clusters due for a lookup step (:meth:`tick`)."""
 
-    def __init__(self, sessions: sessionmaker[Session], recognizers: Recognizers, batch: int = 20) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        recognizers: Recognizers,
+        batch: int = 20,
+        cut: Cut | None = None,
+    ) -> None:
         self.sessions = sessions
         self.recognizers = recognizers
         self.batch = batch
+        self.cut = cut  # offline analysis: the audio is in a file, not on an agent
 
-    def tick(self, now: datetime | None = None) -> int:
-        """Move every due cluster one step; return how many moved."""
+    def tick(self, now: datetime | None = None, only: Sequence[int] | None = None) -> int:
+        """Move every due cluster (of ``only``, when given) one step; return how many moved."""
         with transaction(self.sessions) as session:
             merge_imported(session)
             purge_retired(session)
         moved = 0
-        for due in self._claim(now or datetime.now(UTC)):
+        for due in self._claim(now or datetime.now(UTC), only):
             try:
                 moved += self._step(due)
             except Exception:
                 log.exception("cluster %d: lookup step %s failed; retried later", due.cluster_id, due.state)
         return moved
 
-    def _claim(self, now: datetime) -> list[Due]:
+    def _claim(self, now: datetime, only: Sequence[int] | None = None) -> list[Due]:
         with transaction(self.sessions) as session:
             stmt = (
                 select(UnknownCluster)
@@ -98,6 +110,8 @@ class Lookups:
                 .order_by(UnknownCluster.airtime_s.desc(), UnknownCluster.id)
                 .limit(self.batch)
             )
+            if only is not None:
+                stmt = stmt.where(UnknownCluster.id.in_(only))
             if session.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             due = []
@@ -143,6 +157,9 @@ class Lookups:
                     cluster.lookup_detail or ""
                 ) + "; AudD is off (recognizers.audd_token_file)"
                 return 1
+            if self.cut is not None:  # the file is here: straight to AudD
+                cluster.lookup, cluster.retry_at = "audd", None
+                return 1
             span = session.get(UnknownSpan, cluster.best_span_id) if cluster.best_span_id else None
             asked = (
                 session.get(ExcerptRequest, span.excerpt_request_id)
@@ -173,6 +190,8 @@ class Lookups:
         return 1
 
     def _audd(self, cluster_id: int) -> int:
+        if self.cut is not None:
+            return self._audd_file(cluster_id, self.cut)
         with self.sessions() as session:
             cluster = session.get_one(UnknownCluster, cluster_id)
             span = session.get_one(UnknownSpan, cluster.best_span_id)
@@ -195,6 +214,26 @@ class Lookups:
                     exc,
                 )
                 outcome = None
+        self._audd_outcome(cluster_id, outcome)
+        return 1
+
+    def _audd_file(self, cluster_id: int, cut: Cut) -> int:
+        """AudD about the best span's 12 s, cut from the analysed file itself."""
+        with self.sessions() as session:
+            cluster = session.get_one(UnknownCluster, cluster_id)
+            span = session.get_one(UnknownSpan, cluster.best_span_id)
+            where = cut(span)
+        if where is None:
+            outcome: Outcome | None = Park("the span's audio is not in the analysed files")
+        else:
+            try:
+                outcome = self.recognizers.audd_recognize(where[0], where[1], AUDD_MAX_SECONDS)
+            except AudioError as exc:
+                outcome = Park(f"the file cannot be cut there: {exc}")
+        self._audd_outcome(cluster_id, outcome)
+        return 1
+
+    def _audd_outcome(self, cluster_id: int, outcome: Outcome | None) -> None:
         with transaction(self.sessions) as session:
             cluster = session.get_one(UnknownCluster, cluster_id)
             if outcome is None:
@@ -210,7 +249,6 @@ class Lookups:
             elif isinstance(outcome, Park):
                 cluster.lookup, cluster.retry_at = "parked", None
                 cluster.lookup_detail = f"AudD: {outcome.why}"
-        return 1
 
     @staticmethod
     def _named(session: Session, cluster: UnknownCluster, outcome: Named, source: str) -> None:
