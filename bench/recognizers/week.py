@@ -97,6 +97,13 @@ def _programme(
     for it in items:
         it.start, it.end = it.start / profile.speed, it.end / profile.speed
     start = args.t0 + timedelta(days=day, minutes=7 * PROFILES.index(profile))
+    with (out / "truth.csv").open("w", encoding="utf-8") as fh:
+        fh.write("kind,start,end,start_s,end_s,path,offset_s,note\n")
+        for it in items:
+            a, b = start + timedelta(seconds=it.start), start + timedelta(seconds=it.end)
+            fh.write(
+                f"{it.kind},{a:%H:%M:%S},{b:%H:%M:%S},{it.start:.1f},{it.end:.1f},{it.path},{it.offset:.1f},{it.note}\n"
+            )
     return Day(profile.name, profile, start, audio, items)
 
 

@@ -18,6 +18,7 @@ for the next cycle, and the scan's mark stays before it. Nothing here commits.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import numpy.typing as npt
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from collector.catalog.models import Recording
 from collector.fleet.models import Station
 from collector.ingest.models import Segment
 from collector.matching.index import CatalogIndex
@@ -35,6 +37,7 @@ from collector.matching.matcher import match_values
 from collector.musicness import MIN_MUSIC_S, Piece, Span, spans_of_segments
 from collector.plays.models import Play
 from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownSpan
+from collector.recognizers.learning import LEARNED_SOURCES, requeue_spans
 from shared.chroma import CHROMAPRINT_RATE, item_duration
 from shared.codec import FingerprintSegment, decode, encode
 
@@ -47,6 +50,7 @@ LOOKBACK_S = 30.0  # the scan mark stays this far before a span that waits
 CHUNK_S = 20.0  # a span is matched to the clusters in chunks of this length
 MAX_REFERENCE_S = 15 * 60.0  # a cluster's reference grows up to this
 LOOKUP_MIN_S = 30.0  # a cluster is looked up once one of its spans is this long
+ADJACENT_S = 3.0  # a span starting this close to the end of a learned song's play continues it
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -209,8 +213,12 @@ def _add_span(
         excerpt_end=t0 + timedelta(seconds=span.excerpt[1]),
         fingerprint=_blob(values, rate),
     )
-    placed = clusters.place(values) if values.size else None
-    if placed is None:
+    learned = _continued(session, station.id, start)
+    placed = clusters.place(values) if values.size and learned is None else None
+    if learned is not None:  # the rest of a learned song: its reference, and the song's, grow
+        cluster = learned
+        row.offset_s = _append(session, cluster, values)
+    elif placed is None:
         cluster = UnknownCluster(
             first_seen=start, last_seen=end, airtime_s=0.0, spans=0, reference=_blob(values)
         )
@@ -229,6 +237,8 @@ def _add_span(
     cluster.last_seen = max(cluster.last_seen, end)
     cluster.airtime_s += (end - start).total_seconds()
     cluster.spans += 1
+    if learned is not None:
+        requeue_spans(session, [cluster.id], [row.id])  # matched now against the grown song
     _pick_best(session, cluster, row)
     log.info(
         "unknown music station=%s %s..%s (%.0f s) -> cluster %d (%s)",
@@ -240,6 +250,44 @@ def _add_span(
         "new" if placed is None else f"{cluster.spans} spans",
     )
     return row
+
+
+def _continued(session: Session, station_id: int, start: datetime) -> UnknownCluster | None:
+    """The named cluster whose learned recording's play ends where this span starts, at the end
+    of its reference: the song went on past what the collector had heard of it when it learned it."""
+    row = session.execute(
+        select(UnknownCluster, Play.offset_end, Recording.duration)
+        .join(Play, Play.recording_id == UnknownCluster.recording_id)
+        .join(Recording, Recording.id == Play.recording_id)
+        .where(
+            Play.station_id == station_id,
+            Play.end >= start - timedelta(seconds=ADJACENT_S),
+            Play.end <= start + timedelta(seconds=ADJACENT_S),
+            Recording.source.in_(LEARNED_SOURCES),
+            UnknownCluster.merged_into.is_(None),
+        )
+        .limit(1)
+    ).first()
+    if row is None or row[1] < row[2] - ADJACENT_S:
+        return None  # the play stopped before the end of what is known: another song
+    cluster: UnknownCluster = row[0]
+    return cluster
+
+
+def _append(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint32]) -> float:
+    """Grow a learned song by the span that continues it; its segments are matched again."""
+    ref = decode(cluster.reference).values
+    room = round(MAX_REFERENCE_S / item_duration(0)) - ref.size
+    offset = ref.size * item_duration(0)
+    if room <= 0:
+        return offset
+    cluster.reference = _blob(np.concatenate([ref, values[:room]]))
+    rec = session.get_one(Recording, cluster.recording_id)
+    rec.fingerprint = cluster.reference
+    rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
+    rec.duration = decode(cluster.reference).duration
+    log.info("learned recording id=%d grows to %.0f s (cluster %d)", rec.id, rec.duration, cluster.id)
+    return offset
 
 
 def _grow(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint32], offset: int) -> float:

@@ -87,13 +87,15 @@ def learn(session: Session, cluster: UnknownCluster, named: Candidate, source: s
     return rec
 
 
-def requeue_spans(session: Session, cluster_ids: Sequence[int]) -> int:
-    """Put the clusters' unmatched segments back in the matching queue; return how many."""
-    spans = session.execute(
-        select(UnknownSpan.station_id, UnknownSpan.start, UnknownSpan.end).where(
-            UnknownSpan.cluster_id.in_(cluster_ids)
-        )
-    ).all()
+def requeue_spans(session: Session, cluster_ids: Sequence[int], span_ids: Sequence[int] | None = None) -> int:
+    """Put the clusters' (or only these spans') unmatched segments back in the matching queue;
+    return how many."""
+    stmt = select(UnknownSpan.station_id, UnknownSpan.start, UnknownSpan.end).where(
+        UnknownSpan.cluster_id.in_(cluster_ids)
+    )
+    if span_ids is not None:
+        stmt = stmt.where(UnknownSpan.id.in_(span_ids))
+    spans = session.execute(stmt).all()
     n = 0
     for station_id, start, end in spans:
         result = session.execute(
