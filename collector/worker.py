@@ -40,6 +40,7 @@ from collector.plays.closing import CLOSE_INTERVAL_S, close_plays
 from collector.plays.service import rebuild_plays
 from collector.recognizers import lookups
 from collector.recognizers.clustering import Clustering
+from collector.reports.revisions import Reviser
 from collector.reports.schedule import Ticker
 from collector.reports.storage import storage_for
 from collector.settings import CollectorSettings
@@ -145,6 +146,7 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
     """Match and report until ``stop`` is set (the app's thread, or ``sodav-collector worker``)."""
     catalog: Catalog | None = None
     reports = Ticker(settings)  # monthly/semester report files, checked every few minutes
+    revised = Reviser(settings)  # finished periods that re-matching changed, generated again
     deliveries = delivery.start(settings, stop, storage_for(settings).read)  # its own thread
     naming = lookups.start(settings, stop)  # AcoustID and AudD about unknown music, its own thread
     close_at = 0.0
@@ -163,6 +165,7 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
                     log.exception("closing quiet plays failed; retrying later")
                 close_at = time.monotonic() + CLOSE_INTERVAL_S
             reports.tick(db.sessions)
+            revised.tick(db.sessions)
             if not done:  # the queue is empty: the past audio, for recordings new to the catalog
                 done = rematch_past(db.sessions, settings.matching.rematch_days)
             if not done:

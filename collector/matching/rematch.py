@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import Integer, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from collector.catalog.models import Recording
@@ -47,6 +47,13 @@ class RematchMark(Base):
     cursor: Mapped[int] = mapped_column(BigId, default=0)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     requeued: Mapped[int] = mapped_column(Integer, default=0, doc="segments requeued by the pass")
+    first: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="the pass's earliest requeued segment")
+    last: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the last pass that requeued anything: the audio it changed, when it ended, and why
+    last_first: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_last: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_note: Mapped[str | None] = mapped_column(Text)
 
 
 def _mark(session: Session) -> RematchMark | None:
@@ -99,6 +106,9 @@ def rematch_step(
         if match_variants(index, variants, probe=False):
             seg.status, seg.claimed_at = "new", None
             requeued += 1
+            first = seg.start if mark.first is None else min(mark.first, seg.start)
+            last = seg.start if mark.last is None else max(mark.last, seg.start)
+            mark.first, mark.last = first, last
     mark.requeued += requeued
     if len(segments) < batch:
         log.info(
@@ -108,7 +118,14 @@ def rematch_step(
             days,
             mark.requeued,
         )
-        mark.done, mark.target, mark.cursor = mark.target, None, 0
+        if mark.requeued:
+            mark.last_first, mark.last_last = mark.first, mark.last
+            mark.last_finished_at = now or datetime.now(UTC)
+            mark.last_note = (
+                f"plays revised {mark.last_finished_at:%Y-%m-%d %H:%M} UTC: recordings {mark.done + 1} to "
+                f"{mark.target} joined the catalog and were found in {mark.requeued} segment(s) of the past"
+            )
+        mark.done, mark.target, mark.cursor, mark.first, mark.last = mark.target, None, 0, None, None
     else:
         mark.cursor = segments[-1].id
     session.flush()

@@ -9,7 +9,9 @@ Create Date: 2026-12-07 07:00:00
 - ``unknown_spans``: each stretch of a station's unmatched music, in its cluster;
 - ``unknown_scans``: how far each station's unmatched audio was looked through;
 - ``rematch_marks``: where re-matching the past audio for new recordings stands
-  (collector/matching/rematch.py);
+  (collector/matching/rematch.py), and what its last pass changed;
+- ``generated_reports.revision_note``: why a finished period's file was generated again
+  (collector/reports/revisions.py);
 - ``recordings.source`` (catalog, audd, acoustid, manual), ``release_date``, ``song_link``,
   ``provider_ids``: a recording learned from a named cluster keeps what the provider said.
 """
@@ -119,14 +121,24 @@ def upgrade() -> None:
         sa.Column("cursor", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("started_at", _utc(), nullable=True),
         sa.Column("requeued", sa.Integer(), nullable=False),
+        sa.Column("first", _utc(), nullable=True),
+        sa.Column("last", _utc(), nullable=True),
+        sa.Column("last_first", _utc(), nullable=True),
+        sa.Column("last_last", _utc(), nullable=True),
+        sa.Column("last_finished_at", _utc(), nullable=True),
+        sa.Column("last_note", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rematch_marks")),
     )
     # the audio already matched was matched against every recording there is now
     latest = op.get_bind().execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM recordings")).scalar()
     op.bulk_insert(marks, [{"id": 1, "done": int(latest or 0), "cursor": 0, "requeued": 0}])
+    with op.batch_alter_table("generated_reports") as batch_op:
+        batch_op.add_column(sa.Column("revision_note", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("generated_reports") as batch_op:
+        batch_op.drop_column("revision_note")
     op.drop_table("rematch_marks")
     op.drop_table("unknown_scans")
     op.drop_index("ix_unknown_spans_cluster", table_name="unknown_spans")

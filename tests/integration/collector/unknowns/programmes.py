@@ -10,8 +10,9 @@ from collector.catalog.service import upsert_recording
 from collector.db.session import transaction
 from collector.fleet import repository as fleet_repository
 from collector.ingest.service import store_segments
+from collector.plays.closing import WAIT_FOR_BACKLOG
 from collector.settings import CollectorSettings
-from collector.worker import run_once
+from collector.worker import close_quiet_plays, run_once
 from shared.chroma import CHROMAPRINT_RATE
 from shared.segmenter import Segmenter
 from tests.fixtures.collector import Collector
@@ -58,8 +59,10 @@ def two_stations(c: Collector, tmp: Path, song_z: bool = False) -> None:
 
 
 def run_worker(c: Collector) -> None:
-    """The worker's cycles until the queue is empty."""
+    """The worker's cycles until the queue is empty, then its closing of plays whose audio stopped
+    (the boxes here send no heartbeats: past ``WAIT_FOR_BACKLOG``, the plays are final)."""
     settings = CollectorSettings(database_url=c.database_url)
     catalog, done = None, 1
     while done:
         catalog, done = run_once(c.tx, catalog, settings)
+    close_quiet_plays(c.tx, datetime.now(UTC) + WAIT_FOR_BACKLOG + timedelta(minutes=1))

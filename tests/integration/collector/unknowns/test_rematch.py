@@ -9,6 +9,7 @@ with that ISRC: its plays move to the imported recording and the learned one is 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,8 +22,12 @@ from collector.plays.models import Play
 from collector.recognizers import queue
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
 from collector.recognizers.learning import merge_imported
+from collector.reports.models import GeneratedReport
+from collector.reports.revisions import revise
+from collector.reports.schedule import generate_period
+from collector.settings import CollectorSettings
 from tests.fixtures.collector import Collector
-from tests.integration.collector.unknowns.programmes import SONG_X, SONG_Y, run_worker, two_stations
+from tests.integration.collector.unknowns.programmes import SONG_X, SONG_Y, START, run_worker, two_stations
 from tests.support.audio import track
 
 
@@ -51,6 +56,10 @@ def test_imported_recordings_are_found_in_past_audio(collector: Collector, tmp_p
     two_stations(c, tmp_path)
     run_worker(c)
     assert _rematch(c) == 0  # nothing new in the catalog: nothing to look for
+    settings = CollectorSettings(database_url=c.database_url, report_dir=tmp_path / "reports")
+    day = START.strftime("%Y-%m-%d")
+    with transaction(c.tx) as s:
+        before = {(r.report, r.scope): r.rows for r, _ in generate_period(s, settings, day)}
     with transaction(c.tx) as s:
         upsert_recording(s, "SODAV-X", track(SONG_X), {"title": "Xalis", "artist": "X"})
     assert _rematch(c) >= 10  # about 70 s of it on each station
@@ -59,6 +68,15 @@ def test_imported_recordings_are_found_in_past_audio(collector: Collector, tmp_p
     assert len({sid for sid, _ in plays}) == 2
     assert all(d >= 50 for _, d in plays)
     assert _rematch(c) == 0  # the pass is over
+
+    # the day's reports, generated before, are generated again once the day is finished
+    with transaction(c.tx) as s:
+        assert revise(s, settings) == 0  # the day is not over yet
+        assert revise(s, settings, now=datetime.now(UTC) + timedelta(days=3)) == len(before)
+        records = s.scalars(select(GeneratedReport).where(GeneratedReport.period == day)).all()
+    airtime = next(r for r in records if (r.report, r.scope) == ("airtime", "all"))
+    assert airtime.rows > before[("airtime", "all")]
+    assert all("joined the catalog" in (r.revision_note or "") for r in records)
 
 
 def test_imported_master_replaces_the_learned_recording(collector: Collector, tmp_path: Path) -> None:
