@@ -204,6 +204,22 @@ def check_music(out: str, work: Path) -> None:
         expect(set(r) >= {"whole", "partial", "exact whole", "exact partial"}, f"acoustid: {r}")
 
 
+def check_week(out: str, work: Path) -> None:
+    header(out, "measure", "value", "target")
+    for label in (
+        "| recurring unknown airtime named",
+        "| lookups per distinct unknown song",
+        "| paid lookups on speech or ads",
+        "| AudD requests per station-day after the week",
+        "| month's AudD cost for 300 stations",
+    ):
+        row(out, label, 1)
+    result = json.loads((work / "week.json").read_text())
+    expect(0 <= result["named_share"] <= 1, f"week.json: named_share {result['named_share']}")
+    expect(result["pool_songs_aired"] >= 1, "week.json: no recurring unknown song aired")
+    expect(result["clusters_looked_up"] >= 1, "week.json: nothing looked up")
+
+
 @dataclass(frozen=True)
 class Smoke:
     module: str  # bench.matcher.run
@@ -226,6 +242,7 @@ SMOKES = [
     Smoke("bench.reports.run", check_reports),
     Smoke("bench.accuracy.run", check_accuracy, ("--out", "{work}")),
     Smoke("bench.accuracy.music", check_music, ("--out", "{work}")),
+    Smoke("bench.recognizers.week", check_week, ("--out", "{work}")),
 ]
 
 

@@ -19,23 +19,27 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.audio import AudioError, declared_seconds, iter_pcm
 from collector.catalog import repository as catalog_repository
 from collector.catalog.models import Recording
-from collector.db.session import open_database
+from collector.db.session import Database, open_database
 from collector.errors import InvalidRequest
 from collector.fleet.service import check_slug, get_or_create_station, tokenless_agent
 from collector.fleet.variants import FULL_SWEEP
 from collector.formats import iso_z, rate_percent
 from collector.ingest import repository as ingest_repository
+from collector.ingest.models import Segment
 from collector.ingest.service import store_segments
 from collector.matching.catalog import Catalog, load_catalog
 from collector.matching.matcher import match_variants
 from collector.matching.rates import RATE_RESOLUTION_PPM, estimate_rate_ppm
 from collector.plays.models import Play
 from collector.plays.repository import plays_with_recordings
+from collector.recognizers.learning import LEARNED_SOURCES
+from collector.recognizers.offline import FilePart, name_unknowns
 from collector.reports.exports import Column, csv_lines
 from collector.worker import process
 from shared.chroma import CHROMAPRINT_RATE
@@ -63,6 +67,7 @@ CSV_COLUMNS = [
         "offset_end",
         "rate_percent",
         "matched_fraction",
+        "source",
     )
 ]
 ProgressFn = Callable[[float, float, str], None]
@@ -144,7 +149,9 @@ def _fingerprint(path: str, catalog: Catalog, t: datetime) -> tuple[list[Segment
     return outs, seconds
 
 
-def _csv_row(slug: str, play: Play, rec: Recording) -> list[Any]:
+def _csv_row(
+    slug: str, play: Play, rec: Recording, known: set[int] | frozenset[int] = frozenset()
+) -> list[Any]:
     return [
         slug,
         rec.external_id,
@@ -159,11 +166,13 @@ def _csv_row(slug: str, play: Play, rec: Recording) -> list[Any]:
         f"{play.offset_end:.2f}",
         rate_percent(play.rate_ppm),
         f"{play.matched_fraction:.3f}",
+        # catalog; audd, acoustid, manual: named during this run or by a person; learned: before
+        "learned" if rec.id in known and rec.source in LEARNED_SOURCES else rec.source,
     ]
 
 
 def analyze(
-    session: Session, slug: str, files: list[str], start: datetime
+    session: Session, slug: str, files: list[str], start: datetime, parts: list[FilePart] | None = None
 ) -> tuple[int, int, datetime, list[tuple[Play, Recording]]]:
     """Analyse consecutive recordings of one station starting at ``start``; commits.
 
@@ -192,6 +201,8 @@ def analyze(
                 "--station name or --start, or a fresh database (SODAV_COLLECTOR_DATABASE_URL)"
             )
         seq = store_segments(session, agent.id, station.id, seq, outs)
+        if parts is not None:
+            parts.append(FilePart(Path(path), t, span_end))
         t = span_end
     segments = ingest_repository.new_segments(session, agent.id, station.id, first_new)
     with Progress("matching") as progress:
@@ -200,12 +211,35 @@ def analyze(
     return len(segments), matched, t, plays_with_recordings(session, station.id, start, t)
 
 
+def name_and_match(db: Database, session: Session, slug: str, parts: list[FilePart], start: datetime) -> int:
+    """The unknown music of the analysed files, clustered and looked up as live (the excerpts
+    cut from the files); what is named is matched again. Returns the songs named."""
+    station = get_or_create_station(session, slug, slug)
+    clusters, named = name_unknowns(db.sessions, db.settings, station.id, parts)
+    print(f"unknown music: {clusters} song(s), {named} named", file=sys.stderr)
+    again = session.scalars(
+        select(Segment).where(
+            Segment.station_id == station.id, Segment.status == "new", Segment.start >= start
+        )
+    ).all()
+    if again:
+        process(session, load_catalog(session), again, final_all=True)
+        session.commit()
+    return named
+
+
 def _analyze(args: argparse.Namespace) -> int:
     check_slug(args.station)
     start = _parse_time(args.start)
+    parts: list[FilePart] = []
     with open_database(args.config, migrate=True) as db, db.sessions() as session:
-        n_segments, matched, end, plays = analyze(session, args.station, args.files, start)
-        rows = [_csv_row(args.station, play, rec) for play, rec in plays]
+        known = set(session.scalars(select(Recording.id).where(Recording.source.in_(LEARNED_SOURCES))))
+        n_segments, matched, end, plays = analyze(session, args.station, args.files, start, parts)
+        if name_and_match(db, session, args.station, parts, start):
+            plays = plays_with_recordings(
+                session, get_or_create_station(session, args.station, args.station).id, start, end
+            )
+        rows = [_csv_row(args.station, play, rec, known) for play, rec in plays]
     out_path = Path(args.csv) if args.csv else None
     with out_path.open("w", newline="", encoding="utf-8") if out_path else nullcontext(sys.stdout) as fh:
         for chunk in csv_lines(CSV_COLUMNS, rows):

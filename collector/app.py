@@ -37,6 +37,7 @@ from collector.live.feed import Feed
 from collector.metrics import TimingMiddleware, endpoint, registry, route_of
 from collector.notify.endpoints import router as notify_router
 from collector.plays.endpoints import router as plays_router
+from collector.recognizers.endpoints import router as unknowns_router
 from collector.reports.endpoints import router as reports_router
 from collector.settings import CollectorSettings
 from collector.webapp import install_docs, install_web
@@ -102,7 +103,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
 
     # the agents' uploads and heartbeats first: the routes matched on nearly every request
     routers = (ingest_router, fleet_router, plays_router, catalog_router, reports_router)
-    for router in (*routers, notify_router, fleet_admin_router, live_router):
+    for router in (*routers, notify_router, fleet_admin_router, live_router, unknowns_router):
         app.include_router(router)
     _describe_wire_bodies(app)
     if settings.metrics.enabled:

@@ -25,6 +25,7 @@ from collector.matching import cli as matching_cli
 from collector.metrics import serve_worker_metrics
 from collector.notify import cli as notify_cli
 from collector.recognizers import cli as recognizers_cli
+from collector.recognizers import unknowns_cli
 from collector.reports import cli as reports_cli
 from collector.settings import load
 from collector.worker import run_worker
@@ -133,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports_cli.register(sub)
     notify_cli.register(sub)
     recognizers_cli.register(sub)
+    unknowns_cli.register(sub)
     return parser
 
 

@@ -9,8 +9,10 @@ from collector.fleet.models import Agent, AuditEntry, Station, StationStatus, To
 from collector.ingest.excerpts import ExcerptRequest
 from collector.ingest.models import Event, Heartbeat, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
+from collector.matching.rematch import RematchMark
 from collector.notify.models import Delivery, ReportSubscription, StationNotice, Webhook
 from collector.plays.models import Play, PlayFlag, PlaySegment
+from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownSpan
 from collector.recognizers.models import RecognizerRequests, RecognizerService
 from collector.reports.models import (
     AirtimeDirtyMonth,
@@ -37,6 +39,7 @@ __all__ = [
     "RecognizerRequests",
     "RecognizerService",
     "Recording",
+    "RematchMark",
     "ReportSubscription",
     "Segment",
     "SegmentFingerprint",
@@ -45,6 +48,9 @@ __all__ = [
     "StationNotice",
     "StationStatus",
     "Token",
+    "UnknownCluster",
+    "UnknownScan",
+    "UnknownSpan",
     "User",
     "Webhook",
     "agent_stations",

@@ -52,6 +52,13 @@ class WorkerSettings(_Section):
     max_values_per_cycle: int = Field(default=500_000, ge=1_000, le=100_000_000)
 
 
+class MatchingSettings(_Section):
+    """Matching the past: when recordings join the catalog, the unmatched audio of this many days
+    is looked through for them (collector/matching/rematch.py)."""
+
+    rematch_days: float = Field(default=180.0, ge=0, le=3660)
+
+
 class IngestSettings(_Section):
     """The times an upload may carry, around the collector's clock (refused outside: 422)."""
 
@@ -113,6 +120,7 @@ class CollectorSettings(_Section):
     timezone: str = "Africa/Dakar"
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    matching: MatchingSettings = Field(default_factory=MatchingSettings)
     recognizers: RecognizerSettings = Field(default_factory=RecognizerSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)

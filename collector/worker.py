@@ -32,11 +32,15 @@ from collector.ingest.service import TimeWindow
 from collector.matching import rates
 from collector.matching.catalog import Catalog, catalog_version, load_catalog
 from collector.matching.quarantine import quarantine, screen, within_budget
+from collector.matching.rematch import rematch_past
 from collector.matching.repository import claim_segments, unclaim
 from collector.matching.service import match_segments
 from collector.notify import delivery
 from collector.plays.closing import CLOSE_INTERVAL_S, close_plays
 from collector.plays.service import rebuild_plays
+from collector.recognizers import lookups
+from collector.recognizers.clustering import Clustering
+from collector.reports.revisions import Reviser
 from collector.reports.schedule import Ticker
 from collector.reports.storage import storage_for
 from collector.settings import CollectorSettings
@@ -86,9 +90,11 @@ def run_once(
         for seg in segments:
             by_station.setdefault(seg.station_id, []).append(seg)
         matched = plays = 0
+        unknowns = Clustering(settings.recognizers.music_min_s)
         for station_segments in by_station.values():
             done = _process_station(session, catalog, station_segments)
             matched, plays = matched + done[0], plays + done[1]
+            unknowns.station(session, station_segments[0].station_id)  # unmatched music, by song
         session.commit()
         _measure(segments, matched, time.monotonic() - started)
         log.info(
@@ -140,7 +146,9 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
     """Match and report until ``stop`` is set (the app's thread, or ``sodav-collector worker``)."""
     catalog: Catalog | None = None
     reports = Ticker(settings)  # monthly/semester report files, checked every few minutes
+    revised = Reviser(settings)  # finished periods that re-matching changed, generated again
     deliveries = delivery.start(settings, stop, storage_for(settings).read)  # its own thread
+    naming = lookups.start(settings, stop)  # AcoustID and AudD about unknown music, its own thread
     close_at = 0.0
     with open_database(settings) as db:
         while not stop.is_set():
@@ -157,7 +165,12 @@ def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
                     log.exception("closing quiet plays failed; retrying later")
                 close_at = time.monotonic() + CLOSE_INTERVAL_S
             reports.tick(db.sessions)
+            revised.tick(db.sessions)
+            if not done:  # the queue is empty: the past audio, for recordings new to the catalog
+                done = rematch_past(db.sessions, settings.matching.rematch_days)
             if not done:
                 stop.wait(settings.worker.poll_interval_s)
     if deliveries is not None:
         deliveries.join(timeout=settings.notify.timeout_s + 5)
+    if naming is not None:
+        naming.join(timeout=settings.recognizers.timeout_s + 5)

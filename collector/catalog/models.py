@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Float, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Float, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from collector.catalog.folding import fold
@@ -32,6 +33,13 @@ class Recording(Base):
     fingerprint_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # where the recording came from: "catalog" (the society's import), or learned from a broadcast
+    # cluster a provider or a person named ("audd", "acoustid", "manual"; its fingerprint is then
+    # the broadcast's); a later import with the same ISRC takes its place
+    source: Mapped[str] = mapped_column(String(16), default="catalog", server_default="catalog")
+    release_date: Mapped[str | None] = mapped_column(String(32))
+    song_link: Mapped[str | None] = mapped_column(Text)
+    provider_ids: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="acoustid, musicbrainz, spotify...")
     # title, artist and label folded for search (collector.catalog.folding), set with them
     title_search: Mapped[str | None] = mapped_column(Text)
     artist_search: Mapped[str | None] = mapped_column(Text)

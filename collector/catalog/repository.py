@@ -51,7 +51,15 @@ def version(session: Session) -> tuple[int, datetime | None]:
     return int(row[0]), row[1]
 
 
+# a learned recording merged into an import, or rejected, that reports still name: never matched
+RETIRED = "retired"
+
+
 def fingerprints(session: Session) -> Iterator[tuple[int, bytes, float]]:
     """Every recording's (id, fingerprint blob, duration), by id."""
-    stmt = select(Recording.id, Recording.fingerprint, Recording.duration).order_by(Recording.id)
+    stmt = (
+        select(Recording.id, Recording.fingerprint, Recording.duration)
+        .where(Recording.source != RETIRED)
+        .order_by(Recording.id)
+    )
     yield from session.execute(stmt)  # rows are tuples (Result.tuples() is deprecated in SQLAlchemy 2.1)

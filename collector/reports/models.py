@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.db.base import Base, UTCDateTime, utcnow
@@ -28,6 +28,9 @@ class GeneratedReport(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     rows: Mapped[int] = mapped_column(Integer, doc="plays or lines the report holds")
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revision_note: Mapped[str | None] = mapped_column(
+        Text, doc="why a finished period's file was generated again (collector/reports/revisions.py)"
+    )
 
 
 # Airtime over a period reads only final plays' (start, station, recording, duration): this

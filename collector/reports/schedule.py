@@ -240,6 +240,7 @@ def describe(record: GeneratedReport) -> dict[str, Any]:
         "sha256": record.sha256,
         "rows": record.rows,
         "generated_at": iso_z(record.generated_at),
+        "revision_note": record.revision_note,
         "title": label(
             f"t_{record.report}" if record.report != "airtime" else "t_airtime_recording", record.lang
         ),

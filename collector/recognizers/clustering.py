@@ -1,0 +1,354 @@
+"""Unmatched music into clusters: the same unknown song, on any station at any time, is one.
+
+After the worker has matched a station's segments and rebuilt its plays, :func:`cluster_station`
+looks through the station's unmatched audio since it last did (:class:`UnknownScan`): the
+segments that matched nothing and that no play holds, joined while contiguous, are cut into
+music spans by :func:`collector.musicness.spans_of_segments` (speech, silence, ads and jingles
+shorter than ``recognizers.music_min_s`` are dropped there, and never reach a paid service).
+
+Each span is then matched against the clusters' references with the catalog's own machinery
+(:class:`~collector.matching.index.CatalogIndex` and :func:`~collector.matching.matcher.match_values`,
+held to the same bit error rate), in chunks of ``CHUNK_S``: a span joins the cluster that most
+of its chunks name at a consistent offset (a broadcast of the same song), and grows its
+reference when it reaches past it; otherwise it starts a cluster of its own.
+
+A span still touching the newest audio of the station (within ``SETTLE_S``) may grow: it waits
+for the next cycle, and the scan's mark stays before it. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from collector.catalog.models import Recording
+from collector.fleet.models import Station
+from collector.ingest.models import Segment
+from collector.matching.index import CatalogIndex
+from collector.matching.matcher import match_values
+from collector.musicness import MIN_MUSIC_S, Piece, Span, spans_of_segments
+from collector.plays.models import Play
+from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownSpan
+from collector.recognizers.learning import LEARNED_SOURCES, requeue_spans
+from shared.chroma import CHROMAPRINT_RATE, item_duration
+from shared.codec import FingerprintSegment, decode, encode
+
+__all__ = ["ClusterIndex", "Clustering", "cluster_station", "load_clusters", "span_values"]
+
+log = logging.getLogger("collector.recognizers")
+
+SETTLE_S = 60.0  # a span ending this close to the station's newest audio may still grow
+LOOKBACK_S = 30.0  # the scan mark stays this far before a span that waits
+CHUNK_S = 20.0  # a span is matched to the clusters in chunks of this length
+MAX_REFERENCE_S = 15 * 60.0  # a cluster's reference grows up to this
+LOOKUP_MIN_S = 30.0  # a cluster is looked up once one of its spans is this long
+ADJACENT_S = 3.0  # a span starting this close to the end of a learned song's play continues it
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class ClusterIndex:
+    """The clusters' references as the matcher sees them (ids are cluster ids)."""
+
+    index: CatalogIndex
+
+    def place(self, values: npt.NDArray[np.uint32]) -> tuple[int, int] | None:
+        """The cluster (id) and reference offset (values) the span's chunks agree on, or None."""
+        step = round(CHUNK_S / item_duration(0))
+        found: list[tuple[int, int]] = []  # (cluster, reference offset of the span's value 0)
+        for first in range(0, max(1, values.size - step // 2), step):
+            m = match_values(self.index, values[first : first + step])
+            if m is not None:
+                found.append((m.recording_id, m.offset_values - first))
+        # a song repeats itself (a chorus matches the other choruses): the offset most chunks agree
+        # on, within the drift of two stations 3 % apart over the span, is the span's place
+        slack = max(3, int(0.03 * values.size))
+        best: tuple[int, tuple[int, int]] | None = None
+        for cluster, offset in found:
+            agree = [o for c, o in found if c == cluster and abs(o - offset) <= slack]
+            if best is None or len(agree) > best[0]:
+                best = (len(agree), (cluster, int(np.median(agree))))
+        return best[1] if best is not None else None
+
+
+def load_clusters(session: Session) -> ClusterIndex:
+    """Every open cluster's reference (neither named, merged nor rejected)."""
+    index = CatalogIndex()
+    rows = session.execute(
+        select(UnknownCluster.id, UnknownCluster.reference)
+        .where(UnknownCluster.merged_into.is_(None), UnknownCluster.recording_id.is_(None))
+        .order_by(UnknownCluster.id)
+    )
+    for cid, blob in rows:
+        index.add(cid, decode(blob).values)
+    index.build()
+    return ClusterIndex(index)
+
+
+def _blob(values: npt.NDArray[np.uint32], rate_ppm: int = 0) -> bytes:
+    n_samples = round(values.size * item_duration(0) * CHROMAPRINT_RATE)
+    return encode(FingerprintSegment(values.astype(np.uint32), _EPOCH, CHROMAPRINT_RATE, n_samples, rate_ppm))
+
+
+def span_values(pieces: Sequence[Piece], start: datetime, end: datetime) -> npt.NDArray[np.uint32]:
+    """The values of ``pieces`` (contiguous, one variant) timed within [start, end)."""
+    out = []
+    for p in pieces:
+        t = np.array([(p.start - start).total_seconds() + i * p.step_s for i in range(p.values.size)])
+        out.append(p.values[(t >= 0) & (t < (end - start).total_seconds())])
+    return np.concatenate(out).astype(np.uint32) if out else np.zeros(0, dtype=np.uint32)
+
+
+def _pieces(session: Session, station: Station, since: datetime) -> list[Piece]:
+    """The station's unmatched segments from ``since`` that no play holds, at its rate's variant."""
+    plays = session.execute(
+        select(Play.start, Play.end).where(Play.station_id == station.id, Play.end > since)
+    ).all()
+    rate = station.rate_ppm or 0
+    pieces = []
+    for seg in session.scalars(
+        select(Segment)
+        .where(Segment.station_id == station.id, Segment.start >= since, Segment.status == "unmatched")
+        .order_by(Segment.start, Segment.id)
+    ):
+        middle = seg.start + timedelta(seconds=seg.duration / 2)
+        if any(a <= middle < b for a, b in plays):
+            continue
+        fps = {f.rate_ppm: f for f in seg.fingerprints}
+        fp = fps.get(rate) or fps.get(0) or next(iter(fps.values()), None)
+        if fp is None:
+            continue
+        values = decode(fp.data).values
+        pieces.append(Piece(seg.start, seg.duration, seg.level_dbfs, values, item_duration(fp.rate_ppm)))
+    return pieces
+
+
+def _latest_end(session: Session, station_id: int) -> datetime | None:
+    row = session.execute(
+        select(Segment.start, Segment.duration)
+        .where(Segment.station_id == station_id)
+        .order_by(Segment.start.desc())
+        .limit(1)
+    ).first()
+    return row[0] + timedelta(seconds=row[1]) if row else None
+
+
+def _known(session: Session, station_id: int, start: datetime, end: datetime) -> bool:
+    """Whether a stored span of the station covers most of [start, end) already."""
+    rows = session.execute(
+        select(UnknownSpan.start, UnknownSpan.end).where(
+            UnknownSpan.station_id == station_id, UnknownSpan.start < end, UnknownSpan.end > start
+        )
+    ).all()
+    covered = sum((min(b, end) - max(a, start)).total_seconds() for a, b in rows)
+    return covered >= 0.5 * (end - start).total_seconds()
+
+
+def cluster_station(
+    session: Session,
+    station_id: int,
+    clusters: ClusterIndex | None = None,
+    min_s: float = MIN_MUSIC_S,
+    final: bool = False,
+) -> tuple[ClusterIndex | None, int]:
+    """Put the station's new unmatched music into clusters; returns the index (loaded when first
+    needed, and kept up to date for the caller's next station) and the spans added.
+
+    With ``final`` (``analyze``: the recording is all there is), no span waits for more audio."""
+    station = session.get(Station, station_id)
+    latest = _latest_end(session, station_id)
+    if station is None or latest is None:
+        return clusters, 0
+    scan = session.get(UnknownScan, station_id)
+    since = scan.scanned_to if scan is not None else _EPOCH
+    pieces = _pieces(session, station, since)
+    cutoff = latest if final else latest - timedelta(seconds=SETTLE_S)
+    mark = cutoff - timedelta(seconds=LOOKBACK_S) if not final else latest
+    added = 0
+    for start, end, span in spans_of_segments(pieces, min_s):
+        if end > cutoff:
+            mark = min(mark, start - timedelta(seconds=LOOKBACK_S))
+            continue
+        if _known(session, station_id, start, end):
+            continue
+        if clusters is None:
+            clusters = load_clusters(session)
+        _add_span(session, clusters, station, pieces, start, end, span)
+        added += 1
+    if scan is None:
+        session.add(UnknownScan(station_id=station_id, scanned_to=max(since, mark)))
+    else:
+        scan.scanned_to = max(since, mark)
+    session.flush()
+    return clusters, added
+
+
+def _add_span(
+    session: Session,
+    clusters: ClusterIndex,
+    station: Station,
+    pieces: Sequence[Piece],
+    start: datetime,
+    end: datetime,
+    span: Span,
+) -> UnknownSpan:
+    values = span_values(pieces, start, end)
+    rate = station.rate_ppm or 0
+    t0 = start - timedelta(seconds=span.start)
+    row = UnknownSpan(
+        station_id=station.id,
+        start=start,
+        end=end,
+        score=span.score,
+        rate_ppm=rate,
+        excerpt_start=t0 + timedelta(seconds=span.excerpt[0]),
+        excerpt_end=t0 + timedelta(seconds=span.excerpt[1]),
+        fingerprint=_blob(values, rate),
+    )
+    learned = _continued(session, station.id, start)
+    placed = clusters.place(values) if values.size and learned is None else None
+    if learned is not None:  # the rest of a learned song: its reference, and the song's, grow
+        cluster = learned
+        row.offset_s = _append(session, cluster, values)
+    elif placed is None:
+        cluster = UnknownCluster(
+            first_seen=start, last_seen=end, airtime_s=0.0, spans=0, reference=_blob(values)
+        )
+        session.add(cluster)
+        session.flush()
+        row.offset_s = 0.0
+        clusters.index.add(cluster.id, values)
+        clusters.index.build()
+    else:
+        cluster = session.get_one(UnknownCluster, placed[0])
+        row.offset_s = _grow(session, cluster, values, placed[1])
+    row.cluster_id = cluster.id
+    session.add(row)
+    session.flush()
+    cluster.first_seen = min(cluster.first_seen, start)
+    cluster.last_seen = max(cluster.last_seen, end)
+    cluster.airtime_s += (end - start).total_seconds()
+    cluster.spans += 1
+    if learned is not None:
+        requeue_spans(session, [cluster.id], [row.id])  # matched now against the grown song
+    _pick_best(session, cluster, row)
+    log.info(
+        "unknown music station=%s %s..%s (%.0f s) -> cluster %d (%s)",
+        station.slug,
+        f"{start:%Y-%m-%d %H:%M:%S}",
+        f"{end:%H:%M:%S}",
+        row.seconds,
+        cluster.id,
+        "new" if placed is None else f"{cluster.spans} spans",
+    )
+    return row
+
+
+def _continued(session: Session, station_id: int, start: datetime) -> UnknownCluster | None:
+    """The named cluster whose learned recording's play ends where this span starts, at the end
+    of its reference: the song went on past what the collector had heard of it when it learned it."""
+    row = session.execute(
+        select(UnknownCluster, Play.offset_end, Recording.duration)
+        .join(Play, Play.recording_id == UnknownCluster.recording_id)
+        .join(Recording, Recording.id == Play.recording_id)
+        .where(
+            Play.station_id == station_id,
+            Play.end >= start - timedelta(seconds=ADJACENT_S),
+            Play.end <= start + timedelta(seconds=ADJACENT_S),
+            Recording.source.in_(LEARNED_SOURCES),
+            UnknownCluster.merged_into.is_(None),
+        )
+        .limit(1)
+    ).first()
+    if row is None or row[1] < row[2] - ADJACENT_S:
+        return None  # the play stopped before the end of what is known: another song
+    cluster: UnknownCluster = row[0]
+    return cluster
+
+
+def _append(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint32]) -> float:
+    """Grow a learned song by the span that continues it; its segments are matched again."""
+    ref = decode(cluster.reference).values
+    room = round(MAX_REFERENCE_S / item_duration(0)) - ref.size
+    offset = ref.size * item_duration(0)
+    if room <= 0:
+        return offset
+    cluster.reference = _blob(np.concatenate([ref, values[:room]]))
+    rec = session.get_one(Recording, cluster.recording_id)
+    rec.fingerprint = cluster.reference
+    rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
+    rec.duration = decode(cluster.reference).duration
+    log.info("learned recording id=%d grows to %.0f s (cluster %d)", rec.id, rec.duration, cluster.id)
+    return offset
+
+
+def _grow(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint32], offset: int) -> float:
+    """Extend the cluster's reference with the span's values that reach past it (at ``offset``
+    values into the reference); return the span's offset in seconds in the (grown) reference."""
+    ref = decode(cluster.reference).values
+    room = round(MAX_REFERENCE_S / item_duration(0)) - ref.size
+    if offset < 0 and room > 0:
+        head = values[: min(-offset, room)]
+        ref = np.concatenate([head, ref])
+        shift = head.size * item_duration(0)
+        session.execute(
+            update(UnknownSpan)
+            .where(UnknownSpan.cluster_id == cluster.id)
+            .values(offset_s=UnknownSpan.offset_s + shift)
+        )
+        offset += head.size
+        room -= head.size
+    tail = offset + values.size - ref.size
+    if tail > 0 and room > 0 and offset >= 0:
+        ref = np.concatenate([ref, values[values.size - tail :][:room]])
+    cluster.reference = _blob(ref)
+    return offset * item_duration(0)
+
+
+def _pick_best(session: Session, cluster: UnknownCluster, new: UnknownSpan) -> None:
+    """The span to look up: a long enough one (``LOOKUP_MIN_S``) of the best musicness, else the
+    longest; a cluster becomes ready for its lookup once it has a long enough span."""
+    best = session.get(UnknownSpan, cluster.best_span_id) if cluster.best_span_id else None
+
+    def key(s: UnknownSpan) -> tuple[bool, float]:
+        long = s.seconds >= LOOKUP_MIN_S
+        return long, s.score if long else s.seconds
+
+    if best is None or (best.excerpt_request_id is None and key(new) > key(best)):
+        cluster.best_span_id = new.id
+        best = new
+    if cluster.lookup == "waiting" and best.seconds >= LOOKUP_MIN_S:
+        cluster.lookup = "acoustid"
+
+
+def cluster_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(UnknownCluster)) or 0)
+
+
+class Clustering:
+    """The worker's step after plays: each station's new unmatched music into clusters, in a
+    savepoint of its own, so that a failure here never costs the station's matches and plays."""
+
+    def __init__(self, min_s: float = MIN_MUSIC_S, final: bool = False) -> None:
+        self.min_s, self.final = min_s, final
+        self.clusters: ClusterIndex | None = None
+
+    def station(self, session: Session, station_id: int) -> int:
+        try:
+            with session.begin_nested():
+                self.clusters, added = cluster_station(
+                    session, station_id, self.clusters, self.min_s, self.final
+                )
+            return added
+        except Exception:
+            self.clusters = None  # it may hold clusters the savepoint rolled back
+            log.exception("station id=%d: clustering unknown music failed; retried next cycle", station_id)
+            return 0

@@ -1,0 +1,3 @@
+"""The recognizers' stand-in, serving four reference recordings on a real 127.0.0.1 socket."""
+
+from tests.fixtures.standin import standin, standin_refs  # noqa: F401  (fixtures)
