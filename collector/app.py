@@ -69,9 +69,13 @@ def create_app(settings: CollectorSettings) -> FastAPI:
             # the matching stack only in a process that matches (an HTTP-only one stays lean)
             from collector.worker import run_worker
 
-            worker = threading.Thread(
-                target=run_worker, args=(settings, stop), name="matching-worker", daemon=True
-            )
+            def work() -> None:
+                try:
+                    run_worker(settings, stop)
+                except CollectorError as exc:  # a second worker on SQLite: serve goes on without it
+                    log.error("matching worker not started: %s", exc)
+
+            worker = threading.Thread(target=work, name="matching-worker", daemon=True)
             worker.start()
         try:
             yield

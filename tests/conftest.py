@@ -15,6 +15,7 @@ from tests.fixtures.collector import collector  # noqa: F401
 from tests.fixtures.database import (  # noqa: F401  (fixtures)
     BACKENDS,
     database_url,
+    postgres_databases,
     postgres_server,
     postgres_template,
     sqlite_template,

@@ -1,7 +1,8 @@
 """The matching queue and the matches. Nothing here commits.
 
 Several workers may run against PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED`` so no
-two take the same segment.
+two take the same segment, and :func:`take_station` lets one worker at a time work on a
+station, in the order its segments came in.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from collector.db import locks
 from collector.ingest.models import Segment
 from collector.matching.models import SegmentMatch
 
@@ -29,6 +31,19 @@ def claim_segments(session: Session, limit: int) -> list[Segment]:
         seg.claimed_at = now
     session.flush()
     return segments
+
+
+def take_station(session: Session, station_id: int, first_id: int) -> bool:
+    """Lock the station until the transaction ends (waiting for another worker that holds it),
+    then say whether its segments from ``first_id`` on may be processed now: not while an
+    earlier one of its segments waits, claimed by another worker (its claim is not committed,
+    so it still reads as new). Its plays are then assembled in the order the audio came in, as
+    by one worker. Callers take their stations in ascending id order, so two never deadlock."""
+    locks.lock(session, locks.STATION, station_id)
+    earlier = select(Segment.id).where(
+        Segment.station_id == station_id, Segment.status == "new", Segment.id < first_id
+    )
+    return session.scalar(earlier.limit(1)) is None
 
 
 def unclaim(segments: Sequence[Segment]) -> None:

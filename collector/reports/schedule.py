@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector import instruments
+from collector.db import locks
 from collector.fleet import repository as fleet_repository
 from collector.formats import iso_z
 from collector.notify import events as notify_events
@@ -217,6 +218,8 @@ class Ticker:
     def _step(self, factory: sessionmaker[Session], what: str, fn: Any) -> int:
         try:
             with factory() as session:
+                if not locks.lock(session, locks.JOB, locks.job_key(f"reports {what}"), wait=False):
+                    return 0  # another worker is at it; it goes on at the next tick
                 done: int = fn(session)
                 session.commit()
                 instruments.report_job(what, ok=True)
