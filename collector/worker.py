@@ -7,8 +7,8 @@ One cycle follows the data one way: matching → plays → rate learning. ``anal
 same :func:`process` on recordings. CPU work happens here, never in the HTTP server's event loop.
 
 Several workers may run against PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED``, a
-station's share of a cycle holds its lock (:func:`collector.matching.repository.take_station`:
-a station whose earlier segments another worker holds waits for the next cycle), closing
+station's share of a cycle holds its lock (:func:`collector.matching.repository.take_stations`:
+a station another worker holds, or whose earlier segments it holds, waits for the next cycle), closing
 quiet plays takes the same locks, and one worker at a time runs a reports' job. SQLite runs
 one worker (:func:`sqlite_worker_slot` refuses a second).
 
@@ -42,7 +42,7 @@ from collector.ingest.service import TimeWindow
 from collector.matching import rates
 from collector.matching.catalog import Catalog, catalog_version, load_catalog
 from collector.matching.quarantine import quarantine, screen, within_budget
-from collector.matching.repository import claim_segments, take_station, unclaim
+from collector.matching.repository import claim_segments, take_stations, unclaim
 from collector.matching.service import match_segments
 from collector.notify import delivery
 from collector.plays.closing import CLOSE_INTERVAL_S, close_plays
@@ -97,10 +97,10 @@ def run_once(
         for seg in segments:
             by_station.setdefault(seg.station_id, []).append(seg)
         matched = plays = 0
-        for station_id in sorted(by_station):  # ascending: workers lock stations in one order
-            station_segments = by_station[station_id]
-            if not take_station(session, station_id, station_segments[0].id):
-                log.debug("station id=%d: earlier segments are with another worker: next cycle", station_id)
+        ready = take_stations(session, {sid: segs[0].id for sid, segs in by_station.items()})
+        for station_id, station_segments in by_station.items():
+            if station_id not in ready:
+                log.debug("station id=%d is with another worker: next cycle", station_id)
                 unclaim(station_segments)
                 later += station_segments
                 continue
@@ -149,8 +149,10 @@ def _measure(segments: Sequence[Segment], matched: int, seconds: float) -> None:
 def close_quiet_plays(factory: sessionmaker[Session], now: datetime | None = None) -> int:
     """Make final the open plays of stations whose audio stopped or that sent nothing more."""
     with factory() as session:
+        # every lock before any write: no worker rebuilds these stations meanwhile, and a cycle
+        # never waits for a lock, so this wait cannot close a circle
         for station_id, _earliest in sorted(stations_with_open_plays(session)):
-            locks.lock(session, locks.STATION, station_id)  # no worker is rebuilding them meanwhile
+            locks.lock(session, locks.STATION, station_id)
         closed = close_plays(session, now or datetime.now(UTC))
         session.commit()
         return closed

@@ -1,7 +1,7 @@
 """The matching queue and the matches. Nothing here commits.
 
 Several workers may run against PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED`` so no
-two take the same segment, and :func:`take_station` lets one worker at a time work on a
+two take the same segment, and :func:`take_stations` lets one worker at a time work on a
 station, in the order its segments came in.
 """
 
@@ -33,17 +33,23 @@ def claim_segments(session: Session, limit: int) -> list[Segment]:
     return segments
 
 
-def take_station(session: Session, station_id: int, first_id: int) -> bool:
-    """Lock the station until the transaction ends (waiting for another worker that holds it),
-    then say whether its segments from ``first_id`` on may be processed now: not while an
-    earlier one of its segments waits, claimed by another worker (its claim is not committed,
-    so it still reads as new). Its plays are then assembled in the order the audio came in, as
-    by one worker. Callers take their stations in ascending id order, so two never deadlock."""
-    locks.lock(session, locks.STATION, station_id)
-    earlier = select(Segment.id).where(
-        Segment.station_id == station_id, Segment.status == "new", Segment.id < first_id
-    )
-    return session.scalar(earlier.limit(1)) is None
+def take_stations(session: Session, first_ids: dict[int, int]) -> set[int]:
+    """The stations (of ``first_ids``: station id → its first claimed segment) this worker may
+    process now, each locked until the transaction ends. Not a station another worker holds
+    (the lock is only tried: a cycle never waits for another, so workers cannot deadlock), nor
+    one with an earlier segment still waiting, claimed by another worker (its claim is not
+    committed, so it reads as new): its plays are assembled in the order the audio came in,
+    as by one worker. The others go back to the queue for the next cycle."""
+    ready = set()
+    for station_id in sorted(first_ids):
+        if not locks.lock(session, locks.STATION, station_id, wait=False):
+            continue
+        earlier = select(Segment.id).where(
+            Segment.station_id == station_id, Segment.status == "new", Segment.id < first_ids[station_id]
+        )
+        if session.scalar(earlier.limit(1)) is None:
+            ready.add(station_id)
+    return ready
 
 
 def unclaim(segments: Sequence[Segment]) -> None:

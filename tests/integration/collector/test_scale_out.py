@@ -33,7 +33,7 @@ from collector.db.session import transaction
 from collector.fleet.models import Agent, Station
 from collector.ingest.models import Segment
 from collector.matching.models import SegmentMatch
-from collector.matching.repository import claim_segments, take_station, unclaim
+from collector.matching.repository import claim_segments, take_stations, unclaim
 from collector.plays.models import Play
 from shared.chroma import CHROMAPRINT_RATE
 from shared.codec import encode
@@ -295,16 +295,20 @@ def test_a_station_waits_for_its_earlier_segments_held_by_another_worker(
         early = claim_segments(first, 2)
         late = claim_segments(second, 2)  # SKIP LOCKED: the next two
         assert [g.seq for g in early] == [0, 1] and [g.seq for g in late] == [2, 3]
-        assert not take_station(second, station.id, late[0].id)
+        assert take_stations(second, {station.id: late[0].id}) == set()
         unclaim(late)  # as the worker does: back to the queue, and its cycle ends
         second.commit()
-        assert take_station(first, station.id, early[0].id)
+        assert take_stations(first, {station.id: early[0].id}) == {station.id}
+        # meanwhile the station is the first worker's: the second leaves it, without waiting
+        late = claim_segments(second, 2)
+        assert take_stations(second, {station.id: late[0].id}) == set()
+        second.rollback()
         for seg in early:
             seg.status = "matched"
         first.commit()
         late = claim_segments(second, 2)
         assert [g.seq for g in late] == [2, 3]
-        assert take_station(second, station.id, late[0].id)
+        assert take_stations(second, {station.id: late[0].id}) == {station.id}
     finally:
         first.close()
         second.close()
