@@ -32,12 +32,14 @@ from collector.fleet.endpoints import router as fleet_router
 from collector.ingest.endpoints import router as ingest_router
 from collector.ingest.excerpt_endpoints import router as excerpt_router
 from collector.instruments import AUTH_FAILURES
+from collector.kv import redis_for
 from collector.live.broker import LocalBroker
 from collector.live.endpoints import router as live_router
 from collector.live.feed import Feed
 from collector.metrics import TimingMiddleware, endpoint, registry, route_of
 from collector.notify.endpoints import router as notify_router
 from collector.plays.endpoints import router as plays_router
+from collector.reports.cache import ReportCache
 from collector.reports.endpoints import router as reports_router
 from collector.settings import CollectorSettings
 from collector.webapp import install_docs, install_web
@@ -54,6 +56,8 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         log.info("collector started on %s", engine.url.render_as_string(hide_password=True))
+        redis = redis_for(settings)
+        app.state.report_cache = ReportCache(redis)
         app.state.broker = LocalBroker()
         app.state.feed = Feed(
             app.state.sessionmaker,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -110,6 +111,10 @@ class CollectorSettings(_Section):
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     agent_offline_after_s: float = Field(default=300.0, gt=0)
     report_dir: Path = Path("reports")
+    # Redis shared by several collector processes (live events, report answers); empty: none,
+    # everything in process. redis://HOST:6379/0, rediss://… (TLS), unix:///run/redis/redis.sock
+    redis_url: str = ""
+    redis_password_file: Path | None = None
     timezone: str = "Africa/Dakar"
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
@@ -125,6 +130,15 @@ class CollectorSettings(_Section):
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         if not value.startswith(("sqlite:///", "postgresql+psycopg://")):
             raise ValueError("use sqlite:///PATH (embedded default) or postgresql://USER@HOST/DB")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                "use redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH, or leave it empty"
+            )
         return value
 
     @model_validator(mode="after")
@@ -167,6 +181,14 @@ class CollectorSettings(_Section):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def redis_url_value(self) -> str:
+        """``redis_url`` with the password of ``redis_password_file`` in it, if any."""
+        if not self.redis_url or self.redis_password_file is None:
+            return self.redis_url
+        secret = read_secret(self.redis_password_file, "redis_password_file").get_secret_value()
+        scheme, rest = self.redis_url.split("://", 1)
+        return f"{scheme}://:{quote(secret, safe='')}@{rest.split('@', 1)[-1]}"
 
     def acoustid_key_value(self) -> SecretStr | None:
         rec = self.recognizers

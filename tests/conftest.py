@@ -21,6 +21,7 @@ from tests.fixtures.database import (  # noqa: F401  (fixtures)
     sqlite_template,
     sqlite_url,
 )
+from tests.fixtures.redis import redis_server  # noqa: F401
 
 _backend_counts: Counter[str] = Counter()
 
