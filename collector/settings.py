@@ -99,6 +99,19 @@ class MailSettings(_Section):
         return read_secret(self.password_file, "mail.password_file") if self.password_file else None
 
 
+class ReportS3Settings(_Section):
+    """S3-compatible object storage for report files (``report_storage = "s3"``)."""
+
+    endpoint_url: str | None = None  # None: AWS S3 itself; else e.g. https://minio.example.org:9000
+    bucket: str | None = None
+    prefix: str = "reports/"
+    region: str = "us-east-1"
+    access_key_file: Path | None = None  # files (mode 0600) or systemd credentials; none: boto3's
+    secret_key_file: Path | None = None  # own chain (environment, instance role)
+    path_style: bool = True  # https://HOST/BUCKET/KEY (MinIO, Ceph); false: https://BUCKET.HOST/KEY
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+
 class CollectorSettings(_Section):
     environment: str = Field(default="production", pattern="^(production|development|test)$")
     database_url: str = DEFAULT_DATABASE_URL
@@ -111,6 +124,8 @@ class CollectorSettings(_Section):
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     agent_offline_after_s: float = Field(default=300.0, gt=0)
     report_dir: Path = Path("reports")
+    report_storage: str = Field(default="directory", pattern="^(directory|s3)$")
+    report_s3: ReportS3Settings = Field(default_factory=ReportS3Settings)
     # Redis shared by several collector processes (live events, report answers); empty: none,
     # everything in process. redis://HOST:6379/0, rediss://… (TLS), unix:///run/redis/redis.sock
     redis_url: str = ""
@@ -181,6 +196,22 @@ class CollectorSettings(_Section):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> CollectorSettings:
+        if self.report_storage == "s3" and not self.report_s3.bucket:
+            raise ValueError("report_storage = s3 needs report_s3.bucket")
+        if (self.report_s3.access_key_file is None) != (self.report_s3.secret_key_file is None):
+            raise ValueError("give both report_s3.access_key_file and report_s3.secret_key_file, or neither")
+        return self
+
+    def s3_credentials(self) -> tuple[str | None, str | None]:
+        """The S3 access key and secret from their files, or (None, None): boto3's own chain."""
+        s3 = self.report_s3
+        if s3.access_key_file is None or s3.secret_key_file is None:
+            return None, None
+        access = read_secret(s3.access_key_file, "report_s3.access_key_file").get_secret_value()
+        return access, read_secret(s3.secret_key_file, "report_s3.secret_key_file").get_secret_value()
 
     def redis_url_value(self) -> str:
         """``redis_url`` with the password of ``redis_password_file`` in it, if any."""

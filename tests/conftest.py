@@ -22,6 +22,7 @@ from tests.fixtures.database import (  # noqa: F401  (fixtures)
     sqlite_url,
 )
 from tests.fixtures.redis import redis_server  # noqa: F401
+from tests.fixtures.s3 import s3_server  # noqa: F401
 
 _backend_counts: Counter[str] = Counter()
 
