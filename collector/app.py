@@ -58,15 +58,22 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         log.info("collector started on %s", engine.url.render_as_string(hide_password=True))
         redis = redis_for(settings)
         app.state.report_cache = ReportCache(redis)
-        app.state.broker = LocalBroker()
+        stop_feed = asyncio.Event()
+        tasks = []
+        if redis is None:
+            app.state.broker = LocalBroker()
+        else:  # one feed, one numbering and one replay for every process
+            from collector.live.redis_broker import RedisBroker
+
+            app.state.broker = RedisBroker(redis)
+            tasks.append(asyncio.create_task(app.state.broker.relay(stop_feed), name="live-relay"))
         app.state.feed = Feed(
             app.state.sessionmaker,
             app.state.broker,
             timedelta(seconds=settings.agent_offline_after_s),
             ZoneInfo(settings.timezone),
         )
-        stop_feed = asyncio.Event()
-        feed = asyncio.create_task(app.state.feed.run(stop_feed), name="live-feed")
+        tasks.append(asyncio.create_task(app.state.feed.run(stop_feed), name="live-feed"))
         stop = threading.Event()
         worker = None
         if settings.worker.enabled:
@@ -85,7 +92,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
             yield
         finally:
             stop_feed.set()
-            await feed
+            await asyncio.gather(*tasks)
             stop.set()
             if worker is not None:
                 worker.join(timeout=30)

@@ -45,6 +45,7 @@ def _events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, object], str]
 def _heartbeat(c: Collector, token: str, state: str) -> None:
     now = datetime.now(UTC).isoformat()
     hb = {
+        "schema_version": 1,
         "agent": "box1",
         "sent_at": now,
         "agent_version": "0.1.0",
