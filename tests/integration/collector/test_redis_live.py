@@ -14,6 +14,7 @@ from collector.kv import RETRY_S
 from tests.fixtures.collector import Collector
 from tests.fixtures.redis import RedisServer
 from tests.integration.collector.test_live_events import _events, _heartbeat, _ticket
+from tests.support.docblocks import example
 from tests.support.scrape import Scrape
 
 Event = tuple[str, dict[str, object], str]
@@ -57,7 +58,9 @@ def test_processes_share_live_events_through_redis_and_go_on_without_it(
     postgres_databases: Callable[[], str], tmp_path: Path, redis_server: RedisServer
 ) -> None:
     url = postgres_databases()
-    env = {"SODAV_COLLECTOR_REDIS_URL": redis_server.url}
+    config = tmp_path / "collector.toml"  # the guide's example, on the test's Redis
+    config.write_text(example("ops/redis", "redis").replace(":6379/", f":{redis_server.port}/"))
+    env = {"SODAV_COLLECTOR_CONFIG": str(config)}
     a, b = (Collector(url, tmp_path / n, extra_env=env) for n in ("a", "b"))
     for c in (a, b):
         c.workdir.mkdir()
