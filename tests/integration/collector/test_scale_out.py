@@ -38,7 +38,7 @@ from collector.plays.models import Play
 from shared.chroma import CHROMAPRINT_RATE
 from shared.codec import encode
 from shared.segmenter import Segmenter
-from tests.fixtures.collector import Collector
+from tests.fixtures.collector import Collector, stop_process, worker_process
 from tests.support.audio import excerpt, pcm11k, track
 from tests.support.scrape import Scrape
 
@@ -115,31 +115,6 @@ WORKER_ENV = {
 }
 
 
-def _worker(database_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        "SODAV_COLLECTOR_DATABASE_URL": database_url,
-        "SODAV_COLLECTOR_ENVIRONMENT": "test",
-        "SODAV_COLLECTOR_REPORT_DIR": str(log.parent / "reports"),
-        **WORKER_ENV,
-    }
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "collector.cli", "worker"],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def _fill(collector: Collector, songs: dict[str, Path], uploads: list[dict[str, Any]]) -> None:
     """The catalog, the stations and the agent, then every upload through the HTTP API."""
     with transaction(collector.tx) as s:
@@ -208,7 +183,7 @@ def test_two_workers_make_the_plays_of_one(
         try:
             _fill(serve, songs, uploads)
             if label == "two":
-                procs = [_worker(url, work / f"worker{n}.log") for n in range(2)]
+                procs = [worker_process(url, work / f"worker{n}.log", WORKER_ENV) for n in range(2)]
             _drain(serve, procs)
             if label == "one":  # every process's counters, whichever HTTP process answers
                 m = Scrape(httpx.get(serve.url + "/metrics", timeout=10).text)
@@ -219,7 +194,7 @@ def test_two_workers_make_the_plays_of_one(
                 assert sum(v or 0 for v in outcomes) == total
         finally:
             for p in procs:
-                _stop(p)
+                stop_process(p)
             serve.stop()
         logs = [(work / f"worker{n}.log").read_text() for n in range(len(procs))] or [serve.log()]
         with serve.session() as s:
@@ -247,20 +222,20 @@ def test_two_workers_make_the_plays_of_one(
 
 
 def test_sqlite_runs_one_worker(sqlite_url: str, tmp_path: Path) -> None:
-    first = _worker(sqlite_url, tmp_path / "first.log")
+    first = worker_process(sqlite_url, tmp_path / "first.log", WORKER_ENV)
     try:
         deadline = time.monotonic() + 60
         while "catalog loaded" not in (tmp_path / "first.log").read_text():
             assert time.monotonic() < deadline and first.poll() is None, (tmp_path / "first.log").read_text()
             time.sleep(0.2)
-        second = _worker(sqlite_url, tmp_path / "second.log")
+        second = worker_process(sqlite_url, tmp_path / "second.log", WORKER_ENV)
         assert second.wait(60) == 2
         said = (tmp_path / "second.log").read_text()
         assert "another worker already matches on this SQLite database" in said
         assert "several workers need PostgreSQL" in said
         assert first.poll() is None  # the first one goes on
     finally:
-        _stop(first)
+        stop_process(first)
     r = subprocess.run(
         [sys.executable, "-m", "collector.cli", "serve", "--workers", "2"],
         env={**os.environ, "SODAV_COLLECTOR_DATABASE_URL": sqlite_url, "SODAV_COLLECTOR_ENVIRONMENT": "test"},
