@@ -91,10 +91,13 @@ class RedisBroker:
             self.redis.run(USE, lambda r: r.set(WANTED, self.token, px=LEASE_MS), None)
 
         def lead(r: Any) -> bool:
-            if not r.set(LEADER, self.token, nx=True, px=LEASE_MS):
-                if r.get(LEADER) != self.token.encode():
-                    return False
-                r.pexpire(LEADER, LEASE_MS)
+            if r.set(LEADER, self.token, nx=True, px=LEASE_MS):
+                # just taken (at start, from a process gone, or after Redis was away): the
+                # feed starts afresh, sending every station's state to every process again
+                return False
+            if r.get(LEADER) != self.token.encode():
+                return False
+            r.pexpire(LEADER, LEASE_MS)
             return bool(r.exists(WANTED))
 
         leading = self.redis.run(USE, lead, None)
