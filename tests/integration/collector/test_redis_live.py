@@ -13,6 +13,7 @@ import httpx
 from collector.kv import RETRY_S
 from tests.fixtures.collector import Collector
 from tests.fixtures.redis import RedisServer
+from tests.integration.collector import test_live_events as without_redis
 from tests.integration.collector.test_live_events import _events, _heartbeat, _ticket
 from tests.support.docblocks import example
 from tests.support.scrape import Scrape
@@ -54,13 +55,29 @@ def _until(what: str, check: Callable[[], bool], timeout: float = 40.0) -> None:
         time.sleep(0.2)
 
 
+def _redis_env(tmp_path: Path, redis_server: RedisServer) -> dict[str, str]:
+    config = tmp_path / "collector.toml"  # the guide's example, on the test's Redis
+    config.write_text(example("ops/redis", "redis").replace(":6379/", f":{redis_server.port}/"))
+    return {"SODAV_COLLECTOR_CONFIG": str(config)}
+
+
+def test_one_process_with_redis_streams_states_and_plays_as_without(
+    database_url: str, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """The live events' own test, through Redis: states, plays, ids in order, the replay."""
+    c = Collector(database_url, tmp_path, extra_env=_redis_env(tmp_path, redis_server))
+    c.start()
+    try:
+        without_redis.test_stream_follows_station_states_and_plays(c)
+    finally:
+        c.close()
+
+
 def test_processes_share_live_events_through_redis_and_go_on_without_it(
     postgres_databases: Callable[[], str], tmp_path: Path, redis_server: RedisServer
 ) -> None:
     url = postgres_databases()
-    config = tmp_path / "collector.toml"  # the guide's example, on the test's Redis
-    config.write_text(example("ops/redis", "redis").replace(":6379/", f":{redis_server.port}/"))
-    env = {"SODAV_COLLECTOR_CONFIG": str(config)}
+    env = _redis_env(tmp_path, redis_server)
     a, b = (Collector(url, tmp_path / n, extra_env=env) for n in ("a", "b"))
     for c in (a, b):
         c.workdir.mkdir()
