@@ -31,6 +31,7 @@ from collector.fleet.admin import router as fleet_admin_router
 from collector.fleet.endpoints import router as fleet_router
 from collector.ingest.endpoints import router as ingest_router
 from collector.instruments import AUTH_FAILURES
+from collector.kv import redis_for
 from collector.live.broker import LocalBroker
 from collector.live.endpoints import router as live_router
 from collector.live.feed import Feed
@@ -38,6 +39,7 @@ from collector.metrics import TimingMiddleware, endpoint, registry, route_of
 from collector.notify.endpoints import router as notify_router
 from collector.plays.endpoints import router as plays_router
 from collector.recognizers.endpoints import router as unknowns_router
+from collector.reports.cache import ReportCache
 from collector.reports.endpoints import router as reports_router
 from collector.settings import CollectorSettings
 from collector.webapp import install_docs, install_web
@@ -54,30 +56,43 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         log.info("collector started on %s", engine.url.render_as_string(hide_password=True))
-        app.state.broker = LocalBroker()
+        redis = redis_for(settings)
+        app.state.report_cache = ReportCache(redis)
+        stop_feed = asyncio.Event()
+        tasks = []
+        if redis is None:
+            app.state.broker = LocalBroker()
+        else:  # one feed, one numbering and one replay for every process
+            from collector.live.redis_broker import RedisBroker
+
+            app.state.broker = RedisBroker(redis)
+            tasks.append(asyncio.create_task(app.state.broker.relay(stop_feed), name="live-relay"))
         app.state.feed = Feed(
             app.state.sessionmaker,
             app.state.broker,
             timedelta(seconds=settings.agent_offline_after_s),
             ZoneInfo(settings.timezone),
         )
-        stop_feed = asyncio.Event()
-        feed = asyncio.create_task(app.state.feed.run(stop_feed), name="live-feed")
+        tasks.append(asyncio.create_task(app.state.feed.run(stop_feed), name="live-feed"))
         stop = threading.Event()
         worker = None
         if settings.worker.enabled:
             # the matching stack only in a process that matches (an HTTP-only one stays lean)
             from collector.worker import run_worker
 
-            worker = threading.Thread(
-                target=run_worker, args=(settings, stop), name="matching-worker", daemon=True
-            )
+            def work() -> None:
+                try:
+                    run_worker(settings, stop)
+                except CollectorError as exc:  # a second worker on SQLite: serve goes on without it
+                    log.error("matching worker not started: %s", exc)
+
+            worker = threading.Thread(target=work, name="matching-worker", daemon=True)
             worker.start()
         try:
             yield
         finally:
             stop_feed.set()
-            await feed
+            await asyncio.gather(*tasks)
             stop.set()
             if worker is not None:
                 worker.join(timeout=30)

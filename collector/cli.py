@@ -13,12 +13,13 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import shared
 from collector import analyze
 from collector.catalog import cli as catalog_cli
 from collector.db.migrate import upgrade
-from collector.errors import CollectorError
+from collector.errors import CollectorError, InvalidRequest
 from collector.fleet import cli as fleet_cli
 from collector.logs import configure as configure_logging
 from collector.matching import cli as matching_cli
@@ -38,20 +39,25 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # the web stack only for the command that serves
 
     from collector.app import create_app
+    from collector.processes import serve_processes
 
     settings = load(args.config)
+    if args.workers < 1:
+        raise InvalidRequest(f"--workers {args.workers}: give 1 or more HTTP processes")
     if not args.no_migrate:
         upgrade(settings.database_url)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=settings.log_level.lower(),
-        log_config=None,  # uvicorn's lines go through collector.logs, in the same format
+    options: dict[str, Any] = {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "log_level": settings.log_level.lower(),
+        "log_config": None,  # uvicorn's lines go through collector.logs, in the same format
         # open event streams never end by themselves: on SIGTERM, requests in flight get at
         # most this long (browsers reconnect to the next process by themselves)
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-    )
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+    }
+    if args.workers > 1:
+        return serve_processes(settings, args.config, args.workers, options)
+    uvicorn.run(create_app(settings), **options)
     return 0
 
 
@@ -64,7 +70,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     settings = load(args.config)
-    upgrade(settings.database_url)
+    if not args.no_migrate:
+        upgrade(settings.database_url)
     serve_worker_metrics(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -116,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--no-migrate", action="store_true", help="do not run migrations at start")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="HTTP processes on the one port (PostgreSQL only), with one matching worker beside them",
+    )
     serve.set_defaults(func=_serve)
 
     db = sub.add_parser("db", help="database schema")
@@ -127,9 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     fleet_cli.register(sub)
     catalog_cli.register(sub)
     analyze.register(sub)
-    sub.add_parser("worker", help="match uploaded segments and assemble plays, continuously").set_defaults(
-        func=_worker
+    worker = sub.add_parser(
+        "worker",
+        help="match uploaded segments and assemble plays, continuously (several on PostgreSQL)",
     )
+    worker.add_argument("--no-migrate", action="store_true", help="do not run migrations at start")
+    worker.set_defaults(func=_worker)
     matching_cli.register(sub)
     reports_cli.register(sub)
     notify_cli.register(sub)

@@ -24,6 +24,8 @@ __all__ = [
     "NOTIFY_DELIVERIES",
     "NOTIFY_SECONDS",
     "RECOGNIZER_REQUESTS",
+    "REDIS_FAILURES",
+    "REPORT_CACHE",
     "REPORT_JOBS",
     "SEGMENTS_MATCHED",
     "SEGMENTS_RECEIVED",
@@ -87,6 +89,17 @@ RECOGNIZER_REQUESTS = Counter(
     "sodav_recognizer_requests",
     "Requests to the external recognizers (AcoustID, AudD), by service and outcome.",
     ["service", "outcome"],
+)
+
+REDIS_FAILURES = Counter(
+    "sodav_redis_failures",
+    "Redis operations that failed (the collector went on without Redis), by use.",
+    ["use"],
+)
+REPORT_CACHE = Counter(
+    "sodav_report_cache",
+    "Report answers asked of the cache, by report and outcome (hit, miss).",
+    ["report", "outcome"],
 )
 
 

@@ -34,6 +34,7 @@ from starlette.responses import Response
 
 from collector import facts, instruments
 from collector.errors import CollectorError
+from collector.kv import SharedRedis, redis_for
 from collector.settings import CollectorSettings
 from collector.webapp import WEB_ROUTE
 from shared.config import ConfigError, read_secret
@@ -114,7 +115,27 @@ def registry(
         reg.register(_ThisProcess())
     if sessions is not None:
         reg.register(DatabaseFacts(settings, sessions))
+    redis = redis_for(settings)
+    if redis is not None:
+        reg.register(RedisUp(redis))
     return reg
+
+
+class RedisUp:
+    """``sodav_redis_up``: 1 if the configured Redis answered a PING at this scrape."""
+
+    def __init__(self, redis: SharedRedis) -> None:
+        self.redis = redis
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily(
+            "sodav_redis_up", "1 if the collector's Redis (redis_url) answered at this scrape."
+        )
+        up.add_metric([], 1.0 if self.redis.ping() else 0.0)
+        return [up]
 
 
 class MetricsForbidden(CollectorError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -105,6 +106,19 @@ class MailSettings(_Section):
         return read_secret(self.password_file, "mail.password_file") if self.password_file else None
 
 
+class ReportS3Settings(_Section):
+    """S3-compatible object storage for report files (``report_storage = "s3"``)."""
+
+    endpoint_url: str | None = None  # None: AWS S3 itself; else e.g. https://minio.example.org:9000
+    bucket: str | None = None
+    prefix: str = "reports/"
+    region: str = "us-east-1"
+    access_key_file: Path | None = None  # files (mode 0600) or systemd credentials; none: boto3's
+    secret_key_file: Path | None = None  # own chain (environment, instance role)
+    path_style: bool = True  # https://HOST/BUCKET/KEY (MinIO, Ceph); false: https://BUCKET.HOST/KEY
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+
 class CollectorSettings(_Section):
     environment: str = Field(default="production", pattern="^(production|development|test)$")
     database_url: str = DEFAULT_DATABASE_URL
@@ -117,6 +131,12 @@ class CollectorSettings(_Section):
     max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     agent_offline_after_s: float = Field(default=300.0, gt=0)
     report_dir: Path = Path("reports")
+    report_storage: str = Field(default="directory", pattern="^(directory|s3)$")
+    report_s3: ReportS3Settings = Field(default_factory=ReportS3Settings)
+    # Redis shared by several collector processes (live events, report answers); empty: none,
+    # everything in process. redis://HOST:6379/0, rediss://… (TLS), unix:///run/redis/redis.sock
+    redis_url: str = ""
+    redis_password_file: Path | None = None
     timezone: str = "Africa/Dakar"
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
@@ -133,6 +153,15 @@ class CollectorSettings(_Section):
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         if not value.startswith(("sqlite:///", "postgresql+psycopg://")):
             raise ValueError("use sqlite:///PATH (embedded default) or postgresql://USER@HOST/DB")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                "use redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH, or leave it empty"
+            )
         return value
 
     @model_validator(mode="after")
@@ -175,6 +204,30 @@ class CollectorSettings(_Section):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> CollectorSettings:
+        if self.report_storage == "s3" and not self.report_s3.bucket:
+            raise ValueError("report_storage = s3 needs report_s3.bucket")
+        if (self.report_s3.access_key_file is None) != (self.report_s3.secret_key_file is None):
+            raise ValueError("give both report_s3.access_key_file and report_s3.secret_key_file, or neither")
+        return self
+
+    def s3_credentials(self) -> tuple[str | None, str | None]:
+        """The S3 access key and secret from their files, or (None, None): boto3's own chain."""
+        s3 = self.report_s3
+        if s3.access_key_file is None or s3.secret_key_file is None:
+            return None, None
+        access = read_secret(s3.access_key_file, "report_s3.access_key_file").get_secret_value()
+        return access, read_secret(s3.secret_key_file, "report_s3.secret_key_file").get_secret_value()
+
+    def redis_url_value(self) -> str:
+        """``redis_url`` with the password of ``redis_password_file`` in it, if any."""
+        if not self.redis_url or self.redis_password_file is None:
+            return self.redis_url
+        secret = read_secret(self.redis_password_file, "redis_password_file").get_secret_value()
+        scheme, rest = self.redis_url.split("://", 1)
+        return f"{scheme}://:{quote(secret, safe='')}@{rest.split('@', 1)[-1]}"
 
     def acoustid_key_value(self) -> SecretStr | None:
         rec = self.recognizers

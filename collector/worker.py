@@ -4,8 +4,13 @@ the reports (monthly airtime rollups, scheduled report files); in a thread of it
 the notifications (webhooks, report e-mails).
 
 One cycle follows the data one way: matching → plays → rate learning. ``analyze`` runs the
-same :func:`process` on recordings. Several workers may run against PostgreSQL (claims use
-``FOR UPDATE SKIP LOCKED``). CPU work happens here, never in the HTTP server's event loop.
+same :func:`process` on recordings. CPU work happens here, never in the HTTP server's event loop.
+
+Several workers may run against PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED``, a
+station's share of a cycle holds its lock (:func:`collector.matching.repository.take_stations`:
+a station another worker holds, or whose earlier segments it holds, waits for the next cycle), closing
+quiet plays takes the same locks, and one worker at a time runs a reports' job. SQLite runs
+one worker (:func:`sqlite_worker_slot` refuses a second).
 
 One bad segment never blocks the queue (:mod:`collector.matching.quarantine`): claimed
 segments are screened first, and each station's share of a cycle runs in a savepoint, so a
@@ -16,16 +21,21 @@ goes back to the queue for the next cycle.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector import instruments
+from collector.db import locks
 from collector.db.session import open_database
+from collector.errors import CollectorError
 from collector.fleet.models import Station
 from collector.ingest.models import Segment
 from collector.ingest.service import TimeWindow
@@ -33,10 +43,11 @@ from collector.matching import rates
 from collector.matching.catalog import Catalog, catalog_version, load_catalog
 from collector.matching.quarantine import quarantine, screen, within_budget
 from collector.matching.rematch import rematch_past
-from collector.matching.repository import claim_segments, unclaim
+from collector.matching.repository import claim_segments, take_stations, unclaim
 from collector.matching.service import match_segments
 from collector.notify import delivery
 from collector.plays.closing import CLOSE_INTERVAL_S, close_plays
+from collector.plays.repository import stations_with_open_plays
 from collector.plays.service import rebuild_plays
 from collector.recognizers import lookups
 from collector.recognizers.clustering import Clustering
@@ -91,11 +102,18 @@ def run_once(
             by_station.setdefault(seg.station_id, []).append(seg)
         matched = plays = 0
         unknowns = Clustering(settings.recognizers.music_min_s)
-        for station_segments in by_station.values():
+        ready = take_stations(session, {sid: segs[0].id for sid, segs in by_station.items()})
+        for station_id, station_segments in by_station.items():
+            if station_id not in ready:
+                log.debug("station id=%d is with another worker: next cycle", station_id)
+                unclaim(station_segments)
+                later += station_segments
+                continue
             done = _process_station(session, catalog, station_segments)
             matched, plays = matched + done[0], plays + done[1]
-            unknowns.station(session, station_segments[0].station_id)  # unmatched music, by song
+            unknowns.station(session, station_id)  # unmatched music, by song
         session.commit()
+        segments = [seg for seg in segments if seg.status != "new"]
         _measure(segments, matched, time.monotonic() - started)
         log.info(
             "matched %d/%d segments, %d open/final plays rebuilt%s",
@@ -137,13 +155,52 @@ def _measure(segments: Sequence[Segment], matched: int, seconds: float) -> None:
 def close_quiet_plays(factory: sessionmaker[Session], now: datetime | None = None) -> int:
     """Make final the open plays of stations whose audio stopped or that sent nothing more."""
     with factory() as session:
+        # every lock before any write: no worker rebuilds these stations meanwhile, and a cycle
+        # never waits for a lock, so this wait cannot close a circle
+        for station_id, _earliest in sorted(stations_with_open_plays(session)):
+            locks.lock(session, locks.STATION, station_id)
         closed = close_plays(session, now or datetime.now(UTC))
         session.commit()
         return closed
 
 
+class OneWorkerOnSQLite(CollectorError):
+    """A second worker on an SQLite database."""
+
+
+@contextmanager
+def sqlite_worker_slot(settings: CollectorSettings) -> Iterator[None]:
+    """On SQLite, the one worker's place: an exclusive lock on ``<database>.worker-lock``, held
+    while the worker runs and freed by the system if it dies. A second worker (another
+    ``sodav-collector worker``, or a ``serve`` with its worker thread) is refused. PostgreSQL
+    takes any number of workers."""
+    if not settings.is_sqlite:
+        yield
+        return
+    path = Path(settings.database_url.split("sqlite:///", 1)[1] + ".worker-lock")
+    with path.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OneWorkerOnSQLite(
+                f"another worker already matches on this SQLite database ({path} is locked): SQLite "
+                "runs one worker, in `serve` or in one `sodav-collector worker`; several workers "
+                "need PostgreSQL (docs/ops/scaling.md)"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_worker(settings: CollectorSettings, stop: threading.Event) -> None:
-    """Match and report until ``stop`` is set (the app's thread, or ``sodav-collector worker``)."""
+    """Match and report until ``stop`` is set (the app's thread, or ``sodav-collector worker``).
+    On SQLite, a worker that is not the only one raises :class:`OneWorkerOnSQLite`."""
+    with sqlite_worker_slot(settings):
+        _run(settings, stop)
+
+
+def _run(settings: CollectorSettings, stop: threading.Event) -> None:
     catalog: Catalog | None = None
     reports = Ticker(settings)  # monthly/semester report files, checked every few minutes
     revised = Reviser(settings)  # finished periods that re-matching changed, generated again

@@ -15,11 +15,14 @@ from tests.fixtures.collector import collector  # noqa: F401
 from tests.fixtures.database import (  # noqa: F401  (fixtures)
     BACKENDS,
     database_url,
+    postgres_databases,
     postgres_server,
     postgres_template,
     sqlite_template,
     sqlite_url,
 )
+from tests.fixtures.redis import redis_server  # noqa: F401
+from tests.fixtures.s3 import s3_server  # noqa: F401
 
 _backend_counts: Counter[str] = Counter()
 

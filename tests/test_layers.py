@@ -31,7 +31,7 @@ COLLECTOR = ROOT / "collector"
 PACKAGES = ("collector", "edge_agent", "shared")
 # left to right
 DOMAINS = ("reports", "recognizers", "plays", "matching", "ingest", "notify", "catalog", "fleet")
-GROUND = {"db", "errors", "settings", "fpmath", "musicness", "audio", "formats", "logs", "instruments"}
+GROUND = {"db", "errors", "settings", "fpmath", "musicness", "audio", "formats", "logs", "instruments", "kv"}
 MAX_LINES = 450
 DYNAMIC_IMPORT = re.compile(r"import_module|__import__")
 

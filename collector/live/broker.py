@@ -2,9 +2,9 @@
 
 The feed (:mod:`collector.live.feed`) publishes; each open event stream subscribes, and a
 stream that reconnects asks for the events after the last one it saw (:meth:`Broker.since`).
-:class:`LocalBroker` serves the streams of one collector process. Several processes behind one
-address (issue #18) need a shared one, e.g. Redis pub/sub with a capped stream for the replay:
-the same three methods, with the feed polling in a single process (an advisory lock).
+:class:`LocalBroker` serves the streams of one collector process: each process's feed reads
+the database for them. With ``redis_url``, :class:`collector.live.redis_broker.RedisBroker`
+shares one numbering, one replay and one feed among every process.
 """
 
 from __future__ import annotations
@@ -61,6 +61,10 @@ class Broker(Protocol):
 
     def subscribe(self) -> Subscription: ...
 
+    def wants_poll(self) -> bool:
+        """Whether this process's feed should read the database for changes now."""
+        ...
+
     @property
     def last_id(self) -> int: ...
 
@@ -112,14 +116,20 @@ class LocalBroker:
         self._queues: set[_Queue] = set()
 
     def publish(self, name: str, data: dict[str, Any]) -> LiveEvent:
-        self._last = next(self._ids)
-        event = LiveEvent(self._last, name, to_json(data), time.monotonic())
+        event = LiveEvent(next(self._ids), name, to_json(data), time.monotonic())
+        self.deliver(event)
+        return event
+
+    def deliver(self, event: LiveEvent) -> None:
+        """Hold an event (numbered elsewhere, e.g. by Redis) and hand it to this process's streams."""
+        if event.id > self._last + 1:  # ids never go down here, whoever numbers them
+            self._ids = itertools.count(event.id + 1)
+        self._last = event.id
         self._events.append(event)
         while self._events and event.at - self._events[0].at > self._hold:
             self._events.popleft()
         for queue in list(self._queues):
             queue.put(event)
-        return event
 
     def since(self, last_id: int) -> list[LiveEvent] | None:
         if last_id == self._last:
@@ -132,6 +142,9 @@ class LocalBroker:
         queue = _Queue(self, self._queue_max)
         self._queues.add(queue)
         return queue
+
+    def wants_poll(self) -> bool:
+        return bool(self._queues)
 
     @property
     def last_id(self) -> int:

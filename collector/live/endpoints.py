@@ -100,10 +100,12 @@ async def stream(
             for item in snapshot:
                 yield sse(broker.last_id, "station_status", item)
             until = time.monotonic() + STREAM_FOR_S
+            replayed = held[-1].id if held else None  # the relay may bring those again
             while time.monotonic() < until:
                 event = await subscription.next(PING_S)
                 if event is not None:
-                    yield event.sse()
+                    if replayed is None or event.id > replayed:
+                        yield event.sse()
                     continue
                 if not await run_in_threadpool(_still_active, sessions, user_id):
                     log.info("event stream closed: tokens revoked user=%s", name)

@@ -65,7 +65,7 @@ class Feed:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            if self.broker.subscribers:
+            if await asyncio.to_thread(self.broker.wants_poll):  # may ask Redis
                 try:
                     for name, data in await asyncio.to_thread(self.poll):
                         self.broker.publish(name, data)

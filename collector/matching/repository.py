@@ -1,7 +1,8 @@
 """The matching queue and the matches. Nothing here commits.
 
 Several workers may run against PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED`` so no
-two take the same segment.
+two take the same segment, and :func:`take_stations` lets one worker at a time work on a
+station, in the order its segments came in.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from collector.db import locks
 from collector.ingest.models import Segment
 from collector.matching.models import SegmentMatch
 
@@ -29,6 +31,25 @@ def claim_segments(session: Session, limit: int) -> list[Segment]:
         seg.claimed_at = now
     session.flush()
     return segments
+
+
+def take_stations(session: Session, first_ids: dict[int, int]) -> set[int]:
+    """The stations (of ``first_ids``: station id → its first claimed segment) this worker may
+    process now, each locked until the transaction ends. Not a station another worker holds
+    (the lock is only tried: a cycle never waits for another, so workers cannot deadlock), nor
+    one with an earlier segment still waiting, claimed by another worker (its claim is not
+    committed, so it reads as new): its plays are assembled in the order the audio came in,
+    as by one worker. The others go back to the queue for the next cycle."""
+    ready = set()
+    for station_id in sorted(first_ids):
+        if not locks.lock(session, locks.STATION, station_id, wait=False):
+            continue
+        earlier = select(Segment.id).where(
+            Segment.station_id == station_id, Segment.status == "new", Segment.id < first_ids[station_id]
+        )
+        if session.scalar(earlier.limit(1)) is None:
+            ready.add(station_id)
+    return ready
 
 
 def unclaim(segments: Sequence[Segment]) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 
+from collector.db import locks
 from collector.db.engine import make_engine
 from collector.models import Base
 
@@ -36,6 +37,13 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # several processes starting at once (serve instances behind a proxy, workers):
+                # one migrates, the others wait for it and then find nothing left to do
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:s, :k)"),
+                    {"s": locks.JOB, "k": locks.job_key("migrations")},
+                )
             context.run_migrations()
     connectable.dispose()
 

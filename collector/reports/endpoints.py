@@ -23,6 +23,7 @@ from collector.fleet.auth import require_role
 from collector.fleet.models import User
 from collector.ingest.models import SILENCE_DBFS
 from collector.reports import distribution, exports, listing, monitoring, pdf, repository, schedule, service
+from collector.reports.cache import ReportCache
 from collector.reports.exports import ReportMeta, ReportTable
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
@@ -57,6 +58,14 @@ PageQ = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 def _settings(request: Request) -> CollectorSettings:
     settings: CollectorSettings = request.app.state.settings
     return settings
+
+
+def _cache(request: Request) -> ReportCache:
+    """The app's report cache (a bare one for an app built without its lifespan)."""
+    cache: ReportCache | None = getattr(request.app.state, "report_cache", None)
+    if cache is None:
+        cache = request.app.state.report_cache = ReportCache()
+    return cache
 
 
 def _period(request: Request, text: str) -> Period:
@@ -213,9 +222,14 @@ def playlist(
 ) -> Any:
     p = _period(request, period)
     service.resolve_stations(session, [station])
-    table, meta = distribution.playlist(session, station, p, lang)
     if format == "json":
-        return {"station": station, "period": p.label, "timezone": p.tz.key, "plays": _table_json(table)}
+
+        def compute() -> dict[str, Any]:
+            table, _meta = distribution.playlist(session, station, p, lang)
+            return {"station": station, "period": p.label, "timezone": p.tz.key, "plays": _table_json(table)}
+
+        return _cache(request).answer(session, "playlist", p, [station, lang], compute)
+    table, meta = distribution.playlist(session, station, p, lang)
     return _render([table], meta, format, lang, f"playlist-{station}-{p.label}")
 
 
@@ -246,14 +260,18 @@ def airtime(
         tables, meta = distribution.airtime_report(session, p, ids, lang)
         return _render(tables, meta, "xlsx", lang, name)
     if format == "json":
-        table = distribution.airtime_table(session, by, p, ids, (page - 1) * page_size, page_size)
-        return {
-            "period": p.label,
-            "by": by,
-            "page": page,
-            "page_size": page_size,
-            "items": _table_json(table),
-        }
+
+        def compute() -> dict[str, Any]:
+            table = distribution.airtime_table(session, by, p, ids, (page - 1) * page_size, page_size)
+            return {
+                "period": p.label,
+                "by": by,
+                "page": page,
+                "page_size": page_size,
+                "items": _table_json(table),
+            }
+
+        return _cache(request).answer(session, "airtime", p, [by, ids, page, page_size], compute)
     table = distribution.airtime_table(session, by, p, ids)
     return _render([table], service.meta_for(table.key, p, lang), format, lang, name)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from collector.db.base import Base, UTCDateTime, utcnow
+from collector.db.base import Base, BigId, UTCDateTime, utcnow
 from collector.plays.models import Play
 
 
@@ -79,3 +79,23 @@ class AirtimeDirtyMonth(Base):
     __tablename__ = "airtime_dirty_months"
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
+
+
+class ReportChange(Base):
+    """A final play (or a flag) of this UTC month changed: one row per change, inserted by
+    triggers (migration 0011), folded into :class:`ReportGeneration` by the reports' ticker."""
+
+    __tablename__ = "report_changes"
+    __table_args__ = (Index("ix_report_changes_month", "month"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+
+
+class ReportGeneration(Base):
+    """How many changes of the month were folded away: with the rows left, a count that only grows."""
+
+    __tablename__ = "report_generations"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    pruned: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -31,10 +31,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector import instruments
+from collector.db import locks
 from collector.fleet import repository as fleet_repository
 from collector.formats import iso_z
 from collector.notify import events as notify_events
-from collector.reports import distribution, exports, monitoring, pdf, repository, rollup, service
+from collector.reports import changes, distribution, exports, monitoring, pdf, repository, rollup, service
 from collector.reports.labels import label
 from collector.reports.models import GeneratedReport
 from collector.reports.periods import Period, parse_period, previous_month, previous_semester
@@ -209,6 +210,7 @@ class Ticker:
         return done
 
     def _rollup(self, session: Session) -> int:
+        changes.fold(session)  # keeps the change log short (it does not count as work done)
         return rollup.refresh_stale(session, self.settings.timezone)
 
     def _reports(self, session: Session) -> int:
@@ -217,6 +219,8 @@ class Ticker:
     def _step(self, factory: sessionmaker[Session], what: str, fn: Any) -> int:
         try:
             with factory() as session:
+                if not locks.lock(session, locks.JOB, locks.job_key(f"reports {what}"), wait=False):
+                    return 0  # another worker is at it; it goes on at the next tick
                 done: int = fn(session)
                 session.commit()
                 instruments.report_job(what, ok=True)

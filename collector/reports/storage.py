@@ -1,8 +1,8 @@
-"""Where generated reports live. Only the directory backend exists today.
+"""Where generated reports live: a directory (``report_dir``, the default) or S3-compatible
+object storage (``report_storage = "s3"``, :mod:`collector.reports.s3`).
 
-:class:`ReportStorage` is the whole interface a backend needs; an S3-compatible backend
-(bucket + prefix, same names as keys) would implement these four methods. It is not written
-yet: ``settings.report_dir`` (a directory, default ``reports/``) is the only storage.
+:class:`ReportStorage` is the whole interface a backend needs: the same names (relative POSIX
+paths) in both, as files under the directory or as keys under the bucket's prefix.
 """
 
 from __future__ import annotations
@@ -74,4 +74,8 @@ class DirectoryStorage:
 
 
 def storage_for(settings: CollectorSettings) -> ReportStorage:
+    if settings.report_storage == "s3":
+        from collector.reports.s3 import s3_storage  # boto3 only where S3 is used
+
+        return s3_storage(settings)
     return DirectoryStorage(settings.report_dir)

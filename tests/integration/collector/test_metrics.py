@@ -6,10 +6,8 @@ separate worker serves its own port, and processes sharing PROMETHEUS_MULTIPROC_
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.collector import Collector, free_port
+from tests.fixtures.collector import Collector, free_port, stop_process, worker_process
 from tests.support import payloads
 from tests.support.docblocks import example
 from tests.support.scrape import Scrape
@@ -179,33 +177,6 @@ def _check_prometheus(api: str) -> None:
     assert all(rule["health"] != "err" for g in groups for rule in g["rules"])
 
 
-def _worker(database_url: str, workdir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    full = {
-        **os.environ,
-        "SODAV_COLLECTOR_DATABASE_URL": database_url,
-        "SODAV_COLLECTOR_ENVIRONMENT": "test",
-        "SODAV_COLLECTOR_REPORT_DIR": str(workdir / "reports"),
-        **env,
-    }
-    with (workdir / "worker.log").open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "collector.cli", "worker"],
-            env=full,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-
-
 def _jobs(url: str) -> float:
     try:
         return scrape(url).value("sodav_report_jobs_total", job="airtime rollup", outcome="ok") or 0.0
@@ -216,7 +187,9 @@ def _jobs(url: str) -> float:
 @pytest.mark.slow
 def test_a_separate_worker_serves_its_own_port(sqlite_url: str, tmp_path: Path) -> None:
     port = free_port()
-    worker = _worker(sqlite_url, tmp_path, {"SODAV_COLLECTOR_METRICS__WORKER_PORT": str(port)})
+    worker = worker_process(
+        sqlite_url, tmp_path / "worker.log", {"SODAV_COLLECTOR_METRICS__WORKER_PORT": str(port)}
+    )
     try:
         wait_for(
             "the worker's report jobs on its port", lambda: _jobs(f"http://127.0.0.1:{port}/metrics") > 0
@@ -224,7 +197,7 @@ def test_a_separate_worker_serves_its_own_port(sqlite_url: str, tmp_path: Path) 
         m = scrape(f"http://127.0.0.1:{port}/metrics")
         assert m.value("sodav_database_up") is None  # the database facts are serve's, not counted twice
     finally:
-        _stop(worker)
+        stop_process(worker)
 
 
 @pytest.mark.slow
@@ -236,7 +209,7 @@ def test_processes_sharing_a_multiprocess_directory_add_up(sqlite_url: str, tmp_
     serve.start()
     worker = None
     try:
-        worker = _worker(sqlite_url, tmp_path, env)
+        worker = worker_process(sqlite_url, tmp_path / "worker.log", env)
         # serve runs no report job itself: what it shows is the worker process's count
         wait_for("the worker's counters in serve's /metrics", lambda: _jobs(f"{serve.url}/metrics") > 0)
         m = scrape(f"{serve.url}/metrics")
@@ -247,5 +220,5 @@ def test_processes_sharing_a_multiprocess_directory_add_up(sqlite_url: str, tmp_
         assert len(list(shared.glob("*.db"))) >= 2  # one file per process and kind
     finally:
         if worker is not None:
-            _stop(worker)
+            stop_process(worker)
         serve.close()

@@ -1,0 +1,131 @@
+"""The guide's nginx example (docs/ops/scaling.md) in front of two ``serve`` instances on one
+PostgreSQL database: the agents' uploads and heartbeats and the web application's live events
+go through it, and keep going when one instance stops."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from collector.ingest.models import Segment
+from tests.fixtures.collector import Collector, free_port
+from tests.support.docblocks import example
+from tests.support.payloads import heartbeat, segment, upload
+
+pytestmark = pytest.mark.slow
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def nginx_config(prefix: Path, listen: int, upstreams: tuple[int, int]) -> Path:
+    """The guide's site, on free ports, inside the smallest main configuration that runs
+    as a normal process (its own pid file, logs and temporary files)."""
+    site = example("ops/scaling", "nginx")
+    site = site.replace("listen 8080;", f"listen 127.0.0.1:{listen};")
+    site = site.replace("127.0.0.1:8081", f"127.0.0.1:{upstreams[0]}")
+    site = site.replace("127.0.0.1:8082", f"127.0.0.1:{upstreams[1]}")
+    (prefix / "logs").mkdir(parents=True, exist_ok=True)
+    (prefix / "sites").mkdir(exist_ok=True)
+    (prefix / "sites" / "sodav-collector.conf").write_text(site)
+    temp = {k: prefix / "tmp" / k for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    for path in temp.values():
+        path.mkdir(parents=True, exist_ok=True)
+    user = "user root;\n" if os.geteuid() == 0 else ""  # as root, its workers would be nobody's
+    main = prefix / "nginx.conf"
+    main.write_text(
+        f"{user}daemon off;\nworker_processes 1;\npid {prefix}/nginx.pid;\n"
+        f"error_log {prefix}/logs/error.log;\nevents {{ worker_connections 256; }}\n"
+        "http {\n"
+        f"    access_log {prefix}/logs/access.log;\n"
+        + "".join(f"    {k}_temp_path {v};\n" for k, v in temp.items())
+        + f"    include {prefix}/sites/*.conf;\n}}\n"
+    )
+    return main
+
+
+@pytest.fixture
+def nginx_in_front(
+    postgres_databases: Callable[[], str], tmp_path: Path
+) -> Iterator[tuple[str, list[Collector]]]:
+    if not os.path.exists(NGINX):
+        pytest.skip("nginx is not installed: ./dev setup installs Debian's nginx")
+    url = postgres_databases()
+    instances = [Collector(url, tmp_path / f"serve{n}") for n in range(2)]
+    for c in instances:
+        c.workdir.mkdir()
+    listen = free_port()
+    conf = nginx_config(tmp_path / "nginx", listen, (instances[0].port, instances[1].port))
+    check = subprocess.run([NGINX, "-t", "-c", str(conf), "-p", str(tmp_path / "nginx")], capture_output=True)
+    assert check.returncode == 0, check.stderr.decode()
+    proc = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-p", str(tmp_path / "nginx")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with ThreadPoolExecutor() as pool:  # started together, as a deployment does
+            list(pool.map(Collector.start, instances))
+        front = f"http://127.0.0.1:{listen}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(front + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "nginx" / "logs" / "error.log").read_text()
+            time.sleep(0.2)
+        yield front, instances
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        for c in instances:
+            c.close()
+
+
+def test_the_guides_nginx_spreads_the_work_and_survives_an_instance(
+    nginx_in_front: tuple[str, list[Collector]],
+) -> None:
+    front, instances = nginx_in_front
+    first = instances[0]
+    first.add_station("rfm")
+    token = first.add_agent("box1", ["rfm"])  # enrolled on one instance, known to both
+    analyst = first.add_user("awa", "analyst")
+    agent = httpx.Client(base_url=front, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    web = httpx.Client(base_url=front, headers={"Authorization": f"Bearer {analyst}"}, timeout=30)
+    with agent, web:
+        sent = 0
+        for n in range(10):
+            r = agent.post("/api/v1/uploads", json=upload("box1", [segment("rfm", n)], batch_id=f"b{n}"))
+            assert r.status_code == 200, r.text
+            sent += 1
+        # both instances answered uploads (nginx takes them in turn)
+        assert all("upload agent=box1" in c.log() for c in instances)
+
+        # the live events through the proxy: the snapshot arrives at once, unbuffered
+        ticket = web.post("/api/v1/events/tickets").json()["ticket"]
+        with agent.stream("GET", "/api/v1/events/stream", params={"ticket": ticket}) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.iter_lines()
+            seen = []
+            while "event: station_status" not in seen:
+                seen.append(next(lines))
+
+        instances[1].stop()  # an instance goes away: the other takes everything
+        for n in range(10, 20):
+            r = agent.post("/api/v1/uploads", json=upload("box1", [segment("rfm", n)], batch_id=f"b{n}"))
+            assert r.status_code == 200, r.text
+            sent += 1
+        assert agent.post("/api/v1/heartbeats", json=heartbeat("box1")).status_code == 200
+        assert web.get("/api/v1/stations/status").json()[0]["station"] == "rfm"
+    with first.session() as s:
+        assert s.scalar(select(func.count()).select_from(Segment)) == sent
