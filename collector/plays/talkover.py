@@ -69,7 +69,9 @@ def bridge_back(
         return start
     # value by value, over the window before the earliest bridged one and that window
     ids = [ordered[best_j].id]
-    if joins(best_j):
+    # (not into a window named as another song: the start of a song that follows another
+    # back to back is within the window holding both, never in the other song's windows)
+    if joins(best_j) and not _elsewhere(ordered[best_j - 1], draft):
         ids.insert(0, ordered[best_j - 1].id)
     pairs: list[tuple[datetime, float]] = []
     for sid in ids:
