@@ -1,8 +1,10 @@
 """Test configuration: real PostgreSQL and SQLite for every collector database test.
 
 A test that uses the ``backend`` fixture (directly or through ``database_url``) is run once
-per backend; the summary line says how many passed on each, and a full run (``tests/``, no
-``-k``/``-m``) where either count is zero fails. Counting works under pytest-xdist too.
+per backend (``@pytest.mark.backends("sqlite")``: on that one only, for a slow real-time test
+whose subject is not the database, e.g. the agent's behaviour); the summary line says how many
+passed on each, and a full run (``tests/``, no ``-k``/``-m``) where either count is zero
+fails. Counting works under pytest-xdist too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ _backend_counts: Counter[str] = Counter()
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", BACKENDS)
+        only = metafunc.definition.get_closest_marker("backends")
+        metafunc.parametrize("backend", only.args if only else BACKENDS)
 
 
 def _backend_of(nodeid: str) -> str | None:

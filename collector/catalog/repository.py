@@ -55,10 +55,11 @@ def version(session: Session) -> tuple[int, datetime | None]:
 RETIRED = "retired"
 
 
-def fingerprints(session: Session) -> Iterator[tuple[int, bytes, float]]:
-    """Every recording's (id, fingerprint blob, duration), by id."""
+def fingerprints(session: Session) -> Iterator[tuple[int, bytes, float, bool]]:
+    """Every recording's (id, fingerprint blob, duration, learned), by id: ``learned`` when its
+    reference is a broadcast capture named by a service or a person, not an imported master."""
     stmt = (
-        select(Recording.id, Recording.fingerprint, Recording.duration)
+        select(Recording.id, Recording.fingerprint, Recording.duration, Recording.source != "catalog")
         .where(Recording.source != RETIRED)
         .order_by(Recording.id)
     )

@@ -19,6 +19,9 @@ class Catalog:
     durations: dict[int, float]
     refs: dict[int, np.ndarray]
     version: tuple[int, datetime | None]
+    # recordings whose reference is a broadcast capture of part of a song (learned from unknown
+    # music): what a chorus repeated past that part aligns with is no evidence of a new play
+    learned: frozenset[int] = frozenset()
 
 
 def catalog_version(session: Session) -> tuple[int, datetime | None]:
@@ -29,10 +32,13 @@ def load_catalog(session: Session) -> Catalog:
     index = CatalogIndex()
     durations: dict[int, float] = {}
     refs: dict[int, np.ndarray] = {}
-    for rec_id, blob, duration in repository.fingerprints(session):
+    learned: set[int] = set()
+    for rec_id, blob, duration, is_learned in repository.fingerprints(session):
+        if is_learned:
+            learned.add(rec_id)
         values = decode(blob).values
         index.add(rec_id, values)
         refs[rec_id] = values
         durations[rec_id] = duration
     index.build()
-    return Catalog(index, durations, refs, catalog_version(session))
+    return Catalog(index, durations, refs, catalog_version(session), frozenset(learned))

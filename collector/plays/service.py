@@ -61,7 +61,8 @@ def rebuild_plays(
         return 0
     clock = station_clock(session, station_id, t0, datetime.now(UTC))
     values_of = _values_loader(session)
-    segs = accumulate(segs, catalog.index, catalog.refs, values_of)
+    masters = {rid: ref for rid, ref in catalog.refs.items() if rid not in catalog.learned}
+    segs = accumulate(segs, catalog.index, masters, values_of)
     drafts = chain(segs, values_of, catalog.refs)
     drafts = [d for d in drafts if d.recording_id in catalog.refs]
     drafts = choose_versions(drafts, catalog.index, catalog.refs, values_of)

@@ -56,6 +56,9 @@ def _segments(c: Collector) -> list[Segment]:
         return list(s.scalars(select(Segment).order_by(Segment.start)))
 
 
+# the agent's crash and the collector's dedupe of the audio resent; on the production database
+# (the same queries run on SQLite in test_agent_to_collector's restarts)
+@pytest.mark.backends("postgresql")
 def test_kill_9_mid_song_and_restart_leaves_one_final_play(database_url: str, tmp_path: Path) -> None:
     song, programme = _programme(tmp_path)
     c = Collector(database_url, tmp_path / "collector", extra_env={"SODAV_COLLECTOR_WORKER__ENABLED": "true"})

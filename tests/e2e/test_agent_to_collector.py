@@ -100,6 +100,7 @@ def test_collector_killed_and_restarted_mid_upload(tmp_path: Path, collector: Co
         agent.close()
 
 
+@pytest.mark.backends("sqlite")  # the agent's retries: the same on both databases
 def test_link_cut_and_restored(tmp_path: Path, collector: Collector, stream: str) -> None:
     with TcpProxy(collector.port) as link:
         agent = _run_agent(tmp_path, collector, link.url, stream)
@@ -139,6 +140,7 @@ def _revoke(c: Collector, name: str) -> subprocess.CompletedProcess[str]:
     return _collector_cli(c, "agents", "revoke", name)
 
 
+@pytest.mark.backends("sqlite")  # the agent parking batches: the same on both databases
 def test_revoked_token_parks_batches_with_the_reason(
     tmp_path: Path, collector: Collector, stream: str
 ) -> None:
