@@ -9,6 +9,7 @@ export type Permission =
   | "plays.flag" // mark a play as a false positive, clear the mark
   | "plays.excerpt" // ask the agent for a play's proof-of-play excerpt
   | "reports.read"
+  | "unknowns.decide" // name, correct or reject an unknown song of the labelling queue
   | "reports.generate" // regenerate a period's files
   | "catalog.read"
   | "catalog.write" // add or replace a recording
@@ -21,6 +22,7 @@ const ANALYST: readonly Permission[] = [
   "plays.flag",
   "plays.excerpt",
   "reports.read",
+  "unknowns.decide",
   "reports.generate",
   "catalog.read",
 ];

@@ -12,37 +12,15 @@ import {
   Stack,
   Text,
 } from "@chakra-ui/react";
-import { useQuery } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
-import { apiBlob } from "../../api/client";
+import { useState } from "react";
 import { useEvidence, useFlagPlay, useRequestExcerpt } from "../../api/plays";
 import type { Evidence } from "../../api/types";
 import { Can } from "../../auth/session";
+import { AudioExcerpt } from "../../components/AudioExcerpt";
 import { TextField } from "../../components/fields";
 import { ListTable } from "../../components/ListTable";
 import { Notice, QueryNotice } from "../../components/Notice";
 import { useFormat, useT } from "../../i18n";
-
-function ExcerptPlayer({ playId }: { playId: number }) {
-  const t = useT();
-  const audio = useQuery({
-    queryKey: ["plays", playId, "excerpt"],
-    queryFn: () => apiBlob(`/api/v1/plays/${playId}/excerpt`),
-    staleTime: Infinity,
-  });
-  const url = useMemo(() => (audio.data ? URL.createObjectURL(audio.data.blob) : null), [audio.data]);
-  useEffect(
-    () => () => {
-      if (url) URL.revokeObjectURL(url);
-    },
-    [url],
-  );
-  if (audio.isError) return <Notice status="error" title={t("evidence.excerptFailed")} error={audio.error} />;
-  if (url === null) return <Spinner size="sm" aria-label={t("common.loading")} />;
-  // an off-air recording has no captions to offer; the play's facts are written above it
-  // eslint-disable-next-line jsx-a11y/media-has-caption
-  return <audio controls src={url} aria-label={t("evidence.excerptPlayer")} style={{ width: "100%" }} />;
-}
 
 function Excerpt({ evidence }: { evidence: Evidence }) {
   const t = useT();
@@ -54,7 +32,13 @@ function Excerpt({ evidence }: { evidence: Evidence }) {
       <Heading as="h3" size="md" mb="2">
         {t("evidence.excerpt")}
       </Heading>
-      {state === "available" && <ExcerptPlayer playId={evidence.play.id} />}
+      {state === "available" && (
+        <AudioExcerpt
+          path={`/api/v1/plays/${evidence.play.id}/excerpt`}
+          label={t("evidence.excerptPlayer")}
+          failed={t("evidence.excerptFailed")}
+        />
+      )}
       {state === "requested" && (
         <Text>{t("evidence.excerptRequested", { at: requested_at ? f.dateTime(requested_at) : "" })}</Text>
       )}

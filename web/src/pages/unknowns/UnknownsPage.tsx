@@ -6,12 +6,31 @@ import { DataTable } from "../../components/DataTable";
 import { PeriodField, StationSelect } from "../../components/fields";
 import { Notice, QueryNotice } from "../../components/Notice";
 import { Toolbar } from "../../components/Toolbar";
-import { useFormat, useI18n } from "../../i18n";
+import { UrlTabs } from "../../components/UrlTabs";
+import { useFormat, useI18n, useT } from "../../i18n";
 import { STRETCH_COLUMNS, UNIDENTIFIED_COLUMNS } from "../reports/columns";
+import { QueueTab } from "./QueueTab";
 
-/** Music that matched nothing. Until fallback recognition exists (and with it a labelling
- * queue), this is the unidentified-music report: the passages to check by ear. */
+/** Music the catalog does not name: the labelling queue (songs AcoustID and AudD suggested a
+ * name for, to accept, correct or reject) and the unidentified-music report (the passages). */
 export default function UnknownsPage() {
+  const t = useT();
+  return (
+    <Box>
+      <Heading as="h1" size="2xl" mb="2">
+        {t("unknowns.title")}
+      </Heading>
+      <UrlTabs
+        tabs={[
+          { value: "queue", label: t("unknowns.tabQueue"), content: () => <QueueTab /> },
+          { value: "report", label: t("unknowns.tabReport"), content: () => <UnidentifiedTab /> },
+        ]}
+      />
+    </Box>
+  );
+}
+
+function UnidentifiedTab() {
   const { t, lang } = useI18n();
   const f = useFormat();
   const [period, setPeriod] = useState(f.today());
@@ -20,9 +39,6 @@ export default function UnknownsPage() {
   const report = useUnidentified(period, stations);
   return (
     <Box>
-      <Heading as="h1" size="2xl" mb="2">
-        {t("unknowns.title")}
-      </Heading>
       <Text mb="4" color="fg.muted" maxW="3xl">
         {t("unknowns.intro")}
       </Text>
