@@ -11,12 +11,15 @@ from typing import Annotated
 from fastapi import Path, Request
 from sqlalchemy.orm import Session
 
-__all__ = ["BigRowId", "RowId", "get_session"]
+__all__ = ["MAX_BIG_ID", "MAX_ROW_ID", "BigRowId", "RowId", "get_session"]
 
 # An id in a path, within its column's range: past it the database refuses the query itself
 # (PostgreSQL: "integer out of range"), so the request is answered 422 before any query.
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an id from a listing")]
-BigRowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="an id from a listing")]
+# (in a body, use ``Field(ge=1, le=MAX_ROW_ID)`` the same way)
+MAX_ROW_ID = 2**31 - 1  # Integer primary keys
+MAX_BIG_ID = 2**63 - 1  # BigId primary keys (collector.db.base)
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="an id from a listing")]
+BigRowId = Annotated[int, Path(ge=1, le=MAX_BIG_ID, description="an id from a listing")]
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from collector.db.request import RowId, get_session
+from collector.db.request import MAX_BIG_ID, MAX_ROW_ID, RowId, get_session
 from collector.errors import error_responses
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
@@ -132,7 +132,7 @@ def list_deliveries(
     session: DB,
     status: Literal["pending", "delivered", "failed"] | None = None,
     channel: Literal["webhook", "email"] | None = None,
-    webhook: int | None = None,
+    webhook: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[DeliveryOut]:
     rows = repository.deliveries(session, status=status, channel=channel, webhook_id=webhook, limit=limit)
@@ -140,9 +140,9 @@ def list_deliveries(
 
 
 class ReplayIn(BaseModel):
-    ids: list[int] = Field(default_factory=list)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_BIG_ID)]] = Field(default_factory=list)
     status: Literal["pending", "delivered", "failed"] | None = None
-    webhook: int | None = None
+    webhook: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     since: datetime | None = None
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from collector.db.request import get_session
+from collector.db.request import MAX_ROW_ID, RowId, get_session
 from collector.errors import error_responses
 from collector.fleet.auth import require_role
 from collector.fleet.models import User
@@ -38,7 +38,7 @@ class RejectIn(BaseModel):
 
 
 class MergeIn(BaseModel):
-    into: int = Field(ge=1, description="the cluster that stays")
+    into: int = Field(ge=1, le=MAX_ROW_ID, description="the cluster that stays")
 
 
 @router.get("/unknowns", summary="Unknown-music clusters, by airtime")
@@ -54,7 +54,7 @@ def list_unknowns(
 
 
 @router.get("/unknowns/{cluster_id}", summary="One unknown-music cluster")
-def get_unknown(cluster_id: int, _user: Analyst, session: DB) -> dict[str, Any]:
+def get_unknown(cluster_id: RowId, _user: Analyst, session: DB) -> dict[str, Any]:
     return queue.unknown(session, cluster_id).json()
 
 
@@ -64,7 +64,7 @@ def get_unknown(cluster_id: int, _user: Analyst, session: DB) -> dict[str, Any]:
     response_class=Response,
     responses={200: {"content": {"audio/ogg": {}}}},
 )
-def get_excerpt(cluster_id: int, _user: Analyst, session: DB) -> Response:
+def get_excerpt(cluster_id: RowId, _user: Analyst, session: DB) -> Response:
     audio = queue.excerpt_audio(session, cluster_id)
     return Response(
         audio,
@@ -74,7 +74,7 @@ def get_excerpt(cluster_id: int, _user: Analyst, session: DB) -> Response:
 
 
 @router.patch("/unknowns/{cluster_id}", summary="Set the metadata to accept")
-def edit_unknown(cluster_id: int, body: EditIn, user: Analyst, session: DB) -> dict[str, Any]:
+def edit_unknown(cluster_id: RowId, body: EditIn, user: Analyst, session: DB) -> dict[str, Any]:
     c = queue.cluster(session, cluster_id)
     queue.edit(session, c, body.model_dump(exclude_unset=True), user.name)
     session.commit()
@@ -82,7 +82,7 @@ def edit_unknown(cluster_id: int, body: EditIn, user: Analyst, session: DB) -> d
 
 
 @router.post("/unknowns/{cluster_id}/accept", summary="Accept: the cluster becomes a catalog recording")
-def accept_unknown(cluster_id: int, user: Analyst, session: DB) -> dict[str, Any]:
+def accept_unknown(cluster_id: RowId, user: Analyst, session: DB) -> dict[str, Any]:
     rec = queue.accept(session, queue.cluster(session, cluster_id), user.name)
     session.commit()
     log.info("unknown cluster=%d accepted as recording=%d by=%s", cluster_id, rec.id, user.name)
@@ -90,7 +90,7 @@ def accept_unknown(cluster_id: int, user: Analyst, session: DB) -> dict[str, Any
 
 
 @router.post("/unknowns/{cluster_id}/reject", summary="Reject: not music, or not in scope")
-def reject_unknown(cluster_id: int, body: RejectIn, user: Analyst, session: DB) -> dict[str, Any]:
+def reject_unknown(cluster_id: RowId, body: RejectIn, user: Analyst, session: DB) -> dict[str, Any]:
     queue.reject(session, queue.cluster(session, cluster_id), body.reason, user.name)
     session.commit()
     log.info("unknown cluster=%d rejected (%s) by=%s", cluster_id, body.reason, user.name)
@@ -98,7 +98,7 @@ def reject_unknown(cluster_id: int, body: RejectIn, user: Analyst, session: DB) 
 
 
 @router.post("/unknowns/{cluster_id}/merge", summary="Merge into another cluster of the same song")
-def merge_unknown(cluster_id: int, body: MergeIn, user: Analyst, session: DB) -> dict[str, Any]:
+def merge_unknown(cluster_id: RowId, body: MergeIn, user: Analyst, session: DB) -> dict[str, Any]:
     c, into = queue.cluster(session, cluster_id), queue.cluster(session, body.into)
     queue.merge(session, c, into, user.name)
     session.commit()
@@ -106,7 +106,7 @@ def merge_unknown(cluster_id: int, body: MergeIn, user: Analyst, session: DB) ->
 
 
 @router.post("/unknowns/{cluster_id}/lookup", summary="Look the cluster up again (AcoustID, then AudD)")
-def lookup_again(cluster_id: int, user: Analyst, session: DB) -> dict[str, Any]:
+def lookup_again(cluster_id: RowId, user: Analyst, session: DB) -> dict[str, Any]:
     c = queue.cluster(session, cluster_id)
     ask_again(session, c)
     queue.record_ask(session, c, user.name)

@@ -57,6 +57,9 @@ BAD_IDS = [
     ("GET", "/api/v1/plays/9223372036854775808/evidence"),
     ("POST", "/api/v1/plays/9223372036854775808/excerpt"),
     ("DELETE", "/api/v1/plays/9223372036854775808/flag"),
+    ("POST", "/api/v1/unknowns/3457275237134859264/accept"),
+    ("GET", "/api/v1/unknowns/2147483648"),
+    ("GET", "/api/v1/deliveries?webhook=2147483648"),
 ]
 
 
@@ -67,7 +70,18 @@ def test_ids_past_their_column_are_422(collector: Collector, method: str, path: 
     admin = collector.add_user("root", "admin")
     r = httpx.request(method, collector.url + path, headers={"Authorization": f"Bearer {admin}"}, timeout=60)
     assert r.status_code == 422, (r.status_code, r.text[:300])
-    assert r.json()["details"][0]["loc"][0] == "path"
+    assert r.json()["details"][0]["loc"][0] in ("path", "query")
+
+
+def test_ids_past_their_column_in_a_body_are_422(collector: Collector) -> None:
+    auth = {"Authorization": f"Bearer {collector.add_user('root', 'admin')}"}
+    for path, body in (
+        ("/api/v1/deliveries/replay", {"ids": [9223372036854775808]}),
+        ("/api/v1/deliveries/replay", {"webhook": 2147483648}),
+        ("/api/v1/unknowns/1/merge", {"into": 2147483648}),
+    ):
+        r = httpx.post(collector.url + path, json=body, headers=auth, timeout=60)
+        assert r.status_code == 422, (path, r.status_code, r.text[:300])
 
 
 def test_report_generation_body_with_nul_or_far_period_is_422(collector: Collector) -> None:
