@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from shared.progress import Progress
 
-ROLES = ("admin", "analyst", "agent", "none")
+# admin last: its fuzzing may revoke the other roles' tokens (DELETE /users/{name}/tokens …)
+ROLES = ("none", "agent", "analyst", "admin")
 # uvicorn's access lines, as the collector's log writes them (collector/logs.py)
 ACCESS = re.compile(r'uvicorn\.access [\d.:]+ - "(\w+) (\S+) HTTP/[\d.]+" (\d{3})')
 SERVER_TROUBLE = ("unexpected error on", "matching cycle failed", "Traceback")
