@@ -26,7 +26,7 @@ from collector.fleet.models import Agent, Station
 from collector.ingest.service import ForbiddenStation, station_ids
 from shared.schemas import MAX_EXCERPT_SECONDS, ExcerptRequestV1, ExcerptV1
 
-__all__ = ["ExcerptRequest", "answer", "pending_for", "request_excerpt"]
+__all__ = ["ExcerptRequest", "aged", "answer", "pending_for", "request_excerpt"]
 
 # past this, an agent has deleted the audio (48 h by default) and answers "expired" anyway
 ASK_FOR = timedelta(hours=72)
@@ -68,6 +68,11 @@ def request_excerpt(
     session.add(req)
     session.flush()
     return req
+
+
+def aged(end: datetime, now: datetime | None = None) -> bool:
+    """Whether audio ending at ``end`` is past what agents are still asked for (``ASK_FOR``)."""
+    return end < (now or datetime.now(UTC)) - ASK_FOR
 
 
 def pending_for(session: Session, agent: Agent, now: datetime | None = None) -> list[ExcerptRequestV1]:

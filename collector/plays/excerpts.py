@@ -16,7 +16,7 @@ agent keeps, or the agent never answered while it held the audio). Services neve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from collector.errors import NotFound
 from collector.fleet.models import Station
 from collector.formats import iso_z
-from collector.ingest.excerpts import ASK_FOR, ExcerptRequest, request_excerpt
+from collector.ingest.excerpts import ExcerptRequest, aged, request_excerpt
 from collector.plays.models import Play
 from shared.schemas import MAX_EXCERPT_SECONDS
 
@@ -58,18 +58,13 @@ def _latest(session: Session, play: Play) -> ExcerptRequest | None:
 TOO_OLD = "the play is older than the audio agents keep (48 h by default): no agent can send it any more"
 
 
-def _aged(end: datetime) -> bool:
-    """Past this, the request is no longer sent to agents (they no longer hold the audio)."""
-    return end < datetime.now(UTC) - ASK_FOR
-
-
 def _json(req: ExcerptRequest | None, play: Play) -> dict[str, Any]:
     if req is None:
-        if _aged(play.end):
+        if aged(play.end):
             return {"state": "unavailable", "requested_at": None, "reason": TOO_OLD}
         return {"state": "none", "requested_at": None, "reason": None}
     reason: str | None = None
-    if req.state == "pending" and _aged(req.end):
+    if req.state == "pending" and aged(req.end):
         reason = "the agent did not answer while it held the audio (was it offline?)"
         return {"state": "unavailable", "requested_at": iso_z(req.requested_at), "reason": reason}
     if req.state == "gone":
@@ -88,7 +83,7 @@ def ask(session: Session, play: Play) -> tuple[dict[str, Any], bool]:
     """Ask the station's agent for the play's first minute (at most ``MAX_EXCERPT_SECONDS``):
     the excerpt's state, and whether a request was made now."""
     req = _latest(session, play)
-    if (req is not None and req.state != "gone") or _aged(play.end):
+    if (req is not None and req.state != "gone") or aged(play.end):
         return _json(req, play), False
     station = session.get(Station, play.station_id)
     assert station is not None

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from collector.db.session import open_database, transaction
 from collector.fleet.models import Station
-from collector.ingest.excerpts import ASK_FOR, ExcerptRequest, request_excerpt
+from collector.ingest.excerpts import ExcerptRequest, aged, request_excerpt
 from collector.recognizers.clip import AUDD_MAX_SECONDS, AudioError
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
 from collector.recognizers.learning import learn, merge_imported, purge_retired
@@ -166,7 +166,7 @@ class Lookups:
                 if span and span.excerpt_request_id
                 else None
             )
-            stale = asked is not None and asked.state == "pending" and asked.end < datetime.now(UTC) - ASK_FOR
+            stale = asked is not None and asked.state == "pending" and aged(asked.end)
             if asked is not None and asked.state == "stored":
                 cluster.lookup, cluster.retry_at = "audd", None
             elif asked is None or asked.state == "gone" or stale:
