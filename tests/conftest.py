@@ -35,6 +35,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", only.args if only else BACKENDS)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # the slow real-time tests first, so that pytest-xdist's workers do not end the run with
+    # one of them alone on one worker while the others are idle (a stable sort: the same order
+    # on every worker, as xdist requires)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _backend_of(nodeid: str) -> str | None:
     """The backend of a parametrized test id (``test_x[postgresql]``, ``test_y[sqlite-2]``)."""
     if not nodeid.endswith("]") or "[" not in nodeid:

@@ -16,6 +16,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 log = logging.getLogger("collector.live")
@@ -63,6 +64,15 @@ class Broker(Protocol):
 
     def wants_poll(self) -> bool:
         """Whether this process's feed should read the database for changes now."""
+        ...
+
+    def resume_point(self) -> datetime | None:
+        """Up to when another process's feed read the changes for these streams, if one did
+        lately: a feed taking over carries on from there instead of starting afresh."""
+        ...
+
+    def fed_until(self, at: datetime) -> None:
+        """This process's feed has read the changes up to ``at``."""
         ...
 
     @property
@@ -145,6 +155,12 @@ class LocalBroker:
 
     def wants_poll(self) -> bool:
         return bool(self._queues)
+
+    def resume_point(self) -> datetime | None:
+        return None  # one process, one feed: nobody else fed its streams
+
+    def fed_until(self, at: datetime) -> None:
+        pass
 
     @property
     def last_id(self) -> int:

@@ -12,7 +12,9 @@ play (one query each, a few hundred rows) and the plays and flags written since 
 - ``play``: a play created, rebuilt, extended, finalised, flagged or cleared.
 
 No stream open, no query: the first stream after a pause starts from a fresh snapshot, and
-the first poll then sends every station's state again.
+the first poll then sends every station's state again. With Redis, the feed that takes over
+from another process's (its lease ran out: that process stopped) also sends the plays changed
+since that feed's last read (a play sent twice is merged by the page, one never sent is lost).
 """
 
 from __future__ import annotations
@@ -85,7 +87,11 @@ class Feed:
         takes its bearings on the plays."""
         now = now or datetime.now(UTC)
         first = self._cursor is None
-        since = (self._cursor or now) - OVERLAP
+        # a feed taking over from another process's (Redis) carries on where that one stopped
+        resumed = self.broker.resume_point() if first else None
+        if resumed is not None and not now - SEEN_FOR < resumed <= now:
+            resumed = None
+        since = (self._cursor or resumed or now) - OVERLAP
         self._cursor = now
         out: list[tuple[str, dict[str, Any]]] = []
         with self.sessions() as session:
@@ -97,9 +103,10 @@ class Feed:
                 key = (data["end_utc"], data["status"], data["flag"])
                 seen = self._plays.get(play.id)
                 self._plays[play.id] = (key, now)
-                if (seen is None or seen[0] != key) and not first:
+                if (seen is None or seen[0] != key) and (not first or resumed is not None):
                     out.append(("play", data))
         self._plays = {k: v for k, v in self._plays.items() if now - v[1] < SEEN_FOR}
+        self.broker.fed_until(now)
         return out
 
     def _status_changed(self, item: dict[str, Any], now: datetime) -> bool:

@@ -2,8 +2,10 @@
 
 One feed for all: the processes take turns holding a short lease (``LEADER``, renewed at each
 poll); the holder reads the database while any process has a stream open (each says so in
-``WANTED``) and appends what changed to one capped Redis stream (``STREAM``), numbered by
-one counter (``IDS``). Every process relays that stream to its own open streams
+``WANTED``), notes up to when it read (``FED``: a process that takes the lease over carries on
+from there, so the plays written between the two feeds' reads are not skipped), and appends
+what changed to one capped Redis stream (``STREAM``), numbered by one counter (``IDS``).
+Every process relays that stream to its own open streams
 (:class:`~collector.live.broker.LocalBroker` underneath), so the same event has the same id
 everywhere, and a browser that reconnects to another process (behind a proxy) gets the events
 it missed from the stream instead of a fresh snapshot.
@@ -20,10 +22,11 @@ import logging
 import os
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 from collector.kv import RETRY_S, SharedRedis
-from collector.live.broker import LiveEvent, LocalBroker, Subscription, to_json
+from collector.live.broker import HOLD_S, LiveEvent, LocalBroker, Subscription, to_json
 
 log = logging.getLogger("collector.live")
 
@@ -31,6 +34,7 @@ STREAM = "sodav:live:events"
 IDS = "sodav:live:ids"
 LEADER = "sodav:live:feed"
 WANTED = "sodav:live:wanted"
+FED = "sodav:live:fed"  # up to when the feed's holder read the changes (ISO time)
 STREAM_MAX = 5000  # entries kept for replays (a few minutes of a large fleet's changes)
 LEASE_MS = 10_000
 BLOCK_MS = 1000
@@ -104,6 +108,20 @@ class RedisBroker:
         if leading is None:  # Redis away: feed this process's own streams
             return self.local.wants_poll()
         return leading
+
+    def resume_point(self) -> datetime | None:
+        # kept as long as a stream's replay (HOLD_S): a feed that stopped longer ago than that
+        # fed nobody who could still resume, and the new holder starts afresh
+        found = self.redis.run(USE, lambda r: r.get(FED), None)
+        if not isinstance(found, bytes):
+            return None
+        try:
+            return datetime.fromisoformat(found.decode())
+        except ValueError:
+            return None
+
+    def fed_until(self, at: datetime) -> None:
+        self.redis.run(USE, lambda r: r.set(FED, at.isoformat(), px=int(HOLD_S * 1000)), None)
 
     @property
     def last_id(self) -> int:

@@ -33,7 +33,9 @@ from tests.support.agentproc import AgentProcess, agent_config, cli
 from tests.support.audio import excerpt, track
 from tests.support.webapp import PAGES, accessibility_problems, context, shot, sign_in
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+# the page's subject is the browser, not the database (the API it calls is tested on both):
+# one backend, PostgreSQL, what the society runs
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.backends("postgresql")]
 
 STATION = "rfm"
 SONG = ("DEMO-001", "Sabar du matin", "Awa Ndiaye")

@@ -6,16 +6,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
+from collector.db.session import transaction
 from collector.kv import RETRY_S
+from collector.live.redis_broker import LEADER
 from tests.fixtures.collector import Collector
 from tests.fixtures.redis import RedisServer
 from tests.integration.collector import test_live_events as without_redis
 from tests.integration.collector.test_live_events import _events, _heartbeat, _ticket
 from tests.support.docblocks import example
+from tests.support.plays import add_play, seed
 from tests.support.scrape import Scrape
 
 Event = tuple[str, dict[str, object], str]
@@ -123,6 +127,45 @@ def test_processes_share_live_events_through_redis_and_go_on_without_it(
         assert back_a == back_b  # one numbering again
         assert _metric(a, "sodav_redis_up") == 1
         assert all("redis is back" in c.log() for c in (a, b))
+    finally:
+        for c in (a, b):
+            c.close()
+
+
+def test_a_play_written_while_the_feeding_process_dies_reaches_the_other_processes_streams(
+    postgres_databases: Callable[[], str], tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """The process that feeds every stream is killed; a play is written before the other one
+    takes the feed over (its lease runs out first): the other's streams still get that play."""
+    url = postgres_databases()
+    env = _redis_env(tmp_path, redis_server)
+    a, b = (Collector(url, tmp_path / n, extra_env=env) for n in ("a", "b"))
+    for c in (a, b):
+        c.workdir.mkdir()
+        c.start()
+    try:
+        with transaction(a.tx) as s:
+            out = seed(s, stations=("rfm",))
+        analyst = a.add_user("ana", "analyst")
+        listeners = [Listener(c, analyst) for c in (a, b)]
+        _until("both snapshots", lambda: all(x.states() for x in listeners))
+        _until("a feed", lambda: redis_server.client().get(LEADER) is not None)
+        leader = redis_server.client().get(LEADER).decode()
+        feeding, other, on_other = (
+            (a, b, listeners[1]) if leader.startswith(f"{a.proc.pid}-") else (b, a, listeners[0])
+        )
+        assert leader.startswith(f"{feeding.proc.pid}-"), leader
+        time.sleep(3)  # it has read the database since the streams opened
+
+        feeding.kill()  # without a word: its lease runs on for up to ten seconds
+        with transaction(other.tx) as s:
+            add_play(s, out, "rfm", "SOD-0004", datetime.now(UTC), 30.0, "open")
+
+        def heard() -> bool:
+            return any(n == "play" and d["external_id"] == "SOD-0004" for n, d, _i in on_other.events)
+
+        _until("the play, once the other process feeds", heard, timeout=40)
+        assert redis_server.client().get(LEADER).decode().startswith(f"{other.proc.pid}-")
     finally:
         for c in (a, b):
             c.close()
