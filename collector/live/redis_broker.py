@@ -12,7 +12,9 @@ it missed from the stream instead of a fresh snapshot.
 
 Redis away: each process goes back to what it does without Redis, its own feed for its own
 streams (:mod:`collector.kv` logs it and counts it); the relay comes back by itself. A stream
-then gets a fresh snapshot where a replay is missing: nothing a browser needs is lost.
+then gets a fresh snapshot where a replay is missing: nothing a browser needs is lost. Keys
+evicted or lost by Redis (``maxmemory``, a restart without persistence) cost the same: a
+replay becomes a snapshot, the holder takes its lease again and goes on.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class RedisBroker:
         # types its replies loosely)
         self._reader: Any = redis_py.Redis.from_url(redis.url, socket_timeout=BLOCK_MS / 1000 + 2)
         self._cursor: str | None = None  # the last stream entry relayed
+        self._leading = False  # whether this process fed every stream at its last poll
         self._append = redis.client.register_script(APPEND)
 
     # ---- the Broker interface ----
@@ -96,15 +99,19 @@ class RedisBroker:
 
         def lead(r: Any) -> bool:
             if r.set(LEADER, self.token, nx=True, px=LEASE_MS):
-                # just taken (at start, from a process gone, or after Redis was away): the
-                # feed starts afresh, sending every station's state to every process again
+                if not self._leading:
+                    # just taken (at start, from a process gone, or after Redis was away): the
+                    # feed starts afresh, sending every station's state to every process again
+                    return False
+                # taken again by its holder (Redis evicted or lost the key): it goes on
+            elif r.get(LEADER) != self.token.encode():
                 return False
-            if r.get(LEADER) != self.token.encode():
-                return False
-            r.pexpire(LEADER, LEASE_MS)
+            else:
+                r.pexpire(LEADER, LEASE_MS)
             return bool(r.exists(WANTED))
 
         leading = self.redis.run(USE, lead, None)
+        self._leading = bool(leading)
         if leading is None:  # Redis away: feed this process's own streams
             return self.local.wants_poll()
         return leading
