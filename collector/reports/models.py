@@ -69,16 +69,18 @@ class AirtimeRollup(Base):
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class AirtimeDirtyMonth(Base):
-    """Months whose final plays changed since the rollups were computed (set by a trigger).
+class AirtimeChange(Base):
+    """A final play of this recording starting at ``start`` (``end`` = ``start``) was inserted,
+    changed or deleted, or a flag over ``start``..``end`` was set, cleared or deleted: one row per
+    change, inserted by triggers (migration 0012), folded into the rollups by the worker
+    (:func:`collector.reports.rollup.fold`)."""
 
-    The trigger marks the UTC months of ``start - 14 h`` and ``start + 14 h``: whatever the
-    time zone, a play's local month is one of them.
-    """
+    __tablename__ = "airtime_changes"
 
-    __tablename__ = "airtime_dirty_months"
-
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ReportChange(Base):
