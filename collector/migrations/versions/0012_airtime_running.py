@@ -1,6 +1,7 @@
 """reports: a log of the recordings whose final plays or flags changed, so a month's airtime
-rollup (the running month's too) is read current without waiting for a recomputation; it
-replaces the dirty-month marks of migrations 0003 and 0005 (collector/reports/rollup.py)
+rollup (the running month's too) is read current without waiting for a recomputation, and an
+index to sum those recordings' plays; it replaces the dirty-month marks of migrations 0003 and
+0005 (collector/reports/rollup.py)
 
 Revision ID: 0012
 Revises: 0011
@@ -87,6 +88,15 @@ def upgrade() -> None:
         sa.Column("end", collector.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_airtime_changes")),
     )
+    # the plays of the recordings changed since the last fold, from the index alone
+    op.create_index(
+        "ix_plays_final_recording",
+        "plays",
+        ["recording_id", "start", "station_id", "duration", "end"],
+        unique=False,
+        postgresql_where=sa.text("status = 'final'"),
+        sqlite_where=sa.text("status = 'final'"),
+    )
     postgres = op.get_bind().dialect.name == "postgresql"
     for statement in _PG if postgres else _SQLITE:
         op.execute(statement)
@@ -122,6 +132,7 @@ def downgrade() -> None:
             for name in ("insert", "update", "delete"):
                 op.execute(f"DROP TRIGGER {table}_airtime_change_{name}")
     op.drop_table("airtime_changes")
+    op.drop_index("ix_plays_final_recording", table_name="plays")
     op.create_table(
         "airtime_dirty_months",
         sa.Column("month", sa.String(length=7), nullable=False),
