@@ -28,7 +28,9 @@ Why a log of instants and not the alternatives:
   rows are about as many as the plays.
 
 Between two folds (a minute) the log holds about a minute of final plays: at 300 stations, some
-60 recordings summed from the plays through ``ix_plays_recording_start``.
+55 recordings, whose plays in the month are read from the covering index
+``ix_plays_final_recording`` alone (see docs/benchmarks.md, Reports). If the worker stops
+folding, reports stay right and grow slower, towards the plain sum of the month's plays.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def is_current(session: Session, month: str, tz: str) -> bool:
 
 
 def _sum_plays(
-    session: Session, period: Period, recordings: Collection[int] | Select[tuple[int]] | None
+    session: Session, period: Period, recordings: Collection[int] | Select[int] | None
 ) -> Select[tuple[int, int, float, int]]:
     """(recording, plays, seconds, stations) summed from the final unflagged plays of the period,
     of every recording or of those given."""
@@ -98,7 +100,7 @@ def _sum_plays(
     )
 
 
-def _changed(period: Period) -> Select[tuple[int]]:
+def _changed(period: Period) -> Select[int]:
     """The recordings with a change logged that may touch the period."""
     return select(AirtimeChange.recording_id).where(
         AirtimeChange.end >= period.start, AirtimeChange.start < period.end + MAX_PLAY
