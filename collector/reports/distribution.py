@@ -125,7 +125,7 @@ def airtime_table(
     month = rollup.month_of(period) if group == "recording" and station_ids is None else None
     inner = None
     if month is not None and rollup.is_current(session, month, period.tz.key):
-        inner = rollup.per_recording(session, month, period)  # else not computed yet: sum the plays
+        inner = rollup.per_recording(session, month, period)  # None: sum the plays
     rows = repo.airtime(session, group, period.start, period.end, station_ids, offset, limit, inner)
     return ReportTable(f"t_airtime_{group}", AIRTIME_COLUMNS[group], rows)
 

@@ -10,10 +10,9 @@ It is never read stale, and a change shows at once: database triggers (migration
 ``airtime_changes`` every final play inserted, changed or deleted (its recording and start) and
 every flag set, cleared or deleted (its recording and span; flagged plays are left out). A
 report reads the month's rollup rows of the recordings with no change logged, and sums the
-plays of the few recordings with one (:func:`per_recording`), in one statement, so one snapshot
-sees rollup, log and plays together. The worker folds the log (:func:`fold`): it deletes the
-rows it saw, then recomputes each changed recording's row in each month holding a rollup. A
-month without a rollup in the configured zone (never computed, or computed in another zone) is
+plays of the few recordings with one (:func:`per_recording`). The worker folds the log
+(:func:`fold`) every minute: it deletes the rows it saw, then recomputes each changed
+recording's row in each month holding a rollup. A month without a rollup in the configured zone (never computed, or computed in another zone) is
 summed from the plays until the worker has computed it.
 
 Why a log of instants and not the alternatives:
@@ -56,6 +55,7 @@ log = logging.getLogger("collector.reports")
 MAX_PLAY = timedelta(days=1)
 FOLD_BATCH = 5000  # log rows folded per step
 CHUNK = 500  # ids or recordings per IN list (old SQLite allows 999 parameters)
+MAX_CHANGED = {True: 30_000, False: 900}  # changed recordings a report names (PostgreSQL, SQLite)
 
 
 def month_of(period: Period) -> str | None:
@@ -107,15 +107,24 @@ def _changed(period: Period) -> Select[int]:
     )
 
 
-def per_recording(session: Session, month: str, period: Period) -> Subquery:
+def per_recording(session: Session, month: str, period: Period) -> Subquery | None:
     """The month's airtime per recording (recording_id, plays, seconds, stations): the rollup's
-    rows, except the recordings changed since, summed from the plays. Only for a month
-    :func:`is_current` says has a rollup in the period's zone."""
-    changed = _changed(period)
+    rows, except the recordings changed since, summed from the plays; None when too many
+    changed to name (then sum the month's plays). Only for a month :func:`is_current` says has
+    a rollup in the period's zone.
+
+    The changed recordings are read first and named as constants, so the database plans for
+    their true number (the log's statistics churn every minute). A recording changed after
+    that read is counted as it stood then; one folded meanwhile is read current: every line is
+    right as of the report's start or later."""
+    changed = sorted(set(session.scalars(_changed(period))))
+    if len(changed) > MAX_CHANGED[session.get_bind().dialect.name == "postgresql"]:
+        return None
     am = AirtimeMonth
-    kept = select(am.recording_id, am.plays, am.seconds, am.stations).where(
-        am.month == month, am.recording_id.not_in(changed)
-    )
+    kept = select(am.recording_id, am.plays, am.seconds, am.stations).where(am.month == month)
+    if not changed:
+        return kept.subquery("r")
+    kept = kept.where(am.recording_id.not_in(changed))
     return union_all(kept, _sum_plays(session, period, changed)).subquery("r")
 
 
