@@ -12,8 +12,9 @@ every flag set, cleared or deleted (its recording and span; flagged plays are le
 report reads the month's rollup rows of the recordings with no change logged, and sums the
 plays of the few recordings with one (:func:`per_recording`). The worker folds the log
 (:func:`fold`) every minute: it deletes the rows it saw, then recomputes each changed
-recording's row in each month holding a rollup. A month without a rollup in the configured zone (never computed, or computed in another zone) is
-summed from the plays until the worker has computed it.
+recording's row in each month holding a rollup. A month without a rollup in the configured
+zone (never computed, or computed in another zone) is summed from the plays until the worker
+has computed it.
 
 Why a log of instants and not the alternatives:
 
@@ -82,7 +83,7 @@ def is_current(session: Session, month: str, tz: str) -> bool:
 
 
 def _sum_plays(
-    session: Session, period: Period, recordings: Collection[int] | Select[int] | None
+    session: Session, period: Period, recordings: Collection[int] | None
 ) -> Select[tuple[int, int, float, int]]:
     """(recording, plays, seconds, stations) summed from the final unflagged plays of the period,
     of every recording or of those given."""
