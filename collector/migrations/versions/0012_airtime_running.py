@@ -103,15 +103,15 @@ def upgrade() -> None:
     # the dirty-month marks go: a rollup they marked is not exact, so it is dropped (the worker
     # computes it again); every rollup left is exact, and from now on the log says what changed
     if postgres:
-        op.execute("DROP TRIGGER plays_airtime_dirty ON plays")
-        op.execute("DROP FUNCTION plays_mark_airtime_dirty()")
-        op.execute("DROP TRIGGER play_flags_airtime_dirty ON play_flags")
-        op.execute("DROP FUNCTION play_flags_mark_airtime_dirty()")
+        op.execute("DROP TRIGGER IF EXISTS plays_airtime_dirty ON plays")
+        op.execute("DROP FUNCTION IF EXISTS plays_mark_airtime_dirty()")
+        op.execute("DROP TRIGGER IF EXISTS play_flags_airtime_dirty ON play_flags")
+        op.execute("DROP FUNCTION IF EXISTS play_flags_mark_airtime_dirty()")
     else:
         for name in ("insert", "update", "delete"):
-            op.execute(f"DROP TRIGGER plays_airtime_dirty_{name}")
+            op.execute(f"DROP TRIGGER IF EXISTS plays_airtime_dirty_{name}")
         for name in ("insert", "update"):
-            op.execute(f"DROP TRIGGER play_flags_airtime_dirty_{name}")
+            op.execute(f"DROP TRIGGER IF EXISTS play_flags_airtime_dirty_{name}")
     op.execute("DELETE FROM airtime_months WHERE month IN (SELECT month FROM airtime_dirty_months)")
     op.execute("DELETE FROM airtime_rollups WHERE month IN (SELECT month FROM airtime_dirty_months)")
     op.drop_table("airtime_dirty_months")
@@ -123,14 +123,14 @@ def downgrade() -> None:
     old_plays, old_flags = (context.script.get_revision(r).module for r in ("0003", "0005"))
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
-        op.execute("DROP TRIGGER play_flags_airtime_change ON play_flags")
-        op.execute("DROP FUNCTION play_flags_log_airtime_change()")
-        op.execute("DROP TRIGGER plays_airtime_change ON plays")
-        op.execute("DROP FUNCTION plays_log_airtime_change()")
+        op.execute("DROP TRIGGER IF EXISTS play_flags_airtime_change ON play_flags")
+        op.execute("DROP FUNCTION IF EXISTS play_flags_log_airtime_change()")
+        op.execute("DROP TRIGGER IF EXISTS plays_airtime_change ON plays")
+        op.execute("DROP FUNCTION IF EXISTS plays_log_airtime_change()")
     else:
         for table in ("plays", "play_flags"):
             for name in ("insert", "update", "delete"):
-                op.execute(f"DROP TRIGGER {table}_airtime_change_{name}")
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_airtime_change_{name}")
     op.drop_table("airtime_changes")
     op.drop_index("ix_plays_final_recording", table_name="plays")
     op.create_table(
