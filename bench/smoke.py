@@ -106,10 +106,19 @@ def check_reports(out: str, _work: Path) -> None:
         for field in ("p50_ms", "p95_ms", "max_ms", "n", "rows", "target_ms"):
             expect(isinstance(result[key][field], int | float), f"{key}.{field}: {result[key].get(field)}")
         expect(result[key]["rows"] > 0, f"{key}: no rows")
+    run = result["airtime_running_month"]
+    for field in ("p50_ms", "p95_ms", "max_ms", "n", "plays_per_minute", "target_ms"):
+        expect(isinstance(run[field], int | float), f"airtime_running_month.{field}: {run.get(field)}")
+    for key in ("insert_bulk", "insert_one_by_one"):
+        for field in ("plays", "with_trigger_s", "without_trigger_s", "us_per_play", "slower_pct"):
+            expect(isinstance(result[key][field], int | float), f"{key}.{field}: {result[key].get(field)}")
     for key in (
         "rollup_refresh_month_ms",
         "airtime_month_from_plays_ms",
         "playlist_xlsx_render_ms",
+        "rollup_fold_minute_ms",
+        "airtime_running_month_hour_unfolded_ms",
+        "rollup_fold_hour_ms",
         "seed_s",
     ):
         expect(key in result, f"no {key}")

@@ -15,7 +15,7 @@ from collector.plays.models import Play, PlayFlag, PlaySegment
 from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownSpan
 from collector.recognizers.models import RecognizerRequests, RecognizerService
 from collector.reports.models import (
-    AirtimeDirtyMonth,
+    AirtimeChange,
     AirtimeMonth,
     AirtimeRollup,
     GeneratedReport,
@@ -23,7 +23,7 @@ from collector.reports.models import (
 
 __all__ = [
     "Agent",
-    "AirtimeDirtyMonth",
+    "AirtimeChange",
     "AirtimeMonth",
     "AirtimeRollup",
     "AuditEntry",

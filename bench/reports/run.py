@@ -10,7 +10,15 @@ service functions the API calls:
   month after another (p50/p95 over ``--repeat`` rounds of 12 months), once the month's
   rollup is current; the rollup computation itself and the same report computed straight
   from the plays are measured too;
-- one station's monthly playlist (relevé de diffusion), random station and month.
+- one station's monthly playlist (relevé de diffusion), random station and month;
+- the running month (the last one seeded): rounds of a minute of the worker's writes (final
+  plays inserted, one edited, one flagged), each followed by the all-station airtime report
+  (read from the rollup, the recordings changed since the last fold summed from the plays)
+  and the fold the worker's ticker does every minute; then an hour of writes left unfolded;
+- the cost of the rollup's trigger and index on inserting plays: 100 000 plays in one
+  ``INSERT … SELECT`` and 2 000 one ``INSERT`` at a time (as the worker flushes its plays),
+  with them and without them (inside the transaction: trigger disabled, index dropped), each
+  rolled back.
 
 Without ``--database-url`` a throwaway PostgreSQL cluster is started (and seeded every run);
 with it, ``--reuse`` skips seeding when the database already holds the requested plays.
@@ -36,14 +44,17 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.migrate import upgrade
+from collector.plays import flags
+from collector.plays.models import Play
 from collector.reports import distribution as service
 from collector.reports import exports, repository, rollup
-from collector.reports.periods import parse_period
+from collector.reports.periods import Period, parse_period
 from shared.progress import Progress
 
 YEAR = 2026
@@ -53,6 +64,8 @@ PLAY_INDEXES = {
     "ix_plays_start": "CREATE INDEX ix_plays_start ON plays (start)",
     "ix_plays_final_start": "CREATE INDEX ix_plays_final_start ON plays "
     "(start, station_id, recording_id, duration) WHERE status = 'final'",
+    "ix_plays_final_recording": "CREATE INDEX ix_plays_final_recording ON plays "
+    "(recording_id, start, station_id, duration, \"end\") WHERE status = 'final'",
 }
 
 
@@ -141,9 +154,161 @@ def seed(url: str, stations: int, days: int, per_day: int, recordings: int) -> f
     return time.perf_counter() - t0
 
 
+# a minute or an hour of the worker's final plays in the running month, random stations and
+# recordings (half on the popular sixteenth of the catalogue, as seeded)
+WRITE_PLAYS = """
+    INSERT INTO plays (station_id, recording_id, start, "end", duration, offset_start, offset_end,
+        confidence, matched_fraction, rate_ppm, status, created_at, updated_at)
+    SELECT st, r, t, t + make_interval(secs => d), d, 0, d, 0.9, 0.8, 0, 'final', now(), now()
+    FROM (
+        SELECT 1 + floor(random() * :stations)::int AS st,
+            CASE WHEN random() < 0.5 THEN 1 + floor(random() * (:rec / 16))::int
+                 ELSE 1 + floor(random() * :rec)::int END AS r,
+            CAST(:lo AS timestamptz) + random() * (CAST(:hi AS timestamptz) - CAST(:lo AS timestamptz)) AS t,
+            60 + random() * 180 AS d
+        FROM generate_series(1, :n)
+    ) x
+    RETURNING id
+"""
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def latencies(values: list[float], target_ms: int, **extra: int) -> dict[str, float]:
+    """p50, p95 and max of a report's timings, in ms, with the target and what else it needs."""
+    return {
+        "p50_ms": ms(statistics.median(values)),
+        "p95_ms": ms(percentile(values, 0.95)),
+        "max_ms": ms(max(values)),
+        "n": len(values),
+        **extra,
+        "target_ms": target_ms,
+    }
+
+
+def running_month(
+    url: str, period: Period, stations: int, recordings: int, per_day: int, rounds: int
+) -> dict[str, object]:
+    """The running month's airtime while the worker writes, the rollup folded every minute."""
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    minute = max(1, stations * per_day // 1440)
+    args = {"stations": stations, "rec": recordings, "lo": period.start, "hi": period.end}
+    reads: list[float] = []
+    folds: list[float] = []
+    written: list[int] = []
+    bar = Progress("running month", rounds + 6, " steps")
+
+    def write(s: Session, n: int) -> None:
+        ids = list(s.scalars(text(WRITE_PLAYS), {**args, "n": n}))
+        written.extend(ids)
+        edited = s.get(Play, ids[0])
+        assert edited is not None
+        edited.duration += 1.0
+        play = s.get(Play, ids[-1])
+        assert play is not None
+        flags.set_flag(s, play, "bench", "bench")
+        s.commit()
+
+    def read(s: Session) -> float:
+        t = time.perf_counter()
+        service.airtime_table(s, "recording", period, None)
+        return time.perf_counter() - t
+
+    def fold(s: Session) -> float:
+        t = time.perf_counter()
+        rollup.fold(s, period.tz.key)
+        s.commit()
+        return time.perf_counter() - t
+
+    with factory() as s:
+        rollup.fold(s, period.tz.key)  # what earlier runs left
+        s.commit()
+        for _ in range(rounds):
+            bar.step(f"a minute of writes ({minute} plays), airtime, fold")
+            write(s, minute)
+            reads.append(read(s))
+            folds.append(fold(s))
+        bar.step(f"an hour of writes ({60 * minute} plays), unfolded")
+        write(s, 60 * minute)
+        hour = []
+        for _ in range(3):
+            bar.step("airtime after an hour unfolded")
+            hour.append(read(s))
+        bar.step("fold an hour")
+        hour_fold = fold(s)
+        bar.step("clean up")
+        s.execute(text("DELETE FROM play_flags WHERE flagged_by = 'bench'"))
+        s.execute(text("DELETE FROM plays WHERE id = ANY(:ids)"), {"ids": written})
+        s.commit()
+        rollup.fold(s, period.tz.key)
+        s.commit()
+    engine.dispose()
+    bar.done()
+    return {
+        "airtime_running_month": latencies(reads, 1000, plays_per_minute=minute),
+        "rollup_fold_minute_ms": {"p50": ms(statistics.median(folds)), "max": ms(max(folds))},
+        "airtime_running_month_hour_unfolded_ms": {"p50": ms(statistics.median(hour)), "max": ms(max(hour))},
+        "rollup_fold_hour_ms": ms(hour_fold),
+    }
+
+
+def insert_cost(
+    url: str,
+    period: Period,
+    stations: int,
+    recordings: int,
+    bulk: int,
+    single: int,
+    repeat: int,
+    trigger: str = "plays_airtime_change",
+    index: str | None = "ix_plays_final_recording",
+) -> dict[str, object]:
+    """Inserting final plays with the rollup's trigger and index and without them, rolled back
+    each time (the trigger disabled and the index dropped inside the transaction)."""
+    engine = create_engine(url)
+    args = {"stations": stations, "rec": recordings, "lo": period.start, "hi": period.end}
+    one = WRITE_PLAYS.replace("RETURNING id", "")
+    sizes = {"bulk": bulk, "one_by_one": single}
+    timings: dict[tuple[str, bool], list[float]] = {}
+    bar = Progress("insert cost", 4 * repeat, " runs")
+    for _ in range(repeat):
+        for how, n in sizes.items():
+            for on in (True, False):
+                bar.step(f"{how}, trigger {'on' if on else 'off'}")
+                with engine.connect() as c:
+                    if not on:  # inside the transaction: rolled back with the plays
+                        c.execute(text(f"ALTER TABLE plays DISABLE TRIGGER {trigger}"))
+                        if index:
+                            c.execute(text(f"DROP INDEX {index}"))
+                    t = time.perf_counter()
+                    if how == "bulk":
+                        c.execute(text(one), {**args, "n": n})
+                    else:
+                        for _ in range(n):
+                            c.execute(text(one), {**args, "n": 1})
+                    timings.setdefault((how, on), []).append(time.perf_counter() - t)
+                    c.rollback()
+    engine.dispose()
+    bar.done()
+    out: dict[str, object] = {}
+    for how, n in sizes.items():
+        with_, without = statistics.median(timings[(how, True)]), statistics.median(timings[(how, False)])
+        out[f"insert_{how}"] = {
+            "plays": n,
+            "with_trigger_s": round(with_, 3),
+            "without_trigger_s": round(without, 3),
+            "us_per_play": round((with_ - without) / n * 1e6, 1),
+            "slower_pct": round((with_ / without - 1) * 100, 1),
+        }
+    return out
 
 
 def measure(url: str, stations: int, repeat: int, months: int) -> dict[str, object]:
@@ -192,25 +357,10 @@ def measure(url: str, stations: int, repeat: int, months: int) -> dict[str, obje
         total = s.execute(text("SELECT count(*) FROM plays")).scalar_one()
     engine.dispose()
     bar.done()
-    ms = lambda v: round(v * 1000, 1)  # noqa: E731
     return {
         "plays": total,
-        "airtime_month_all_stations": {
-            "p50_ms": ms(statistics.median(airtime)),
-            "p95_ms": ms(percentile(airtime, 0.95)),
-            "max_ms": ms(max(airtime)),
-            "n": len(airtime),
-            "rows": rows_airtime,
-            "target_ms": 1000,
-        },
-        "playlist_station_month": {
-            "p50_ms": ms(statistics.median(playlist)),
-            "p95_ms": ms(percentile(playlist, 0.95)),
-            "max_ms": ms(max(playlist)),
-            "n": len(playlist),
-            "rows": rows_playlist,
-            "target_ms": 300,
-        },
+        "airtime_month_all_stations": latencies(airtime, 1000, rows=rows_airtime),
+        "playlist_station_month": latencies(playlist, 300, rows=rows_playlist),
         "rollup_refresh_month_ms": {"p50": ms(statistics.median(refresh)), "max": ms(max(refresh))},
         "airtime_month_from_plays_ms": {"p50": ms(statistics.median(raw)), "max": ms(max(raw))},
         "playlist_xlsx_render_ms": ms(statistics.median(playlist_xlsx)),
@@ -260,7 +410,12 @@ def main() -> int:
             log(f"seeding {expected:,} plays: {args.stations} stations × {args.days} days × {per_day}/day")
             seed_s = seed(url, args.stations, args.days, per_day, args.recordings)
         log("measuring")
-        result = measure(url, args.stations, args.repeat, min(12, max(1, args.days * 12 // 365)))
+        months = min(12, max(1, args.days * 12 // 365))
+        result = measure(url, args.stations, args.repeat, months)
+        running = parse_period(f"{YEAR}-{months:02d}")  # the last month seeded
+        result.update(running_month(url, running, args.stations, args.recordings, per_day, 5 * args.repeat))
+        sizes = (1_000, 50, 1) if args.smoke else (100_000, 2_000, 3)
+        result.update(insert_cost(url, running, args.stations, args.recordings, *sizes))
     result.update(
         {
             "seed_s": None if seed_s is None else round(seed_s, 1),

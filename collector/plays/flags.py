@@ -4,7 +4,7 @@ A flag covers the plays of its station and recording that overlap the span it wa
 (:class:`~collector.plays.models.PlayFlag` says why not the play's id). While it is active
 (not cleared) those plays are left out of every distribution report, airtime and rollup
 (:func:`exclusion`); clearing it brings them back. Either way a database trigger (migration
-0005) marks the months concerned dirty, so the monthly airtime rollups are recomputed.
+0012) logs the change, so the monthly airtime rollups count the plays again at once.
 Services never commit.
 """
 

@@ -123,9 +123,10 @@ def airtime_table(
     if group not in AIRTIME_COLUMNS:
         raise ReportError(f"group must be one of {', '.join(AIRTIME_COLUMNS)}")
     month = rollup.month_of(period) if group == "recording" and station_ids is None else None
-    if month is not None and not rollup.is_fresh(session, month, period.tz.key):
-        month = None  # being changed: sum the plays
-    rows = repo.airtime(session, group, period.start, period.end, station_ids, offset, limit, month)
+    inner = None
+    if month is not None and rollup.is_current(session, month, period.tz.key):
+        inner = rollup.per_recording(session, month, period)  # None: sum the plays
+    rows = repo.airtime(session, group, period.start, period.end, station_ids, offset, limit, inner)
     return ReportTable(f"t_airtime_{group}", AIRTIME_COLUMNS[group], rows)
 
 

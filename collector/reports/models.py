@@ -45,6 +45,19 @@ Index(
     postgresql_where=Play.status == "final",
     sqlite_where=Play.status == "final",
 )
+# The plays of a few recordings in a month, for the rollup's recordings changed since it was
+# folded (collector/reports/rollup.py): their entries lie together, read from the index alone;
+# ``end`` is there for the flags' overlap test (migration 0012).
+Index(
+    "ix_plays_final_recording",
+    Play.recording_id,
+    Play.start,
+    Play.station_id,
+    Play.duration,
+    Play.end,
+    postgresql_where=Play.status == "final",
+    sqlite_where=Play.status == "final",
+)
 
 
 class AirtimeMonth(Base):
@@ -69,16 +82,18 @@ class AirtimeRollup(Base):
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class AirtimeDirtyMonth(Base):
-    """Months whose final plays changed since the rollups were computed (set by a trigger).
+class AirtimeChange(Base):
+    """A final play of this recording starting at ``start`` (``end`` = ``start``) was inserted,
+    changed or deleted, or a flag over ``start``..``end`` was set, cleared or deleted: one row per
+    change, inserted by triggers (migration 0012), folded into the rollups by the worker
+    (:func:`collector.reports.rollup.fold`)."""
 
-    The trigger marks the UTC months of ``start - 14 h`` and ``start + 14 h``: whatever the
-    time zone, a play's local month is one of them.
-    """
+    __tablename__ = "airtime_changes"
 
-    __tablename__ = "airtime_dirty_months"
-
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ReportChange(Base):

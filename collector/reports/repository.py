@@ -4,8 +4,8 @@ Distribution reports (airtime, playlist) count **final** plays only, and none th
 flagged as a false positive (:func:`collector.plays.flags.exclusion`); the plays list shows
 open and flagged plays too, marked. Aggregations run in the database: airtime is a
 two-level ``GROUP BY`` (recording × station, then recording), over the plays (served by the
-covering index ``ix_plays_final_start``), or read from the monthly rollup for a finished
-month's airtime per recording (:mod:`collector.reports.rollup`).
+covering index ``ix_plays_final_start``), or read from the monthly rollup for a month's
+airtime per recording (:mod:`collector.reports.rollup`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Float, and_, case, cast, exists, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from collector.catalog.folding import fold
 from collector.catalog.models import Recording
@@ -25,7 +26,7 @@ from collector.ingest.models import Event, Segment
 from collector.matching.models import SegmentMatch
 from collector.plays import flags
 from collector.plays.models import Play
-from collector.reports.models import AirtimeMonth, GeneratedReport
+from collector.reports.models import GeneratedReport
 
 GROUPS = ("recording", "artist", "label", "station", "recording_station")
 
@@ -173,13 +174,14 @@ def airtime(
     station_ids: Sequence[int] | None = None,
     offset: int = 0,
     limit: int | None = None,
-    rollup_month: str | None = None,
+    per_recording: Subquery | None = None,
 ) -> list[tuple[Any, ...]]:
     """Final-play airtime grouped by recording, artist, label, station or recording × station.
 
     Rows are (key columns..., plays, seconds, stations), largest airtime first, ties by key.
-    With ``rollup_month`` (the period is exactly that local month and its rollup is current),
-    airtime per recording over every station is read from the rollup instead of the plays.
+    With ``per_recording`` (the period is exactly a local month with a rollup:
+    :func:`collector.reports.rollup.per_recording`), airtime per recording over every station
+    is read from it instead of the plays.
     """
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
@@ -187,13 +189,8 @@ def airtime(
     plays, seconds = func.sum(rs.c.plays), func.sum(rs.c.seconds)
     keys: list[Any]
     if group == "recording":
-        if rollup_month is not None and station_ids is None:
-            am = AirtimeMonth
-            inner = (
-                select(am.recording_id, am.plays, am.seconds, am.stations)
-                .where(am.month == rollup_month)
-                .subquery("r")
-            )
+        if per_recording is not None and station_ids is None:
+            inner = per_recording
         else:
             inner = (
                 select(

@@ -187,7 +187,8 @@ def run_due(
 class Ticker:
     """The worker's hook: cheap to call every cycle, does real work only now and then.
 
-    Every :data:`ROLLUP_INTERVAL_S` it recomputes one stale monthly airtime rollup; every
+    Every :data:`ROLLUP_INTERVAL_S` it folds the airtime change log into the monthly rollups
+    and computes one missing month's (:func:`collector.reports.rollup.maintain`); every
     :data:`CHECK_INTERVAL_S` it generates one due report file. While work remains it comes
     back at the next cycle, so matching never waits for more than one file.
     """
@@ -211,7 +212,7 @@ class Ticker:
 
     def _rollup(self, session: Session) -> int:
         changes.fold(session)  # keeps the change log short (it does not count as work done)
-        return rollup.refresh_stale(session, self.settings.timezone)
+        return rollup.maintain(session, self.settings.timezone)
 
     def _reports(self, session: Session) -> int:
         return run_due(session, self.settings)

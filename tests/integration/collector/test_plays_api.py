@@ -20,7 +20,7 @@ from collector.formats import iso_z
 from collector.ingest.models import Event
 from collector.plays.models import Play, PlaySegment
 from collector.reports import rollup
-from collector.reports.models import AirtimeDirtyMonth
+from collector.reports.models import AirtimeChange
 from tests.fixtures.collector import Collector
 from tests.support.audio import track
 from tests.support.payloads import heartbeat
@@ -52,7 +52,7 @@ def test_flag_takes_a_play_out_of_reports_until_cleared(collector: Collector) ->
         play = s.scalars(
             select(Play).where(Play.status == "final", Play.start >= jan).order_by(Play.start).limit(1)
         ).one()
-        play_id = play.id
+        play_id, recording_id = play.id, play.recording_id
     page = _get(collector, analyst, "/api/v1/plays", period="2026-01", page_size=1000).json()
     item = next(i for i in page["items"] if i["id"] == play_id)
     assert item["flag"] is None
@@ -74,14 +74,14 @@ def test_flag_takes_a_play_out_of_reports_until_cleared(collector: Collector) ->
     assert (
         flag["reason"] == "a jingle sampling the song" and flag["by"] == "moussa" and flag["at"].endswith("Z")
     )
-    with collector.session() as s:  # the trigger marked the month for recomputation
-        assert "2026-01" in set(s.scalars(select(AirtimeDirtyMonth.month)))
+    with collector.session() as s:  # the trigger logged it: the report sums that recording's plays
+        assert recording_id in set(s.scalars(select(AirtimeChange.recording_id)))
 
     plays, seconds = _airtime(collector, analyst, ext)
     assert plays == before[0] - 1 and abs(seconds - (before[1] - item["duration"])) < 0.01
     with transaction(collector.tx) as s:
-        rollup.refresh(s, "2026-01", "Africa/Dakar")
-    assert _airtime(collector, analyst, ext)[0] == before[0] - 1  # the recomputed rollup agrees
+        rollup.fold(s, "Africa/Dakar")
+    assert _airtime(collector, analyst, ext)[0] == before[0] - 1  # the folded rollup agrees
     playlist = _get(
         collector, analyst, "/api/v1/reports/playlist", station=station, period="2026-01", format="json"
     )

@@ -12,14 +12,15 @@ from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from collector.catalog.models import Recording
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.session import transaction
 from collector.fleet.models import Station
 from collector.plays.models import Play
 from collector.reports import distribution, monitoring, rollup, schedule
-from collector.reports.models import GeneratedReport
+from collector.reports.models import AirtimeChange, AirtimeMonth, GeneratedReport
 from collector.reports.periods import parse_period
 from collector.settings import CollectorSettings
 from tests.support.plays import RECORDINGS, WORKS, Seeded, add_event, add_play, add_segments, seed
@@ -133,15 +134,26 @@ def test_rollup_is_used_only_when_current(db) -> None:  # type: ignore[no-untype
                     acc[2].add(sid)
         return {k: (n, round(sec, 3), len(st)) for k, (n, sec, st) in out.items()}
 
-    with factory() as s:  # seeded plays marked their months; nothing computed yet
-        assert not rollup.is_fresh(s, "2026-01", tz)
-        assert rollup.stale_months(s, tz, now) == ["2026-02", "2026-01", "2025-12"]
+    def rolled_up() -> dict[str, tuple[int, float, int]]:  # the rollup's own rows, nothing summed
+        with factory() as s:
+            rows = s.execute(
+                select(Recording.external_id, AirtimeMonth.plays, AirtimeMonth.seconds, AirtimeMonth.stations)
+                .join(Recording, Recording.id == AirtimeMonth.recording_id)
+                .where(AirtimeMonth.month == "2026-01")
+            )
+            return {ext: (n, round(sec, 3), st) for ext, n, sec, st in rows}
+
+    with factory() as s:  # nothing computed yet: each month from the first play's to the running one
+        assert not rollup.is_current(s, "2026-01", tz)
+        assert rollup.stale_months(s, tz, now) == ["2026-03", "2026-02", "2026-01", "2025-12"]
     assert totals() == recount()  # from the plays
     with transaction(factory) as s:
-        assert rollup.refresh_stale(s, tz, budget=5, now=now) == 3
+        assert rollup.maintain(s, tz, budget=5, now=now) == 4
     with factory() as s:
-        assert rollup.is_fresh(s, "2026-01", tz) and rollup.stale_months(s, tz, now) == []
-    assert totals() == recount()  # from the rollup
+        assert rollup.is_current(s, "2026-01", tz) and rollup.stale_months(s, tz, now) == []
+        assert not rollup.is_current(s, "2026-01", "Europe/Paris")  # computed in another zone
+        assert rollup.stale_months(s, "Europe/Paris", now) == ["2026-03", "2026-02", "2026-01", "2025-12"]
+    assert totals() == recount() == rolled_up()  # from the rollup
 
     with transaction(factory) as s:  # a late final play, an open play made final, a play deleted
         add_play(s, seeded, "zik", "SOD-0004", datetime(2026, 1, 20, 8, tzinfo=UTC), 10.0, "final")
@@ -152,18 +164,12 @@ def test_rollup_is_used_only_when_current(db) -> None:  # type: ignore[no-untype
         gone = s.scalars(select(Play).where(Play.status == "final", *window)).first()
         assert gone is not None
         s.delete(gone)
-    with factory() as s:  # January, and a neighbour for plays within 14 h of a month's edge
-        stale = rollup.stale_months(s, tz, now)
-        assert "2026-01" in stale and set(stale) <= {"2025-12", "2026-01", "2026-02"}
-    assert totals() == recount()  # stale: from the plays again
+    assert totals() == recount() != rolled_up()  # at once: the changed recordings from the plays
     with transaction(factory) as s:
-        assert rollup.refresh_stale(s, tz, budget=5, now=now) == len(stale)
-    assert totals() == recount()
-    with transaction(factory) as s:
-        add_play(s, seeded, "sud", "SOD-0001", datetime(2026, 1, 14, 8, tzinfo=UTC), 10.0, "final")
-    with factory() as s:  # the month still running is never rolled up
-        assert rollup.stale_months(s, tz, now) == ["2026-01"]
-        assert rollup.stale_months(s, tz, datetime(2026, 1, 15, tzinfo=UTC)) == []
+        assert rollup.maintain(s, tz, now=now) == 0  # folded; no month to compute
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(AirtimeChange)) == 0
+    assert totals() == recount() == rolled_up()
 
 
 def test_playlist_xlsx_and_pdf_say_what_was_played(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -452,11 +458,13 @@ def test_activity_and_unidentified_music(db) -> None:  # type: ignore[no-untyped
 def test_worker_ticker_does_one_step_at_a_time(db) -> None:  # type: ignore[no-untyped-def]
     factory, _seeded, settings = db
     ticker = schedule.Ticker(settings)
+    with factory() as s:
+        months = len(rollup.stale_months(s, settings.timezone))  # Dec 2025 to the running month
     assert ticker.tick(factory) == 2  # one rollup month, one due report file
     with factory() as s:
         files = s.scalars(select(GeneratedReport)).all()
         assert len(files) == 1 and (settings.report_dir / files[0].name).is_file()
-        assert len(rollup.stale_months(s, settings.timezone)) == 2
+        assert len(rollup.stale_months(s, settings.timezone)) == months - 1
     assert ticker.tick(factory) == 2  # work remains: straight back at it
     ticker.rollups_at = ticker.next_at = float("inf")  # nothing is due before the next check
     assert ticker.tick(factory) == 0
