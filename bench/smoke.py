@@ -232,7 +232,7 @@ def check_week(out: str, work: Path) -> None:
 
 
 def check_load(out: str, work: Path) -> None:
-    header(out, "part", "CPU s", "cores busy", "cores per 100 stations", "cores for 10,000 stations")
+    header(out, "part", "CPU s", "CPU ms per segment", "cores per 100 stations", "cores for 10,000 stations")
     for part in (
         "collectors (2 serve)",
         "workers (2)",
@@ -242,7 +242,7 @@ def check_load(out: str, work: Path) -> None:
         "simulator",
         "all parts",
     ):
-        row(out, f"| {part}", 4)
+        row(out, f"| {part}", 5)
     result = json.loads((work / "load.json").read_text())
     segments = result["segments"]
     # not a timing: a 5xx, a lost or a doubled segment is a bug the load found

@@ -144,7 +144,7 @@ class Simulation:
         seq, last_upload, answered = 0, None, set()
         while True:
             due = min(next_up, next_hb)
-            if due >= stop:
+            if due >= stop or time.monotonic() >= stop:  # a late agent stops at the end too
                 return
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             now = datetime.now(UTC)

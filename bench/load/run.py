@@ -53,6 +53,7 @@ from bench.load.agents import Agent, Simulation, spread
 from bench.load.system import System, machine_busy, running
 
 LAG_TARGET_S = 30.0
+SEGMENTS_PER_STATION_S = 0.1  # a 10 s segment per station per second of airtime
 
 
 def log(msg: str) -> None:
@@ -277,6 +278,7 @@ def simulate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         },
         "drain_s": round(drain_s, 1),
         "cpu_s": {k: round(v, 1) for k, v in cpu.items()},
+        "window": {"received": tally.accepted, "processed": sum(1 for at, _ in watch.lags if at <= wall)},
         "machine": {
             "cores": os.cpu_count(),
             "busy_s": round(busy, 1),
@@ -289,6 +291,19 @@ def counts(by: dict[str, int]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(by.items()))
 
 
+def cpu_per_segment(r: dict[str, Any]) -> dict[str, float]:
+    """CPU seconds per segment of each part: the workers' per segment they finished, the other
+    parts' per segment received, during the run. A system that falls behind is still sized by
+    the work it did: N stations need N × 0.1 segments/s of each."""
+    window = r["window"]
+    out = {
+        part: secs / max(1, window["processed"] if part.startswith("workers") else window["received"])
+        for part, secs in r["cpu_s"].items()
+    }
+    out["all parts"] = sum(out.values())
+    return out
+
+
 def table(r: dict[str, Any]) -> str:
     n, wall = r["stations"], r["wall_s"]
     seg = r["segments"]
@@ -296,20 +311,18 @@ def table(r: dict[str, Any]) -> str:
         f"{n} stations, {r['minutes']:g} min ({wall:.0f} s), two serve behind nginx, two workers, "
         f"PostgreSQL, Redis; {r['machine']['cores']} cores",
         "",
-        "| part | CPU s | cores busy | cores per 100 stations | cores for 10,000 stations |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| part | CPU s | cores busy | CPU ms per segment | cores per 100 stations | "
+        "cores for 10,000 stations |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    total = 0.0
-    for part, secs in r["cpu_s"].items():
-        total += secs
-        cores = secs / wall
+    per_segment = cpu_per_segment(r)
+    for part, secs in [*r["cpu_s"].items(), ("all parts", sum(r["cpu_s"].values()))]:
+        ms = per_segment[part] * 1000
+        per_station = ms / 1000 * SEGMENTS_PER_STATION_S  # cores per station
         lines.append(
-            f"| {part} | {secs:.1f} | {cores:.2f} | {cores * 100 / n:.3f} | {cores * 10000 / n:.1f} |"
+            f"| {part} | {secs:.1f} | {secs / wall:.2f} | {ms:.2f} | {per_station * 100:.3f} "
+            f"| {per_station * 10000:.2f} |"
         )
-    cores = total / wall
-    lines.append(
-        f"| all parts | {total:.1f} | {cores:.2f} | {cores * 100 / n:.3f} | {cores * 10000 / n:.1f} |"
-    )
     others = r["machine"]["others_s"]
     lines += [
         f"| (other programs on the machine) | {others:.1f} | {others / wall:.2f} | | |",
@@ -319,6 +332,10 @@ def table(r: dict[str, Any]) -> str:
         f"| requests | {', '.join(f'{k}: {v}' for k, v in r['requests'].items())} |",
         f"| server errors (5xx) | {r['server_errors']} |",
         f"| transport failures, retries | {sum(r['transport_failures'].values())}, {r['retries']} |",
+        f"| segments received per second (the agents' rate: {n * SEGMENTS_PER_STATION_S:g}) | "
+        f"{r['window']['received'] / wall:.1f} |",
+        f"| segments matched or unmatched per second, during the run | "
+        f"{r['window']['processed'] / wall:.1f} |",
         f"| segments sent / acknowledged / stored | {seg['sent']} / {seg['acknowledged']} / "
         f"{seg['stored']} |",
         f"| stations with a segment lost / doubled | {seg['stations_lost']} / {seg['stations_doubled']} |",
