@@ -15,17 +15,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import sqlalchemy as sa
 
 from tests.fixtures.collector import Collector, free_port, stop_process, worker_process
-from tests.fixtures.nginx import NGINX, nginx_config
+from tests.fixtures.nginx import NGINX, nginx_config, wait_answering
 from tests.fixtures.postgres import throwaway_cluster
 from tests.fixtures.redis import RedisServer
 
@@ -159,18 +157,7 @@ def running(workdir: Path, catalog_csv: Path, stations: int) -> Iterator[System]
         )
         stack.callback(stop_process, nginx)
         front = f"http://127.0.0.1:{listen}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(front + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"nginx does not answer: {(prefix / 'logs' / 'error.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.2)
+        wait_answering(front, prefix)
         port = int(base.rsplit(":", 1)[1].split("/", 1)[0])
         assert redis.proc is not None
         system = System(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import func, select
 
 from collector.ingest.models import Segment
 from tests.fixtures.collector import Collector, free_port
-from tests.fixtures.nginx import NGINX, nginx_config
+from tests.fixtures.nginx import NGINX, nginx_config, wait_answering
 from tests.support.payloads import heartbeat, segment, upload
 
 pytestmark = pytest.mark.slow
@@ -46,15 +45,7 @@ def nginx_in_front(
         with ThreadPoolExecutor() as pool:  # started together, as a deployment does
             list(pool.map(Collector.start, instances))
         front = f"http://127.0.0.1:{listen}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(front + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "nginx" / "logs" / "error.log").read_text()
-            time.sleep(0.2)
+        wait_answering(front, tmp_path / "nginx")
         yield front, instances
     finally:
         proc.terminate()
