@@ -240,6 +240,30 @@ def check_week(out: str, work: Path) -> None:
     expect(result["clusters_looked_up"] >= 1, "week.json: nothing looked up")
 
 
+def check_load(out: str, work: Path) -> None:
+    header(out, "part", "CPU s", "CPU ms per segment", "cores per 100 stations", "cores for 10,000 stations")
+    for part in (
+        "collectors (2 serve)",
+        "workers (2)",
+        "PostgreSQL",
+        "Redis",
+        "nginx",
+        "simulator",
+        "all parts",
+    ):
+        row(out, f"| {part}", 5)
+    result = json.loads((work / "load.json").read_text())
+    segments = result["segments"]
+    # not a timing: a 5xx, a lost or a doubled segment is a bug the load found
+    expect(result["server_errors"] == 0, f"server errors: {result['requests']}")
+    expect(segments["sent"] > 0, "no segment sent")
+    expect(segments["sent"] == segments["stored"] == segments["stored_rows"], f"segments: {segments}")
+    expect(segments["stations_lost"] == segments["stations_doubled"] == 0, f"segments: {segments}")
+    expect(result["lag_s"]["n"] == segments["stored"], f"lag measured for {result['lag_s']['n']} segments")
+    for field in ("p50", "p99", "max", "steady_p99"):
+        expect(field in result["lag_s"], f"no lag {field}")
+
+
 @dataclass(frozen=True)
 class Smoke:
     module: str  # bench.matcher.run
@@ -273,6 +297,7 @@ SMOKES = [
     ),
     Smoke("bench.accuracy.music", check_music, ("--out", "{work}")),
     Smoke("bench.recognizers.week", check_week, ("--out", "{work}")),
+    Smoke("bench.load.run", check_load, ("--out", "{work}")),
 ]
 
 

@@ -80,8 +80,12 @@ def requeue(session: Session, ids: Sequence[int] | None) -> int:
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
-def forget_match(session: Session, segment_id: int) -> None:
-    session.execute(delete(SegmentMatch).where(SegmentMatch.segment_id == segment_id))
+def forget_matches(session: Session, segment_ids: Sequence[int]) -> None:
+    """Delete the matches of these segments (matched again): one statement per 500 of them
+    (SQLite's older builds take at most 999 parameters)."""
+    for i in range(0, len(segment_ids), 500):
+        chunk = segment_ids[i : i + 500]
+        session.execute(delete(SegmentMatch).where(SegmentMatch.segment_id.in_(chunk)))
 
 
 def recent_matches(session: Session, station_id: int, limit: int) -> Sequence[Any]:

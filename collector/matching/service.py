@@ -26,12 +26,14 @@ def match_segments(
 ) -> int:
     """Match each segment, store the result and its status; return how many matched."""
     matched = 0
+    # what an earlier pass found (re-matching the past, a quarantined segment let back in):
+    # one statement for the lot, not one per segment
+    repository.forget_matches(session, [seg.id for seg in segments])
     for n, seg in enumerate(segments, start=1):
         if progress is not None:
             progress(n, len(segments), "matching")
         fps = [decode(f.data) for f in seg.fingerprints]
         m = match_variants(catalog.index, [(fp.rate_ppm, fp.values) for fp in fps])
-        repository.forget_match(session, seg.id)
         if m is None:
             seg.status = "unmatched"
             continue

@@ -30,6 +30,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from collector.catalog.models import Recording
+from collector.db import locks
 from collector.fleet.models import Station
 from collector.ingest.models import Segment
 from collector.matching.index import CatalogIndex
@@ -44,6 +45,8 @@ from shared.codec import FingerprintSegment, decode, encode
 __all__ = ["ClusterIndex", "Clustering", "cluster_station", "load_clusters", "span_values"]
 
 log = logging.getLogger("collector.recognizers")
+# the clusters are every station's: one transaction at a time adds spans to them
+CLUSTERING_JOB = locks.job_key("clustering")
 
 SETTLE_S = 60.0  # a span ending this close to the station's newest audio may still grow
 LOOKBACK_S = 30.0  # the scan mark stays this far before a span that waits
@@ -342,6 +345,17 @@ class Clustering:
         self.clusters: ClusterIndex | None = None
 
     def station(self, session: Session, station_id: int) -> int:
+        """Cluster the station's new unmatched music; 0 when another worker is clustering.
+
+        Two workers adding spans to the same clusters (one song aired on their stations) would
+        each wait on the other's cluster rows until its cycle commits, and could deadlock: one
+        transaction at a time clusters (an advisory lock until its commit). A worker's cycle
+        never waits for it: it leaves the station to a later cycle, which starts from the
+        station's scan mark, moved only by a clustering that happened. ``analyze`` (``final``)
+        waits its turn instead: its recording sends no more audio."""
+        if not locks.lock(session, locks.JOB, CLUSTERING_JOB, wait=self.final):
+            log.debug("station id=%d: another worker is clustering; next cycle", station_id)
+            return 0
         try:
             with session.begin_nested():
                 self.clusters, added = cluster_station(

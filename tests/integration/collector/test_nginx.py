@@ -5,9 +5,7 @@ go through it, and keep going when one instance stops."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,38 +16,10 @@ from sqlalchemy import func, select
 
 from collector.ingest.models import Segment
 from tests.fixtures.collector import Collector, free_port
-from tests.support.docblocks import example
+from tests.fixtures.nginx import NGINX, nginx_config, wait_answering
 from tests.support.payloads import heartbeat, segment, upload
 
 pytestmark = pytest.mark.slow
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def nginx_config(prefix: Path, listen: int, upstreams: tuple[int, int]) -> Path:
-    """The guide's site, on free ports, inside the smallest main configuration that runs
-    as a normal process (its own pid file, logs and temporary files)."""
-    site = example("ops/scaling", "nginx")
-    site = site.replace("listen 8080;", f"listen 127.0.0.1:{listen};")
-    site = site.replace("127.0.0.1:8081", f"127.0.0.1:{upstreams[0]}")
-    site = site.replace("127.0.0.1:8082", f"127.0.0.1:{upstreams[1]}")
-    (prefix / "logs").mkdir(parents=True, exist_ok=True)
-    (prefix / "sites").mkdir(exist_ok=True)
-    (prefix / "sites" / "sodav-collector.conf").write_text(site)
-    temp = {k: prefix / "tmp" / k for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
-    for path in temp.values():
-        path.mkdir(parents=True, exist_ok=True)
-    user = "user root;\n" if os.geteuid() == 0 else ""  # as root, its workers would be nobody's
-    main = prefix / "nginx.conf"
-    main.write_text(
-        f"{user}daemon off;\nworker_processes 1;\npid {prefix}/nginx.pid;\n"
-        f"error_log {prefix}/logs/error.log;\nevents {{ worker_connections 256; }}\n"
-        "http {\n"
-        f"    access_log {prefix}/logs/access.log;\n"
-        + "".join(f"    {k}_temp_path {v};\n" for k, v in temp.items())
-        + f"    include {prefix}/sites/*.conf;\n}}\n"
-    )
-    return main
 
 
 @pytest.fixture
@@ -75,15 +45,7 @@ def nginx_in_front(
         with ThreadPoolExecutor() as pool:  # started together, as a deployment does
             list(pool.map(Collector.start, instances))
         front = f"http://127.0.0.1:{listen}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(front + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "nginx" / "logs" / "error.log").read_text()
-            time.sleep(0.2)
+        wait_answering(front, tmp_path / "nginx")
         yield front, instances
     finally:
         proc.terminate()

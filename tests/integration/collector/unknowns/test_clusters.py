@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
-from collector.recognizers.clusters import UnknownCluster, UnknownSpan
+from collector.db import locks
+from collector.db.session import transaction
+from collector.fleet.models import Station
+from collector.ingest.models import Segment
+from collector.recognizers.clustering import CLUSTERING_JOB, Clustering
+from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownSpan
+from collector.settings import CollectorSettings
 from tests.fixtures.collector import Collector
 from tests.integration.collector.unknowns.programmes import run_worker, two_stations
 
@@ -36,3 +43,33 @@ def test_one_unknown_song_on_two_stations_is_one_cluster(collector: Collector, t
         assert sp.seconds >= 20
     assert clusters[x].lookup == "acoustid"  # a span long enough to look up
     assert clusters[x].best_span_id in {sp.id for sp in by_cluster[x]}
+
+
+def test_a_worker_leaves_unknown_music_to_a_later_cycle_while_another_clusters(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """Two workers clustering the same song at once waited on each other's cluster rows until
+    their cycles committed, and deadlocked (the load run of bench/load/, PostgreSQL): one
+    clusters at a time, the other goes on matching and loses nothing."""
+    if not collector.database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one worker")
+    two_stations(collector, tmp_path)
+    other = collector.session()  # another worker, in the middle of its cycle's clustering
+    assert locks.lock(other, locks.JOB, CLUSTERING_JOB)
+    try:
+        run_worker(collector)  # does not wait for the other
+        with collector.session() as s:
+            assert s.scalar(select(func.count()).select_from(UnknownSpan)) == 0
+            assert s.scalar(select(func.count()).select_from(UnknownScan)) == 0
+            assert s.scalar(select(func.count()).select_from(Segment).where(Segment.status == "new")) == 0
+    finally:
+        other.rollback()
+        other.close()
+    # the stations' next cycle clusters their music from where they were
+    with transaction(collector.tx) as s:
+        for station_id in s.scalars(select(Station.id)):
+            Clustering(
+                CollectorSettings(database_url=collector.database_url).recognizers.music_min_s
+            ).station(s, station_id)
+    with collector.session() as s:
+        assert s.scalar(select(func.count()).select_from(UnknownCluster)) == 2
