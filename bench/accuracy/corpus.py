@@ -90,7 +90,7 @@ def scan(  # type: ignore[no-untyped-def]
     """
     if cache.exists():
         data = json.loads(cache.read_text())
-        songs, short = [Track(**t) for t in data["songs"]], [Track(**t) for t in data["short"]]
+        songs, short = [_track(t) for t in data["songs"]], [_track(t) for t in data["short"]]
         if data.get("shared_audio_checked"):
             return songs, short
         kept = [*songs, *short]
@@ -140,6 +140,10 @@ def scan(  # type: ignore[no-untyped-def]
     songs, short = _split_short(_with_shares(kept, values_kept, log))
     _write(cache, songs, short, dropped)
     return songs, short
+
+
+def _track(stored: dict) -> Track:  # type: ignore[type-arg]
+    return Track(**{**stored, "shares": tuple(stored.get("shares", ()))})  # JSON keeps lists
 
 
 def _fingerprint(pcm: np.ndarray) -> np.ndarray:

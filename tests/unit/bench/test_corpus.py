@@ -7,9 +7,14 @@ real Chromaprint, as the benchmark fingerprints the Debian soundtracks.
 
 from __future__ import annotations
 
+import json
+import wave
+from dataclasses import asdict, replace
+from pathlib import Path
+
 import numpy as np
 
-from bench.accuracy.corpus import Track, _with_shares, apart, split
+from bench.accuracy.corpus import Track, _with_shares, apart, scan, split
 from shared.chroma import CHROMAPRINT_RATE, fingerprint_pcm
 
 
@@ -32,17 +37,18 @@ def track(name: str, seconds: float) -> Track:
     return Track(f"/music/{name}.ogg", "test-data", seconds, 0.0, seconds)
 
 
-def pieces() -> list[Track]:
+def audio() -> list[np.ndarray]:
     main = chords(90, 1)
     themes = np.concatenate(
         [chords(30, 2), main[20 * CHROMAPRINT_RATE : 40 * CHROMAPRINT_RATE], chords(30, 3)]
     )
-    other = chords(90, 4)
-    audio = [main, themes, other]
+    return [main, themes, chords(90, 4)]
+
+
+def pieces() -> list[Track]:
     tracks = [track("main", 90), track("themes", 80), track("other", 90)]
-    return _with_shares(
-        tracks, [fingerprint_pcm(pcm(a), CHROMAPRINT_RATE) for a in audio], log=lambda _: None
-    )
+    values = [fingerprint_pcm(pcm(a), CHROMAPRINT_RATE) for a in audio()]
+    return _with_shares(tracks, values, log=lambda _: None)
 
 
 def test_a_piece_that_reuses_part_of_another_shares_audio_with_it() -> None:
@@ -61,3 +67,27 @@ def test_off_catalog_music_never_shares_audio_with_the_catalog() -> None:
         shared = {p for t in catalog for p in t.shares}
         assert not shared.intersection(t.path for t in offcat)
         assert len(catalog) == 1
+
+
+def test_a_cache_from_before_the_check_keeps_its_tracks_and_gains_the_check(tmp_path: Path) -> None:
+    tracks = []
+    for t, samples in zip(pieces(), audio(), strict=True):
+        path = tmp_path / Path(t.path).name
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(CHROMAPRINT_RATE)
+            w.writeframes(pcm(samples).tobytes())
+        tracks.append(replace(t, path=str(path), shares=()))
+    cache = tmp_path / "corpus.json"
+    old = [{k: v for k, v in asdict(t).items() if k != "shares"} for t in tracks]
+    cache.write_text(json.dumps({"songs": old, "short": [], "dropped": ["/music/remix.ogg"]}))
+
+    songs, short = scan(cache, log=lambda _: None)
+
+    assert [t.path for t in songs] == [t.path for t in tracks] and short == []
+    main, themes, other = songs
+    assert (main.shares, themes.shares, other.shares) == ((themes.path,), (main.path,), ())
+    data = json.loads(cache.read_text())
+    assert data["shared_audio_checked"] and data["dropped"] == ["/music/remix.ogg"]
+    assert scan(cache, log=lambda _: None) == (songs, short)
