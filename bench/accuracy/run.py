@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.accuracy import peer as peer_mod
-from bench.accuracy.corpus import scan, split
+from bench.accuracy.corpus import apart, scan, split
 from bench.accuracy.radio import PROFILES, TruthPlay, build_programme
 from bench.accuracy.score import TARGETS, Interval, Score, meets, score
 from bench.accuracy.versions import remasters
@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         songs, short = scan(args.out / "corpus.json", log)
     catalog, offcat = split(songs, args.seed)
+    short = apart(short, catalog)  # jingles and ad beds: no catalog audio either
     ext_of = {t.path: f"BENCH-{i + 1:04d}" for i, t in enumerate(catalog)}
     versions = remasters(catalog, args.out / "remasters", args.seed)
     for i, v in enumerate(sorted(versions.values(), key=lambda t: t.path)):
