@@ -61,7 +61,7 @@ def partitioned(conn: Connection, table: str = "segments") -> bool:
     if conn.dialect.name != "postgresql":
         return False
     kind = conn.scalar(text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table})
-    return kind == "p"
+    return bool(kind == "p")
 
 
 def create_month(conn: Connection, table: str, month: date) -> bool:
@@ -80,15 +80,14 @@ def create_month(conn: Connection, table: str, month: date) -> bool:
     default = default_name(table)
     if conn.scalar(text("SELECT to_regclass(:n)"), {"n": default}) is not None:
         columns = ", ".join(f'"{c}"' for c in _columns(conn, table))
-        conn.execute(
-            text(
-                f'WITH moved AS (DELETE FROM "{default}" WHERE "{key}" >= :lo AND "{key}" < :hi '
-                f"RETURNING {columns}) "
-                f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM moved'
-            ),
-            {"lo": lo, "hi": hi},
+        moved = (
+            f'WITH moved AS (DELETE FROM "{default}" WHERE "{key}" >= :lo AND "{key}" < :hi '  # noqa: S608
+            f'RETURNING {columns}) INSERT INTO "{name}" ({columns}) SELECT {columns} FROM moved'
         )
-    conn.execute(text(f"ALTER TABLE \"{table}\" ATTACH PARTITION \"{name}\" FOR VALUES FROM ('{lo}') TO ('{hi}')"))
+        conn.execute(text(moved), {"lo": lo, "hi": hi})
+    conn.execute(
+        text(f"ALTER TABLE \"{table}\" ATTACH PARTITION \"{name}\" FOR VALUES FROM ('{lo}') TO ('{hi}')")
+    )
     return True
 
 
@@ -108,16 +107,10 @@ def _columns(conn: Connection, table: str) -> list[str]:
     )
 
 
-def default_months(conn: Connection, table: str) -> list[date]:
-    """The UTC months of the rows waiting in ``table``'s DEFAULT partition."""
-    key = TABLES[table]
-    rows = conn.scalars(
-        text(
-            f"SELECT DISTINCT date_trunc('month', \"{key}\" AT TIME ZONE 'UTC')::date "
-            f'FROM "{default_name(table)}" ORDER BY 1'
-        )
-    )
-    return list(rows)
+def months_in(conn: Connection, relation: str, key: str) -> list[date]:
+    """The UTC months of the rows of ``relation`` (a table, a partition), by their ``key``."""
+    month = f"date_trunc('month', \"{key}\" AT TIME ZONE 'UTC')::date"
+    return list(conn.scalars(text(f'SELECT DISTINCT {month} FROM "{relation}" ORDER BY 1')))  # noqa: S608
 
 
 def ensure(conn: Connection, ahead: int, now: datetime | None = None) -> list[str]:
@@ -133,7 +126,7 @@ def ensure(conn: Connection, ahead: int, now: datetime | None = None) -> list[st
     for table in TABLES:
         create_default(conn, table)
         months = {add_months(current, n) for n in range(ahead + 1)}
-        months |= {m for m in default_months(conn, table) if m <= last}
+        months |= {m for m in months_in(conn, default_name(table), TABLES[table]) if m <= last}
         for month in sorted(months):
             if create_month(conn, table, month):
                 created.append(partition_name(table, month))

@@ -42,7 +42,13 @@ AHEAD = 3
 
 # the foreign keys 0012 drops, as 0001/0002 made them, for the downgrade
 _KEYS = [
-    ("segment_fingerprints", "fk_segment_fingerprints_segment_id_segments", "segment_id", "segments", "CASCADE"),
+    (
+        "segment_fingerprints",
+        "fk_segment_fingerprints_segment_id_segments",
+        "segment_id",
+        "segments",
+        "CASCADE",
+    ),
     ("segment_matches", "fk_segment_matches_segment_id_segments", "segment_id", "segments", "CASCADE"),
     ("play_segments", "fk_play_segments_segment_id_segments", "segment_id", "segments", None),
     ("play_segments", "fk_play_segments_play_id_plays", "play_id", "plays", "CASCADE"),
@@ -116,22 +122,17 @@ def _rebuild(conn: Connection, table: str, partition: bool) -> None:
     old = f"{table}_0012"
     conn.execute(text(f'ALTER TABLE "{table}" RENAME TO "{old}"'))
     clause = f' PARTITION BY RANGE ("{key}")' if partition else ""
-    conn.execute(
-        text(f'CREATE TABLE "{table}" (LIKE "{old}" INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMMENTS){clause}')
-    )
+    like = "INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMMENTS"
+    conn.execute(text(f'CREATE TABLE "{table}" (LIKE "{old}" {like}){clause}'))
     if partition:
         current = partitions.month_of(datetime.now(UTC))
         last = partitions.add_months(current, AHEAD)
-        months = set(
-            conn.scalars(
-                text(f"SELECT DISTINCT date_trunc('month', \"{key}\" AT TIME ZONE 'UTC')::date FROM \"{old}\"")
-            )
-        )
-        months = {m for m in months if m <= last} | {partitions.add_months(current, n) for n in range(AHEAD + 1)}
+        months = {m for m in partitions.months_in(conn, old, key) if m <= last}
+        months |= {partitions.add_months(current, n) for n in range(AHEAD + 1)}
         for month in sorted(months):
             partitions.create_month(conn, table, month)
         partitions.create_default(conn, table)
-    conn.execute(text(f'INSERT INTO "{table}" SELECT * FROM "{old}"'))
+    conn.execute(text(f'INSERT INTO "{table}" SELECT * FROM "{old}"'))  # noqa: S608
     for name, column in definition.sequences:
         conn.execute(text(f'ALTER SEQUENCE {name} OWNED BY "{table}"."{column}"'))
     conn.execute(text(f'DROP TABLE "{old}"'))
@@ -173,10 +174,10 @@ def downgrade() -> None:
     for table in partitions.TABLES:
         _rebuild(conn, table, partition=False)
     # what retention deleted has no segment to point at any more: such rows go, as the keys demand
-    conn.execute(text("DELETE FROM play_segments p WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.id = p.segment_id)"))
-    conn.execute(text("DELETE FROM play_segments p WHERE NOT EXISTS (SELECT 1 FROM plays s WHERE s.id = p.play_id)"))
+    for column, target in (("segment_id", "segments"), ("play_id", "plays")):
+        gone = f"NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = p.{column})"  # noqa: S608
+        conn.execute(text(f"DELETE FROM play_segments p WHERE {gone}"))  # noqa: S608
     for owner, name, column, target, ondelete in _KEYS:
         action = f" ON DELETE {ondelete}" if ondelete else ""
-        conn.execute(
-            text(f'ALTER TABLE "{owner}" ADD CONSTRAINT "{name}" FOREIGN KEY ("{column}") REFERENCES "{target}" (id){action}')
-        )
+        key = f'FOREIGN KEY ("{column}") REFERENCES "{target}" (id){action}'
+        conn.execute(text(f'ALTER TABLE "{owner}" ADD CONSTRAINT "{name}" {key}'))
