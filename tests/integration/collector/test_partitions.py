@@ -8,6 +8,11 @@ April 2026); the commands are the real ``sodav-collector``.
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +29,7 @@ from collector.db.migrate import alembic_config, upgrade
 from collector.db.session import transaction
 from collector.fleet.models import Agent, Station
 from collector.ingest.models import Segment, SegmentFingerprint
-from collector.ingest.service import store_segments, store_upload
+from collector.ingest.service import store_upload
 from collector.matching.models import SegmentMatch
 from collector.plays.models import Play, PlaySegment
 from collector.reports import distribution
@@ -36,6 +41,7 @@ from collector.worker import close_quiet_plays
 from shared.schemas import UploadV1
 from shared.segmenter import Segmenter
 from tests.support.airplay import SONG_AT, SONG_S, SR, T0, OnAir, at, radio, run
+from tests.support.docblocks import example
 from tests.support.payloads import segment, upload
 
 SONG_END = SONG_AT + SONG_S
@@ -265,5 +271,45 @@ def test_retention_keeps_a_month_the_matcher_has_not_read(database_url: str, bac
             assert "wait for the matcher" in removed[0].note
         else:
             assert left == ["new"]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.backends("postgresql")
+def test_the_guides_commands(database_url: str, broadcast: tuple[Path, np.ndarray]) -> None:
+    """docs/ops/partitions.md's example, as an operator runs it, on April 2026's audio."""
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    try:
+        _on_air(factory, *broadcast)  # its rows wait in DEFAULT: the template has no April
+        env = {
+            **os.environ,
+            "SODAV_COLLECTOR_DATABASE_URL": database_url,
+            "SODAV_COLLECTOR_RETENTION__SEGMENTS_MONTHS": "1",
+            "SODAV_COLLECTOR_MATCHING__REMATCH_DAYS": "30",
+        }
+        out = []
+        for line in example("ops/partitions", "partitions-upkeep").splitlines():
+            program, *args = shlex.split(line)
+            done = subprocess.run(
+                [str(Path(sys.executable).parent / program), *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert done.returncode == 0, f"{line}: {done.stderr}"
+            out.append(done.stdout)
+        ensured, listed, dry, ran = out
+        assert "created segments_p2026_04" in ensured and "created plays_p2026_04" in ensured
+        assert re.search(r"^segments +segments_p2026_04 +2026-04 ", listed, re.MULTILINE)
+        assert re.search(r"^plays +plays_default +DEFAULT ", listed, re.MULTILINE)
+        assert "would remove segments_p2026_04" in dry
+        assert "removed segments_p2026_04" in ran
+        with factory() as s:
+            assert s.scalar(select(func.count()).select_from(Play)) == 1
+            assert s.scalar(select(func.count()).select_from(Segment)) == 0
+        assert len(_relevé(factory)) == 1
     finally:
         engine.dispose()
