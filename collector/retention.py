@@ -43,6 +43,7 @@ from collector.settings import CollectorSettings
 log = logging.getLogger("collector.retention")
 
 LOCK_TIMEOUT = "10s"  # a drop waits this long for the partition's readers, then tries later
+BATCH = 20_000  # segments whose fingerprints and matches one transaction deletes
 WAITING = ("new", "claimed")  # segments the matcher has yet to read
 
 
@@ -71,7 +72,6 @@ def run(
 ) -> list[Removal]:
     """Remove the segments older than the policy; return what went (or would go)."""
     cutoff = first_month_kept(settings, now)
-    removals: list[Removal] = []
     with factory() as session:
         conn = session.connection()
         old = [
@@ -79,11 +79,7 @@ def run(
             for p in (partitions.partitions(conn) if partitions.partitioned(conn) else [])
             if p.table == "segments" and p.month is not None and p.month < cutoff
         ]
-    for partition in old:
-        with factory() as session:
-            removal = _drop_month(session.connection(), partition, dry_run)
-            session.commit()
-        removals.append(removal)
+    removals = [_drop_month(factory, partition, dry_run) for partition in old]
     with factory() as session:
         removal = _delete_rows(session.connection(), cutoff, dry_run)
         session.commit()
@@ -100,26 +96,59 @@ def run(
     return removals
 
 
-def _drop_month(conn: Connection, partition: partitions.Partition, dry_run: bool) -> Removal:
+def _drop_month(factory: sessionmaker[Session], partition: partitions.Partition, dry_run: bool) -> Removal:
     name = partition.name
     month = table(name, column("id"), column("status"))
-    segments = int(conn.scalar(select(func.count()).select_from(month)) or 0)
-    waiting = int(
-        conn.scalar(select(func.count()).select_from(month).where(month.c.status.in_(WAITING))) or 0
-    )
+    with factory() as session:
+        conn = session.connection()
+        segments = int(conn.scalar(select(func.count()).select_from(month)) or 0)
+        waiting = _waiting(conn, month)
     if waiting:
-        note = f"{waiting} segments wait for the matcher; the month goes once they are matched"
-        return Removal(name, partition.month, segments, False, note)
+        return _kept(partition, segments, waiting)
     if dry_run:
         return Removal(name, partition.month, segments, False)
-    conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-    ids = select(month.c.id)
-    fingerprints = conn.execute(
-        delete(SegmentFingerprint).where(SegmentFingerprint.segment_id.in_(ids))
-    ).rowcount
-    conn.execute(delete(SegmentMatch).where(SegmentMatch.segment_id.in_(ids)))
-    partitions.drop(conn, partition)
+    # the fingerprints and matches first, a batch of segments per transaction: a month of them is
+    # the largest delete the collector makes, and a short transaction holds nothing up
+    fingerprints, last = 0, -1
+    while True:
+        with factory() as session:
+            conn = session.connection()
+            ids = list(
+                conn.scalars(select(month.c.id).where(month.c.id > last).order_by(month.c.id).limit(BATCH))
+            )
+            if not ids:
+                break
+            fingerprints += _delete_dependents(conn, ids)
+            session.commit()
+        last = ids[-1]
+    with factory() as session:
+        conn = session.connection()
+        conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        conn.execute(text(f'LOCK TABLE "{name}" IN SHARE MODE'))  # no late upload slips in now
+        waiting = _waiting(conn, month)
+        if waiting:
+            return _kept(partition, segments, waiting)
+        fingerprints += _delete_dependents(conn, select(month.c.id))  # those that came meanwhile
+        partitions.drop(conn, partition)
+        session.commit()
     return Removal(name, partition.month, segments, True, f"{fingerprints} fingerprints")
+
+
+def _waiting(conn: Connection, month: Any) -> int:
+    return int(conn.scalar(select(func.count()).select_from(month).where(month.c.status.in_(WAITING))) or 0)
+
+
+def _kept(partition: partitions.Partition, segments: int, waiting: int) -> Removal:
+    note = f"{waiting} segments wait for the matcher; the month goes once they are matched"
+    return Removal(partition.name, partition.month, segments, False, note)
+
+
+def _delete_dependents(conn: Connection, ids: Any) -> int:
+    """Delete the fingerprints and matches of the segments ``ids`` selects; return the
+    fingerprints deleted."""
+    fingerprints = conn.execute(delete(SegmentFingerprint).where(SegmentFingerprint.segment_id.in_(ids)))
+    conn.execute(delete(SegmentMatch).where(SegmentMatch.segment_id.in_(ids)))
+    return int(fingerprints.rowcount)
 
 
 def _delete_rows(conn: Connection, cutoff: date, dry_run: bool) -> Removal:
@@ -137,7 +166,6 @@ def _delete_rows(conn: Connection, cutoff: date, dry_run: bool) -> Removal:
     segments = int(conn.scalar(select(func.count()).select_from(gone.subquery())) or 0)
     if dry_run or not segments:
         return Removal(what, None, segments, False)
-    conn.execute(delete(SegmentFingerprint).where(SegmentFingerprint.segment_id.in_(old)))
-    conn.execute(delete(SegmentMatch).where(SegmentMatch.segment_id.in_(old)))
+    _delete_dependents(conn, old)
     removed = conn.execute(delete(rows).where(rows.c.id.in_(gone))).rowcount
     return Removal(what, None, removed, True)
