@@ -37,6 +37,7 @@ from collector.reports.periods import parse_period
 from collector.retention import first_month_kept
 from collector.retention import run as retention_run
 from collector.settings import CollectorSettings
+from collector.upkeep import Upkeep
 from collector.worker import close_quiet_plays
 from shared.schemas import UploadV1
 from shared.segmenter import Segmenter
@@ -167,7 +168,7 @@ def _segments(factory: sessionmaker[Session], starts: list[datetime], status: st
             s.add(Agent(name="box1", stations=[station]))
             s.flush()
         agent = s.scalars(select(Agent)).one()
-        first = int(s.scalar(select(func.count()).select_from(Segment)) or 0)
+        first = int(s.scalar(select(func.coalesce(func.max(Segment.seq), -1))) or 0) + 1
         s.add_all(
             Segment(
                 agent_id=agent.id, station_id=station.id, seq=first + n, start=t, duration=10.0, status=status
@@ -311,5 +312,29 @@ def test_the_guides_commands(database_url: str, broadcast: tuple[Path, np.ndarra
             assert s.scalar(select(func.count()).select_from(Play)) == 1
             assert s.scalar(select(func.count()).select_from(Segment)) == 0
         assert len(_relevé(factory)) == 1
+    finally:
+        engine.dispose()
+
+
+def test_the_workers_hourly_upkeep(
+    database_url: str, backend: str, broadcast: tuple[Path, np.ndarray]
+) -> None:
+    """What the worker calls every cycle: at its first call, April's partitions are made and
+    the policy applied; the next calls within the hour do nothing."""
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    try:
+        _on_air(factory, *broadcast)
+        upkeep = Upkeep(_settings(database_url, segments_months=1))
+        upkeep.tick(factory)
+        with factory() as s:
+            assert s.scalar(select(func.count()).select_from(SegmentFingerprint)) == 0
+            if backend == "postgresql":
+                names = {p.name for p in partitions.partitions(s.connection())}
+                assert {"plays_p2026_04", "events_p2026_04"} <= names and "segments_p2026_04" not in names
+        _segments(factory, [datetime(2026, 3, 1, tzinfo=UTC)])
+        upkeep.tick(factory)  # within the hour: nothing
+        with factory() as s:
+            assert s.scalar(select(func.count()).select_from(Segment).where(Segment.start < T0)) == 1
     finally:
         engine.dispose()
