@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, column, delete, func, select, table, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector import instruments
@@ -124,12 +125,18 @@ def _drop_month(factory: sessionmaker[Session], partition: partitions.Partition,
     with factory() as session:
         conn = session.connection()
         conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-        conn.execute(text(f'LOCK TABLE "{name}" IN SHARE MODE'))  # no late upload slips in now
-        waiting = _waiting(conn, month)
-        if waiting:
-            return _kept(partition, segments, waiting)
-        fingerprints += _delete_dependents(conn, select(month.c.id))  # those that came meanwhile
-        partitions.drop(conn, partition)
+        try:
+            conn.execute(text(f'LOCK TABLE "{name}" IN SHARE MODE'))  # no late upload slips in now
+            waiting = _waiting(conn, month)
+            if waiting:
+                return _kept(partition, segments, waiting)
+            fingerprints += _delete_dependents(conn, select(month.c.id))  # those that came meanwhile
+            partitions.drop(conn, partition)
+        except OperationalError as exc:
+            if "lock timeout" not in str(exc):
+                raise
+            note = f"the table was busy for {LOCK_TIMEOUT}; the month goes at the next run"
+            return Removal(name, partition.month, segments, False, note)
         session.commit()
     return Removal(name, partition.month, segments, True, f"{fingerprints} fingerprints")
 

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from collector import retention
 from collector.db import partitions
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.migrate import alembic_config, upgrade
@@ -336,5 +337,30 @@ def test_the_workers_hourly_upkeep(
         upkeep.tick(factory)  # within the hour: nothing
         with factory() as s:
             assert s.scalar(select(func.count()).select_from(Segment).where(Segment.start < T0)) == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.backends("postgresql")
+def test_retention_gives_way_to_a_busy_table(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report reading March while retention wants it gone: the month stays, and goes at the
+    next run."""
+    monkeypatch.setattr(retention, "LOCK_TIMEOUT", "200ms")
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    settings = _settings(database_url, segments_months=1)
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    try:
+        _segments(factory, [datetime(2026, 3, 2, tzinfo=UTC)])
+        with transaction(factory) as s:
+            partitions.ensure(s.connection(), ahead=3)
+        with engine.connect() as reader, reader.begin():
+            assert reader.scalar(text("SELECT count(*) FROM segments_p2026_03")) == 1  # holds its lock
+            busy = retention.run(factory, settings, now=now)
+        assert [(r.what, r.done) for r in busy] == [("segments_p2026_03", False)]
+        assert "busy" in busy[0].note
+        assert [(r.what, r.done) for r in retention.run(factory, settings, now=now)] == [
+            ("segments_p2026_03", True)
+        ]
     finally:
         engine.dispose()
