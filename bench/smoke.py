@@ -124,6 +124,16 @@ def check_reports(out: str, _work: Path) -> None:
         expect(key in result, f"no {key}")
 
 
+def check_partitions(out: str, _work: Path) -> None:
+    result = json.loads(out)
+    expect(result["segments"] == 10_000, f"segments: {result['segments']}")
+    for key in ("seed_s", "migrate_s", "ensure_s", "retention_s"):
+        expect(isinstance(result[key], int | float), f"{key}: {result.get(key)}")
+    removed = result["retention_removed_segments"]
+    expect(removed > 0 and result["left"]["segments"] == 10_000 - removed, f"retention: {result}")
+    expect(result["left"]["segment_fingerprints"] == result["left"]["segments"], f"fingerprints: {result}")
+
+
 def check_agent(out: str, _work: Path) -> None:
     header(out, "CPU s/h audio", "× real time/core", "÷ ffmpeg decode", "peak RSS MB", "anon MB")
     row(out, "ffmpeg -f null (decode only)", 5)
@@ -286,6 +296,7 @@ SMOKES = [
     Smoke("bench.ingest.run", check_ingest),
     Smoke("bench.fuzz.run", check_fuzz),
     Smoke("bench.reports.run", check_reports),
+    Smoke("bench.partitions.run", check_partitions),
     Smoke(
         "bench.accuracy.run",
         check_accuracy,

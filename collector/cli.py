@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import shared
-from collector import analyze
+from collector import analyze, upkeep
 from collector.catalog import cli as catalog_cli
 from collector.db.migrate import upgrade
 from collector.errors import CollectorError, InvalidRequest
@@ -152,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     notify_cli.register(sub)
     recognizers_cli.register(sub)
     unknowns_cli.register(sub)
+    upkeep.register(sub)
     return parser
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "REDIS_FAILURES",
     "REPORT_CACHE",
     "REPORT_JOBS",
+    "RETENTION_DROPPED",
     "SEGMENTS_MATCHED",
     "SEGMENTS_RECEIVED",
     "UPLOADS",
@@ -69,6 +70,9 @@ SEGMENTS_MATCHED = Counter(
     "sodav_segments_matched", "Segments the worker processed, by outcome (matched, unmatched).", ["outcome"]
 )
 WORKER_FAILURES = Counter("sodav_worker_cycle_failures", "Matching cycles that failed and were rolled back.")
+RETENTION_DROPPED = Counter(
+    "sodav_retention_dropped_segments", "Segments removed by the retention policy (collector/retention.py)."
+)
 REPORT_JOBS = Counter(
     "sodav_report_jobs",
     "The worker's report jobs, by job (airtime rollup, report file) and outcome.",

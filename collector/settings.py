@@ -67,6 +67,18 @@ class IngestSettings(_Section):
     max_ahead_s: float = Field(default=600.0, ge=0, le=86_400)
 
 
+class RetentionSettings(_Section):
+    """How long raw audio is kept (docs/ops/partitions.md). Segments, their fingerprints and
+    matches older than ``segments_months`` whole calendar months are deleted (on PostgreSQL:
+    their monthly partitions dropped); never sooner than ``matching.rematch_days`` allows.
+    Plays, their evidence rows and events are kept forever. ``partitions_ahead``: the months
+    after the current one whose partitions upkeep creates in advance (PostgreSQL)."""
+
+    segments_months: int = Field(default=12, ge=1, le=1200)
+    partitions_ahead: int = Field(default=3, ge=1, le=24)
+    enabled: bool = True
+
+
 class MetricsSettings(_Section):
     """Prometheus metrics: ``/metrics`` on ``serve``, and a port of its own for a separate worker."""
 
@@ -141,6 +153,7 @@ class CollectorSettings(_Section):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     recognizers: RecognizerSettings = Field(default_factory=RecognizerSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)

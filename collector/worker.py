@@ -55,6 +55,7 @@ from collector.reports.revisions import Reviser
 from collector.reports.schedule import Ticker
 from collector.reports.storage import storage_for
 from collector.settings import CollectorSettings
+from collector.upkeep import Upkeep
 
 log = logging.getLogger("collector.worker")
 
@@ -204,6 +205,7 @@ def _run(settings: CollectorSettings, stop: threading.Event) -> None:
     catalog: Catalog | None = None
     reports = Ticker(settings)  # monthly/semester report files, checked every few minutes
     revised = Reviser(settings)  # finished periods that re-matching changed, generated again
+    upkept = Upkeep(settings)  # next months' partitions, the retention policy: hourly
     deliveries = delivery.start(settings, stop, storage_for(settings).read)  # its own thread
     naming = lookups.start(settings, stop)  # AcoustID and AudD about unknown music, its own thread
     close_at = 0.0
@@ -223,6 +225,7 @@ def _run(settings: CollectorSettings, stop: threading.Event) -> None:
                 close_at = time.monotonic() + CLOSE_INTERVAL_S
             reports.tick(db.sessions)
             revised.tick(db.sessions)
+            upkept.tick(db.sessions)
             if not done:  # the queue is empty: the past audio, for recordings new to the catalog
                 done = rematch_past(db.sessions, settings.matching.rematch_days)
             if not done:

@@ -39,7 +39,7 @@ import statistics
 import sys
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from collector.db import partitions
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.migrate import upgrade
 from collector.plays import flags
@@ -101,6 +102,10 @@ def seed(url: str, stations: int, days: int, per_day: int, recordings: int) -> f
         )
         for name in PLAY_INDEXES:
             c.execute(text(f"DROP INDEX IF EXISTS {name}"))
+        if partitions.partitioned(c, "plays"):  # PostgreSQL since 0012: the year's monthly partitions
+            first = date(YEAR, 1, 1)
+            for n in range((days + 30) // 31 + 1):
+                partitions.create_month(c, "plays", partitions.add_months(first, n))
         batch = max(1, 3_000_000 // (days * per_day))
         # the index builds take about as long as a third of the inserts
         bar = Progress("seeding", stations + stations // 3, " stations")

@@ -21,9 +21,14 @@ def _insert(session: Session, table: Any) -> Any:
 def insert_new_segments(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, int], int]:
     """Insert the segments not stored yet; return the new ones' ids by (station_id, seq)."""
     table: Any = Segment.__table__
+    # PostgreSQL partitions segments by month (collector/db/partitions.py): its unique key
+    # holds the partition key too, and an agent sends a segment again with the same start
+    key = ["agent_id", "station_id", "seq"]
+    if session.get_bind().dialect.name == "postgresql":
+        key.append("start")
     stmt = (
         _insert(session, table)
-        .on_conflict_do_nothing(index_elements=["agent_id", "station_id", "seq"])
+        .on_conflict_do_nothing(index_elements=key)
         .returning(table.c.id, table.c.station_id, table.c.seq)
     )
     return {(r.station_id, r.seq): r.id for r in session.execute(stmt, rows) if r is not None}
