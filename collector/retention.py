@@ -167,7 +167,7 @@ def _delete_rows(conn: Connection, cutoff: date, dry_run: bool) -> Removal:
         rows = table(partitions.default_name("segments"), column("id"), column("start"), column("status"))
     bound = datetime.combine(cutoff, time(), UTC)
     old = select(rows.c.id).where(rows.c.start < bound, rows.c.status.not_in(WAITING))
-    # SQLite's foreign key keeps the segment rows plays name (PostgreSQL's went with 0012)
+    # SQLite's foreign key keeps the segment rows plays name (PostgreSQL's went with 0013)
     gone = old if partitioned else old.where(rows.c.id.not_in(select(PlaySegment.segment_id)))
     what = f"segments before {cutoff:%Y-%m}"
     segments = int(conn.scalar(select(func.count()).select_from(gone.subquery())) or 0)

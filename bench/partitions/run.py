@@ -1,12 +1,12 @@
-"""Migration 0012 on a big database: how long PostgreSQL's tables are locked while segments,
+"""Migration 0013 on a big database: how long PostgreSQL's tables are locked while segments,
 events and plays move into monthly partitions, then what upkeep and retention take.
 
 A throwaway PostgreSQL cluster (tests/fixtures/postgres.py, or the server named by
-SODAV_TEST_POSTGRES_URL) is migrated to 0011 and seeded inside PostgreSQL
+SODAV_TEST_POSTGRES_URL) is migrated to 0012 and seeded inside PostgreSQL
 (``INSERT … SELECT generate_series``): ``--segments`` segments of 10 s spread evenly over the
 last ``--months`` months on 50 stations, one fingerprint row per segment (a 1 kB blob: what the
 migration does not move but retention deletes), a tenth as many events and a twentieth as many
-plays. Then it times, in turn: ``alembic upgrade`` 0011 → 0012 (one transaction, the three
+plays. Then it times, in turn: ``alembic upgrade`` 0012 → 0013 (one transaction, the three
 tables locked throughout), ``partitions ensure``, and one ``retention run`` that drops the
 oldest month.
 
@@ -120,10 +120,10 @@ def main() -> int:
             c.execute(text("CREATE DATABASE bench_partitions"))
         admin.dispose()
         url = make_url(server).set(database="bench_partitions").render_as_string(hide_password=False)
-        upgrade(url, "0011")
+        upgrade(url, "0012")
         log(f"seeding {args.segments:,} segments over {args.months} months")
         seed_s = seed(url, args.segments, args.months)
-        log("migrating 0011 -> 0012")
+        log("migrating 0012 -> 0013")
         t0 = time.perf_counter()
         upgrade(url)
         migrate_s = time.perf_counter() - t0

@@ -102,7 +102,7 @@ def seed(url: str, stations: int, days: int, per_day: int, recordings: int) -> f
         )
         for name in PLAY_INDEXES:
             c.execute(text(f"DROP INDEX IF EXISTS {name}"))
-        if partitions.partitioned(c, "plays"):  # PostgreSQL since 0012: the year's monthly partitions
+        if partitions.partitioned(c, "plays"):  # PostgreSQL since 0013: the year's monthly partitions
             first = date(YEAR, 1, 1)
             for n in range((days + 30) // 31 + 1):
                 partitions.create_month(c, "plays", partitions.add_months(first, n))

@@ -1,6 +1,6 @@
 """Monthly range partitions on PostgreSQL: the tables that grow without bound, by UTC month.
 
-Migration 0012 made ``segments``, ``events`` and ``plays`` ``PARTITION BY RANGE`` on their
+Migration 0013 made ``segments``, ``events`` and ``plays`` ``PARTITION BY RANGE`` on their
 ``start``, one partition per UTC month (``segments_p2026_12``) and a DEFAULT partition
 (``segments_default``) that takes any row no month partition covers, so an insert never fails
 for want of a partition. Upkeep (:func:`ensure`, run by the worker and ``sodav-collector

@@ -1,4 +1,4 @@
-"""Monthly partitions and retention (issue #18, item 3): migration 0012 moves a populated
+"""Monthly partitions and retention (issue #18, item 3): migration 0013 moves a populated
 PostgreSQL database into monthly partitions without losing a row, the app goes on working on
 it, rows of any date land and are found, and retention removes old raw audio but no play.
 
@@ -92,15 +92,15 @@ def _relevé(factory: sessionmaker[Session]) -> list[list[str]]:
 
 
 @pytest.fixture
-def database_at_0011(postgres_server: str) -> Iterator[str]:
-    """A PostgreSQL database migrated to 0011 only, as one was before this branch."""
+def database_at_0012(postgres_server: str) -> Iterator[str]:
+    """A PostgreSQL database migrated to 0012 only, as one was before partitions."""
     admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
     name = f"t_partitions_{abs(hash(datetime.now())) % 10**8}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url, "0011")
+        upgrade(url, "0012")
         yield url
     finally:
         with admin.connect() as conn:
@@ -109,16 +109,16 @@ def database_at_0011(postgres_server: str) -> Iterator[str]:
 
 
 def test_migration_moves_a_populated_database_and_the_app_works_on(
-    database_at_0011: str, broadcast: tuple[Path, np.ndarray]
+    database_at_0012: str, broadcast: tuple[Path, np.ndarray]
 ) -> None:
-    engine = make_engine(database_at_0011)
+    engine = make_engine(database_at_0012)
     factory = make_sessionmaker(engine)
     try:
         on_air = _on_air(factory, *broadcast)
         before, relevé = _counts(factory), _relevé(factory)
         assert before["plays"] == 1 and before["segment_matches"] > 0 and len(relevé) == 1
 
-        upgrade(database_at_0011)
+        upgrade(database_at_0012)
 
         assert _counts(factory) == before and _relevé(factory) == relevé
         with factory() as s:
@@ -127,8 +127,8 @@ def test_migration_moves_a_populated_database_and_the_app_works_on(
             names = {p.name for p in partitions.partitions(conn)}
             triggers = set(s.scalars(text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'plays'::regclass")))
         assert {"segments_p2026_04", "plays_p2026_04", "events_p2026_04", "segments_default"} <= names
-        # the triggers of 0003 and 0011 came along: a new final play still marks its month
-        assert {"plays_airtime_dirty", "plays_report_change"} <= triggers
+        # the triggers of 0011 and 0012 came along: a new final play still logs its change
+        assert {"plays_airtime_change", "plays_report_change"} <= triggers
 
         # the app on the partitioned tables: the song heard again a day later, matched,
         # assembled, closed, and in the relevé (a second play)
@@ -152,7 +152,7 @@ def test_migration_moves_a_populated_database_and_the_app_works_on(
         after = _counts(factory)
         from alembic import command
 
-        command.downgrade(alembic_config(database_at_0011), "0011")
+        command.downgrade(alembic_config(database_at_0012), "0012")
         assert _counts(factory) == after
         with factory() as s:
             assert not partitions.partitioned(s.connection())

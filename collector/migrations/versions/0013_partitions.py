@@ -18,8 +18,8 @@ evidence (collector/retention.py).
 The whole migration runs in one transaction: while it runs, the three tables are locked
 (docs/ops/partitions.md gives its time on a million segments).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 15:00:00
 """
 
@@ -33,14 +33,14 @@ from sqlalchemy import Connection, text
 
 from collector.db import partitions
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
 AHEAD = 3
 
-# the foreign keys 0012 drops, as 0001/0002 made them, for the downgrade
+# the foreign keys 0013 drops, as 0001/0002 made them, for the downgrade
 _KEYS = [
     (
         "segment_fingerprints",
@@ -119,7 +119,7 @@ def _rebuild(conn: Connection, table: str, partition: bool) -> None:
     """``table`` rebuilt partitioned by month (``partition``) or as one plain table again."""
     key = partitions.TABLES[table]
     definition = _definition(conn, table)
-    old = f"{table}_0012"
+    old = f"{table}_0013"
     conn.execute(text(f'ALTER TABLE "{table}" RENAME TO "{old}"'))
     clause = f' PARTITION BY RANGE ("{key}")' if partition else ""
     like = "INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMMENTS"
