@@ -26,14 +26,14 @@ TALK = (
 CATALOG, SONG_X, SONG_Y, SONG_Z = 2, 6, 8, 9
 
 
-def store(c: Collector, station: str, agent: str, audio: Path, start: datetime) -> None:
+def store(c: Collector, station: str, agent: str, audio: Path, start: datetime, seq: int = 0) -> None:
     seg = Segmenter(CHROMAPRINT_RATE, 10.0, [0], start)
     outs = seg.feed(pcm11k(audio)) + seg.finish()
     with transaction(c.tx) as s:
         st = fleet_repository.station(s, station)
         ag = fleet_repository.agent(s, agent)
         assert st is not None and ag is not None
-        store_segments(s, ag.id, st.id, 0, outs)
+        store_segments(s, ag.id, st.id, seq, outs)
 
 
 def two_stations(c: Collector, tmp: Path, song_z: bool = False) -> None:
