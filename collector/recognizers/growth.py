@@ -5,8 +5,9 @@ learned recording's reference is its cluster's. A new music span that matches no
 may still be the same song, heard end to end with what is known on the same station:
 
 * **split**: the span starts where the station's previous span ended (within
-  ``SPLIT_GAP_S``), and that span reaches the end of its cluster's reference: the song went
-  on past a quiet passage, where musicness cut it (:func:`split`);
+  ``SPLIT_GAP_S``), that span reaches the end of its cluster's reference, and what lies
+  between is almost music (no window below ``GAP_SCORE``): the song went on past a quiet
+  passage where musicness cut it, not past talk, a jingle or dead air (:func:`split`);
 * **forward**: the span starts where a play of a learned recording ended (within
   ``PLAY_GAP_S``: the play's last segment), at the end of its reference: the rest of the song;
 * **backward**: the span ends where such a play began, at the start of its reference: the
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session
 from collector.catalog.models import Recording
 from collector.fleet.models import Station
 from collector.matching.models import SegmentMatch
+from collector.musicness import window_scores
 from collector.plays.models import Play, PlaySegment
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
 from collector.recognizers.learning import LEARNED_SOURCES
@@ -50,6 +52,9 @@ log = logging.getLogger("collector.recognizers")
 MAX_REFERENCE_S = 15 * 60.0  # a cluster's reference grows up to this
 ADJACENT_S = 3.0  # "at the end (start) of the reference", "past the song's end": within this
 SPLIT_GAP_S = 5.0  # musicness leaves up to a few seconds between two spans of one song
+# the lowest music logit of a window between two spans of one song: a song's quiet passage scores
+# just below 0 (-1.5 at worst in the week benchmark), talk and DJ lines -2.5 to -6, silence -inf
+GAP_SCORE = -2.0
 PLAY_GAP_S = 12.0  # a play ends (starts) within its last (first) 10 s segment of the next span
 OVERLAP_S = 6.0  # ...or the span holds the half of a segment that the play holds too
 # musicness places a span's ends to a 5 s window: a span tends to begin (end) half a window into
@@ -158,6 +163,11 @@ def split(session: Session, station_id: int, start: datetime) -> Anchor | None:
     if prev is None:
         return None
     span, cluster = prev
+    station = session.get_one(Station, station_id)
+    edge = timedelta(seconds=EDGE_TRIM_S)  # the windows on the spans' edges, half in the gap
+    between = window_scores(station_values(session, station, span.end - 2 * edge, start + 2 * edge))
+    if between.size == 0 or between.min() < GAP_SCORE:
+        return None  # talk, a jingle or dead air between: another song, or the same one aired again
     length = _duration(cluster)
     reached = span.offset_s + span.seconds
     if reached < length - ADJACENT_S or song_bounds(session, cluster)[1] <= length + ADJACENT_S:
