@@ -14,7 +14,6 @@ import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from collector.catalog.models import Recording
@@ -27,11 +26,10 @@ from collector.recognizers.clip import clip
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
 from collector.recognizers.lookups import Lookups
 from collector.recognizers.service import Recognizers
-from collector.settings import CollectorSettings, RecognizerSettings
 from shared.codec import decode
 from shared.schemas import ExcerptV1
 from tests.fixtures.collector import Collector
-from tests.integration.collector.unknowns.programmes import START, TALK, run_worker, store
+from tests.integration.collector.unknowns.programmes import START, TALK, run_worker, standin_settings, store
 from tests.support.audio import concat, excerpt, pcm11k, silence, speech, track
 from tests.support.recognizers_standin import References, Standin, write_catalog
 
@@ -77,16 +75,7 @@ def _answer(c: Collector, aired: dict[str, list[tuple[Path, datetime]]]) -> int:
 
 def _name(c: Collector, standin: Standin, aired: dict[str, list[tuple[Path, datetime]]]) -> None:
     """The lookups until nothing moves (AcoustID, the excerpt asked and answered, AudD)."""
-    settings = CollectorSettings(
-        environment="test",
-        database_url=c.database_url,
-        recognizers=RecognizerSettings(
-            audd_url=standin.audd_url,
-            acoustid_url=standin.acoustid_url,
-            audd_token=SecretStr("audd-test-token"),
-            acoustid_key=SecretStr("acoustid-test-key"),
-        ),
-    )
+    settings = standin_settings(c, standin)
     with Recognizers(settings, c.tx) as recognizers:
         lookups = Lookups(c.tx, recognizers)
         for step in range(1, 10):
