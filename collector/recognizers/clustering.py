@@ -219,8 +219,8 @@ def _add_span(
     cluster.last_seen = max(cluster.last_seen, end)
     cluster.airtime_s += (end - start).total_seconds()
     cluster.spans += 1
-    if learned is not None:
-        requeue_spans(session, [cluster.id], [row.id])  # matched now against the grown song
+    if cluster.recording_id is not None:  # a learned song grew: matched now against it
+        requeue_spans(session, [cluster.id], [row.id])
     _pick_best(session, cluster, row)
     log.info(
         "unknown music station=%s %s..%s (%.0f s) -> cluster %d (%s)",
