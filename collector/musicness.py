@@ -19,7 +19,8 @@ Chromaprint values and its level; that is enough:
   isolated flips smoothed, make spans; only a span of at least ``min_s`` (the
   ``recognizers.music_min_s`` setting, 20 s: longer than a jingle or an ad's music bed) whose
   mean score clears ``SPAN_MARGIN`` counts as music. The 12 s a lookup sends are the span's
-  most musical 12 s, kept ``EDGE_S`` from its ends, where talk and jingles meet a song.
+  most musical 12 s in its middle: kept ``EDGE_S`` from its ends, where talk and jingles meet a
+  song, and out of a long span's first and last quarter, where a song fades in and out.
 
 No model download, no audio: pure numpy over values the collector already stores. The
 accuracy is measured in ``bench/accuracy/music.py`` (docs/benchmarks.md, "Music or not").
@@ -152,11 +153,13 @@ def music_spans(
 def _best_excerpt(
     scores: npt.NDArray[np.float64], a: int, b: int, hop_s: float, step_s: float
 ) -> tuple[float, float]:
-    """The ``EXCERPT_S`` seconds of windows a..b whose windows score highest on average,
-    kept ``EDGE_S`` from the span's ends when it is long enough: a span's edges are known to a
-    window or so, and a song's first and last seconds are where talk and jingles meet it."""
+    """The ``EXCERPT_S`` seconds of windows a..b whose windows score highest on average, kept
+    ``EDGE_S`` from the span's ends when it is long enough, and out of its first and last
+    quarter: a span's edges are known to a window or so, a song's first and last seconds are
+    where talk and jingles meet it, and its intro and its fade-out (or a cross-fade into the
+    next song) are the parts a provider is least likely to know it by."""
     per = max(1, round((EXCERPT_S - WINDOW * step_s) / hop_s) + 1)  # windows covering 12 s
-    edge = round(EDGE_S / hop_s)
+    edge = max(round(EDGE_S / hop_s), (b - a - per) // 4)
     lo, hi = (a + edge, b - edge) if b - a - 2 * edge >= per else (a, b)
     inside = np.where(np.isfinite(scores[lo:hi]), scores[lo:hi], -1e9)
     if inside.size <= per:

@@ -10,39 +10,44 @@ Each span is then matched against the clusters' references with the catalog's ow
 (:class:`~collector.matching.index.CatalogIndex` and :func:`~collector.matching.matcher.match_values`,
 held to the same bit error rate), in chunks of ``CHUNK_S``: a span joins the cluster that most
 of its chunks name at a consistent offset (a broadcast of the same song), and grows its
-reference when it reaches past it; otherwise it starts a cluster of its own.
+reference when it reaches past it. A span that continues a song end to end on the same
+station (the rest of a learned song's play, its beginning, or the next part of a song that
+musicness cut in two) joins that song's cluster and grows it (:mod:`collector.recognizers.growth`);
+otherwise it starts a cluster of its own.
 
-A span still touching the newest audio of the station (within ``SETTLE_S``) may grow: it waits
-for the next cycle, and the scan's mark stays before it. Nothing here commits.
+A span still touching the newest matched audio of the station (within ``SETTLE_S``: its newest
+audio, or the first segment still waiting to be matched) may grow: it waits for the next
+cycle, and the scan's mark stays before it. Nothing here commits.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from collector.catalog.models import Recording
 from collector.db import locks
 from collector.fleet.models import Station
 from collector.ingest.models import Segment
 from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_values
 from collector.musicness import MIN_MUSIC_S, Piece, Span, spans_of_segments
-from collector.plays.models import Play
+from collector.recognizers import growth
 from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownSpan
-from collector.recognizers.learning import LEARNED_SOURCES, requeue_spans
-from shared.chroma import CHROMAPRINT_RATE, item_duration
-from shared.codec import FingerprintSegment, decode, encode
+from collector.recognizers.growth import MAX_REFERENCE_S
+from collector.recognizers.learning import requeue_spans
+from collector.recognizers.lookups import ask_once_more
+from collector.recognizers.values import EPOCH, reference_blob, span_values, station_pieces
+from shared.chroma import item_duration
+from shared.codec import decode
 
-__all__ = ["ClusterIndex", "Clustering", "cluster_station", "load_clusters", "span_values"]
+__all__ = ["ClusterIndex", "Clustering", "cluster_station", "load_clusters"]
 
 log = logging.getLogger("collector.recognizers")
 # the clusters are every station's: one transaction at a time adds spans to them
@@ -51,10 +56,7 @@ CLUSTERING_JOB = locks.job_key("clustering")
 SETTLE_S = 60.0  # a span ending this close to the station's newest audio may still grow
 LOOKBACK_S = 30.0  # the scan mark stays this far before a span that waits
 CHUNK_S = 20.0  # a span is matched to the clusters in chunks of this length
-MAX_REFERENCE_S = 15 * 60.0  # a cluster's reference grows up to this
 LOOKUP_MIN_S = 30.0  # a cluster is looked up once one of its spans is this long
-ADJACENT_S = 3.0  # a span starting this close to the end of a learned song's play continues it
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -62,6 +64,7 @@ class ClusterIndex:
     """The clusters' references as the matcher sees them (ids are cluster ids)."""
 
     index: CatalogIndex
+    stale: bool = False  # a reference grew since it was loaded: reload before the next place()
 
     def place(self, values: npt.NDArray[np.uint32]) -> tuple[int, int] | None:
         """The cluster (id) and reference offset (values) the span's chunks agree on, or None."""
@@ -96,52 +99,25 @@ def load_clusters(session: Session) -> ClusterIndex:
     return ClusterIndex(index)
 
 
-def _blob(values: npt.NDArray[np.uint32], rate_ppm: int = 0) -> bytes:
-    n_samples = round(values.size * item_duration(0) * CHROMAPRINT_RATE)
-    return encode(FingerprintSegment(values.astype(np.uint32), _EPOCH, CHROMAPRINT_RATE, n_samples, rate_ppm))
-
-
-def span_values(pieces: Sequence[Piece], start: datetime, end: datetime) -> npt.NDArray[np.uint32]:
-    """The values of ``pieces`` (contiguous, one variant) timed within [start, end)."""
-    out = []
-    for p in pieces:
-        t = np.array([(p.start - start).total_seconds() + i * p.step_s for i in range(p.values.size)])
-        out.append(p.values[(t >= 0) & (t < (end - start).total_seconds())])
-    return np.concatenate(out).astype(np.uint32) if out else np.zeros(0, dtype=np.uint32)
-
-
-def _pieces(session: Session, station: Station, since: datetime) -> list[Piece]:
-    """The station's unmatched segments from ``since`` that no play holds, at its rate's variant."""
-    plays = session.execute(
-        select(Play.start, Play.end).where(Play.station_id == station.id, Play.end > since)
-    ).all()
-    rate = station.rate_ppm or 0
-    pieces = []
-    for seg in session.scalars(
-        select(Segment)
-        .where(Segment.station_id == station.id, Segment.start >= since, Segment.status == "unmatched")
-        .order_by(Segment.start, Segment.id)
-    ):
-        middle = seg.start + timedelta(seconds=seg.duration / 2)
-        if any(a <= middle < b for a, b in plays):
-            continue
-        fps = {f.rate_ppm: f for f in seg.fingerprints}
-        fp = fps.get(rate) or fps.get(0) or next(iter(fps.values()), None)
-        if fp is None:
-            continue
-        values = decode(fp.data).values
-        pieces.append(Piece(seg.start, seg.duration, seg.level_dbfs, values, item_duration(fp.rate_ppm)))
-    return pieces
-
-
-def _latest_end(session: Session, station_id: int) -> datetime | None:
+def _horizon(session: Session, station_id: int) -> datetime | None:
+    """The end of the station's audio that has been matched: its newest audio, or the start of
+    its first segment still waiting to be matched (a backlog is matched in batches, and music
+    running on into the next batch is not over yet)."""
     row = session.execute(
         select(Segment.start, Segment.duration)
         .where(Segment.station_id == station_id)
         .order_by(Segment.start.desc())
         .limit(1)
     ).first()
-    return row[0] + timedelta(seconds=row[1]) if row else None
+    if row is None:
+        return None
+    waiting = session.scalar(
+        select(func.min(Segment.start)).where(
+            Segment.station_id == station_id, Segment.status.in_(("new", "claimed"))
+        )
+    )
+    latest: datetime = row[0] + timedelta(seconds=row[1])
+    return min(latest, waiting) if waiting is not None else latest
 
 
 def _known(session: Session, station_id: int, start: datetime, end: datetime) -> bool:
@@ -167,12 +143,12 @@ def cluster_station(
 
     With ``final`` (``analyze``: the recording is all there is), no span waits for more audio."""
     station = session.get(Station, station_id)
-    latest = _latest_end(session, station_id)
+    latest = _horizon(session, station_id)
     if station is None or latest is None:
         return clusters, 0
     scan = session.get(UnknownScan, station_id)
-    since = scan.scanned_to if scan is not None else _EPOCH
-    pieces = _pieces(session, station, since)
+    since = scan.scanned_to if scan is not None else EPOCH
+    pieces = station_pieces(session, station, since)
     cutoff = latest if final else latest - timedelta(seconds=SETTLE_S)
     mark = cutoff - timedelta(seconds=LOOKBACK_S) if not final else latest
     added = 0
@@ -182,7 +158,7 @@ def cluster_station(
             continue
         if _known(session, station_id, start, end):
             continue
-        if clusters is None:
+        if clusters is None or clusters.stale:
             clusters = load_clusters(session)
         _add_span(session, clusters, station, pieces, start, end, span)
         added += 1
@@ -214,16 +190,20 @@ def _add_span(
         rate_ppm=rate,
         excerpt_start=t0 + timedelta(seconds=span.excerpt[0]),
         excerpt_end=t0 + timedelta(seconds=span.excerpt[1]),
-        fingerprint=_blob(values, rate),
+        fingerprint=reference_blob(values, rate),
     )
-    learned = _continued(session, station.id, start)
+    learned = growth.continued(session, station.id, start, end)
     placed = clusters.place(values) if values.size and learned is None else None
-    if learned is not None:  # the rest of a learned song: its reference, and the song's, grow
-        cluster = learned
-        row.offset_s = _append(session, cluster, values)
+    split = growth.split(session, station.id, start) if learned is None and placed is None else None
+    if learned is not None or split is not None:  # more of a song heard end to end: it grows
+        anchor = learned or split
+        assert anchor is not None
+        cluster = anchor.cluster
+        row.offset_s = growth.extend(session, anchor, station, start, end)
+        clusters.stale = True
     elif placed is None:
         cluster = UnknownCluster(
-            first_seen=start, last_seen=end, airtime_s=0.0, spans=0, reference=_blob(values)
+            first_seen=start, last_seen=end, airtime_s=0.0, spans=0, reference=reference_blob(values)
         )
         session.add(cluster)
         session.flush()
@@ -232,7 +212,9 @@ def _add_span(
         clusters.index.build()
     else:
         cluster = session.get_one(UnknownCluster, placed[0])
+        reference = cluster.reference
         row.offset_s = _grow(session, cluster, values, placed[1])
+        clusters.stale = clusters.stale or cluster.reference != reference
     row.cluster_id = cluster.id
     session.add(row)
     session.flush()
@@ -240,8 +222,8 @@ def _add_span(
     cluster.last_seen = max(cluster.last_seen, end)
     cluster.airtime_s += (end - start).total_seconds()
     cluster.spans += 1
-    if learned is not None:
-        requeue_spans(session, [cluster.id], [row.id])  # matched now against the grown song
+    if cluster.recording_id is not None:  # a learned song grew: matched now against it
+        requeue_spans(session, [cluster.id], [row.id])
     _pick_best(session, cluster, row)
     log.info(
         "unknown music station=%s %s..%s (%.0f s) -> cluster %d (%s)",
@@ -250,47 +232,9 @@ def _add_span(
         f"{end:%H:%M:%S}",
         row.seconds,
         cluster.id,
-        "new" if placed is None else f"{cluster.spans} spans",
+        "new" if cluster.spans == 1 else f"{cluster.spans} spans",
     )
     return row
-
-
-def _continued(session: Session, station_id: int, start: datetime) -> UnknownCluster | None:
-    """The named cluster whose learned recording's play ends where this span starts, at the end
-    of its reference: the song went on past what the collector had heard of it when it learned it."""
-    row = session.execute(
-        select(UnknownCluster, Play.offset_end, Recording.duration)
-        .join(Play, Play.recording_id == UnknownCluster.recording_id)
-        .join(Recording, Recording.id == Play.recording_id)
-        .where(
-            Play.station_id == station_id,
-            Play.end >= start - timedelta(seconds=ADJACENT_S),
-            Play.end <= start + timedelta(seconds=ADJACENT_S),
-            Recording.source.in_(LEARNED_SOURCES),
-            UnknownCluster.merged_into.is_(None),
-        )
-        .limit(1)
-    ).first()
-    if row is None or row[1] < row[2] - ADJACENT_S:
-        return None  # the play stopped before the end of what is known: another song
-    cluster: UnknownCluster = row[0]
-    return cluster
-
-
-def _append(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint32]) -> float:
-    """Grow a learned song by the span that continues it; its segments are matched again."""
-    ref = decode(cluster.reference).values
-    room = round(MAX_REFERENCE_S / item_duration(0)) - ref.size
-    offset = ref.size * item_duration(0)
-    if room <= 0:
-        return offset
-    cluster.reference = _blob(np.concatenate([ref, values[:room]]))
-    rec = session.get_one(Recording, cluster.recording_id)
-    rec.fingerprint = cluster.reference
-    rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
-    rec.duration = decode(cluster.reference).duration
-    log.info("learned recording id=%d grows to %.0f s (cluster %d)", rec.id, rec.duration, cluster.id)
-    return offset
 
 
 def _grow(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint32], offset: int) -> float:
@@ -312,24 +256,28 @@ def _grow(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint
     tail = offset + values.size - ref.size
     if tail > 0 and room > 0 and offset >= 0:
         ref = np.concatenate([ref, values[values.size - tail :][:room]])
-    cluster.reference = _blob(ref)
+    cluster.reference = reference_blob(ref)
     return offset * item_duration(0)
 
 
 def _pick_best(session: Session, cluster: UnknownCluster, new: UnknownSpan) -> None:
     """The span to look up: a long enough one (``LOOKUP_MIN_S``) of the best musicness, else the
-    longest; a cluster becomes ready for its lookup once it has a long enough span."""
+    longest, until the lookup has used it; a cluster becomes ready for its lookup once it has a
+    long enough span, and one AudD did not know that airs again is asked once more."""
     best = session.get(UnknownSpan, cluster.best_span_id) if cluster.best_span_id else None
 
     def key(s: UnknownSpan) -> tuple[bool, float]:
         long = s.seconds >= LOOKUP_MIN_S
         return long, s.score if long else s.seconds
 
-    if best is None or (best.excerpt_request_id is None and key(new) > key(best)):
+    unused = cluster.lookup in ("waiting", "acoustid")
+    if best is None or (unused and best.excerpt_request_id is None and key(new) > key(best)):
         cluster.best_span_id = new.id
         best = new
     if cluster.lookup == "waiting" and best.seconds >= LOOKUP_MIN_S:
         cluster.lookup = "acoustid"
+    elif cluster.lookup == "not_found" and new.seconds >= LOOKUP_MIN_S:
+        ask_once_more(session, cluster, new)
 
 
 def cluster_count(session: Session) -> int:

@@ -11,12 +11,18 @@ once, through the gate (budget, breaker, rate), its ``lookup`` moving on as the 
         │    next span, and with none left the cluster is ``no_audio``
         ▼ the audio is here
     audd ──named──▶ named        not found ──▶ not_found        parked ──▶ parked
+                                        │ it airs again (once): a new span's excerpt
+                                        ▼
+                                      excerpt
 
 ``RetryLater`` (a 429, a timeout, the day's budget spent) and an open breaker keep the state
-and set ``retry_at``; nothing is ever asked twice for one cluster unless a person asks again
-(:func:`ask_again`). A lookup never runs in an HTTP request: :func:`start` runs them in a
-thread of the worker. Each cluster is leased (``retry_at`` set ahead, under ``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL) before its request goes out, so two workers never ask for the same one.
+and set ``retry_at``. A cluster AudD did not know that keeps airing is asked once more, with the
+excerpt of a new span (:func:`ask_once_more`: another part of the song, or another station's
+signal; a paid request like any, within the budget); nothing else is asked twice for one
+cluster unless a person asks again (:func:`ask_again`). A lookup never runs in an HTTP
+request: :func:`start` runs them in a thread of the worker. Each cluster is leased
+(``retry_at`` set ahead, under ``FOR UPDATE SKIP LOCKED`` on PostgreSQL) before its request
+goes out, so two workers never ask for the same one.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector.db.session import open_database, transaction
@@ -45,12 +51,13 @@ from collector.settings import CollectorSettings, ConfigError
 from shared.chroma import item_duration
 from shared.codec import decode
 
-__all__ = ["Lookups", "ask_again", "start"]
+__all__ = ["AUDD_TRIES", "Lookups", "ask_again", "ask_once_more", "start"]
 
 log = logging.getLogger("collector.recognizers")
 LEASE = timedelta(minutes=5)
 ACTIVE = ("acoustid", "excerpt", "audd")
 INTERVAL_S = 5.0
+AUDD_TRIES = 2  # excerpts AudD hears of one cluster before it waits for a person
 
 
 # offline analysis: where a span's audio is (a file, and seconds into it), or None
@@ -68,6 +75,31 @@ def ask_again(session: Session, cluster: UnknownCluster) -> None:
     cluster.lookup, cluster.retry_at, cluster.lookup_detail = "acoustid", None, None
     for span in session.scalars(select(UnknownSpan).where(UnknownSpan.cluster_id == cluster.id)):
         span.excerpt_request_id = None
+
+
+def _purpose(cluster_id: int) -> str:
+    return f"recognizers:cluster:{cluster_id}"
+
+
+def ask_once_more(session: Session, cluster: UnknownCluster, span: UnknownSpan) -> bool:
+    """A cluster that AudD did not know airs again (``span``, long enough to look up): its
+    excerpt goes to AudD, unless AudD has heard ``AUDD_TRIES`` of the cluster's excerpts already;
+    True when it is asked."""
+    if cluster.lookup != "not_found" or not (cluster.lookup_detail or "").startswith("AudD:"):
+        return False
+    heard = session.scalar(
+        select(func.count())
+        .select_from(ExcerptRequest)
+        .where(ExcerptRequest.purpose == _purpose(cluster.id), ExcerptRequest.state == "stored")
+    )
+    if not heard or heard >= AUDD_TRIES:
+        return False  # offline analysis sends no excerpt request: the file was all there was
+    cluster.lookup, cluster.retry_at, cluster.best_span_id = "excerpt", None, span.id
+    cluster.lookup_detail = f"{cluster.lookup_detail}; it airs again: AudD is asked once more"
+    log.info(
+        "cluster %d: AudD did not know it and it airs again: asking once more (span %d)", cluster.id, span.id
+    )
+    return True
 
 
 class Lookups:
@@ -181,7 +213,7 @@ class Lookups:
                         station,
                         span.excerpt_start,
                         span.excerpt_end,
-                        f"recognizers:cluster:{cluster.id}",
+                        _purpose(cluster.id),
                     )
                     span.excerpt_request_id, cluster.best_span_id = req.id, span.id
                     cluster.retry_at = datetime.now(UTC) + timedelta(seconds=INTERVAL_S)

@@ -56,6 +56,27 @@ def concat(parts: list[Path], out: Path) -> Path:
     return out
 
 
+def silence(out: Path, seconds: float) -> Path:
+    """``seconds`` of digital silence (a break in a song, dead air), as a WAV file."""
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=44100:cl=stereo",
+            "-t",
+            str(seconds),
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
 def speech(out: Path, text: str, voice: str = "fr") -> Path:
     subprocess.run(["espeak-ng", "-v", voice, "-w", str(out), text], check=True, capture_output=True)
     return out

@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from collector.catalog.service import upsert_recording
 from collector.db.session import transaction
 from collector.fleet import repository as fleet_repository
 from collector.ingest.service import store_segments
 from collector.plays.closing import WAIT_FOR_BACKLOG
-from collector.settings import CollectorSettings
+from collector.settings import CollectorSettings, RecognizerSettings
 from collector.worker import close_quiet_plays, run_once
 from shared.chroma import CHROMAPRINT_RATE
 from shared.segmenter import Segmenter
 from tests.fixtures.collector import Collector
 from tests.support.audio import concat, excerpt, pcm11k, speech, track
+from tests.support.recognizers_standin import Standin
 
 START = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
 TALK = (
@@ -26,14 +29,14 @@ TALK = (
 CATALOG, SONG_X, SONG_Y, SONG_Z = 2, 6, 8, 9
 
 
-def store(c: Collector, station: str, agent: str, audio: Path, start: datetime) -> None:
+def store(c: Collector, station: str, agent: str, audio: Path, start: datetime, seq: int = 0) -> None:
     seg = Segmenter(CHROMAPRINT_RATE, 10.0, [0], start)
     outs = seg.feed(pcm11k(audio)) + seg.finish()
     with transaction(c.tx) as s:
         st = fleet_repository.station(s, station)
         ag = fleet_repository.agent(s, agent)
         assert st is not None and ag is not None
-        store_segments(s, ag.id, st.id, 0, outs)
+        store_segments(s, ag.id, st.id, seq, outs)
 
 
 def two_stations(c: Collector, tmp: Path, song_z: bool = False) -> None:
@@ -66,3 +69,17 @@ def run_worker(c: Collector) -> None:
     while done:
         catalog, done = run_once(c.tx, catalog, settings)
     close_quiet_plays(c.tx, datetime.now(UTC) + WAIT_FOR_BACKLOG + timedelta(minutes=1))
+
+
+def standin_settings(c: Collector, standin: Standin) -> CollectorSettings:
+    """The collector's settings with both recognizers pointed at the stand-in."""
+    return CollectorSettings(
+        environment="test",
+        database_url=c.database_url,
+        recognizers=RecognizerSettings(
+            audd_url=standin.audd_url,
+            acoustid_url=standin.acoustid_url,
+            audd_token=SecretStr("audd-test-token"),
+            acoustid_key=SecretStr("acoustid-test-key"),
+        ),
+    )

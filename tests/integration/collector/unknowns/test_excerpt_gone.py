@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from collector.db.session import transaction
@@ -20,10 +19,9 @@ from collector.ingest.excerpts import ExcerptRequest, answer
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
 from collector.recognizers.lookups import Lookups
 from collector.recognizers.service import Recognizers
-from collector.settings import CollectorSettings, RecognizerSettings
 from shared.schemas import ExcerptV1
 from tests.fixtures.collector import Collector
-from tests.integration.collector.unknowns.programmes import run_worker, two_stations
+from tests.integration.collector.unknowns.programmes import run_worker, standin_settings, two_stations
 from tests.support.recognizers_standin import References, Standin
 
 
@@ -51,16 +49,7 @@ def test_gone_excerpts_try_the_next_span_then_end_without_audio(
         spans = set(s.scalars(select(UnknownSpan.id).where(UnknownSpan.cluster_id == x.id)))
     later = datetime.now(UTC) + timedelta(minutes=1)
     with Standin(standin_refs) as standin:
-        settings = CollectorSettings(
-            environment="test",
-            database_url=c.database_url,
-            recognizers=RecognizerSettings(
-                audd_url=standin.audd_url,
-                acoustid_url=standin.acoustid_url,
-                audd_token=SecretStr("audd-test-token"),
-                acoustid_key=SecretStr("acoustid-test-key"),
-            ),
-        )
+        settings = standin_settings(c, standin)
         with Recognizers(settings, c.tx) as recognizers:
             lookups = Lookups(c.tx, recognizers)
             lookups.tick(only=[x.id])  # AcoustID: not found

@@ -1,0 +1,245 @@
+"""A song heard in parts on one station grows its cluster's reference: forward and backward.
+
+A cluster's reference is the broadcast audio the collector has heard of its song, and a
+learned recording's reference is its cluster's. A new music span that matches no cluster
+may still be the same song, heard end to end with what is known on the same station:
+
+* **split**: the span starts where the station's previous span ended (within
+  ``SPLIT_GAP_S``), that span reaches the end of its cluster's reference, and what lies
+  between is almost music (no window below ``GAP_SCORE``): the song went on past a quiet
+  passage where musicness cut it, not past talk, a jingle or dead air (:func:`split`);
+* **forward**: the span starts where a play of a learned recording ended (within
+  ``PLAY_GAP_S``: the play's last segment), at the end of its reference: the rest of the song;
+* **backward**: the span ends where such a play began, at the start of its reference: the
+  song's beginning, which was not heard when it was learned (:func:`continued` finds both).
+
+:func:`extend` then adds the station's own audio from the reference's end to the span's end,
+or from the span's start to the reference's start, gaps included, so that the reference stays
+one continuous stretch of the song; a head put before it moves every offset into it (the
+cluster's spans, the recording's matches and plays) by as much. When the provider that named
+the cluster said where its excerpt plays in the song and how long the song is (AudD's
+``timecode`` and duration), the reference grows no further than the song's ends, and a span
+past them is another song. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from collector.catalog.models import Recording
+from collector.fleet.models import Station
+from collector.matching.models import SegmentMatch
+from collector.musicness import window_scores
+from collector.plays.models import Play, PlaySegment
+from collector.recognizers.clusters import UnknownCluster, UnknownSpan
+from collector.recognizers.learning import LEARNED_SOURCES
+from collector.recognizers.values import reference_blob, station_values
+from shared.chroma import item_duration
+from shared.codec import decode
+
+__all__ = ["ADJACENT_S", "MAX_REFERENCE_S", "Anchor", "continued", "extend", "song_bounds", "split"]
+
+log = logging.getLogger("collector.recognizers")
+
+MAX_REFERENCE_S = 15 * 60.0  # a cluster's reference grows up to this
+ADJACENT_S = 3.0  # "at the end (start) of the reference", "past the song's end": within this
+SPLIT_GAP_S = 5.0  # musicness leaves up to a few seconds between two spans of one song
+# the lowest music logit of a window between two spans of one song: a song's quiet passage scores
+# just below 0 (-1.5 at worst in the week benchmark), talk and DJ lines -2.5 to -6, silence -inf
+GAP_SCORE = -2.0
+PLAY_GAP_S = 12.0  # a play ends (starts) within its last (first) 10 s segment of the next span
+OVERLAP_S = 6.0  # ...or the span holds the half of a segment that the play holds too
+# musicness places a span's ends to a 5 s window: a span tends to begin (end) half a window into
+# the talk before (after) the song, and the reference grows to the middle of that window
+EDGE_TRIM_S = 2.5
+_UNBOUNDED = (-math.inf, math.inf)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a cluster's reference plays on one station: it starts at ``start``, ends at ``end``."""
+
+    cluster: UnknownCluster
+    start: datetime
+    end: datetime
+
+
+def song_bounds(session: Session, cluster: UnknownCluster) -> tuple[float, float]:
+    """Where the named song starts and ends in the cluster's reference (seconds; the start is
+    negative when the song began before what was heard), from the timecode and duration the
+    provider gave for the excerpt it named; unbounded when it gave neither (AcoustID, a person)."""
+    rec = session.get(Recording, cluster.recording_id) if cluster.recording_id else None
+    span = session.get(UnknownSpan, cluster.best_span_id) if cluster.best_span_id else None
+    if rec is None or span is None:
+        return _UNBOUNDED
+    for c in reversed(cluster.candidates or []):
+        at, length = _seconds(c.get("timecode")), c.get("duration")
+        if c.get("title") == rec.title and at is not None and isinstance(length, int | float) and length > 0:
+            heard = span.offset_s + (span.excerpt_start - span.start).total_seconds()
+            return heard - at, heard - at + float(length)
+    return _UNBOUNDED
+
+
+def _seconds(timecode: object) -> float | None:
+    """AudD's ``timecode`` ("MM:SS", or "HH:MM:SS") in seconds, or None."""
+    if not isinstance(timecode, str):
+        return None
+    try:
+        parts = [float(p) for p in timecode.split(":")]
+    except ValueError:
+        return None
+    return sum(p * 60**i for i, p in enumerate(reversed(parts))) if parts else None
+
+
+def _duration(cluster: UnknownCluster) -> float:
+    return decode(cluster.reference).duration
+
+
+def continued(session: Session, station_id: int, start: datetime, end: datetime) -> Anchor | None:
+    """The learned song this span continues on the station: a play of it that ends where the span
+    starts at the end of its reference, or begins where the span ends at its start, while the
+    provider's timecode (when it gave one) says the song goes on that way."""
+    learned = (
+        select(UnknownCluster, Play)
+        .join(Play, Play.recording_id == UnknownCluster.recording_id)
+        .join(Recording, Recording.id == Play.recording_id)
+        .where(
+            Play.station_id == station_id,
+            Recording.source.in_(LEARNED_SOURCES),
+            UnknownCluster.merged_into.is_(None),
+        )
+    )
+    gap, near = timedelta(seconds=PLAY_GAP_S), timedelta(seconds=OVERLAP_S)
+    before = session.execute(
+        learned.where(Play.end >= start - gap, Play.end <= start + near).order_by(Play.end.desc()).limit(1)
+    ).first()
+    if before is not None:
+        cluster, play = before
+        length = _duration(cluster)
+        if play.offset_end >= length - ADJACENT_S and song_bounds(session, cluster)[1] > length + ADJACENT_S:
+            return _anchor(cluster, play, length)
+    after = session.execute(
+        learned.where(Play.start >= end - near, Play.start <= end + gap).order_by(Play.start).limit(1)
+    ).first()
+    if after is not None:
+        cluster, play = after
+        if play.offset_start <= ADJACENT_S and song_bounds(session, cluster)[0] < -ADJACENT_S:
+            return _anchor(cluster, play, _duration(cluster))
+    return None
+
+
+def _anchor(cluster: UnknownCluster, play: Play, length: float) -> Anchor:
+    return Anchor(
+        cluster,
+        play.start - timedelta(seconds=play.offset_start),
+        play.end + timedelta(seconds=length - play.offset_end),
+    )
+
+
+def split(session: Session, station_id: int, start: datetime) -> Anchor | None:
+    """The cluster whose span of the station ends where this one starts, at the end of the
+    cluster's reference (and, once named, before the song's end): the same song, cut in two."""
+    prev = session.execute(
+        select(UnknownSpan, UnknownCluster)
+        .join(UnknownCluster, UnknownCluster.id == UnknownSpan.cluster_id)
+        .where(
+            UnknownSpan.station_id == station_id,
+            UnknownSpan.end >= start - timedelta(seconds=SPLIT_GAP_S),
+            UnknownSpan.end <= start + timedelta(seconds=ADJACENT_S),
+            UnknownCluster.merged_into.is_(None),
+            UnknownCluster.decision.is_distinct_from("rejected"),
+        )
+        .order_by(UnknownSpan.end.desc())
+        .limit(1)
+    ).first()
+    if prev is None:
+        return None
+    span, cluster = prev
+    station = session.get_one(Station, station_id)
+    edge = timedelta(seconds=EDGE_TRIM_S)  # the windows on the spans' edges, half in the gap
+    between = window_scores(station_values(session, station, span.end - 2 * edge, start + 2 * edge))
+    if between.size == 0 or between.min() < GAP_SCORE:
+        return None  # talk, a jingle or dead air between: another song, or the same one aired again
+    length = _duration(cluster)
+    reached = span.offset_s + span.seconds
+    if reached < length - ADJACENT_S or song_bounds(session, cluster)[1] <= length + ADJACENT_S:
+        return None  # the reference goes on past this span, or the song ends there: another song
+    return Anchor(
+        cluster,
+        span.start - timedelta(seconds=span.offset_s),
+        span.end + timedelta(seconds=length - reached),
+    )
+
+
+def extend(session: Session, anchor: Anchor, station: Station, start: datetime, end: datetime) -> float:
+    """Grow the anchor's reference over the span [start, end) of ``station``, within the song's
+    bounds and ``MAX_REFERENCE_S``; return the span's offset (seconds) in the grown reference."""
+    cluster, step = anchor.cluster, item_duration(0)
+    ref = decode(cluster.reference).values
+    length = ref.size * step
+    first, last = song_bounds(session, cluster)
+    room = round(MAX_REFERENCE_S / step) - ref.size
+    head = tail = np.zeros(0, dtype=np.uint32)
+    trim = timedelta(seconds=EDGE_TRIM_S)
+    if start + trim < anchor.start and room > 0:
+        since = max(start + trim, anchor.start + timedelta(seconds=max(first, -MAX_REFERENCE_S)))
+        head = station_values(session, station, since, anchor.start)[-room:]
+        room -= head.size
+    if end - trim > anchor.end and room > 0:
+        until = min(end - trim, anchor.end + timedelta(seconds=min(last, MAX_REFERENCE_S) - length))
+        tail = station_values(session, station, anchor.end, until)[:room]
+    shift = head.size * step
+    if head.size or tail.size:
+        cluster.reference = reference_blob(np.concatenate([head, ref, tail]))
+        if shift:
+            _shift(session, cluster, shift)
+        if cluster.recording_id is not None:
+            rec = session.get_one(Recording, cluster.recording_id)
+            rec.fingerprint = cluster.reference
+            rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
+            rec.duration = _duration(cluster)
+            log.info(
+                "learned recording id=%d grows to %.0f s (%.0f s before, %.0f s after; cluster %d)",
+                rec.id,
+                rec.duration,
+                shift,
+                tail.size * step,
+                cluster.id,
+            )
+    if start < anchor.start:
+        return max(0.0, shift + (start - anchor.start).total_seconds())
+    return max(0.0, shift + length + (start - anchor.end).total_seconds())
+
+
+def _shift(session: Session, cluster: UnknownCluster, seconds: float) -> None:
+    """``seconds`` were put before the reference: every offset into it moves by as much."""
+    session.execute(
+        update(UnknownSpan)
+        .where(UnknownSpan.cluster_id == cluster.id)
+        .values(offset_s=UnknownSpan.offset_s + seconds)
+    )
+    rid = cluster.recording_id
+    if rid is None:
+        return
+    session.execute(
+        update(SegmentMatch)
+        .where(SegmentMatch.recording_id == rid)
+        .values(offset_s=SegmentMatch.offset_s + seconds)
+    )
+    plays = select(Play.id).where(Play.recording_id == rid)
+    session.execute(
+        update(PlaySegment).where(PlaySegment.play_id.in_(plays)).values(offset=PlaySegment.offset + seconds)
+    )
+    session.execute(
+        update(Play)
+        .where(Play.recording_id == rid)
+        .values(offset_start=Play.offset_start + seconds, offset_end=Play.offset_end + seconds)
+    )

@@ -1,0 +1,214 @@
+"""A song heard in parts is one song: one cluster, one lookup, and a learned reference that grows
+to the song's start and end.
+
+Real music and speech, fingerprinted as an agent does, stored as the stations' segments in a
+real database (both backends) and put through the worker's own cycle; lookups go to the
+AudD/AcoustID stand-in, and the agents' side of an excerpt request is played by cutting the
+asked seconds from the programme's file and answering through the collector's own
+:func:`collector.ingest.excerpts.answer`, as ``POST /api/v1/excerpts`` does.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from collector.catalog.models import Recording
+from collector.db.session import transaction
+from collector.fleet import service as fleet_service
+from collector.fleet.models import Agent, Station
+from collector.ingest.excerpts import ExcerptRequest, answer
+from collector.plays.models import Play
+from collector.recognizers.clip import clip
+from collector.recognizers.clusters import UnknownCluster, UnknownSpan
+from collector.recognizers.lookups import Lookups
+from collector.recognizers.service import Recognizers
+from shared.codec import decode
+from shared.schemas import ExcerptV1
+from tests.fixtures.collector import Collector
+from tests.integration.collector.unknowns.programmes import START, TALK, run_worker, standin_settings, store
+from tests.support.audio import concat, excerpt, pcm11k, silence, speech, track
+from tests.support.recognizers_standin import References, Standin, write_catalog
+
+# songs that musicness calls music from end to end, and that do not repeat themselves in the
+# parts played (a chorus would match the earlier one): City.ogg, Freeway.ogg
+ONE_WAY, SONG = 4, 8
+# a song that musicness cuts in three, at 36 s and 80 s (supertux-data, a test dependency)
+QUIET_PASSAGES = Path("/usr/share/games/supertux2/music/forest/forest-cave.ogg")
+NEWS = [
+    "Et maintenant la météo: un ciel dégagé sur Dakar, du vent sur la Petite Côte.",
+    "Vous écoutez la matinale; à neuf heures, le journal des sports avec les Lions.",
+]
+
+
+def _stations(c: Collector, *names: str) -> None:
+    for n in names:
+        c.add_station(f"radio-{n}")
+        with transaction(c.tx) as s:
+            fleet_service.create_agent(s, f"box-{n}", [f"radio-{n}"])
+
+
+def _answer(c: Collector, aired: dict[str, list[tuple[Path, datetime]]]) -> int:
+    """The agents' side: each pending request's seconds, cut from the file that aired them."""
+    n = 0
+    with transaction(c.tx) as s:
+        for req in s.scalars(select(ExcerptRequest).where(ExcerptRequest.state == "pending")).all():
+            station = s.get_one(Station, req.station_id)
+            agent = s.scalars(select(Agent).where(Agent.name == f"box-{station.slug[-1]}")).one()
+            path, start = max((p for p in aired[station.slug] if p[1] <= req.start), key=lambda p: p[1])
+            audio = clip(path, (req.start - start).total_seconds(), (req.end - req.start).total_seconds())
+            body = ExcerptV1(
+                agent=agent.name,
+                request=req.wire_id,
+                station=station.slug,
+                start=req.start,
+                end=req.end,
+                audio=base64.b64encode(audio).decode(),
+            )
+            assert answer(s, agent, body)
+            n += 1
+    return n
+
+
+def _name(c: Collector, standin: Standin, aired: dict[str, list[tuple[Path, datetime]]]) -> None:
+    """The lookups until nothing moves (AcoustID, the excerpt asked and answered, AudD)."""
+    settings = standin_settings(c, standin)
+    with Recognizers(settings, c.tx) as recognizers:
+        lookups = Lookups(c.tx, recognizers)
+        for step in range(1, 10):
+            later = datetime.now(UTC) + timedelta(minutes=step)  # a pending excerpt's wait is over
+            if not lookups.tick(now=later) and not _answer(c, aired):
+                return
+            _answer(c, aired)
+
+
+def test_a_song_cut_by_a_quiet_passage_is_one_cluster(collector: Collector, tmp_path: Path) -> None:
+    """Musicness cuts this song in three at its quiet passages; each part after a cut matches no
+    cluster (its audio is new), yet it goes on end to end from the part before: one cluster, one
+    lookup. A song after talk, on the same station, is another cluster."""
+    c = collector
+    _stations(c, "a")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    song = excerpt(QUIET_PASSAGES, tmp_path / "song.mp3", 0, 150)
+    other = excerpt(track(ONE_WAY), tmp_path / "other.mp3", 10, 60)
+    store(c, "radio-a", "box-a", concat([talk, song, talk, other, talk, after], tmp_path / "a.mp3"), START)
+    run_worker(c)
+    with c.session() as s:
+        spans = s.scalars(select(UnknownSpan).order_by(UnknownSpan.start)).all()
+        clusters = {cl.id: cl for cl in s.scalars(select(UnknownCluster))}
+        references = {cid: decode(cl.reference).duration for cid, cl in clusters.items()}
+    summary = [(sp.start, sp.end, sp.cluster_id, sp.offset_s) for sp in spans]
+    *parts, last = spans
+    assert len(parts) >= 2, summary  # the quiet passages cut the song...
+    assert len(clusters) == 2 and {sp.cluster_id for sp in parts} == {parts[0].cluster_id}, summary
+    assert last.cluster_id != parts[0].cluster_id  # ...the song after the talk is another one
+    cut = clusters[parts[0].cluster_id]
+    assert cut.spans == len(parts) and references[cut.id] >= 140, summary
+    for sp in parts:  # each part sits in the reference where it played
+        assert abs(sp.offset_s - (sp.start - parts[0].start).total_seconds()) <= 1.5, summary
+    assert cut.lookup == "acoustid" and clusters[last.cluster_id].lookup == "acoustid"
+
+
+def test_a_learned_song_grows_back_to_its_start(collector: Collector, tmp_path: Path) -> None:
+    """Named from the middle of a song, a learned recording matches only that middle; heard again
+    whole, the song's beginning (before the play) and its end (after it) join the recording, so
+    that its next plays, on any station, start and end where the song does."""
+    c = collector
+    _stations(c, "a", "b")
+    talk = speech(tmp_path / "talk.wav", TALK)
+    middle = excerpt(track(SONG), tmp_path / "middle.mp3", 70, 70)
+    whole = excerpt(track(SONG), tmp_path / "whole.mp3", 10, 180)
+    after = silence(tmp_path / "after.wav", 70)  # the newest audio: a span ending there would wait
+    day1 = concat([talk, middle, talk, after], tmp_path / "day1.mp3")
+    news = [speech(tmp_path / f"news{i}.wav", text) for i, text in enumerate(NEWS)]  # other words
+    day2 = concat([news[0], whole, talk, after], tmp_path / "day2.mp3")
+    chain = "acompressor=threshold=0.1:ratio=4,lowpass=f=9000"
+    whole_b = excerpt(track(SONG), tmp_path / "whole-b.mp3", 10, 180, chain)
+    day3 = concat([news[1], whole_b, talk, after], tmp_path / "day3.mp3")
+    t2, t3 = START + timedelta(hours=1), START + timedelta(hours=2)
+    aired = {"radio-a": [(day1, START), (day2, t2)], "radio-b": [(day3, t3)]}
+    write_catalog(tmp_path / "standin", [track(SONG)])
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        store(c, "radio-a", "box-a", day1, START)
+        run_worker(c)
+        _name(c, standin, aired)
+        with c.session() as s:
+            learned = s.scalars(select(Recording).where(Recording.source == "audd")).one()
+            heard = learned.duration
+        assert heard <= 80  # the middle (70 s), as it was heard
+        store(c, "radio-a", "box-a", day2, t2, seq=1000)
+        run_worker(c)
+        store(c, "radio-b", "box-b", day3, t3)
+        run_worker(c)
+        paid = [r.service for r in standin.requests if r.service == "audd"]
+    with c.session() as s:
+        rec = s.get_one(Recording, learned.id)
+        plays = {
+            slug: s.execute(
+                select(func.min(Play.start), func.max(Play.end))
+                .join(Station, Station.id == Play.station_id)
+                .where(Play.recording_id == rec.id, Station.slug == slug, Play.start >= since)
+            ).one()
+            for slug, since in (("radio-a", t2), ("radio-b", t3))
+        }
+        clusters = s.scalar(select(func.count()).select_from(UnknownCluster))
+    assert paid == ["audd"] and clusters == 1  # one lookup, one song
+    assert rec.duration >= 170, (heard, rec.duration)  # grown before and after the middle
+    for (slug, since), before in zip((("radio-a", t2), ("radio-b", t3)), news, strict=True):
+        first, last = plays[slug]
+        assert first is not None and last is not None, plays
+        song_start = since + timedelta(seconds=pcm11k(before).size / 11025)
+        assert abs((first - song_start).total_seconds()) <= 3, (slug, first, song_start)
+        assert abs((last - song_start).total_seconds() - 180) <= 3, (slug, last, song_start)
+
+
+def test_a_song_provider_did_not_know_is_asked_once_more_when_it_airs_again(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """AudD knows another edit of the song, without its first 95 seconds: the excerpt of
+    its first airing finds nothing. When it airs again, longer, AudD hears one more excerpt, of
+    the new airing, and names it; speech is never sent."""
+    c = collector
+    _stations(c, "a", "b")
+    edit = excerpt(track(SONG), tmp_path / "edit.mp3", 95, 130)
+    refs_dir = tmp_path / "standin"
+    write_catalog(refs_dir, [edit])
+    refs = References.load(refs_dir)
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    early, late = (
+        excerpt(track(SONG), tmp_path / "early.mp3", 20, 70),
+        excerpt(track(SONG), tmp_path / "late.mp3", 60, 160),
+    )
+    first = concat([talk, early, talk, after], tmp_path / "a.mp3")
+    again = concat([talk, late, talk, after], tmp_path / "b.mp3")
+    t2 = START + timedelta(hours=1)
+    aired = {"radio-a": [(first, START)], "radio-b": [(again, t2)]}
+    with Standin(refs) as standin:
+        store(c, "radio-a", "box-a", first, START)
+        run_worker(c)
+        _name(c, standin, aired)
+        with c.session() as s:
+            (cluster,) = s.scalars(select(UnknownCluster)).all()
+            assert cluster.lookup == "not_found", cluster.lookup_detail
+        store(c, "radio-b", "box-b", again, t2)
+        run_worker(c)
+        _name(c, standin, aired)
+        audd = [r for r in standin.requests if r.service == "audd"]
+    with c.session() as s:
+        cluster = s.get_one(UnknownCluster, cluster.id)
+        asked = s.scalars(select(ExcerptRequest).order_by(ExcerptRequest.id)).all()
+        stations = [s.get_one(Station, r.station_id).slug for r in asked]
+        spans = [
+            s.scalars(select(UnknownSpan).where(UnknownSpan.excerpt_request_id == r.id)).one() for r in asked
+        ]
+    assert cluster.lookup == "named" and cluster.recording_id is not None, cluster.lookup_detail
+    assert len(audd) == 2 and stations == ["radio-a", "radio-b"]  # once more, on the new airing
+    for r in audd:
+        assert (r.audio_seconds or 0) <= 12.5
+    for sp in spans:  # the middle of the song as aired, away from its intro and its fade
+        margin = (sp.seconds - 12) / 4 - 1
+        assert (sp.excerpt_start - sp.start).total_seconds() >= margin
+        assert (sp.end - sp.excerpt_end).total_seconds() >= margin
