@@ -65,6 +65,16 @@ def _redis_env(tmp_path: Path, redis_server: RedisServer) -> dict[str, str]:
     return {"SODAV_COLLECTOR_CONFIG": str(config)}
 
 
+def _two_processes(url: str, tmp_path: Path, redis_server: RedisServer) -> tuple[Collector, Collector]:
+    """Two collector processes on one database and one Redis, started."""
+    env = _redis_env(tmp_path, redis_server)
+    a, b = (Collector(url, tmp_path / n, extra_env=env) for n in ("a", "b"))
+    for c in (a, b):
+        c.workdir.mkdir()
+        c.start()
+    return a, b
+
+
 def test_one_process_with_redis_streams_states_and_plays_as_without(
     database_url: str, tmp_path: Path, redis_server: RedisServer
 ) -> None:
@@ -80,12 +90,7 @@ def test_one_process_with_redis_streams_states_and_plays_as_without(
 def test_processes_share_live_events_through_redis_and_go_on_without_it(
     postgres_databases: Callable[[], str], tmp_path: Path, redis_server: RedisServer
 ) -> None:
-    url = postgres_databases()
-    env = _redis_env(tmp_path, redis_server)
-    a, b = (Collector(url, tmp_path / n, extra_env=env) for n in ("a", "b"))
-    for c in (a, b):
-        c.workdir.mkdir()
-        c.start()
+    a, b = _two_processes(postgres_databases(), tmp_path, redis_server)
     try:
         a.add_station("rfm")
         agent = a.add_agent("box1", ["rfm"])
@@ -138,12 +143,7 @@ def test_a_play_written_while_the_feeding_process_dies_reaches_the_other_process
     """The process that feeds every stream is killed; a play is written before the other one
     takes the feed over (its lease runs out first): the other's streams still get that play.
     Then Redis loses every key: the next play arrives all the same."""
-    url = postgres_databases()
-    env = _redis_env(tmp_path, redis_server)
-    a, b = (Collector(url, tmp_path / n, extra_env=env) for n in ("a", "b"))
-    for c in (a, b):
-        c.workdir.mkdir()
-        c.start()
+    a, b = _two_processes(postgres_databases(), tmp_path, redis_server)
     try:
         with transaction(a.tx) as s:
             out = seed(s, stations=("rfm",))
