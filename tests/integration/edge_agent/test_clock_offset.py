@@ -8,6 +8,7 @@ heartbeat loop talks to it over HTTP on 127.0.0.1.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -78,8 +79,15 @@ def test_a_clock_off_the_collectors_is_measured_and_said(
     assert all(6000 < o < 8000 for o in offsets), offsets
     # the agent's log says what is wrong and what to check
     warned = [r.getMessage() for r in caplog.records if "clock is" in r.getMessage()]
-    assert warned and "-7." in warned[0] and "chronyc tracking" in warned[0]
+    assert warned and _seconds_off(warned[0]) and "chronyc tracking" in warned[0]
     # and so does `sodav-agent status`
     out = agent_status(data, tmp_path)
     line = next(x for x in out.splitlines() if x.startswith("clock"))
-    assert "-7." in line and "WRONG" in line, out
+    assert _seconds_off(line) and "WRONG" in line, out
+
+
+def _seconds_off(text: str) -> bool:
+    """Whether ``text`` says the box is about 7 s behind (-6.9 to -7.1 under load: the two
+    clocks are read over HTTP, a round trip apart)."""
+    found = re.search(r"(-\d+\.\d+) s", text)
+    return found is not None and -8.0 < float(found.group(1)) < -6.0
