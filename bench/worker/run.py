@@ -120,7 +120,7 @@ def simulate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                     f"{periods[-1]['closing_ms_per_segment']:.2f} closing"
                 )
                 period_start = (cycles, closing, done_total)
-        digest, plays = _plays(db, out / "plays.csv")
+        digest, plays = _plays(db, out / "plays.csv", origin)
     return {
         "stations": args.stations,
         "minutes": args.minutes,
@@ -135,8 +135,9 @@ def simulate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     }
 
 
-def _plays(db: Any, path: Path) -> tuple[str, int]:
-    """Every play as (station, recording, start, end, status), written to ``path``; its digest."""
+def _plays(db: Any, path: Path, origin: datetime) -> tuple[str, int]:
+    """Every play as (station, recording, start and end in seconds of airtime, status), written
+    to ``path``; its digest (the same for the same plays, whenever the run)."""
     with db.transaction() as session:
         rows = session.execute(
             Play.__table__.select()
@@ -144,7 +145,10 @@ def _plays(db: Any, path: Path) -> tuple[str, int]:
             .join_from(Play, Recording, Recording.id == Play.recording_id)
             .order_by(Play.station_id, Play.start)
         ).all()
-    lines = [[sid, ext, start.isoformat(), end.isoformat(), status] for sid, ext, start, end, status in rows]
+    lines = [
+        [sid, ext, f"{(start - origin).total_seconds():.3f}", f"{(end - origin).total_seconds():.3f}", status]
+        for sid, ext, start, end, status in rows
+    ]
     with path.open("w", newline="") as fh:
         csv.writer(fh).writerows(lines)
     return hashlib.sha256(repr(lines).encode()).hexdigest()[:16], len(lines)
