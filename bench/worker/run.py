@@ -91,7 +91,7 @@ def simulate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                         )
                         seg.fingerprints = [
                             SegmentFingerprint(rate_ppm=0, data=base64.b64decode(b))
-                            for b in body["fingerprints"]  # type: ignore[union-attr]
+                            for b in body["fingerprints"]  # type: ignore[attr-defined]
                         ]
                         session.add(seg)
             t0 = time.process_time()
@@ -159,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stations", type=int, default=20)
     ap.add_argument("--minutes", type=int, default=60, help="minutes of airtime per station")
     ap.add_argument("--songs", type=int, default=8, help="catalog songs in the programme")
-    ap.add_argument("--database-url", help="a migrated-or-empty PostgreSQL database (default: SQLite in --out)")
+    ap.add_argument(
+        "--database-url", help="a migrated-or-empty PostgreSQL database (default: SQLite in --out)"
+    )
     ap.add_argument("--out", type=Path)
     ap.add_argument("--smoke", action="store_true", help="2 stations, 8 minutes: that it runs")
     args = ap.parse_args(argv)

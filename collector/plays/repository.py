@@ -137,6 +137,19 @@ def delete_open_plays(session: Session, station_id: int, ending_from: datetime) 
     session.execute(delete(Play).where(Play.id.in_(open_plays)))
 
 
+def fingerprint_blobs(session: Session, segment_ids: Sequence[int]) -> dict[tuple[int, int], bytes]:
+    """Every fingerprint of the segments, by (segment id, rate_ppm): one query per 500 segments."""
+    out: dict[tuple[int, int], bytes] = {}
+    for i in range(0, len(segment_ids), 500):
+        rows = session.execute(
+            select(SegmentFingerprint.segment_id, SegmentFingerprint.rate_ppm, SegmentFingerprint.data).where(
+                SegmentFingerprint.segment_id.in_(segment_ids[i : i + 500])
+            )
+        )
+        out.update({(sid, rate): data for sid, rate, data in rows})
+    return out
+
+
 def fingerprint_blob(session: Session, segment_id: int, rate_ppm: int) -> bytes | None:
     return session.scalar(
         select(SegmentFingerprint.data).where(

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,7 @@ from collector.matching.index import CatalogIndex
 from collector.matching.matcher import MIN_OVERLAP, verified
 from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.guided import best_offsets, continuation_ber
+from collector.plays.memo import Memo
 
 SEED_MAX_BER = 0.40
 CLEAR_BER = 0.15  # a match this clear is not questioned
@@ -70,11 +72,9 @@ def station_rate(segments: list[SegInfo]) -> int | None:
     return rates.most_common(1)[0][0] if rates else None
 
 
-def _query(
-    segments: list[SegInfo], i: int, rate: int, values_of: ValuesOf
-) -> tuple[datetime, npt.NDArray[np.uint32], range]:
-    """The values of segment ``i`` and its contiguous neighbours (``QUERY_SEGMENTS`` in all), and
-    the time of the first: the true alignment votes in every window, a chance one in one."""
+def _span(segments: list[SegInfo], i: int) -> range:
+    """Segment ``i`` and its contiguous neighbours, ``QUERY_SEGMENTS`` in all where there are:
+    a seed's catalog query, where the true alignment votes in every window, a chance one in one."""
     lo = hi = i
     while hi - lo + 1 < QUERY_SEGMENTS:
         grew = False
@@ -86,10 +86,40 @@ def _query(
                     grew = True
         if not grew:
             break
-    fps = [f for s in segments[lo : hi + 1] if (f := values_of(s.id, rate)) is not None and f.values.size]
+    return range(lo, hi + 1)
+
+
+def _proposals(
+    segments: list[SegInfo],
+    span: range,
+    rate: int,
+    values_of: ValuesOf,
+    index: CatalogIndex,
+    refs: Mapping[int, npt.NDArray[np.uint32]],
+    nearby: frozenset[int],
+) -> tuple[datetime, list[tuple[int, float]]] | None:
+    """The (recording, offset at the first value) hypotheses the span's values propose: its
+    catalog candidates within ``SEED_MAX_BER`` (multi-probe keys), and the best alignments of
+    the recordings named ``nearby``; with the time of its first value. None without values."""
+    fps = [
+        f
+        for s in segments[span.start : span.stop]
+        if (f := values_of(s.id, rate)) is not None and f.values.size
+    ]
     if not fps:
-        return segments[i].start, np.zeros(0, dtype=np.uint32), range(0)
-    return fps[0].start, np.concatenate([f.values for f in fps]), range(lo, hi + 1)
+        return None
+    first, values = fps[0].start, np.concatenate([f.values for f in fps])
+    proposed = [
+        (c.recording_id, c.offset_s)
+        for c in verified(index, values, rate, probe=True, max_ber=SEED_MAX_BER)
+        if c.recording_id in refs
+    ]
+    for rid in sorted(nearby):
+        proposed += [
+            (rid, off)
+            for off in best_offsets(values, refs[rid], SCAN_TOP, SEED_MAX_BER, SCAN_APART_S, MIN_OVERLAP)
+        ]
+    return first, proposed
 
 
 def _nearby(segments: list[SegInfo], i: int) -> set[int]:
@@ -157,8 +187,11 @@ def accumulate(
     index: CatalogIndex,
     refs: Mapping[int, npt.NDArray[np.uint32]],
     values_of: ValuesOf,
+    memo: Memo | None = None,
 ) -> list[SegInfo]:
     """``segments`` (time-ordered) with the segments of accepted runs named; the rest unchanged.
+    With a ``memo`` (the worker's, for this catalog index and these ``refs``), what each seed's
+    values propose is kept for the next cycles (:mod:`collector.plays.memo`).
 
     Seeds are the segments the matcher did not name and those it named only faintly (BER
     over ``CLEAR_BER``): a faint match in looping music is often the right song at the wrong
@@ -174,19 +207,17 @@ def accumulate(
         m = seg.match
         if i in claimed or (m is not None and m.score >= 1.0 - CLEAR_BER):
             continue
-        first, values, span = _query(segments, i, rate, values_of)
-        if values.size == 0:
+        span = _span(segments, i)
+        nearby = frozenset(_nearby(segments, i) & refs.keys())
+        if memo is None:
+            found = _proposals(segments, span, rate, values_of, index, refs, nearby)
+        else:
+            key = (tuple((s.id, s.start) for s in segments[span.start : span.stop]), rate, nearby)
+            found = memo.get(key, partial(_proposals, segments, span, rate, values_of, index, refs, nearby))
+        if found is None:
             continue
-        hypotheses = [
-            PlayDraft(c.recording_id, rate, first, c.offset_s)
-            for c in verified(index, values, rate, probe=True, max_ber=SEED_MAX_BER)
-            if c.recording_id in refs
-        ]
-        for rid in _nearby(segments, i) & refs.keys():
-            hypotheses += [
-                PlayDraft(rid, rate, first, off)
-                for off in best_offsets(values, refs[rid], SCAN_TOP, SEED_MAX_BER, SCAN_APART_S, MIN_OVERLAP)
-            ]
+        first, proposed = found
+        hypotheses = [PlayDraft(rid, rate, first, off) for rid, off in proposed]
         if m is not None and m.recording_id in refs:
             hypotheses.append(PlayDraft(m.recording_id, rate, m.value_start, m.offset_s))
         tested = [(*_run(segments, i, h, refs[h.recording_id], values_of, span), h) for h in hypotheses]

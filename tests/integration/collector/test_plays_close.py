@@ -172,7 +172,9 @@ def test_a_sweep_never_waits_for_a_busy_station_and_one_worker_sweeps_at_a_time(
 
     def sweep_in_time() -> int:
         done: list[int] = []
-        sweeper = threading.Thread(target=lambda: done.append(close_quiet_plays(on_air.factory, now=sweep_at)))
+        sweeper = threading.Thread(
+            target=lambda: done.append(close_quiet_plays(on_air.factory, now=sweep_at))
+        )
         sweeper.start()
         sweeper.join(timeout=60)
         assert done, "the sweep waited for a lock another worker holds"
