@@ -4,8 +4,9 @@ A station's open plays are reassembled with every new minute of its audio, over 
 minutes and more before them (:mod:`collector.plays.service`), and the sequential test
 (:mod:`collector.plays.sequential`) asks the same questions of the same unnamed segments at each
 of those cycles: which recordings and alignments a seed's 30 s propose (a multi-probe catalog
-search and whole-reference scans, the costliest part of a rebuild). The answers depend only on
-the segments' fingerprints and the catalog, so they are kept here, one table per catalog index
+search and whole-reference scans, the costliest part of a rebuild), and how far each neighbour
+is from a proposed recording at its alignment. The answers depend only on the segments'
+fingerprints and the catalog, so they are kept here, one table per catalog index
 (a reloaded catalog starts afresh), keyed by the segments' ids and starts, the least recently
 used dropped past :data:`SIZE` entries.
 """
@@ -20,7 +21,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-SIZE = 100_000  # seeds: a station has some 60 in its rebuild window; a few hundred bytes each
+# a station's rebuild window holds some 60 seeds (a few hundred bytes each) and some 200
+# neighbours' BERs (~150 bytes each): ~50 MB for 1,000 stations
+SIZE = 300_000
 
 
 class Memo:

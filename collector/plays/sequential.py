@@ -55,6 +55,7 @@ QUERY_SEGMENTS = 3  # a seed's catalog query spans this many contiguous windows
 NEAR_S = 90.0  # recordings named this close to a seed are scanned whole for it
 SCAN_TOP = 3  # alignments of one recording tried per seed (looping music agrees in several)
 SCAN_APART_S = 2.0
+BER = "ber"  # the memo's keys of a segment's BER at a hypothesis (the others: a seed's proposals)
 
 
 def window_llr(ber: float | None) -> float:
@@ -149,10 +150,27 @@ def _run(
     ref: npt.NDArray[np.uint32],
     values_of: ValuesOf,
     seeded: range,
+    memo: Memo | None = None,
 ) -> tuple[float, dict[int, float]]:
     """The neighbours' summed LLR along the draft's alignment around segment ``i``, and the
     BER of each segment of the best-supported run. The ``seeded`` segments chose the
-    hypothesis: their LLR is not counted (they still carry the run on)."""
+    hypothesis: their LLR is not counted (they still carry the run on). Each segment's BER at
+    the draft's alignment is kept in ``memo``, if given, for the next cycles."""
+
+    def ber_at(seg: SegInfo) -> float | None:
+        if memo is None:
+            return continuation_ber(seg, draft, ref, values_of)
+        key = (
+            BER,
+            seg.id,
+            seg.start,
+            draft.recording_id,
+            draft.rate_ppm,
+            draft.anchor_time,
+            draft.anchor_offset,
+        )
+        return memo.get(key, partial(continuation_ber, seg, draft, ref, values_of))
+
     run: dict[int, float] = {}
     total = 0.0
     for step in (1, -1):
@@ -163,7 +181,7 @@ def _run(
             gap = (nxt.start - prev.end) if step == 1 else (prev.start - nxt.end)
             if gap.total_seconds() > GAP_S:
                 break
-            ber = continuation_ber(nxt, draft, ref, values_of)
+            ber = ber_at(nxt)
             if ber is None:  # the recording is over (or not begun) there
                 break
             s += 0.0 if j in seeded else window_llr(ber)
@@ -176,7 +194,7 @@ def _run(
                 break
             prev, j = nxt, j + step
         total += best
-    seed = continuation_ber(segments[i], draft, ref, values_of)
+    seed = ber_at(segments[i])
     if seed is not None:
         run[i] = seed
     return total, run
@@ -220,7 +238,7 @@ def accumulate(
         hypotheses = [PlayDraft(rid, rate, first, off) for rid, off in proposed]
         if m is not None and m.recording_id in refs:
             hypotheses.append(PlayDraft(m.recording_id, rate, m.value_start, m.offset_s))
-        tested = [(*_run(segments, i, h, refs[h.recording_id], values_of, span), h) for h in hypotheses]
+        tested = [(*_run(segments, i, h, refs[h.recording_id], values_of, span, memo), h) for h in hypotheses]
         if not tested:
             continue
         total, run, draft = max(tested, key=lambda x: x[0])
