@@ -274,6 +274,15 @@ def check_load(out: str, work: Path) -> None:
         expect(field in result["lag_s"], f"no lag {field}")
 
 
+def check_worker(out: str, work: Path) -> None:
+    result = json.loads((work / "worker.json").read_text())
+    expect(result["segments"] > 0 and result["plays"] > 0, f"no segment or no play: {result}")
+    expect(len(result["plays_digest"]) == 16, "no digest of the plays")
+    for period in result["periods"]:
+        for field in ("airtime_min", "segments", "cycle_ms_per_segment", "closing_ms_per_segment"):
+            expect(field in period, f"no {field} in {period}")
+
+
 @dataclass(frozen=True)
 class Smoke:
     module: str  # bench.matcher.run
@@ -309,6 +318,7 @@ SMOKES = [
     Smoke("bench.accuracy.music", check_music, ("--out", "{work}")),
     Smoke("bench.recognizers.week", check_week, ("--out", "{work}")),
     Smoke("bench.load.run", check_load, ("--out", "{work}")),
+    Smoke("bench.worker.run", check_worker, ("--out", "{work}")),
 ]
 
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-_POP8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
 
 def bit_errors(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
     """Number of differing bits per value pair."""
-    x = np.bitwise_xor(a, b).view(np.uint8).reshape(-1, 4)
-    out: npt.NDArray[np.uint8] = _POP8[x].sum(axis=1).astype(np.uint8)
+    out: npt.NDArray[np.uint8] = np.bitwise_count(np.bitwise_xor(a, b))
     return out
 
 
@@ -43,10 +40,9 @@ def ber_profile(
     valid = np.concatenate([np.zeros(lead, bool), np.ones(ref.size, bool), np.zeros(lead, bool)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, query.size)
     inside = np.lib.stride_tricks.sliding_window_view(valid, query.size)
-    errs = _POP8[np.bitwise_xor(windows, query[None, :]).view(np.uint8)].reshape(windows.shape[0], -1)
-    bits = errs.reshape(windows.shape[0], query.size, 4).sum(axis=2) * inside
+    bits = np.bitwise_count(np.bitwise_xor(windows, query[None, :])).sum(axis=1, where=inside, dtype=np.int64)
     n = inside.sum(axis=1)
     out = np.ones(windows.shape[0])
     ok = n >= min_overlap
-    out[ok] = bits[ok].sum(axis=1) / (32.0 * n[ok])
+    out[ok] = bits[ok] / (32.0 * n[ok])
     return out

@@ -8,8 +8,9 @@ same :func:`process` on recordings. CPU work happens here, never in the HTTP ser
 
 Several workers may run against PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED``, a
 station's share of a cycle holds its lock (:func:`collector.matching.repository.take_stations`:
-a station another worker holds, or whose earlier segments it holds, waits for the next cycle), closing
-quiet plays takes the same locks, and one worker at a time runs a reports' job. SQLite runs
+a station another worker holds, or whose earlier segments it holds, waits for the next cycle), one
+worker at a time closes quiet plays (taking the same locks, never waiting for one), and one
+worker at a time runs a reports' job. SQLite runs
 one worker (:func:`sqlite_worker_slot` refuses a second).
 
 One bad segment never blocks the queue (:mod:`collector.matching.quarantine`): claimed
@@ -47,7 +48,6 @@ from collector.matching.repository import claim_segments, take_stations, unclaim
 from collector.matching.service import match_segments
 from collector.notify import delivery
 from collector.plays.closing import CLOSE_INTERVAL_S, close_plays
-from collector.plays.repository import stations_with_open_plays
 from collector.plays.service import rebuild_plays
 from collector.recognizers import lookups
 from collector.recognizers.clustering import Clustering
@@ -58,6 +58,7 @@ from collector.settings import CollectorSettings
 from collector.upkeep import Upkeep
 
 log = logging.getLogger("collector.worker")
+CLOSING_JOB = locks.job_key("closing quiet plays")
 
 
 def process(
@@ -154,13 +155,17 @@ def _measure(segments: Sequence[Segment], matched: int, seconds: float) -> None:
 
 
 def close_quiet_plays(factory: sessionmaker[Session], now: datetime | None = None) -> int:
-    """Make final the open plays of stations whose audio stopped or that sent nothing more."""
+    """Make final the open plays of stations whose audio stopped or that sent nothing more. One
+    worker at a time sweeps (the others go on matching); it never waits for a station's lock:
+    a station another worker holds is being rebuilt, which applies the same rules, and the next
+    sweep comes ``CLOSE_INTERVAL_S`` later."""
     with factory() as session:
-        # every lock before any write: no worker rebuilds these stations meanwhile, and a cycle
-        # never waits for a lock, so this wait cannot close a circle
-        for station_id, _earliest in sorted(stations_with_open_plays(session)):
-            locks.lock(session, locks.STATION, station_id)
-        closed = close_plays(session, now or datetime.now(UTC))
+        if not locks.lock(session, locks.JOB, CLOSING_JOB, wait=False):
+            session.rollback()
+            return 0
+        closed = close_plays(
+            session, now or datetime.now(UTC), lambda sid: locks.lock(session, locks.STATION, sid, wait=False)
+        )
         session.commit()
         return closed
 

@@ -24,6 +24,7 @@ three when new segments come in.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -94,11 +95,29 @@ def station_clock(session: Session, station_id: int, since: datetime, now: datet
     )
 
 
-def close_plays(session: Session, now: datetime) -> int:
+def sweep_candidates(session: Session, now: datetime) -> list[tuple[int, datetime]]:
+    """(station id, start of its earliest open play) of the stations whose open plays a sweep
+    may close at ``now``; the others need not be read. Rules 1 and 3 need a play that ended more
+    than ``QUIET_BEFORE_FINAL`` ago (rule 1 is also the rebuild's, at every new segment), rule 2
+    an outage or a silence: a station with neither is skipped, which is most stations on air
+    (their latest play is still open and ended moments ago)."""
+    bounds = repository.open_play_bounds(session)
+    ended = {sid for sid, _start, end in bounds if now - end > QUIET_BEFORE_FINAL}
+    stopped = repository.stations_stopped_since(
+        session, {sid: start - LOOK_BACK for sid, start, _end in bounds if sid not in ended}
+    )
+    return [(sid, start) for sid, start, _end in bounds if sid in ended or sid in stopped]
+
+
+def close_plays(session: Session, now: datetime, take: Callable[[int], bool] = lambda _sid: True) -> int:
     """Make final the open plays that nothing still to come can change (each announced to the
-    webhooks that want ``play.final``, in the same transaction); return how many."""
+    webhooks that want ``play.final``, in the same transaction); return how many. ``take`` is
+    asked for each station that may have some before it is read (the worker's try-lock: a
+    station another worker holds is being rebuilt, which applies the same rules)."""
     closed = []
-    for station_id, earliest in repository.stations_with_open_plays(session):
+    for station_id, earliest in sorted(sweep_candidates(session, now)):
+        if not take(station_id):
+            continue
         clock = station_clock(session, station_id, earliest - LOOK_BACK, now)
         for play in repository.open_plays(session, station_id):
             if clock.is_final(play.end):

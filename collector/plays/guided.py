@@ -7,7 +7,6 @@ voice-over) can still be confirmed as part of a play, with the looser ``GUIDED_M
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -25,6 +24,7 @@ CONTINUE_MIN_VALUES = 40
 # or below 0.32 in 0.04 % of trials (37 of 87 880 over the six benchmark stations), while the
 # true audio through an AM band sits at 0.15-0.30, where the blind search often finds nothing.
 GUIDED_MAX_BER = 0.32
+SHIFTS = np.array([0, -1, 1, -2, 2], dtype=np.float64)  # values either side of the draft's alignment
 
 
 def guided(
@@ -60,33 +60,60 @@ def continuation_ber(
     fp = values_of(seg.id, draft.rate_ppm)
     if fp is None or fp.values.size == 0:
         return None
-    best: float | None = None
+    secs = _seconds_from(fp, draft.anchor_time)
     # the draft's rate is a sweep variant, maybe 0.3 % off the true one: over a minute its
-    # alignment drifts by a value or two, so look one or two values either side
-    for shift in (0, -1, 1, -2, 2):
-        moved = replace(draft, anchor_offset=draft.anchor_offset + shift * item_duration(0), segments=[])
-        _, errs = agreement(fp, ref, moved)
-        inside = errs < 1.0  # out-of-range values are marked 1.0 by agreement
-        if inside.sum() < CONTINUE_MIN_VALUES:
-            continue
-        ber = float(errs[inside].mean())
-        best = ber if best is None else min(best, ber)
-    return best
+    # alignment drifts by a value or two, so look one or two values either side (all at once)
+    anchors = draft.anchor_offset + SHIFTS * item_duration(0)
+    errs = _errors(fp, ref, anchors[:, None], draft.rate, secs)
+    inside = errs < 1.0  # out-of-range values are marked 1.0
+    counts = inside.sum(axis=1)
+    ok = counts >= CONTINUE_MIN_VALUES
+    if not ok.any():
+        return None
+    # errors are whole bits over 32: every sum is exact, so this is each shift's mean, to the bit
+    bers = errs.sum(axis=1, where=inside)[ok] / counts[ok]
+    return float(bers.min())
 
 
 def agreement(
     fp: DecodedSegment, ref: npt.NDArray[np.uint32], draft: PlayDraft
 ) -> tuple[list[datetime], npt.NDArray[np.float64]]:
-    """Per-value bit error fraction against the recording, under the draft's alignment."""
+    """Per-value bit error fraction against the recording, under the draft's alignment (1.0
+    where the alignment falls outside it), and each value's time."""
     step = item_duration(fp.rate_ppm)
-    item0 = item_duration(0)
     times = [fp.start + timedelta(seconds=i * step) for i in range(fp.values.size)]
-    idx = np.array([round(draft.offset_at(t) / item0) for t in times], dtype=np.int64)
+    secs = _seconds_from(fp, draft.anchor_time)
+    return times, _errors(fp, ref, draft.anchor_offset, draft.rate, secs)
+
+
+def _seconds_from(fp: DecodedSegment, anchor: datetime) -> npt.NDArray[np.float64]:
+    """Each value's time, in seconds after ``anchor``: what ``(t - anchor).total_seconds()``
+    gives for ``t = fp.start + timedelta(seconds=i * step)``, to the bit (both count whole
+    microseconds), for all values at once."""
+    step = item_duration(fp.rate_ppm)
+    us = np.round(np.arange(fp.values.size) * step * 1e6).astype(np.int64)
+    d0 = fp.start - anchor
+    us += (d0.days * 86_400 + d0.seconds) * 1_000_000 + d0.microseconds
+    return us / 1e6
+
+
+def _errors(
+    fp: DecodedSegment,
+    ref: npt.NDArray[np.uint32],
+    anchor_offset: float | npt.NDArray[np.float64],
+    rate: float,
+    secs: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Per-value bit error fraction of ``fp`` against ``ref`` where the recording is at
+    ``anchor_offset + secs * rate`` (:meth:`PlayDraft.offset_at`); 1.0 outside the recording. A
+    column of anchor offsets gives a row for each."""
+    idx = np.round((anchor_offset + secs * rate) / item_duration(0)).astype(np.int64)
     ok = (idx >= 0) & (idx < ref.size)
-    errs = np.full(fp.values.size, 32.0)  # out of the recording: every bit wrong
+    errs = np.full(idx.shape, 32.0)  # out of the recording: every bit wrong
     if ok.any():
-        errs[ok] = bit_errors(fp.values[ok], ref[idx[ok]]).astype(np.float64)
-    return times, errs / 32.0
+        values = np.broadcast_to(fp.values, idx.shape)
+        errs[ok] = bit_errors(values[ok], ref[idx[ok]]).astype(np.float64)
+    return errs / 32.0
 
 
 def best_offsets(

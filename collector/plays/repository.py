@@ -22,12 +22,32 @@ def earliest_open_play(session: Session, station_id: int) -> datetime | None:
     )
 
 
-def stations_with_open_plays(session: Session) -> list[tuple[int, datetime]]:
-    """(station id, start of its earliest open play) for every station with open plays."""
+def open_play_bounds(session: Session) -> list[tuple[int, datetime, datetime]]:
+    """(station id, start of its earliest open play, earliest end of one) for every station with
+    open plays: one query for them all."""
     rows = session.execute(
-        select(Play.station_id, func.min(Play.start)).where(Play.status == "open").group_by(Play.station_id)
+        select(Play.station_id, func.min(Play.start), func.min(Play.end))
+        .where(Play.status == "open")
+        .group_by(Play.station_id)
     )
-    return [(sid, start) for sid, start in rows]
+    return [(sid, start, end) for sid, start, end in rows]
+
+
+def stations_stopped_since(session: Session, since: dict[int, datetime]) -> set[int]:
+    """Of the stations in ``since``, those with an outage or a silence that began at or after
+    their time there: one query for them all."""
+    if not since:
+        return set()
+    rows = session.execute(
+        select(Event.station_id, func.max(Event.start))
+        .where(
+            Event.station_id.in_(list(since)),
+            Event.kind.in_(("outage", "silence")),
+            Event.start >= min(since.values()),
+        )
+        .group_by(Event.station_id)
+    )
+    return {sid for sid, latest in rows if latest >= since[sid]}
 
 
 def open_plays(session: Session, station_id: int) -> list[Play]:
@@ -115,6 +135,19 @@ def delete_open_plays(session: Session, station_id: int, ending_from: datetime) 
     )
     session.execute(delete(PlaySegment).where(PlaySegment.play_id.in_(open_plays)))
     session.execute(delete(Play).where(Play.id.in_(open_plays)))
+
+
+def fingerprint_blobs(session: Session, segment_ids: Sequence[int]) -> dict[tuple[int, int], bytes]:
+    """Every fingerprint of the segments, by (segment id, rate_ppm): one query per 500 segments."""
+    out: dict[tuple[int, int], bytes] = {}
+    for i in range(0, len(segment_ids), 500):
+        rows = session.execute(
+            select(SegmentFingerprint.segment_id, SegmentFingerprint.rate_ppm, SegmentFingerprint.data).where(
+                SegmentFingerprint.segment_id.in_(segment_ids[i : i + 500])
+            )
+        )
+        out.update({(sid, rate): data for sid, rate, data in rows})
+    return out
 
 
 def fingerprint_blob(session: Session, segment_id: int, rate_ppm: int) -> bytes | None:

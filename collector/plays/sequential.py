@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,7 @@ from collector.matching.index import CatalogIndex
 from collector.matching.matcher import MIN_OVERLAP, verified
 from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.guided import best_offsets, continuation_ber
+from collector.plays.memo import Memo
 
 SEED_MAX_BER = 0.40
 CLEAR_BER = 0.15  # a match this clear is not questioned
@@ -53,6 +55,7 @@ QUERY_SEGMENTS = 3  # a seed's catalog query spans this many contiguous windows
 NEAR_S = 90.0  # recordings named this close to a seed are scanned whole for it
 SCAN_TOP = 3  # alignments of one recording tried per seed (looping music agrees in several)
 SCAN_APART_S = 2.0
+BER = "ber"  # the memo's keys of a segment's BER at a hypothesis (the others: a seed's proposals)
 
 
 def window_llr(ber: float | None) -> float:
@@ -70,11 +73,9 @@ def station_rate(segments: list[SegInfo]) -> int | None:
     return rates.most_common(1)[0][0] if rates else None
 
 
-def _query(
-    segments: list[SegInfo], i: int, rate: int, values_of: ValuesOf
-) -> tuple[datetime, npt.NDArray[np.uint32], range]:
-    """The values of segment ``i`` and its contiguous neighbours (``QUERY_SEGMENTS`` in all), and
-    the time of the first: the true alignment votes in every window, a chance one in one."""
+def _span(segments: list[SegInfo], i: int) -> range:
+    """Segment ``i`` and its contiguous neighbours, ``QUERY_SEGMENTS`` in all where there are:
+    a seed's catalog query, where the true alignment votes in every window, a chance one in one."""
     lo = hi = i
     while hi - lo + 1 < QUERY_SEGMENTS:
         grew = False
@@ -86,10 +87,40 @@ def _query(
                     grew = True
         if not grew:
             break
-    fps = [f for s in segments[lo : hi + 1] if (f := values_of(s.id, rate)) is not None and f.values.size]
+    return range(lo, hi + 1)
+
+
+def _proposals(
+    segments: list[SegInfo],
+    span: range,
+    rate: int,
+    values_of: ValuesOf,
+    index: CatalogIndex,
+    refs: Mapping[int, npt.NDArray[np.uint32]],
+    nearby: frozenset[int],
+) -> tuple[datetime, list[tuple[int, float]]] | None:
+    """The (recording, offset at the first value) hypotheses the span's values propose: its
+    catalog candidates within ``SEED_MAX_BER`` (multi-probe keys), and the best alignments of
+    the recordings named ``nearby``; with the time of its first value. None without values."""
+    fps = [
+        f
+        for s in segments[span.start : span.stop]
+        if (f := values_of(s.id, rate)) is not None and f.values.size
+    ]
     if not fps:
-        return segments[i].start, np.zeros(0, dtype=np.uint32), range(0)
-    return fps[0].start, np.concatenate([f.values for f in fps]), range(lo, hi + 1)
+        return None
+    first, values = fps[0].start, np.concatenate([f.values for f in fps])
+    proposed = [
+        (c.recording_id, c.offset_s)
+        for c in verified(index, values, rate, probe=True, max_ber=SEED_MAX_BER)
+        if c.recording_id in refs
+    ]
+    for rid in sorted(nearby):
+        proposed += [
+            (rid, off)
+            for off in best_offsets(values, refs[rid], SCAN_TOP, SEED_MAX_BER, SCAN_APART_S, MIN_OVERLAP)
+        ]
+    return first, proposed
 
 
 def _nearby(segments: list[SegInfo], i: int) -> set[int]:
@@ -119,10 +150,27 @@ def _run(
     ref: npt.NDArray[np.uint32],
     values_of: ValuesOf,
     seeded: range,
+    memo: Memo | None = None,
 ) -> tuple[float, dict[int, float]]:
     """The neighbours' summed LLR along the draft's alignment around segment ``i``, and the
     BER of each segment of the best-supported run. The ``seeded`` segments chose the
-    hypothesis: their LLR is not counted (they still carry the run on)."""
+    hypothesis: their LLR is not counted (they still carry the run on). Each segment's BER at
+    the draft's alignment is kept in ``memo``, if given, for the next cycles."""
+
+    def ber_at(seg: SegInfo) -> float | None:
+        if memo is None:
+            return continuation_ber(seg, draft, ref, values_of)
+        key = (
+            BER,
+            seg.id,
+            seg.start,
+            draft.recording_id,
+            draft.rate_ppm,
+            draft.anchor_time,
+            draft.anchor_offset,
+        )
+        return memo.get(key, partial(continuation_ber, seg, draft, ref, values_of))
+
     run: dict[int, float] = {}
     total = 0.0
     for step in (1, -1):
@@ -133,7 +181,7 @@ def _run(
             gap = (nxt.start - prev.end) if step == 1 else (prev.start - nxt.end)
             if gap.total_seconds() > GAP_S:
                 break
-            ber = continuation_ber(nxt, draft, ref, values_of)
+            ber = ber_at(nxt)
             if ber is None:  # the recording is over (or not begun) there
                 break
             s += 0.0 if j in seeded else window_llr(ber)
@@ -146,7 +194,7 @@ def _run(
                 break
             prev, j = nxt, j + step
         total += best
-    seed = continuation_ber(segments[i], draft, ref, values_of)
+    seed = ber_at(segments[i])
     if seed is not None:
         run[i] = seed
     return total, run
@@ -157,8 +205,11 @@ def accumulate(
     index: CatalogIndex,
     refs: Mapping[int, npt.NDArray[np.uint32]],
     values_of: ValuesOf,
+    memo: Memo | None = None,
 ) -> list[SegInfo]:
     """``segments`` (time-ordered) with the segments of accepted runs named; the rest unchanged.
+    With a ``memo`` (the worker's, for this catalog index and these ``refs``), what each seed's
+    values propose is kept for the next cycles (:mod:`collector.plays.memo`).
 
     Seeds are the segments the matcher did not name and those it named only faintly (BER
     over ``CLEAR_BER``): a faint match in looping music is often the right song at the wrong
@@ -174,22 +225,20 @@ def accumulate(
         m = seg.match
         if i in claimed or (m is not None and m.score >= 1.0 - CLEAR_BER):
             continue
-        first, values, span = _query(segments, i, rate, values_of)
-        if values.size == 0:
+        span = _span(segments, i)
+        nearby = frozenset(_nearby(segments, i) & refs.keys())
+        if memo is None:
+            found = _proposals(segments, span, rate, values_of, index, refs, nearby)
+        else:
+            key = (tuple((s.id, s.start) for s in segments[span.start : span.stop]), rate, nearby)
+            found = memo.get(key, partial(_proposals, segments, span, rate, values_of, index, refs, nearby))
+        if found is None:
             continue
-        hypotheses = [
-            PlayDraft(c.recording_id, rate, first, c.offset_s)
-            for c in verified(index, values, rate, probe=True, max_ber=SEED_MAX_BER)
-            if c.recording_id in refs
-        ]
-        for rid in _nearby(segments, i) & refs.keys():
-            hypotheses += [
-                PlayDraft(rid, rate, first, off)
-                for off in best_offsets(values, refs[rid], SCAN_TOP, SEED_MAX_BER, SCAN_APART_S, MIN_OVERLAP)
-            ]
+        first, proposed = found
+        hypotheses = [PlayDraft(rid, rate, first, off) for rid, off in proposed]
         if m is not None and m.recording_id in refs:
             hypotheses.append(PlayDraft(m.recording_id, rate, m.value_start, m.offset_s))
-        tested = [(*_run(segments, i, h, refs[h.recording_id], values_of, span), h) for h in hypotheses]
+        tested = [(*_run(segments, i, h, refs[h.recording_id], values_of, span, memo), h) for h in hypotheses]
         if not tested:
             continue
         total, run, draft = max(tested, key=lambda x: x[0])

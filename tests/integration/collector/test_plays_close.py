@@ -11,6 +11,7 @@ whose agent says ``ok`` over digital silence is ``silent``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from collector.db import locks
 from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.session import transaction
 from collector.fleet.models import Agent
@@ -30,7 +32,7 @@ from collector.ingest.service import store_upload
 from collector.plays.closing import WAIT_FOR_BACKLOG
 from collector.reports import distribution
 from collector.reports.periods import parse_period
-from collector.worker import close_quiet_plays
+from collector.worker import CLOSING_JOB, close_quiet_plays
 from shared.schemas import SourceStatusV1, UploadV1
 from tests.fixtures.collector import Collector
 from tests.support.airplay import SONG_AT, SONG_S, SR, OnAir, at, radio, run
@@ -156,3 +158,36 @@ def test_a_station_on_digital_silence_is_silent(collector: Collector) -> None:
     states = {x["station"]: x for x in r.json()}
     assert states["rfm"]["state"] == "silent" and "digital silence" in states["rfm"]["detail"]
     assert states["zik"]["state"] == "online"
+
+
+@pytest.mark.backends("postgresql")
+def test_a_sweep_never_waits_for_a_busy_station_and_one_worker_sweeps_at_a_time(
+    on_air: OnAir, broadcast: tuple[Path, np.ndarray]
+) -> None:
+    """Several workers: a station another worker is rebuilding is left to that rebuild (the
+    sweep does not queue behind it), and while one worker sweeps the others go on matching."""
+    on_air.receive(run(broadcast[1], 0, SONG_END))
+    _event(on_air.factory, "outage", at(SONG_END))
+    sweep_at = at(SONG_END + 60)
+
+    def sweep_in_time() -> int:
+        done: list[int] = []
+        sweeper = threading.Thread(
+            target=lambda: done.append(close_quiet_plays(on_air.factory, now=sweep_at))
+        )
+        sweeper.start()
+        sweeper.join(timeout=60)
+        assert done, "the sweep waited for a lock another worker holds"
+        return done[0]
+
+    with on_air.factory() as other:  # another worker, holding the station for its cycle
+        station_id = other.scalars(select(Agent)).one().stations[0].id
+        locks.lock(other, locks.STATION, station_id)
+        assert sweep_in_time() == 0
+        other.rollback()
+    with on_air.factory() as other:  # another worker, sweeping
+        locks.lock(other, locks.JOB, CLOSING_JOB)
+        assert sweep_in_time() == 0
+        other.rollback()
+    assert sweep_in_time() == 1
+    assert _statuses(on_air) == ["final"]

@@ -15,6 +15,7 @@ from collector.plays.boundaries import refine, trim_overlaps
 from collector.plays.chaining import chain
 from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.guided import continuation_ber
+from collector.plays.memo import Memo
 from collector.plays.sequential import accumulate
 from collector.plays.versions import choose_versions
 from shared.codec import FingerprintSegment
@@ -197,3 +198,27 @@ def test_two_faint_songs_back_to_back_stay_two_plays() -> None:
     segs, values_of = hand_named(b, names)
     plays = chained(segs, values_of)
     assert [p.recording_id for p in plays] == [1, 3]
+
+
+def test_what_the_worker_keeps_between_cycles_changes_no_answer() -> None:
+    # the worker keeps each seed's proposals and each neighbour's BER from one cycle to the next
+    # (collector.plays.memo); a station's audio grows by a minute a cycle, and every cycle must
+    # name exactly what a fresh computation names
+    b = Broadcast().other(25)
+    b.song(3, 0, 50, ber=0.27, ends=False).song(3, None, 10, ber=0.08, ends=False).song(3, None, 60, ber=0.27)
+    b.other(30).song(2, 0, 30, ber=0.36, ends=False).song(2, None, 80).other(40)
+    segs, fps = b.segments()
+    segs = sorted(segs, key=lambda s: (s.start, s.id))
+    index = CatalogIndex()
+    for rid, ref in REFS.items():
+        index.add(rid, ref)
+    index.build()
+
+    def values_of(sid: int, rate_ppm: int) -> FingerprintSegment | None:
+        return fps.get(sid) if rate_ppm == 0 else None
+
+    memo = Memo()
+    for upto in range(6, len(segs) + 1, 6):  # a minute of six segments a cycle
+        window = segs[:upto]
+        assert accumulate(window, index, REFS, values_of, memo) == accumulate(window, index, REFS, values_of)
+    assert memo.hits > 0 and named(accumulate(segs, index, REFS, values_of, memo)) > named(segs)
