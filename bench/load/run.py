@@ -107,29 +107,40 @@ class LagWatch(threading.Thread):
         self.began = time.monotonic()
 
     def run(self) -> None:
-        low, seen = 0, set()
+        # cheap whatever the lag: each poll reads the segments that arrived since the last one
+        # (id, received_at, whether already done) and the ids still queued (an index-only
+        # scan); a segment that was waiting and is queued no more finished in between. (Reading
+        # every finished segment past the oldest waiting one, as this did first, cost the
+        # simulator 0.4 core at a lag of 200 s, taken from the parts it measures.)
+        top = 0
+        waiting: dict[int, datetime] = {}  # id -> received_at, of the segments still queued
         with self.engine.connect() as conn:
             while not self.stop.wait(1.0):
-                rows = conn.execute(
+                arrived = conn.execute(
                     sa.text(
-                        "SELECT id, received_at FROM segments "
-                        "WHERE id >= :low AND status NOT IN ('new', 'claimed')"
+                        "SELECT id, received_at, status NOT IN ('new', 'claimed') FROM segments "
+                        "WHERE id > :top ORDER BY id"
                     ),
-                    {"low": low},
+                    {"top": top},
                 ).all()
-                now, at = datetime.now(UTC), time.monotonic() - self.began
-                for seg_id, received in rows:
-                    if seg_id not in seen:
-                        seen.add(seg_id)
-                        received = received if received.tzinfo else received.replace(tzinfo=UTC)
-                        self.lags.append((at, (now - received).total_seconds()))
-                waiting = conn.execute(
-                    sa.text("SELECT min(id) FROM segments WHERE status IN ('new', 'claimed')")
-                ).scalar()
-                top = conn.execute(sa.text("SELECT max(id) FROM segments")).scalar() or 0
-                low = waiting if waiting is not None else top + 1
-                seen = {i for i in seen if i >= low}
+                queued = set(
+                    conn.execute(
+                        sa.text("SELECT id FROM segments WHERE status IN ('new', 'claimed')")
+                    ).scalars()
+                )
                 conn.commit()
+                now, at = datetime.now(UTC), time.monotonic() - self.began
+                done: list[datetime] = []
+                for seg_id, received, finished in arrived:
+                    received = received if received.tzinfo else received.replace(tzinfo=UTC)
+                    if finished or seg_id not in queued:
+                        done.append(received)
+                    else:
+                        waiting[seg_id] = received
+                    top = max(top, seg_id)
+                for seg_id in [i for i in waiting if i not in queued]:
+                    done.append(waiting.pop(seg_id))
+                self.lags.extend((at, (now - received).total_seconds()) for received in done)
         self.engine.dispose()
 
     def queued(self) -> int:
