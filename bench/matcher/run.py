@@ -25,8 +25,9 @@ With ``--repeat N`` each search runs the queries N times and queries/s/core is t
 fastest pass (on a shared machine, other jobs' use of the caches slows some passes); p50/p99
 are over every pass. Every (size, search) row ends with a digest of its answers (recording,
 offset, rate of each query's match, or none). ``--answers FILE`` keeps them: the first run
-writes FILE, a later run compares its answers with it query by query and exits with status 1 if any differ, so a
-change meant to make the matcher faster can show it names the same thing.
+writes FILE, a later run compares its answers with it query by query and exits with status
+1 if any differ, so a change meant to make the matcher faster can show it names the same
+thing.
 
 ``--smoke`` (run by ``python -m bench.smoke``) checks that the script works, not its speed:
 a catalog of the tracks in a 1-minute MP3 plus three more, 30 queries.
