@@ -17,8 +17,17 @@ voting, BER verification), "pipeline" (``match_variants``, what the worker and a
 the exact search, then the multi-probe retry for a segment that found nothing) and, with
 ``--probe``, "retry" (the multi-probe search for every query).
 
-    .venv/bin/python bench/matcher/run.py [--sizes 1000 10000 100000] [--queries 300] [--probe]
+    .venv/bin/python bench/matcher/run.py [--sizes 1000 10000 100000] [--queries 300] [--probe] [--repeat 3]
     .venv/bin/python bench/matcher/run.py --smoke   # seconds: 4 tracks, 100 and 1,000 recordings
+    .venv/bin/python bench/matcher/run.py --answers /tmp/answers.json   # ... and check the answers
+
+With ``--repeat N`` each search runs the queries N times and queries/s/core is that of the
+fastest pass (on a shared machine, other jobs' use of the caches slows some passes); p50/p99
+are over every pass. Every (size, search) row ends with a digest of its answers (recording,
+offset, rate of each query's match, or none). ``--answers FILE`` keeps them: the first run
+writes FILE, a later run compares its answers with it query by query and exits with status
+1 if any differ, so a change meant to make the matcher faster can show it names the same
+thing.
 
 ``--smoke`` (run by ``python -m bench.smoke``) checks that the script works, not its speed:
 a catalog of the tracks in a 1-minute MP3 plus three more, 30 queries.
@@ -27,6 +36,8 @@ a catalog of the tracks in a 1-minute MP3 plus three more, 30 queries.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import resource
 import sys
 import time
@@ -88,12 +99,49 @@ def build(real: list[np.ndarray], size: int) -> tuple[CatalogIndex, float]:
     return index, cpu
 
 
+Answer = tuple[int, int, int] | None
+
+
+def answer(m: Match | None) -> Answer:
+    return None if m is None else (m.recording_id, m.offset_values, m.rate_ppm)
+
+
+def digest(answers: list[Answer]) -> str:
+    return hashlib.sha256(json.dumps(answers).encode()).hexdigest()[:12]
+
+
+def check_answers(path: Path, got: dict[str, list[Answer]]) -> bool:
+    """Write ``got`` to ``path`` the first time; later, say which answers differ from it."""
+    if not path.exists():
+        path.write_text(json.dumps(got))
+        print(f"answers written to {path}: rerun with the same --answers to compare")
+        return True
+    kept = {k: [tuple(a) if a else None for a in v] for k, v in json.loads(path.read_text()).items()}
+    same = True
+    for key, answers in got.items():
+        if key not in kept:
+            print(f"answers {key}: not in {path}, not compared")
+            continue
+        diff = [i for i, (a, b) in enumerate(zip(kept[key], answers, strict=True)) if a != b]
+        if diff:
+            same = False
+            i = diff[0]
+            first = f"query {i}: {kept[key][i]} then {answers[i]}"
+            print(f"answers {key}: {len(diff)} of {len(answers)} differ ({first})")
+    print(f"answers: {'same as' if same else 'NOT the same as'} {path}")
+    return same
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--probe", action="store_true", help="also time the multi-probe retry search")
     ap.add_argument("--smoke", action="store_true", help="tiny inputs: checks that it runs, in seconds")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="time the queries this many times, keep the fastest pass"
+    )
+    ap.add_argument("--answers", type=Path, help="keep the answers in this file, or compare with it")
     args = ap.parse_args()
     minutes = 15.0
     if args.smoke:
@@ -111,8 +159,9 @@ def main() -> None:
     )
     print(
         f"{'recordings':>10}{'build s':>9}{'index MB':>10}{'B/recording':>13}{'queries/s/core':>16}"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'found':>7}{'max RSS MB':>12}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'found':>7}{'max RSS MB':>12}  search    answers"
     )
+    answers: dict[str, list[Answer]] = {}
     base_cost = None
     # "pipeline" is what the matching worker and analyze run for each segment (match_variants:
     # the exact-key search, then the multi-probe retry only when it found nothing); "exact" is
@@ -129,24 +178,30 @@ def main() -> None:
                 return match_values(idx, q, probe=mode == "retry")
 
             lat = []
-            found = 0
             for q in queries[:10]:  # warm-up
                 one(q)
-            t_cpu = time.process_time()
-            for q in queries:
-                t0 = time.perf_counter()
-                m = one(q)
-                lat.append(time.perf_counter() - t0)
-                found += m is not None and m.recording_id <= len(real)
-            cpu = time.process_time() - t_cpu
+            passes = []
+            for _ in range(args.repeat):
+                got: list[Answer] = []
+                found = 0
+                t_cpu = time.process_time()
+                for q in queries:
+                    t0 = time.perf_counter()
+                    m = one(q)
+                    lat.append(time.perf_counter() - t0)
+                    got.append(answer(m))
+                    found += m is not None and m.recording_id <= len(real)
+                passes.append(time.process_time() - t_cpu)
+            cpu = min(passes)
             costs[mode] = cpu
             qps = len(queries) / cpu
             lat_ms = np.array(lat) * 1000
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            answers[f"{size} {mode}"] = got
             print(
                 f"{size:>10}{build_s:>9.1f}{index.nbytes / 2**20:>10.0f}{index.nbytes / size:>13.0f}"
                 f"{qps:>16.0f}{np.percentile(lat_ms, 50):>8.2f}{np.percentile(lat_ms, 99):>8.2f}"
-                f"{found / len(queries):>7.0%}{rss:>12.0f}  {mode}"
+                f"{found / len(queries):>7.0%}{rss:>12.0f}  {mode:<10}{digest(got)}"
             )
         if size == 10000:
             base_cost = costs
@@ -158,6 +213,8 @@ def main() -> None:
         "p50/p99: wall-clock latency of one query; "
         "found: queries matched to one of the real tracks (never to a synthetic one)"
     )
+    if args.answers and not check_answers(args.answers, answers):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -63,9 +63,7 @@ def verified(
     which never takes one window's word for a play).
     """
     out: list[Match] = []
-    for cand in index.candidates(values, probe=probe):
-        if cand.votes < MIN_VOTES:
-            continue
+    for cand in index.candidates(values, probe=probe, min_votes=MIN_VOTES):
         ref = index.values[cand.recording]
         best: Match | None = None
         for off in (cand.offset - 1, cand.offset, cand.offset + 1):
