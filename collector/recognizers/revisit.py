@@ -101,13 +101,14 @@ def rematch_beside_plays(
     # it, and made final again by the station's clock (its flags are kept by its times, not its id)
     session.execute(update(Play).where(Play.id.in_(revised), Play.status == "final").values(status="open"))
     if requeued:
+        ends = " and ".join(e for e, grown in (("start", before_s), ("end", after_s)) if grown > 0)
         note_revision(
             session,
             min(seg.start for seg in requeued),
             max(seg.start for seg in requeued),
             at,
             f"plays revised {at:%Y-%m-%d %H:%M} UTC: learned recording {recording_id} ({rec.title}) "
-            f"grew to the song's {'start' if before_s > 0 else 'end'} and was looked for next to its "
+            f"grew to the song's {ends} and was looked for next to its "
             f"earlier plays ({len(requeued)} segment(s))",
         )
         log.info(

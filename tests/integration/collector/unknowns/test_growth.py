@@ -300,7 +300,9 @@ def test_earlier_plays_are_revised_when_a_learned_song_grows(collector: Collecto
         later = datetime.now(UTC) + timedelta(days=3)  # the day is over: its reports are final
         assert revise(s, settings, now=later) == len(before)
         records = s.scalars(select(GeneratedReport).where(GeneratedReport.period == period)).all()
-    assert records and all("learned recording" in (r.revision_note or "") for r in records)
+    notes = {r.revision_note or "" for r in records}
+    assert records and all("learned recording" in n for n in notes), notes
+    assert all("song's start" in n and "song's end" in n for n in notes), notes  # both revisions
 
 
 def _played(c: Collector, slug: str, since: datetime, until: datetime) -> tuple[datetime, datetime]:
