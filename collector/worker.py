@@ -103,7 +103,7 @@ def run_once(
         for seg in segments:
             by_station.setdefault(seg.station_id, []).append(seg)
         matched = plays = 0
-        unknowns = Clustering(settings.recognizers.music_min_s)
+        unknowns = Clustering(settings.recognizers.music_min_s, rematch_days=settings.matching.rematch_days)
         ready = take_stations(session, {sid: segs[0].id for sid, segs in by_station.items()})
         for station_id, station_segments in by_station.items():
             if station_id not in ready:

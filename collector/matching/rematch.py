@@ -29,10 +29,12 @@ from collector.matching.index import CatalogIndex
 from collector.matching.matcher import match_variants
 from shared.codec import decode
 
-__all__ = ["BATCH", "RematchMark", "rematch_past", "rematch_step"]
+__all__ = ["BATCH", "RematchMark", "note_revision", "rematch_past", "rematch_step"]
 
 log = logging.getLogger("collector.worker")
 BATCH = 2000  # unmatched segments looked at per step
+MERGE_REVISIONS = timedelta(days=1)  # a revision this recent may not have been generated yet
+NOTE_MAX = 2000
 
 
 class RematchMark(Base):
@@ -56,11 +58,11 @@ class RematchMark(Base):
     last_note: Mapped[str | None] = mapped_column(Text)
 
 
-def _mark(session: Session) -> RematchMark | None:
-    """The mark, locked on PostgreSQL (None when another worker holds it)."""
+def _mark(session: Session, wait: bool = False) -> RematchMark | None:
+    """The mark, locked on PostgreSQL (None when another worker holds it, unless ``wait``)."""
     stmt = select(RematchMark).where(RematchMark.id == 1)
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
+        stmt = stmt.with_for_update(skip_locked=not wait)
     mark = session.scalars(stmt).first()
     if mark is None:
         if session.scalar(select(func.count()).select_from(RematchMark)):
@@ -118,18 +120,44 @@ def rematch_step(
             days,
             mark.requeued,
         )
-        if mark.requeued:
-            mark.last_first, mark.last_last = mark.first, mark.last
-            mark.last_finished_at = now or datetime.now(UTC)
-            mark.last_note = (
-                f"plays revised {mark.last_finished_at:%Y-%m-%d %H:%M} UTC: recordings {mark.done + 1} to "
-                f"{mark.target} joined the catalog and were found in {mark.requeued} segment(s) of the past"
+        if mark.requeued and mark.first is not None and mark.last is not None:
+            at = now or datetime.now(UTC)
+            _revised(
+                mark,
+                mark.first,
+                mark.last,
+                at,
+                f"plays revised {at:%Y-%m-%d %H:%M} UTC: recordings {mark.done + 1} to "
+                f"{mark.target} joined the catalog and were found in {mark.requeued} segment(s) of the past",
             )
         mark.done, mark.target, mark.cursor, mark.first, mark.last = mark.target, None, 0, None, None
     else:
         mark.cursor = segments[-1].id
     session.flush()
     return requeued
+
+
+def _revised(mark: RematchMark, first: datetime, last: datetime, at: datetime, note: str) -> None:
+    """Plays between ``first`` and ``last`` were revised at ``at``: the reports' worker generates
+    the finished periods they touch again (:mod:`collector.reports.revisions`). A revision
+    recorded less than ``MERGE_REVISIONS`` before may not have been generated yet: the two are
+    kept as one (their audio, their notes)."""
+    recent = mark.last_finished_at is not None and at - mark.last_finished_at < MERGE_REVISIONS
+    if recent and mark.last_first is not None and mark.last_last is not None:
+        first, last = min(first, mark.last_first), max(last, mark.last_last)
+        if mark.last_note and mark.last_note not in note:
+            note = f"{note}; {mark.last_note}"[:NOTE_MAX]
+    mark.last_first, mark.last_last, mark.last_finished_at, mark.last_note = first, last, at, note
+
+
+def note_revision(session: Session, first: datetime, last: datetime, at: datetime, note: str) -> None:
+    """Plays between ``first`` and ``last`` (segments' starts) are being revised (their segments
+    requeued) at ``at``, for the reason ``note``: as after a pass, the finished report periods
+    they touch are generated again. Waits for the mark while a pass's batch holds it."""
+    mark = _mark(session, wait=True)
+    assert mark is not None  # waited for
+    _revised(mark, first, last, at, note)
+    session.flush()
 
 
 def rematch_past(factory: sessionmaker[Session], days: float) -> int:

@@ -43,6 +43,7 @@ from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownS
 from collector.recognizers.growth import MAX_REFERENCE_S
 from collector.recognizers.learning import requeue_spans
 from collector.recognizers.lookups import ask_once_more
+from collector.recognizers.revisit import rematch_beside_plays
 from collector.recognizers.values import EPOCH, reference_blob, span_values, station_pieces
 from shared.chroma import item_duration
 from shared.codec import decode
@@ -57,6 +58,7 @@ SETTLE_S = 60.0  # a span ending this close to the station's newest audio may st
 LOOKBACK_S = 30.0  # the scan mark stays this far before a span that waits
 CHUNK_S = 20.0  # a span is matched to the clusters in chunks of this length
 LOOKUP_MIN_S = 30.0  # a cluster is looked up once one of its spans is this long
+REMATCH_DAYS = 180.0  # the default of ``matching.rematch_days``
 
 
 @dataclass
@@ -137,11 +139,13 @@ def cluster_station(
     clusters: ClusterIndex | None = None,
     min_s: float = MIN_MUSIC_S,
     final: bool = False,
+    rematch_days: float = REMATCH_DAYS,
 ) -> tuple[ClusterIndex | None, int]:
     """Put the station's new unmatched music into clusters; returns the index (loaded when first
     needed, and kept up to date for the caller's next station) and the spans added.
 
-    With ``final`` (``analyze``: the recording is all there is), no span waits for more audio."""
+    With ``final`` (``analyze``: the recording is all there is), no span waits for more audio.
+    A learned recording that grows has its plays of the last ``rematch_days`` days revised."""
     station = session.get(Station, station_id)
     latest = _horizon(session, station_id)
     if station is None or latest is None:
@@ -160,7 +164,7 @@ def cluster_station(
             continue
         if clusters is None or clusters.stale:
             clusters = load_clusters(session)
-        _add_span(session, clusters, station, pieces, start, end, span)
+        _add_span(session, clusters, station, pieces, start, end, span, rematch_days)
         added += 1
     if scan is None:
         session.add(UnknownScan(station_id=station_id, scanned_to=max(since, mark)))
@@ -178,6 +182,7 @@ def _add_span(
     start: datetime,
     end: datetime,
     span: Span,
+    rematch_days: float,
 ) -> UnknownSpan:
     values = span_values(pieces, start, end)
     rate = station.rate_ppm or 0
@@ -194,13 +199,17 @@ def _add_span(
     )
     learned = growth.continued(session, station.id, start, end)
     placed = clusters.place(values) if values.size and learned is None else None
-    split = growth.split(session, station.id, start) if learned is None and placed is None else None
+    split = (
+        growth.split(session, station.id, start, end, values) if learned is None and placed is None else None
+    )
     if learned is not None or split is not None:  # more of a song heard end to end: it grows
         anchor = learned or split
         assert anchor is not None
         cluster = anchor.cluster
-        row.offset_s = growth.extend(session, anchor, station, start, end)
+        row.offset_s, before_s, after_s = growth.extend(session, anchor, station, start, end)
         clusters.stale = True
+        if cluster.recording_id is not None:  # its earlier plays: to the song's new ends
+            rematch_beside_plays(session, cluster.recording_id, before_s, after_s, rematch_days)
     elif placed is None:
         cluster = UnknownCluster(
             first_seen=start, last_seen=end, airtime_s=0.0, spans=0, reference=reference_blob(values)
@@ -288,8 +297,10 @@ class Clustering:
     """The worker's step after plays: each station's new unmatched music into clusters, in a
     savepoint of its own, so that a failure here never costs the station's matches and plays."""
 
-    def __init__(self, min_s: float = MIN_MUSIC_S, final: bool = False) -> None:
-        self.min_s, self.final = min_s, final
+    def __init__(
+        self, min_s: float = MIN_MUSIC_S, final: bool = False, rematch_days: float = REMATCH_DAYS
+    ) -> None:
+        self.min_s, self.final, self.rematch_days = min_s, final, rematch_days
         self.clusters: ClusterIndex | None = None
 
     def station(self, session: Session, station_id: int) -> int:
@@ -307,7 +318,7 @@ class Clustering:
         try:
             with session.begin_nested():
                 self.clusters, added = cluster_station(
-                    session, station_id, self.clusters, self.min_s, self.final
+                    session, station_id, self.clusters, self.min_s, self.final, self.rematch_days
                 )
             return added
         except Exception:

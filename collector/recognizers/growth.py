@@ -31,11 +31,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from collector.catalog.models import Recording
 from collector.fleet.models import Station
+from collector.fpmath import aligned_ber
+from collector.matching.matcher import MAX_BER
 from collector.matching.models import SegmentMatch
 from collector.musicness import window_scores
 from collector.plays.models import Play, PlaySegment
@@ -60,6 +63,7 @@ OVERLAP_S = 6.0  # ...or the span holds the half of a segment that the play hold
 # musicness places a span's ends to a 5 s window: a span tends to begin (end) half a window into
 # the talk before (after) the song, and the reference grows to the middle of that window
 EDGE_TRIM_S = 2.5
+CONTINUE_CHECK_S = 8.0  # a span going on in a reference is checked against it over this or more
 _UNBOUNDED = (-math.inf, math.inf)
 
 
@@ -144,9 +148,16 @@ def _anchor(cluster: UnknownCluster, play: Play, length: float) -> Anchor:
     )
 
 
-def split(session: Session, station_id: int, start: datetime) -> Anchor | None:
-    """The cluster whose span of the station ends where this one starts, at the end of the
-    cluster's reference (and, once named, before the song's end): the same song, cut in two."""
+def split(
+    session: Session, station_id: int, start: datetime, end: datetime, values: npt.NDArray[np.uint32]
+) -> Anchor | None:
+    """The cluster whose span of the station ends where this one (``values``) starts, with
+    little but music between: the same song, cut in two, when this one goes on in the cluster's
+    reference from where the span before left it (:func:`_goes_on`), or runs past its end (and,
+    once named, the song goes on past that end). The span before may have reached the
+    reference's end, or stopped short of it: this one then shares too little with the reference
+    to be placed in it by its chunks, or went through a chain that kept too few of its values'
+    keys for the search to find it there, yet it is the reference's audio where it plays."""
     prev = session.execute(
         select(UnknownSpan, UnknownCluster)
         .join(UnknownCluster, UnknownCluster.id == UnknownSpan.cluster_id)
@@ -169,19 +180,39 @@ def split(session: Session, station_id: int, start: datetime) -> Anchor | None:
     if between.size == 0 or between.min() < GAP_SCORE:
         return None  # talk, a jingle or dead air between: another song, or the same one aired again
     length = _duration(cluster)
-    reached = span.offset_s + span.seconds
-    if reached < length - ADJACENT_S or song_bounds(session, cluster)[1] <= length + ADJACENT_S:
-        return None  # the reference goes on past this span, or the song ends there: another song
+    at = span.offset_s + (start - span.start).total_seconds()  # where the span goes on in it
+    past = at + (end - start).total_seconds() > length + ADJACENT_S
+    if past and song_bounds(session, cluster)[1] <= length + ADJACENT_S:
+        return None  # the song ends where the reference does: this is another one
+    if not _goes_on(cluster, values, at):
+        return None  # what the span shares with the reference is not that part of it
     return Anchor(
         cluster,
         span.start - timedelta(seconds=span.offset_s),
-        span.end + timedelta(seconds=length - reached),
+        span.start + timedelta(seconds=length - span.offset_s),
     )
 
 
-def extend(session: Session, anchor: Anchor, station: Station, start: datetime, end: datetime) -> float:
+def _goes_on(cluster: UnknownCluster, values: npt.NDArray[np.uint32], at: float) -> bool:
+    """Whether the span's values, heard at ``at`` seconds into the reference, are the reference's
+    there (held to the matcher's bit error rate, within the drift of two stations' rates) when
+    they share ``CONTINUE_CHECK_S`` or more with it; a shorter overlap (a span running past the
+    reference's end) is taken on the spans' timing and the music between them."""
+    ref, step = decode(cluster.reference).values, item_duration(0)
+    first = round(at / step)
+    if ref.size - first < round(CONTINUE_CHECK_S / step):
+        return True
+    slack = max(3, int(0.03 * (ref.size - first)))
+    ber = min(aligned_ber(values, ref, first + d)[0] for d in range(-slack, slack + 1))
+    return ber <= MAX_BER
+
+
+def extend(
+    session: Session, anchor: Anchor, station: Station, start: datetime, end: datetime
+) -> tuple[float, float, float]:
     """Grow the anchor's reference over the span [start, end) of ``station``, within the song's
-    bounds and ``MAX_REFERENCE_S``; return the span's offset (seconds) in the grown reference."""
+    bounds and ``MAX_REFERENCE_S``; return the span's offset (seconds) in the grown reference,
+    and the seconds the reference grew by before its start and after its end."""
     cluster, step = anchor.cluster, item_duration(0)
     ref = decode(cluster.reference).values
     length = ref.size * step
@@ -214,9 +245,10 @@ def extend(session: Session, anchor: Anchor, station: Station, start: datetime, 
                 tail.size * step,
                 cluster.id,
             )
+    grown = (shift, tail.size * step)
     if start < anchor.start:
-        return max(0.0, shift + (start - anchor.start).total_seconds())
-    return max(0.0, shift + length + (start - anchor.end).total_seconds())
+        return max(0.0, shift + (start - anchor.start).total_seconds()), *grown
+    return max(0.0, shift + length + (start - anchor.end).total_seconds()), *grown
 
 
 def _shift(session: Session, cluster: UnknownCluster, seconds: float) -> None:

@@ -53,7 +53,9 @@ def name_unknowns(
 ) -> tuple[int, int]:
     """Cluster the station's unmatched music and look the clusters up; returns (clusters, named)."""
     with sessions() as session:
-        Clustering(settings.recognizers.music_min_s, final=True).station(session, station_id)
+        Clustering(
+            settings.recognizers.music_min_s, final=True, rematch_days=settings.matching.rematch_days
+        ).station(session, station_id)
         session.commit()
         ids = list(
             session.scalars(

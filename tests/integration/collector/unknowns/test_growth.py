@@ -26,6 +26,12 @@ from collector.recognizers.clip import clip
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
 from collector.recognizers.lookups import Lookups
 from collector.recognizers.service import Recognizers
+from collector.recognizers.values import reference_blob
+from collector.reports.models import GeneratedReport
+from collector.reports.revisions import revise
+from collector.reports.schedule import generate_period
+from collector.settings import CollectorSettings
+from shared.chroma import item_duration
 from shared.codec import decode
 from shared.schemas import ExcerptV1
 from tests.fixtures.collector import Collector
@@ -110,6 +116,42 @@ def test_a_song_cut_by_a_quiet_passage_is_one_cluster(collector: Collector, tmp_
     for sp in parts:  # each part sits in the reference where it played
         assert abs(sp.offset_s - (sp.start - parts[0].start).total_seconds()) <= 1.5, summary
     assert cut.lookup == "acoustid" and clusters[last.cluster_id].lookup == "acoustid"
+
+
+def test_a_part_running_past_the_reference_continues_its_cluster(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """The song's reference ends 6 s into its second part (as heard where a station cut it there).
+    Aired whole on another station, its first part is placed at the reference's start; its
+    second part shares too little with the reference for its chunks to be placed there, but it
+    goes on from the first part through a quiet passage and runs past the reference's end: it
+    continues that cluster and grows it, as does the third. One cluster, one lookup."""
+    c = collector
+    _stations(c, "a", "b")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    start = excerpt(QUIET_PASSAGES, tmp_path / "start.mp3", 0, 60)
+    whole = excerpt(QUIET_PASSAGES, tmp_path / "whole.mp3", 0, 150)
+    store(c, "radio-a", "box-a", concat([talk, start, talk, after], tmp_path / "a.mp3"), START)
+    run_worker(c)
+    with transaction(c.tx) as s:
+        (cluster,) = s.scalars(select(UnknownCluster)).all()
+        ref = decode(cluster.reference).values
+        assert ref.size * item_duration(0) >= 50  # the song's first 60 s, in two parts
+        cluster.reference = reference_blob(ref[: round(42 / item_duration(0))])  # cut at 42 s
+    t2 = START + timedelta(hours=1)
+    store(c, "radio-b", "box-b", concat([talk, whole, talk, after], tmp_path / "b.mp3"), t2)
+    run_worker(c)
+    with c.session() as s:
+        clusters = s.scalars(select(UnknownCluster)).all()
+        parts = s.scalars(
+            select(UnknownSpan).where(UnknownSpan.start >= t2).order_by(UnknownSpan.start)
+        ).all()
+    summary = [(sp.start, sp.end, sp.cluster_id, sp.offset_s) for sp in parts]
+    assert len(parts) >= 2 and len(clusters) == 1, summary  # cut at a quiet passage, one song
+    assert decode(clusters[0].reference).duration >= 140, summary  # grown to what aired
+    for sp in parts:  # each part sits in the reference where it played
+        assert abs(sp.offset_s - (sp.start - parts[0].start).total_seconds()) <= 1.5, summary
+    assert clusters[0].lookup == "acoustid"  # one lookup to make, for the whole song
 
 
 def test_a_learned_song_grows_back_to_its_start(collector: Collector, tmp_path: Path) -> None:
@@ -212,3 +254,65 @@ def test_a_song_provider_did_not_know_is_asked_once_more_when_it_airs_again(
         margin = (sp.seconds - 12) / 4 - 1
         assert (sp.excerpt_start - sp.start).total_seconds() >= margin
         assert (sp.end - sp.excerpt_end).total_seconds() >= margin
+
+
+def test_earlier_plays_are_revised_when_a_learned_song_grows(collector: Collector, tmp_path: Path) -> None:
+    """Learned from the middle of a song, a recording names a later airing on another station
+    only where that middle plays: 12 s before and after it, too short for a span of their own,
+    stay unnamed. When the song airs whole and the recording grows to its start and end, that
+    earlier play is revised to the song's start and end, and the report of its day, generated
+    before, is generated again once the day is over, with a note of why."""
+    c = collector
+    _stations(c, "a", "b")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    news = [speech(tmp_path / f"news{i}.wav", text) for i, text in enumerate(NEWS)]
+    middle = excerpt(track(SONG), tmp_path / "middle.mp3", 70, 70)
+    wider = excerpt(track(SONG), tmp_path / "wider.mp3", 58, 94)  # 12 s more on each side
+    whole = excerpt(track(SONG), tmp_path / "whole.mp3", 10, 180)
+    day1 = concat([talk, middle, talk, after], tmp_path / "day1.mp3")
+    day2 = concat([news[0], wider, talk, after], tmp_path / "day2.mp3")
+    day3 = concat([news[1], whole, talk, after], tmp_path / "day3.mp3")
+    t2, t3 = START + timedelta(hours=1), START + timedelta(hours=2)
+    aired = {"radio-a": [(day1, START), (day3, t3)], "radio-b": [(day2, t2)]}
+    song_start = t2 + timedelta(seconds=pcm11k(news[0]).size / 11025)  # of the wider airing
+    settings = CollectorSettings(database_url=c.database_url, report_dir=tmp_path / "reports")
+    write_catalog(tmp_path / "standin", [track(SONG)])
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        store(c, "radio-a", "box-a", day1, START)
+        run_worker(c)
+        _name(c, standin, aired)
+        store(c, "radio-b", "box-b", day2, t2)
+        run_worker(c)
+        first, last = _played(c, "radio-b", t2, t3)
+        assert (first - song_start).total_seconds() >= 8, first  # the middle only: it starts late
+        assert (song_start - last).total_seconds() + 94 >= 8, last  # ...and ends early
+        period = f"{t2:%Y-%m-%d}"
+        with transaction(c.tx) as s:
+            before = {(r.report, r.scope) for r, _ in generate_period(s, settings, period)}
+        store(c, "radio-a", "box-a", day3, t3, seq=1000)
+        run_worker(c)
+        paid = [r.service for r in standin.requests if r.service == "audd"]
+    assert paid == ["audd"]  # one lookup: the later airings grew the recording, for free
+    first, last = _played(c, "radio-b", t2, t3)
+    assert abs((first - song_start).total_seconds()) <= 3, (first, song_start)
+    assert abs((last - song_start).total_seconds() - 94) <= 3, (last, song_start)
+    with transaction(c.tx) as s:
+        later = datetime.now(UTC) + timedelta(days=3)  # the day is over: its reports are final
+        assert revise(s, settings, now=later) == len(before)
+        records = s.scalars(select(GeneratedReport).where(GeneratedReport.period == period)).all()
+    notes = {r.revision_note or "" for r in records}
+    assert records and all("learned recording" in n for n in notes), notes
+    assert all("song's start" in n and "song's end" in n for n in notes), notes  # both revisions
+
+
+def _played(c: Collector, slug: str, since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """Where the learned recording's plays on the station between the two instants start and end."""
+    with c.session() as s:
+        first, last = s.execute(
+            select(func.min(Play.start), func.max(Play.end))
+            .join(Station, Station.id == Play.station_id)
+            .join(Recording, Recording.id == Play.recording_id)
+            .where(Station.slug == slug, Recording.source == "audd", Play.start >= since, Play.start < until)
+        ).one()
+    assert first is not None and last is not None, slug
+    return first, last
