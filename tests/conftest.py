@@ -13,10 +13,11 @@ from collections import Counter
 
 import pytest
 
-from tests.fixtures.collector import collector  # noqa: F401
+from tests.fixtures.collector import collector, module_collector  # noqa: F401
 from tests.fixtures.database import (  # noqa: F401  (fixtures)
     BACKENDS,
     database_url,
+    module_database_url,
     postgres_databases,
     postgres_server,
     postgres_template,
@@ -32,7 +33,10 @@ _backend_counts: Counter[str] = Counter()
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         only = metafunc.definition.get_closest_marker("backends")
-        metafunc.parametrize("backend", only.args if only else BACKENDS)
+        # a module-scoped database (module_database_url) is made once per backend: the
+        # module's tests are then grouped by backend
+        scope = "module" if "module_database_url" in metafunc.fixturenames else "function"
+        metafunc.parametrize("backend", only.args if only else BACKENDS, scope=scope)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

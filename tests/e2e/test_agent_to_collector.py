@@ -187,6 +187,7 @@ def test_revoked_token_parks_batches_with_the_reason(
     assert "parked row(s) put back in the upload queue" in agent.log()
 
 
+@pytest.mark.backends("sqlite")  # what `check` says: the same on both databases
 def test_check_reports_collector_and_token(tmp_path: Path, collector: Collector) -> None:
     collector.add_station(STATION)
     token = collector.add_agent("box1", [STATION])

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import glob
+import hashlib
+import os
+import shutil
 import subprocess
+import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
 
 HEDGEWARS = "/usr/share/games/hedgewars/Data/Music"
+# excerpts already encoded, shared by the tests (and pytest-xdist workers) that cut the same one:
+# the same ffmpeg command on the same file makes the same bytes
+CACHE = Path(tempfile.gettempdir()) / f"sodav-test-excerpts-{os.getuid()}"
 
 
 def track(i: int) -> Path:
@@ -21,26 +29,17 @@ def excerpt(
     src: Path, out: Path, begin: float, length: float, af: str | None = None, codec: str = "mp3"
 ) -> Path:
     args = ["-c:a", "libmp3lame", "-b:a", "128k"] if codec == "mp3" else ["-c:a", "pcm_s16le"]
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-ss",
-            str(begin),
-            "-t",
-            str(length),
-            "-i",
-            str(src),
-            *(["-af", af] if af else []),
-            "-ar",
-            "44100",
-            *args,
-            str(out),
-        ],
-        check=True,
-    )
+    cmd = ["-ss", str(begin), "-t", str(length), "-i", str(src), *(["-af", af] if af else []), "-ar", "44100"]
+    cmd += args
+    source, encoder = src.stat(), Path(shutil.which("ffmpeg") or "ffmpeg").stat()
+    key = repr((cmd, source.st_size, source.st_mtime_ns, encoder.st_mtime_ns, out.suffix))
+    cached = CACHE / (hashlib.sha256(key.encode()).hexdigest()[:32] + out.suffix)
+    if not cached.exists():
+        CACHE.mkdir(exist_ok=True)
+        part = cached.with_name(f"{cached.stem}.{os.getpid()}-{threading.get_ident()}.part{out.suffix}")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", *cmd, str(part)], check=True)
+        part.replace(cached)  # whole or not at all, when two workers cut the same excerpt
+    shutil.copyfile(cached, out)
     return out
 
 

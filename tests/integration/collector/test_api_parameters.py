@@ -1,5 +1,10 @@
 """Query, path and form values the database cannot hold are a 422 with a stable code, not a 500
-(issue #16, items 11 and 12), on PostgreSQL and SQLite, through a real collector."""
+(issue #16, items 11 and 12), on PostgreSQL and SQLite, through a real collector.
+
+Every request here is refused and changes nothing: the module's tests share one collector and
+one database per backend, with the station and the admin they need (one collector start per
+backend instead of one per request).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,17 @@ import httpx
 import pytest
 
 from tests.fixtures.collector import Collector
+
+
+@pytest.fixture(scope="module")
+def collector(module_collector: Collector) -> Collector:
+    return module_collector
+
+
+@pytest.fixture(scope="module")
+def admin(module_collector: Collector) -> str:
+    module_collector.add_station("rfm")
+    return module_collector.add_user("root", "admin")
 
 
 def _get(c: Collector, token: str, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
@@ -42,9 +58,9 @@ BAD_QUERIES = [
 
 
 @pytest.mark.parametrize(("path", "params"), BAD_QUERIES, ids=lambda v: str(v)[:60])
-def test_values_out_of_range_are_422(collector: Collector, path: str, params: dict[str, Any] | None) -> None:
-    collector.add_station("rfm")
-    admin = collector.add_user("root", "admin")
+def test_values_out_of_range_are_422(
+    collector: Collector, admin: str, path: str, params: dict[str, Any] | None
+) -> None:
     r = _get(collector, admin, path, params)
     assert r.status_code == 422, (r.status_code, r.text[:300])
     assert r.json()["error"] == "MALFORMED_PAYLOAD" and r.json()["code"] == 1
@@ -64,17 +80,16 @@ BAD_IDS = [
 
 
 @pytest.mark.parametrize(("method", "path"), BAD_IDS, ids=lambda v: str(v)[:60])
-def test_ids_past_their_column_are_422(collector: Collector, method: str, path: str) -> None:
+def test_ids_past_their_column_are_422(collector: Collector, admin: str, method: str, path: str) -> None:
     """An id the database cannot hold (the schema fuzzer found 2**31 on a 32-bit column) is
     refused before any query, whatever the method."""
-    admin = collector.add_user("root", "admin")
     r = httpx.request(method, collector.url + path, headers={"Authorization": f"Bearer {admin}"}, timeout=60)
     assert r.status_code == 422, (r.status_code, r.text[:300])
     assert r.json()["details"][0]["loc"][0] in ("path", "query")
 
 
-def test_ids_past_their_column_in_a_body_are_422(collector: Collector) -> None:
-    auth = {"Authorization": f"Bearer {collector.add_user('root', 'admin')}"}
+def test_ids_past_their_column_in_a_body_are_422(collector: Collector, admin: str) -> None:
+    auth = {"Authorization": f"Bearer {admin}"}
     for path, body in (
         ("/api/v1/deliveries/replay", {"ids": [9223372036854775808]}),
         ("/api/v1/deliveries/replay", {"webhook": 2147483648}),
@@ -84,9 +99,7 @@ def test_ids_past_their_column_in_a_body_are_422(collector: Collector) -> None:
         assert r.status_code == 422, (path, r.status_code, r.text[:300])
 
 
-def test_report_generation_body_with_nul_or_far_period_is_422(collector: Collector) -> None:
-    collector.add_station("rfm")
-    admin = collector.add_user("root", "admin")
+def test_report_generation_body_with_nul_or_far_period_is_422(collector: Collector, admin: str) -> None:
     for body in ({"period": "9999"}, {"period": "2026-01", "station": "rfm\x00"}, {"period": "2026\x00"}):
         r = httpx.post(
             collector.url + "/api/v1/reports/files",
@@ -102,8 +115,9 @@ def test_enrollment_code_with_nul_is_refused(collector: Collector) -> None:
     assert r.status_code in (401, 422) and r.json()["code"] in (1, 10)
 
 
-def test_catalog_fields_the_database_cannot_hold_are_422(collector: Collector, tmp_path: Any) -> None:
-    admin = collector.add_user("root", "admin")
+def test_catalog_fields_the_database_cannot_hold_are_422(
+    collector: Collector, admin: str, tmp_path: Any
+) -> None:
     from tests.support.audio import excerpt, track
 
     mp3 = excerpt(track(1), tmp_path / "a.mp3", 10, 8)

@@ -22,25 +22,27 @@ def _run(url: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedP
     )
 
 
+# the slug is refused before any query: one backend (sqlite_url) is enough
 @pytest.mark.parametrize("slug", ["a/../../tmp/x", "Upper Case!", "_under", "x" * 65, ""])
-def test_stations_add_refuses_slugs_outside_the_format(database_url: str, slug: str) -> None:
-    result = _run(database_url, "stations", "add", slug)
+def test_stations_add_refuses_slugs_outside_the_format(sqlite_url: str, slug: str) -> None:
+    result = _run(sqlite_url, "stations", "add", slug)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "lowercase" in result.stderr and "rfm-dakar" in result.stderr
-    assert "STATION" in _run(database_url, "stations", "list").stdout
-    assert slug not in _run(database_url, "stations", "list").stdout.split()
+    listed = _run(sqlite_url, "stations", "list").stdout
+    assert "STATION" in listed
+    assert slug not in listed.split()
 
 
-def test_analyze_refuses_a_bad_station_slug(database_url: str, tmp_path: Path) -> None:
+def test_analyze_refuses_a_bad_station_slug(sqlite_url: str, tmp_path: Path) -> None:
     result = _run(
-        database_url, "analyze", "--station", "a/../../tmp/x", "--start", "2026-01-01T00:00:00Z", "nofile.mp3"
+        sqlite_url, "analyze", "--station", "a/../../tmp/x", "--start", "2026-01-01T00:00:00Z", "nofile.mp3"
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "lowercase" in result.stderr
     assert not (tmp_path / "tmp").exists()
     for start in ("9999-12-31T23:59:00Z", "0001-01-01T00:00:00+01:00"):
-        result = _run(database_url, "analyze", "--station", "rfm", "--start", start, "nofile.mp3")
+        result = _run(sqlite_url, "analyze", "--station", "rfm", "--start", start, "nofile.mp3")
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
         assert "--start" in result.stderr
 

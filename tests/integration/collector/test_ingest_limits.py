@@ -59,6 +59,14 @@ def box(collector: Collector) -> str:
     return collector.add_agent("box1", ["rfm"])
 
 
+@pytest.fixture(scope="module")
+def shared_box(module_collector: Collector) -> str:
+    """The agent of the parametrized refusals below: each stores nothing (which each checks),
+    so they share one collector per backend instead of starting one per case."""
+    module_collector.add_station("rfm")
+    return module_collector.add_agent("box1", ["rfm"])
+
+
 def _refused(r: httpx.Response, error: str) -> dict[str, Any]:
     assert r.status_code == 422, (r.status_code, r.text[:500])
     body: dict[str, Any] = r.json()
@@ -140,13 +148,15 @@ def test_an_amplified_fingerprint_is_refused_before_it_is_decoded(collector: Col
         pytest.param(lambda b: b["segments"][0].update(level_dbfs=float("nan")), id="nan-level"),
     ],
 )
-def test_bad_uploads_are_422_and_store_nothing(collector: Collector, box: str, mutate: Any) -> None:
+def test_bad_uploads_are_422_and_store_nothing(
+    module_collector: Collector, shared_box: str, mutate: Any
+) -> None:
     ev = {"station": "rfm", "kind": "metadata", "seq": 0, "start": RECENT.isoformat(), "title": "x"}
     body = upload("box1", [segment("rfm", 1, start=RECENT)], [ev])
     mutate(body)
-    r = _post(collector, box, json.dumps(body).encode())  # json.dumps writes NaN as NaN
+    r = _post(module_collector, shared_box, json.dumps(body).encode())  # json.dumps writes NaN as NaN
     _refused(r, "MALFORMED_PAYLOAD")
-    assert _count(collector, Segment) == 0 and _count(collector, Event) == 0
+    assert _count(module_collector, Segment) == 0 and _count(module_collector, Event) == 0
 
 
 @pytest.mark.parametrize(
@@ -159,13 +169,15 @@ def test_bad_uploads_are_422_and_store_nothing(collector: Collector, box: str, m
         pytest.param(lambda h: h.update(queue_depth=2**63), id="queue-depth-2**63"),
     ],
 )
-def test_bad_heartbeats_are_422_and_store_nothing(collector: Collector, box: str, mutate: Any) -> None:
+def test_bad_heartbeats_are_422_and_store_nothing(
+    module_collector: Collector, shared_box: str, mutate: Any
+) -> None:
     hb = heartbeat("box1")
     hb["sources"] = [{"station": "rfm", "state": "ok", "since": RECENT.isoformat()}]
     mutate(hb)
-    r = _post(collector, box, json.dumps(hb).encode(), "/api/v1/heartbeats")
+    r = _post(module_collector, shared_box, json.dumps(hb).encode(), "/api/v1/heartbeats")
     _refused(r, "MALFORMED_PAYLOAD")
-    assert _count(collector, Heartbeat) == 0
+    assert _count(module_collector, Heartbeat) == 0
 
 
 def test_heartbeat_source_text_is_cut_to_length_and_loses_its_nul(collector: Collector, box: str) -> None:
