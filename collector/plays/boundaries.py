@@ -121,8 +121,10 @@ def refine(
             if head.match
             else 0
         )
-        k = _reach(good, anchor, -1)
-        # if the matched segment's own head disagrees, walk forward to where agreement starts
+        # back from the matched segment's head when it agrees; when it disagrees (the song
+        # begins inside the segment), forward to where agreement starts: a chance dip in the
+        # audio before is no part of the song
+        k = _reach(good, anchor, -1) if good[anchor] else anchor
         while k < len(times) - 1 and not good[k]:
             k += 1
         start = times[k]
