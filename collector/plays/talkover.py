@@ -6,10 +6,10 @@ with the recording only faintly (a BER of about ``TALK_BER`` at the play's align
 value extension (:func:`collector.plays.boundaries.refine`) stops where the voice starts.
 Yet the song is there, and the society pays for that airtime.
 
-Backwards from the start found so far (first the part of its window before it), segment by
-segment while the audio is contiguous, no window is named elsewhere (as another recording, or
-this one at another alignment: looping music agrees faintly at a shifted alignment too) and the
-alignment still falls inside the recording, each window's BER adds
+Backwards from the start found so far, segment by segment while the audio is contiguous, no
+window is named elsewhere (as another recording, or this one at another alignment: looping
+music agrees faintly at a shifted alignment too) and the alignment still falls inside the
+recording, each window's BER adds
 ``(MID_BER - ber) / SPREAD`` to a running sum (a faint window adds, unrelated audio takes
 away); the start moves back to the window where the sum peaks, if that peak reaches
 ``MIN_GAIN``. Inside the window before it, the start is placed value by value where the
@@ -56,17 +56,10 @@ def bridge_back(
     j = k + 1 if (start - ordered[k].start).total_seconds() > 1.0 else k
     total, best, best_j = 0.0, 0.0, j
     while (j == k + 1 or joins(j)) and not _elsewhere(ordered[j - 1], draft):
-        if j == k + 1:
-            # only its head is evidence, the rest is the song already (a song joined right after
-            # speech would lend its own agreement to the speech); a mean over a part of a window
-            # spreads more, by the square root of the part
-            head, part = _head(ordered[k], draft, ref, values_of, start)
-            total += np.sqrt(part) * (MID_BER - head) / SPREAD
-        else:
-            ber = continuation_ber(ordered[j - 1], draft, ref, values_of)
-            if ber is None:  # the alignment reaches the recording's beginning
-                break
-            total += (MID_BER - ber) / SPREAD
+        ber = continuation_ber(ordered[j - 1], draft, ref, values_of)
+        if ber is None:  # the alignment reaches the recording's beginning
+            break
+        total += (MID_BER - ber) / SPREAD
         j -= 1
         if total > best:
             best, best_j = total, j
@@ -91,19 +84,6 @@ def bridge_back(
     pairs.sort(key=lambda p: p[0])
     gains = np.cumsum([MID_BER - e for _, e in reversed(pairs)])  # summed from the right
     return min(start, pairs[len(pairs) - 1 - int(np.argmax(gains))][0])
-
-
-def _head(
-    seg: SegInfo, draft: PlayDraft, ref: np.ndarray, values_of: ValuesOf, before: datetime
-) -> tuple[float, float]:
-    """BER of the window's values before ``before`` (those inside the recording at the play's
-    alignment), and their part of the window."""
-    fp = values_of(seg.id, draft.rate_ppm)
-    if fp is None or fp.values.size == 0:
-        return MID_BER, 0.0
-    times, errs = agreement(fp, ref, draft)
-    head = [e for t, e in zip(times, errs.tolist(), strict=True) if t < before and e < 1.0]
-    return (float(np.mean(head)), len(head) / fp.values.size) if head else (MID_BER, 0.0)
 
 
 def _elsewhere(seg: SegInfo, draft: PlayDraft) -> bool:

@@ -242,17 +242,3 @@ def test_one_faint_window_with_one_that_agrees_is_still_not_a_play() -> None:
     segs, values_of = hand_named(b, {4: (1, 23.0)})
     assert segs[4].match is not None and segs[4].match.score < 0.85  # fainter than an established play
     assert chained(segs, values_of) == []
-
-
-def test_a_song_joined_right_after_speech_does_not_start_in_the_speech() -> None:
-    # the song starts 3.4 s into a window, after speech that agrees with it at the play's
-    # alignment no better than unrelated audio does, and a chance second that agrees faintly:
-    # the window's own song is no evidence that the speech before it is the song
-    b = Broadcast().other(15)
-    b.song(1, 40, 1.5, ber=0.3, ends=False).song(1, None, 6.9, ber=0.45, ends=False)
-    t_start = b.t
-    b.song(1, None, 80)
-    b.other(30)
-    plays = pipeline(b)
-    assert [p.recording_id for p in plays] == [1]
-    assert abs(secs(plays[0].start) - t_start) < 1.5
