@@ -24,6 +24,10 @@ from shared.chroma import item_duration
 
 EDGE_WINDOW = 12  # values (~1.5 s) smoothed when extending a boundary
 EDGE_MAX_BER = 0.33
+# a stretch this long (values, ~3 s) that disagrees does not end an edge when agreement resumes
+# after it: through an AM band a bar of hiss or a voice-over breath lifts the smoothed BER over
+# the edge's bound for a second or two; unrelated audio (0.49 on average) stays over it
+EDGE_GAP = 2 * EDGE_WINDOW
 UNRELATED_BER = 0.49  # a value of other audio at the play's alignment, on average (measured)
 BACK_SEGMENTS = 3  # how far before the first match a masked intro is looked for
 # Chromaprint's delay: value i is computed from the audio in [i·step, i·step + 2.6 s]
@@ -117,10 +121,10 @@ def refine(
             if head.match
             else 0
         )
-        k = anchor
-        while k > 0 and good[k - 1]:
-            k -= 1
-        # if the matched segment's own head disagrees, walk forward to where agreement starts
+        # back from the matched segment's head when it agrees; when it disagrees (the song
+        # begins inside the segment), forward to where agreement starts: a chance dip in the
+        # audio before is no part of the song
+        k = _reach(good, anchor, -1) if good[anchor] else anchor
         while k < len(times) - 1 and not good[k]:
             k += 1
         start = times[k]
@@ -134,9 +138,7 @@ def refine(
     if times:
         good = _smooth(errs, EDGE_WINDOW) <= edge
         step = item_duration(draft.rate_ppm)
-        k = max((n for n, t in enumerate(times) if t < last.end), default=len(times) - 1)
-        while k < len(times) - 1 and good[k + 1]:
-            k += 1
+        k = _reach(good, max((n for n, t in enumerate(times) if t < last.end), default=len(times) - 1), 1)
         while k > 0 and not good[k]:
             k -= 1
         # a value sums up the VALUE_SPAN_S of audio that follow its time: the last value that
@@ -146,6 +148,19 @@ def refine(
     start = max(start, draft.time_at(0.0))
     end = min(end, draft.time_at(duration))
     draft.start, draft.end = start, max(end, start)
+
+
+def _reach(good: npt.NDArray[np.bool_], k: int, step: int) -> int:
+    """The furthest agreeing value from ``k`` in the direction of ``step``, across stretches of
+    at most ``EDGE_GAP`` values that do not agree (``k`` itself when none agrees)."""
+    out, bad, i = k, 0, k + step
+    while 0 <= i < good.size and bad <= EDGE_GAP:
+        if good[i]:
+            out, bad = i, 0
+        else:
+            bad += 1
+        i += step
+    return out
 
 
 def trim_overlaps(drafts: list[PlayDraft]) -> None:

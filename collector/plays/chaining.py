@@ -11,7 +11,8 @@ Once a chain is established (two matches in step, or one clear match), a segment
 did not name is tested against the chain's own recording at the predicted alignment
 (:mod:`collector.plays.guided`). Such a *confirmed* segment carries the chain on (and bridges
 like a match); one segment's evidence alone is never a play, but one clear match with two
-confirmed neighbours is.
+confirmed neighbours is, and so is one match as clear as an established play's
+(``ESTABLISHED_MAX_BER``) with one.
 
 Segments come sorted by start and may overlap: after an agent's crash, the first segments of
 its next run repeat up to a burst of the audio it had already sent (Icecast's
@@ -24,6 +25,7 @@ reconnect's gap inside a song is bridged like a dropout.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -132,8 +134,15 @@ def chain(
         while d.segments and d.segments[-1].match is None:
             d.segments.pop()
         # one window's evidence alone is never a play; one clear window whose neighbours agree
-        # at its alignment (guided verification, at least two of them) is
-        if distinct_windows(d.found) >= MIN_SEGMENTS or distinct_windows(d.matched) >= MIN_SEGMENTS + 1:
+        # at its alignment (guided verification, at least two of them) is, and so is one the
+        # matcher found as clearly as an established play's with a neighbour that agrees (a 20-s
+        # teaser, faded in and out, fills one window and most of the next)
+        matched = distinct_windows(d.matched)
+        if (
+            distinct_windows(d.found) >= MIN_SEGMENTS
+            or matched >= MIN_SEGMENTS + 1
+            or (matched >= MIN_SEGMENTS and _established(d))
+        ):
             out.append(d)
     if values_of is not None and refs is not None:
         # a lone window of another recording (dropped just above) may have split a play in two
@@ -223,7 +232,12 @@ def _one_alignment(
 ) -> PlayDraft | None:
     """``prev`` and ``d`` as one draft, at the alignment under which every matched segment of
     both fits (each within ``CONTINUE_MAX_BER``, or within ``CONTINUE_MARGIN`` of its own
-    match's BER when that was fainter); None when no tried alignment explains them all."""
+    match's BER when that was fainter); None when no tried alignment explains them all.
+
+    A faint match (BER over ``CONTINUE_MAX_BER``) that the alignment places outside the
+    recording does not count against it: a window that straddles the song's start can match a
+    later copy of a looping section faintly, where the true alignment has not begun yet. It is
+    no part of the joined play (unmatched there)."""
     matched = prev.matched + d.matched
     hypotheses = [d]
     clearest = max(matched, key=lambda s: s.match.score if s.match else 0.0)
@@ -233,18 +247,22 @@ def _one_alignment(
             PlayDraft(d.recording_id, d.rate_ppm, fp.start, off)
             for off in best_offsets(fp.values, ref, REPEAT_TRIES)
         ]
-    best: tuple[float, PlayDraft, list[float]] | None = None
+    best: tuple[float, PlayDraft, list[float | None]] | None = None
     for h in hypotheses:
-        bers: list[float] = []
+        bers: list[float | None] = []
         for s in matched:
             assert s.match
             b = continuation_ber(s, h, ref, values_of)
+            if b is None and 1.0 - s.match.score > CONTINUE_MAX_BER:
+                bers.append(None)  # faint, and outside the recording at this alignment
+                continue
             if b is None or b > max(CONTINUE_MAX_BER, 1.0 - s.match.score + CONTINUE_MARGIN):
                 break
             bers.append(b)
         else:
-            if best is None or float(np.mean(bers)) < best[0]:
-                best = (float(np.mean(bers)), h, bers)
+            fits = [b for b in bers if b is not None]
+            if fits and (best is None or float(np.mean(fits)) < best[0]):
+                best = (float(np.mean(fits)), h, bers)
     if best is None:
         return None
     _, h, bers = best
@@ -260,13 +278,13 @@ def _one_alignment(
                 merged.offset_at(s.match.value_start),
                 s.match.value_start,
                 d.rate_ppm,
-                1.0 - (b or 0.0),
+                1.0 - b,
                 s.match.guided,
             ),
         )
-        if s.match is not None
-        else s
-        for s, b in zip(segments, _bers_for(segments, list(bers)), strict=True)
+        if s.match is not None and b is not None
+        else replace(s, match=None)
+        for s, b in zip(segments, _bers_for(segments, bers), strict=True)
     ]
     return merged
 

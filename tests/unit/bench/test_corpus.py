@@ -1,8 +1,10 @@
 """The accuracy benchmark's corpus: off-catalog music shares no audio with the catalog.
 
-Three synthetic pieces of chords: ``themes`` contains 20 s of ``main`` in another piece's
-setting (a theme reused in another arrangement), ``other`` shares nothing. Fingerprinted by the
-real Chromaprint, as the benchmark fingerprints the Debian soundtracks.
+Synthetic pieces of chords: ``themes`` contains 20 s of ``main`` in another piece's setting (a
+theme reused in another arrangement), ``arranged`` is the whole of ``main`` under other chords
+as loud as it (no 10-s window of it within the matcher's ``MAX_BER``, yet the sequential test
+names it), ``other`` shares nothing. Fingerprinted by the real Chromaprint, as the benchmark
+fingerprints the Debian soundtracks.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.accuracy.corpus import Track, _with_shares, apart, scan, split
+from bench.accuracy.corpus import WINDOW, Track, _with_shares, apart, pair_evidence, scan, split
+from collector.matching.index import CatalogIndex
+from collector.matching.matcher import verified
+from collector.plays.sequential import ACCEPT_LLR
 from shared.chroma import CHROMAPRINT_RATE, fingerprint_pcm
 
 
@@ -58,6 +63,39 @@ def test_a_piece_that_reuses_part_of_another_shares_audio_with_it() -> None:
     assert other.shares == ()
 
 
+def fingerprint(x: np.ndarray) -> np.ndarray:
+    return fingerprint_pcm(pcm(x), CHROMAPRINT_RATE)
+
+
+def test_an_arrangement_no_window_names_shares_audio_by_the_sequential_test() -> None:
+    main = chords(90, 1)
+    values = [fingerprint(main), fingerprint(main + 1.2 * chords(90, 5)), fingerprint(chords(90, 4))]
+    index = CatalogIndex()
+    index.add(0, values[0])
+    index.build()
+    arranged = values[1]
+    windows = range(0, arranged.size - WINDOW, WINDOW // 2)
+    assert not any(verified(index, arranged[a : a + WINDOW], probe=True) for a in windows)
+    assert min(pair_evidence(arranged, values[0])) >= ACCEPT_LLR  # either way round
+    assert max(pair_evidence(values[2], values[0])) < ACCEPT_LLR
+    assert max(pair_evidence(values[2], arranged)) < ACCEPT_LLR
+
+    main_t, arranged_t, other_t = _with_shares(
+        [track("main", 90), track("arranged", 90), track("other", 90)], values, log=lambda _: None
+    )
+
+    assert main_t.shares == (arranged_t.path,) and arranged_t.shares == (main_t.path,)
+    assert other_t.shares == ()
+
+
+def test_the_catalog_never_holds_two_pieces_that_share_audio() -> None:
+    main, themes, other = pieces()
+    for seed in range(20):
+        catalog, offcat = split([main, themes, other], seed, catalog_fraction=0.67)
+        assert len(catalog) == 2 and {main.path, themes.path} - {t.path for t in catalog}
+        assert other in catalog and offcat == []
+
+
 def test_off_catalog_music_never_shares_audio_with_the_catalog() -> None:
     main, themes, other = pieces()
     assert apart([themes, other], [main]) == [other]
@@ -69,7 +107,7 @@ def test_off_catalog_music_never_shares_audio_with_the_catalog() -> None:
         assert len(catalog) == 1
 
 
-def test_a_cache_from_before_the_check_keeps_its_tracks_and_gains_the_check(tmp_path: Path) -> None:
+def test_a_cache_from_before_the_check_keeps_its_tracks_and_is_checked_again(tmp_path: Path) -> None:
     tracks = []
     for t, samples in zip(pieces(), audio(), strict=True):
         path = tmp_path / Path(t.path).name
@@ -81,7 +119,10 @@ def test_a_cache_from_before_the_check_keeps_its_tracks_and_gains_the_check(tmp_
         tracks.append(replace(t, path=str(path), shares=()))
     cache = tmp_path / "corpus.json"
     old = [{k: v for k, v in asdict(t).items() if k != "shares"} for t in tracks]
-    cache.write_text(json.dumps({"songs": old, "short": [], "dropped": ["/music/remix.ogg"]}))
+    # written by the window-by-window check: its pairs are judged again
+    cache.write_text(
+        json.dumps({"songs": old, "short": [], "dropped": ["/music/remix.ogg"], "shared_audio_checked": True})
+    )
 
     songs, short = scan(cache, log=lambda _: None)
 
@@ -89,5 +130,5 @@ def test_a_cache_from_before_the_check_keeps_its_tracks_and_gains_the_check(tmp_
     main, themes, other = songs
     assert (main.shares, themes.shares, other.shares) == ((themes.path,), (main.path,), ())
     data = json.loads(cache.read_text())
-    assert data["shared_audio_checked"] and data["dropped"] == ["/music/remix.ogg"]
+    assert data["shared_audio_check"] == "sequential" and data["dropped"] == ["/music/remix.ogg"]
     assert scan(cache, log=lambda _: None) == (songs, short)

@@ -176,6 +176,18 @@ def test_consecutive_windows_make_one_play_with_exact_boundaries_and_offsets() -
     assert p.confidence > 0.85
 
 
+def test_a_second_that_disagrees_at_the_end_of_the_last_named_window_does_not_cut_the_play_short() -> None:
+    # a breath of hiss (1.5 s that agree with nothing) ends the last window the matcher named;
+    # the song goes on 4 s into the next window, which holds too little of it to be named
+    b = Broadcast().other(10)
+    b.song(1, 30, 59, ends=False).song(1, None, 1.5, under=1.5, ends=False).song(1, None, 4)
+    t_end = b.t
+    b.other(30)
+    plays = assemble(b)
+    assert [p.recording_id for p in plays] == [1]
+    assert abs(secs(plays[0].end) - t_end) < 1.0
+
+
 def test_a_voice_over_on_the_intro_is_bridged() -> None:
     # 20 s under a DJ voice (the fingerprint disagrees), then 25 s clear, 20 s more under
     # the voice, then the rest: one play, from the first second of the song

@@ -222,3 +222,48 @@ def test_what_the_worker_keeps_between_cycles_changes_no_answer() -> None:
         window = segs[:upto]
         assert accumulate(window, index, REFS, values_of, memo) == accumulate(window, index, REFS, values_of)
     assert memo.hits > 0 and named(accumulate(segs, index, REFS, values_of, memo)) > named(segs)
+
+
+def test_a_looping_song_whose_first_window_straddles_its_start_is_one_play_from_its_start() -> None:
+    # the song's 40-80 s repeat its 0-40 s; it starts 3 s before the end of a segment, which
+    # matches faintly at the repeat (its 3 s of song there, 7 s of other audio), as do the next
+    # two; the true alignment puts that first segment mostly before the song: still one play
+    looped = REFS[2].copy()
+    looped[int(40 / STEP) : int(80 / STEP)] = looped[: int(40 / STEP)]
+    saved = REFS[2]
+    REFS[2] = looped
+    try:
+        b = Broadcast().other(17)
+        b.song(2, 0, 78)
+        b.other(30)
+        names = {1: (2, 23.0), 2: (2, 23.0), 3: (2, 23.0), 4: (2, -17.0), 5: (2, -17.0), 6: (2, -17.0)}
+        segs, values_of = hand_named(b, names)
+        assert segs[1].match is not None and segs[1].match.score < 0.75  # faint
+        plays = chained(segs, values_of)
+    finally:
+        REFS[2] = saved
+    assert [p.recording_id for p in plays] == [2]
+    first = plays[0].matched[0]
+    assert abs(plays[0].offset_at(first.start) - (secs(first.start) - 17.0)) < 1.0  # the true alignment
+    assert secs(first.start) >= 20.0 - 1e-6  # the straddling window is no part of it
+
+
+def test_a_20_s_teaser_with_one_clear_window_and_one_that_agrees_is_a_play() -> None:
+    # 20 s of a song from 60 s in, faded: one segment named clearly, the next holds 7 s of it
+    # (the matcher did not name it; it agrees at the clear window's alignment)
+    b = Broadcast().other(37)
+    b.song(1, 60, 20)
+    b.other(40)
+    segs, values_of = hand_named(b, {4: (1, 23.0)})
+    plays = chained(segs, values_of)
+    assert [p.recording_id for p in plays] == [1]
+    assert [s.id for s in plays[0].matched] == [segs[4].id, segs[5].id]
+
+
+def test_one_faint_window_with_one_that_agrees_is_still_not_a_play() -> None:
+    b = Broadcast().other(37)
+    b.song(1, 60, 20, ber=0.12)
+    b.other(40)
+    segs, values_of = hand_named(b, {4: (1, 23.0)})
+    assert segs[4].match is not None and segs[4].match.score < 0.85  # fainter than an established play
+    assert chained(segs, values_of) == []
