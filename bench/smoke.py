@@ -69,7 +69,11 @@ def header(out: str, *columns: str) -> None:
 
 def check_matcher(out: str, _work: Path) -> None:
     header(out, "recordings", "build s", "index MB", "queries/s/core", "p50 ms", "p99 ms", "found")
-    rows = re.findall(rf"^\s*(\d+)((?:\s+{NUM}%?){{8}})\s+(exact|pipeline)$", out, re.MULTILINE)
+    header(out, "search", "answers")
+    # each row ends with a digest of its answers (recording, offset, rate of every query)
+    rows = re.findall(
+        rf"^\s*(\d+)((?:\s+{NUM}%?){{8}})\s+(exact|pipeline)\s+[0-9a-f]{{12}}$", out, re.MULTILINE
+    )
     expect(
         {(int(r[0]), r[2]) for r in rows}
         == {(100, "exact"), (100, "pipeline"), (1000, "exact"), (1000, "pipeline")},
