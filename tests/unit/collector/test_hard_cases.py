@@ -41,7 +41,8 @@ def _draws_of_its_own(request: pytest.FixtureRequest) -> None:
     ).bit_generator.state
 
 
-def pipeline(b: Broadcast) -> list[PlayDraft]:
+def heard(b: Broadcast) -> tuple[list[SegInfo], CatalogIndex, ValuesOf]:
+    """The broadcast's segments in time order, the catalog's index, its fingerprints."""
     segs, fps = b.segments()
     segs = sorted(segs, key=lambda s: (s.start, s.id))
     index = CatalogIndex()
@@ -52,6 +53,11 @@ def pipeline(b: Broadcast) -> list[PlayDraft]:
     def values_of(sid: int, rate_ppm: int) -> FingerprintSegment | None:
         return fps.get(sid) if rate_ppm == 0 else None
 
+    return segs, index, values_of
+
+
+def pipeline(b: Broadcast) -> list[PlayDraft]:
+    segs, index, values_of = heard(b)
     segs = accumulate(segs, index, REFS, values_of)
     drafts = choose_versions(chain(segs, values_of, REFS), index, REFS, values_of)
     for d in drafts:
@@ -219,16 +225,7 @@ def test_what_the_worker_keeps_between_cycles_changes_no_answer() -> None:
     b = Broadcast().other(25)
     b.song(3, 0, 50, ber=0.27, ends=False).song(3, None, 10, ber=0.08, ends=False).song(3, None, 60, ber=0.27)
     b.other(30).song(2, 0, 30, ber=0.36, ends=False).song(2, None, 80).other(40)
-    segs, fps = b.segments()
-    segs = sorted(segs, key=lambda s: (s.start, s.id))
-    index = CatalogIndex()
-    for rid, ref in REFS.items():
-        index.add(rid, ref)
-    index.build()
-
-    def values_of(sid: int, rate_ppm: int) -> FingerprintSegment | None:
-        return fps.get(sid) if rate_ppm == 0 else None
-
+    segs, index, values_of = heard(b)
     memo = Memo()
     for upto in range(6, len(segs) + 1, 6):  # a minute of six segments a cycle
         window = segs[:upto]
