@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -22,6 +23,12 @@ class Catalog:
     # recordings whose reference is a broadcast capture of part of a song (learned from unknown
     # music): what a chorus repeated past that part aligns with is no evidence of a new play
     learned: frozenset[int] = frozenset()
+
+    @cached_property
+    def masters(self) -> dict[int, np.ndarray]:
+        """The references that are not learned: the society's own masters, what the play
+        assembly's sequential test may name a faint run as (computed once per snapshot)."""
+        return {rid: ref for rid, ref in self.refs.items() if rid not in self.learned}
 
 
 def catalog_version(session: Session) -> tuple[int, datetime | None]:

@@ -27,7 +27,6 @@ from collector.plays.versions import choose_versions
 from shared.codec import DecodedSegment, decode
 
 REBUILD_MARGIN = timedelta(minutes=20)
-MASTERS = "masters"  # the memo's entry for the catalog's own recordings (the sequential test's)
 
 
 def _values_loader(session: Session, segment_ids: Sequence[int]) -> ValuesOf:
@@ -71,11 +70,7 @@ def rebuild_plays(
         return 0
     clock = station_clock(session, station_id, t0, datetime.now(UTC))
     values_of = _values_loader(session, [s.id for s in segs])
-    memo = memo_for(catalog.index)
-    masters = memo.get(
-        MASTERS, lambda: {rid: ref for rid, ref in catalog.refs.items() if rid not in catalog.learned}
-    )
-    segs = accumulate(segs, catalog.index, masters, values_of, memo)
+    segs = accumulate(segs, catalog.index, catalog.masters, values_of, memo_for(catalog.index))
     drafts = chain(segs, values_of, catalog.refs)
     drafts = [d for d in drafts if d.recording_id in catalog.refs]
     drafts = choose_versions(drafts, catalog.index, catalog.refs, values_of)
