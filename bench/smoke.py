@@ -85,6 +85,15 @@ def check_matcher(out: str, _work: Path) -> None:
         expect(found >= 50, f"{size} recordings, {mode}: found {found} % of the queries")
 
 
+def check_paired(out: str, _work: Path) -> None:
+    header(out, "search", "code", "ratio")
+    for label in ("pipeline  before", "pipeline  now", "exact     before", "exact     now"):
+        values = row(out, label, 5)
+        expect(all(v > 0 for v in values[:4]), f"{label}: {values}")
+    # the tree against itself (--smoke's base is HEAD): answers must agree
+    expect("answers: the same for every query and size" in out, "the two codes' answers differ")
+
+
 def check_outbox(out: str, _work: Path) -> None:
     header(out, "payload B", "add rows/s", "read+ack rows/s", "station-days/h")
     for label in ("1 rate variant", "9 rate variants"):
@@ -309,6 +318,7 @@ SMOKES = [
     Smoke("bench.agent.pcm_helper", check_pcm_helper),
     Smoke("bench.outbox.run", check_outbox, ("--dir", "{work}")),
     Smoke("bench.matcher.run", check_matcher),
+    Smoke("bench.matcher.paired", check_paired),
     Smoke("bench.agent.run", check_agent),
     Smoke("bench.agent.live", check_live),
     Smoke("bench.ingest.run", check_ingest),

@@ -82,10 +82,11 @@ def smoke_catalog(minutes: float) -> list[np.ndarray]:
     return fingerprint_all([*played, *others])
 
 
-def build(real: list[np.ndarray], size: int) -> tuple[CatalogIndex, float]:
+def build(real: list[np.ndarray], size: int, index_type: type = CatalogIndex) -> tuple[CatalogIndex, float]:
+    """An index of ``size`` recordings: the real ones, then synthetic ones (see the docstring)."""
     rng = np.random.default_rng(20260101)
     masks = rng.integers(0, 2**32, size=size, dtype=np.uint64).astype(np.uint32)
-    index = CatalogIndex()
+    index = index_type()
     bar = Progress(f"building an index of {size:,} recordings", size)
     t0 = time.process_time()
     for j in range(size):
@@ -97,6 +98,14 @@ def build(real: list[np.ndarray], size: int) -> tuple[CatalogIndex, float]:
     cpu = time.process_time() - t0
     bar.done()
     return index, cpu
+
+
+def make_queries(minutes: float, count: int) -> tuple[list[np.ndarray], int]:
+    """``count`` queries: the agent's 10 s segments of the broadcast MP3, cycled; and how many differ."""
+    segments = real_segments(broadcast_mp3(minutes), [0])
+    queries = [np.frombuffer(s.fingerprints[0].values, dtype=np.uint32) for s in segments]
+    queries = [q for q in queries if q.size >= 60]
+    return (queries * (count // len(queries) + 1))[:count], len(queries)
 
 
 Answer = tuple[int, int, int] | None
@@ -147,11 +156,7 @@ def main() -> None:
     if args.smoke:
         minutes, args.sizes, args.queries = 1.0, [100, 1000], 30
     real = smoke_catalog(minutes) if args.smoke else real_catalog()
-    segments = real_segments(broadcast_mp3(minutes), [0])
-    queries = [np.frombuffer(s.fingerprints[0].values, dtype=np.uint32) for s in segments]
-    queries = [q for q in queries if q.size >= 60]
-    distinct = len(queries)
-    queries = (queries * (args.queries // distinct + 1))[: args.queries]
+    queries, distinct = make_queries(minutes, args.queries)
     values_per_rec = sum(v.size for v in real) / len(real)
     print(
         f"{len(real)} real tracks (mean {values_per_rec / 8.07:.0f} s, {values_per_rec:.0f} values); "

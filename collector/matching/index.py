@@ -153,9 +153,10 @@ def _count(
         # counts; what is left is sorted as before (multiply-shift hashing: the top bits)
         for bits, factor in _HASHES:
             bucket = ((votes.view(np.uint64) * factor) >> np.uint64(64 - bits)).view(np.int64)
-            votes = votes[(np.bincount(bucket, minlength=1 << bits) >= min_votes)[bucket]]
+            # np.compress: about twice as fast as a boolean index on these sizes
+            votes = np.compress((np.bincount(bucket, minlength=1 << bits) >= min_votes)[bucket], votes)
     uniq, counts = np.unique(votes, return_counts=True)
     if min_votes > 1:
         enough = counts >= min_votes
-        uniq, counts = uniq[enough], counts[enough]
+        uniq, counts = np.compress(enough, uniq), np.compress(enough, counts)
     return uniq, counts
