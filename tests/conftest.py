@@ -42,7 +42,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # the slow real-time tests first, so that pytest-xdist's workers do not end the run with
     # one of them alone on one worker while the others are idle (a stable sort: the same order
-    # on every worker, as xdist requires)
+    # on every worker, as xdist requires). xdist hands them out one at a time
+    # (--maxschedchunk=1, pyproject.toml), so each worker takes the next as it frees up
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

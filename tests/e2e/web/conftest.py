@@ -35,7 +35,10 @@ def web_artifacts() -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+# per module, not per session: Playwright's sync API keeps an asyncio loop running in the
+# worker's thread while it is open, and a later test on that pytest-xdist worker that calls
+# asyncio.run() (tests/unit/collector/test_live_broker.py) would fail
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not (ROOT / "collector" / "web_dist" / "index.html").is_file():
         pytest.fail("the web app is not built: run ./dev setup (or npm ci && npm run build in web/)")
@@ -45,7 +48,7 @@ def playwright() -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:

@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.once import built_once
 from tests.support import ansible
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel `./dev wheel` builds (what docs and roles install: the project is not on PyPI)."""
-    out = tmp_path_factory.mktemp("wheel")
+def _build_wheel(out: Path) -> Path:
     result = subprocess.run(
         [str(ROOT / "dev"), "wheel", str(out)],
         env={**os.environ, "SODAV_VENV": sys.prefix},
@@ -32,13 +30,24 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel `./dev wheel` builds (what docs and roles install: the project is not on PyPI),
+    once for all pytest-xdist workers."""
+    return built_once(tmp_path_factory, "wheel", _build_wheel)
+
+
+@pytest.fixture(scope="session")
 def ansible_collections(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """ansible/requirements.yml installed, as `ansible-galaxy collection install -r` would."""
+    """ansible/requirements.yml installed, as `ansible-galaxy collection install -r` would (once
+    for all pytest-xdist workers)."""
     if not ansible.DEBIAN_COLLECTIONS.is_dir():
         pytest.skip(
             f"no local copy of the collections ({ansible.DEBIAN_COLLECTIONS}): apt-get install ansible"
         )
-    tmp = tmp_path_factory.mktemp("galaxy")
+    return built_once(tmp_path_factory, "galaxy", _install_collections)
+
+
+def _install_collections(tmp: Path) -> Path:
     dest = tmp / "collections"
     result = ansible.install_requirements(dest, tmp)
     assert result.returncode == 0, result.stdout + result.stderr

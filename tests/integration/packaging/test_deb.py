@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.once import built_once
+
 ROOT = Path(__file__).resolve().parents[3]
 MUSIC = Path("/usr/share/games/wesnoth/1.16/data/core/music/battle.ogg")
 
@@ -46,12 +48,7 @@ def _arch() -> str:
     ).stdout.strip()
 
 
-@pytest.fixture(scope="session")
-def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    given = os.environ.get("SODAV_TEST_DEB")
-    if given:
-        return Path(given)
-    out = tmp_path_factory.mktemp("deb")
+def _build_deb(out: Path) -> Path:
     result = subprocess.run(
         [str(ROOT / "packaging" / "build-deb.sh"), "-o", str(out), "-z", "gzip"],
         capture_output=True,
@@ -62,6 +59,15 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = out / f"sodav-agent_{_version()}_{_arch()}.deb"
     assert path.exists(), result.stdout
     return path
+
+
+@pytest.fixture(scope="session")
+def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package, built once for all pytest-xdist workers (or SODAV_TEST_DEB's)."""
+    given = os.environ.get("SODAV_TEST_DEB")
+    if given:
+        return Path(given)
+    return built_once(tmp_path_factory, "deb", _build_deb)
 
 
 @pytest.fixture(scope="session")
