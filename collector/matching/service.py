@@ -41,6 +41,7 @@ def match_segments(
         session.add(
             SegmentMatch(
                 segment_id=seg.id,
+                segment_start=seg.start,
                 recording_id=m.recording_id,
                 offset_s=m.offset_s,
                 value_start=fp.start,

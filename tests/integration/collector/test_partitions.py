@@ -13,14 +13,12 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector import retention
@@ -91,42 +89,73 @@ def _relevé(factory: sessionmaker[Session]) -> list[list[str]]:
     return [[str(c) for c in row] for row in table.rows]
 
 
-@pytest.fixture
-def database_at_0012(postgres_server: str) -> Iterator[str]:
-    """A PostgreSQL database migrated to 0012 only, as one was before partitions."""
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    name = f"t_partitions_{abs(hash(datetime.now())) % 10**8}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url, "0012")
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def _downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
 
 
-def test_migration_moves_a_populated_database_and_the_app_works_on(
-    database_at_0012: str, broadcast: tuple[Path, np.ndarray]
+def _misplaced(factory: sessionmaker[Session]) -> int:
+    """Fingerprints and matches whose ``segment_start`` is not their segment's start."""
+    with factory() as s:
+        return sum(
+            int(
+                s.scalar(
+                    text(
+                        f"SELECT count(*) FROM {t} r WHERE NOT EXISTS (SELECT 1 FROM segments g "  # noqa: S608
+                        "WHERE g.id = r.segment_id AND g.start = r.segment_start)"
+                    )
+                )
+                or 0
+            )
+            for t in partitions.SEGMENT_ROWS
+        )
+
+
+@pytest.mark.backends("postgresql")
+def test_migrations_move_a_populated_database_and_the_app_works_on(
+    database_url: str, broadcast: tuple[Path, np.ndarray]
 ) -> None:
-    engine = make_engine(database_at_0012)
+    """A month of audio heard and matched, the database taken back to plain tables (before
+    0013) and up again, through 0013 (segments, events, plays) and 0014 (fingerprints and
+    matches): every row is kept, and the app goes on working on the partitions."""
+    engine = make_engine(database_url)
     factory = make_sessionmaker(engine)
     try:
         on_air = _on_air(factory, *broadcast)
         before, relevé = _counts(factory), _relevé(factory)
         assert before["plays"] == 1 and before["segment_matches"] > 0 and len(relevé) == 1
 
-        upgrade(database_at_0012)
+        _downgrade(database_url, "0013")  # fingerprints and matches plain, without segment_start
+        assert _counts(factory) == before
+        with factory() as s:
+            conn = s.connection()
+            assert partitions.partitioned(conn, "segments")
+            assert not any(partitions.partitioned(conn, t) for t in partitions.SEGMENT_ROWS)
+            assert "segment_start" not in partitions.columns(conn, "segment_fingerprints")
+        _downgrade(database_url, "0012")
+        assert _counts(factory) == before
+
+        upgrade(database_url)
 
         assert _counts(factory) == before and _relevé(factory) == relevé
+        assert _misplaced(factory) == 0
         with factory() as s:
             conn = s.connection()
             assert all(partitions.partitioned(conn, t) for t in partitions.TABLES)
             names = {p.name for p in partitions.partitions(conn)}
             triggers = set(s.scalars(text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'plays'::regclass")))
-        assert {"segments_p2026_04", "plays_p2026_04", "events_p2026_04", "segments_default"} <= names
+            april = s.scalar(text("SELECT count(*) FROM segment_fingerprints_p2026_04"))
+        assert {
+            "segments_p2026_04",
+            "segment_fingerprints_p2026_04",
+            "segment_matches_p2026_04",
+            "plays_p2026_04",
+            "events_p2026_04",
+            "segments_default",
+            "segment_fingerprints_default",
+        } <= names
+        assert april == before["segment_fingerprints"]  # each in its segment's month
         # the triggers of 0011 and 0012 came along: a new final play still logs its change
         assert {"plays_airtime_change", "plays_report_change"} <= triggers
 
@@ -138,6 +167,7 @@ def test_migration_moves_a_populated_database_and_the_app_works_on(
         close_quiet_plays(factory, now=T0 + timedelta(days=1, hours=1))
         assert len(_relevé(factory)) == 2
         assert [p.status for p in on_air.plays()] == ["final", "final"]
+        assert _counts(factory)["segment_matches"] > before["segment_matches"]
         # an upload sent twice is stored once (ON CONFLICT on the partitioned unique key)
         batch = [segment("rfm", 1000 + n) for n in range(3)]
         for _ in range(2):
@@ -147,12 +177,11 @@ def test_migration_moves_a_populated_database_and_the_app_works_on(
                     s, agent, UploadV1.model_validate(upload("box1", batch)), {"rfm": agent.stations[0].id}
                 )
         assert _counts(factory)["segments"] == _counts(factory)["segment_fingerprints"]
+        assert _misplaced(factory) == 0
 
-        # and back: the downgrade moves every row into plain tables again
+        # and back: the downgrades move every row into plain tables again
         after = _counts(factory)
-        from alembic import command
-
-        command.downgrade(alembic_config(database_at_0012), "0012")
+        _downgrade(database_url, "0012")
         assert _counts(factory) == after
         with factory() as s:
             assert not partitions.partitioned(s.connection())
