@@ -1,14 +1,15 @@
-"""Migration 0013 on a big database: how long PostgreSQL's tables are locked while segments,
-events and plays move into monthly partitions, then what upkeep and retention take.
+"""Migrations 0013 and 0014 on a big database: how long PostgreSQL's tables are locked while
+segments, events and plays (0013), then fingerprints and matches (0014) move into monthly
+partitions, then what upkeep and retention take.
 
 A throwaway PostgreSQL cluster (tests/fixtures/postgres.py, or the server named by
 SODAV_TEST_POSTGRES_URL) is migrated to 0012 and seeded inside PostgreSQL
 (``INSERT … SELECT generate_series``): ``--segments`` segments of 10 s spread evenly over the
-last ``--months`` months on 50 stations, one fingerprint row per segment (a 1 kB blob: what the
-migration does not move but retention deletes), a tenth as many events and a twentieth as many
-plays. Then it times, in turn: ``alembic upgrade`` 0012 → 0013 (one transaction, the three
-tables locked throughout), ``partitions ensure``, and one ``retention run`` that drops the
-oldest month.
+last ``--months`` months on 50 stations, one fingerprint row per segment (a 1 kB blob), a match
+for every third segment, a tenth as many events and a twentieth as many plays. Then it times,
+in turn: ``alembic upgrade`` 0012 → 0013 (one transaction, the three tables locked
+throughout), 0013 → 0014 (fingerprints and matches copied with their segment's start),
+``partitions ensure``, and one ``retention run`` that drops the oldest month of all three.
 
     python -m bench.partitions.run                     # 1 M segments over 12 months
     python -m bench.partitions.run --segments 5000000
@@ -85,6 +86,12 @@ def seed(url: str, segments: int, months: int) -> float:
         )
         c.execute(
             text(
+                "INSERT INTO segment_matches (segment_id, recording_id, offset_s, value_start, rate_ppm, "
+                "score) SELECT id, 1 + id % 100, 12.5, start, 0, 0.8 FROM segments WHERE status = 'matched'"
+            )
+        )
+        c.execute(
+            text(
                 "INSERT INTO events (agent_id, station_id, kind, seq, start, received_at) "
                 "SELECT 1, station_id, 'title', seq, start, now() FROM segments WHERE id % 10 = 0"
             )
@@ -125,8 +132,12 @@ def main() -> int:
         seed_s = seed(url, args.segments, args.months)
         log("migrating 0012 -> 0013")
         t0 = time.perf_counter()
-        upgrade(url)
+        upgrade(url, "0013")
         migrate_s = time.perf_counter() - t0
+        log("migrating 0013 -> 0014")
+        t0 = time.perf_counter()
+        upgrade(url)
+        migrate_0014_s = time.perf_counter() - t0
         settings = CollectorSettings(
             database_url=url,
             retention={"segments_months": args.months - 1},
@@ -144,7 +155,7 @@ def main() -> int:
         with engine.connect() as c:
             counts = {
                 t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
-                for t in ("segments", "segment_fingerprints", "events", "plays")
+                for t in ("segments", "segment_fingerprints", "segment_matches", "events", "plays")
             }
             parts = c.execute(
                 text("SELECT count(*) FROM pg_inherits JOIN pg_class ON oid = inhrelid WHERE relkind = 'r'")
@@ -155,6 +166,7 @@ def main() -> int:
         "months": args.months,
         "seed_s": round(seed_s, 1),
         "migrate_s": round(migrate_s, 2),
+        "migrate_0014_s": round(migrate_0014_s, 2),
         "ensure_s": round(ensure_s, 3),
         "retention_s": round(retention_s, 2),
         "retention_removed_segments": sum(r.segments for r in removed if r.done),

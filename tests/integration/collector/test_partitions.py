@@ -27,7 +27,7 @@ from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.migrate import alembic_config, upgrade
 from collector.db.session import transaction
 from collector.fleet.models import Agent, Station
-from collector.ingest.models import Segment, SegmentFingerprint
+from collector.ingest.models import Heartbeat, Segment, SegmentFingerprint
 from collector.ingest.service import store_upload
 from collector.matching.models import SegmentMatch
 from collector.plays.models import Play, PlaySegment
@@ -190,7 +190,8 @@ def test_migrations_move_a_populated_database_and_the_app_works_on(
 
 
 def _segments(factory: sessionmaker[Session], starts: list[datetime], status: str = "unmatched") -> None:
-    """Segments of station ``rfm`` heard by ``box1`` (both made if missing), one per start."""
+    """Segments of station ``rfm`` heard by ``box1`` (both made if missing), one per start,
+    each with its fingerprint."""
     with transaction(factory) as s:
         station = s.scalars(select(Station)).first()
         if station is None:
@@ -201,7 +202,13 @@ def _segments(factory: sessionmaker[Session], starts: list[datetime], status: st
         first = int(s.scalar(select(func.coalesce(func.max(Segment.seq), -1))) or 0) + 1
         s.add_all(
             Segment(
-                agent_id=agent.id, station_id=station.id, seq=first + n, start=t, duration=10.0, status=status
+                agent_id=agent.id,
+                station_id=station.id,
+                seq=first + n,
+                start=t,
+                duration=10.0,
+                status=status,
+                fingerprints=[SegmentFingerprint(rate_ppm=0, data=b"SFP1")],
             )
             for n, t in enumerate(starts)
         )
@@ -226,6 +233,10 @@ def test_rows_of_any_month_land_and_are_found(database_url: str, backend: str) -
             assert "segments_p2090_01" not in {p.name for p in partitions.partitions(s.connection())}
             assert s.scalar(text("SELECT count(*) FROM segments_p1999_12")) == 1
             assert s.scalar(text("SELECT count(*) FROM segments_default")) == 1
+            # a segment's fingerprint goes where the segment goes
+            assert "segment_fingerprints_p1999_12" in created
+            assert s.scalar(text("SELECT count(*) FROM segment_fingerprints_p1999_12")) == 1
+            assert s.scalar(text("SELECT count(*) FROM segment_fingerprints_default")) == 1
     finally:
         engine.dispose()
 
@@ -274,10 +285,70 @@ def test_retention_removes_old_audio_and_keeps_plays(
                 assert after["segments"] == 0
                 names = {p.name for p in partitions.partitions(s.connection())}
                 assert "segments_p2026_04" not in names and "plays_p2026_04" in names
+                assert not {"segment_fingerprints_p2026_04", "segment_matches_p2026_04"} & names
             else:  # SQLite keeps the segment rows a play names (its foreign key), without fingerprints
                 named = select(PlaySegment.segment_id).distinct().subquery()
                 assert after["segments"] == s.scalar(select(func.count()).select_from(named))
         assert _relevé(factory) == relevé
+    finally:
+        engine.dispose()
+
+
+def test_retention_drops_a_month_of_segments_with_its_fingerprints(database_url: str, backend: str) -> None:
+    """March's segments, and a February segment that came after February's partitions were
+    due (it waits in DEFAULT): both go with their fingerprints; November stays whole."""
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    march, november = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC)
+    try:
+        _segments(factory, [march, march + timedelta(days=20), november])
+        with transaction(factory) as s:
+            partitions.ensure(s.connection(), ahead=3, now=march)
+        _segments(factory, [datetime(2026, 2, 27, tzinfo=UTC)])  # no February partition: DEFAULT
+        removed = retention_run(
+            factory, _settings(database_url, segments_months=1), now=datetime(2026, 12, 7, tzinfo=UTC)
+        )
+        assert sum(r.segments for r in removed if r.done) == 3
+        with factory() as s:
+            assert [seg.start for seg in s.scalars(select(Segment))] == [november]
+            assert [f.segment_start for f in s.scalars(select(SegmentFingerprint))] == [november]
+            if backend == "postgresql":
+                names = {p.name for p in partitions.partitions(s.connection())}
+                went = [r.what for r in removed if r.segments]
+                assert went == ["segments_p2026_03", "segments before 2026-11"]
+                assert not {f"{t}_p2026_03" for t in ("segments", *partitions.SEGMENT_ROWS)} & names
+    finally:
+        engine.dispose()
+
+
+def test_heartbeats_are_kept_30_days_and_each_agents_latest(database_url: str) -> None:
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    ages = {"box1": [40, 31, 29, 1], "box2": [90, 60]}  # days; box2 fell silent two months ago
+    try:
+        with transaction(factory) as s:
+            for name, days in ages.items():
+                agent = Agent(name=name)
+                s.add(agent)
+                s.flush()
+                s.add_all(
+                    Heartbeat(agent_id=agent.id, received_at=now - timedelta(days=d), sent_at=now, payload={})
+                    for d in days
+                )
+        settings = CollectorSettings(database_url=database_url)
+        assert settings.retention.heartbeats_days == 30
+        assert retention.heartbeats(factory, settings, dry_run=True, now=now) == 3
+        assert retention.heartbeats(factory, settings, now=now) == 3
+        with factory() as s:
+            left = {
+                (name, (now - received).days)
+                for name, received in s.execute(
+                    select(Agent.name, Heartbeat.received_at).join(Agent, Agent.id == Heartbeat.agent_id)
+                )
+            }
+        assert left == {("box1", 29), ("box1", 1), ("box2", 60)}
+        assert retention.heartbeats(factory, settings, now=now) == 0
     finally:
         engine.dispose()
 
@@ -334,10 +405,13 @@ def test_the_guides_commands(database_url: str, broadcast: tuple[Path, np.ndarra
             out.append(done.stdout)
         ensured, listed, dry, ran = out
         assert "created segments_p2026_04" in ensured and "created plays_p2026_04" in ensured
+        assert "created segment_fingerprints_p2026_04" in ensured
+        assert "created segment_matches_p2026_04" in ensured
         assert re.search(r"^segments +segments_p2026_04 +2026-04 ", listed, re.MULTILINE)
+        assert re.search(r"^segment_matches +segment_matches_p2026_04 +2026-04 ", listed, re.MULTILINE)
         assert re.search(r"^plays +plays_default +DEFAULT ", listed, re.MULTILINE)
         assert "would remove segments_p2026_04" in dry
-        assert "removed segments_p2026_04" in ran
+        assert "removed segments_p2026_04" in ran and "removed 0 heartbeat(s) older than 30 day(s)" in ran
         with factory() as s:
             assert s.scalar(select(func.count()).select_from(Play)) == 1
             assert s.scalar(select(func.count()).select_from(Segment)) == 0
