@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector import retention
@@ -212,6 +212,40 @@ def _segments(factory: sessionmaker[Session], starts: list[datetime], status: st
             )
             for n, t in enumerate(starts)
         )
+
+
+def test_0014_fills_segment_start_on_both_databases(
+    database_url: str, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fingerprints stored before 0014 get their segment's start, on SQLite too; on PostgreSQL
+    one whose segment retention removed (no month to go to) is left out, and said so."""
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    starts = [datetime(2026, 3, 31, 23, 59, 55, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)]
+    try:
+        _segments(factory, starts)
+        with transaction(factory) as s:
+            partitions.ensure(s.connection(), ahead=3)  # March and April 2026 leave DEFAULT
+        _downgrade(database_url, "0013")
+        with factory() as s:
+            assert "segment_start" not in {
+                c["name"] for c in inspect(s.connection()).get_columns("segment_fingerprints")
+            }
+        if backend == "postgresql":
+            with transaction(factory) as s:
+                s.execute(
+                    text("INSERT INTO segment_fingerprints (segment_id, rate_ppm, data) VALUES (999, 0, 'x')")
+                )
+        upgrade(database_url)
+        with factory() as s:
+            assert sorted(f.segment_start for f in s.scalars(select(SegmentFingerprint))) == starts
+            if backend == "postgresql":
+                assert s.scalar(text("SELECT count(*) FROM segment_fingerprints_p2026_03")) == 1
+        assert _misplaced(factory) == 0
+        if backend == "postgresql":
+            assert "segment_fingerprints: 1 rows whose segment retention removed are left out" in caplog.text
+    finally:
+        engine.dispose()
 
 
 def test_rows_of_any_month_land_and_are_found(database_url: str, backend: str) -> None:
