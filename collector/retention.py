@@ -126,13 +126,16 @@ def _drop_month(
             waiting = _waiting(conn, month)
             if waiting:
                 return _kept(partition, segments, waiting)
+            # segments first: uploads and the matcher lock segments before fingerprints and
+            # matches, and the same order keeps them from deadlocking with this transaction
+            partitions.drop(conn, partition)
             for dependent in dependents:
                 partitions.drop(conn, dependent)
             # rows of this month that wait in the DEFAULT partitions (their month was made late)
-            lo = datetime.combine(partition.month or date.min, time(), UTC)
-            hi = datetime.combine(partitions.add_months(partition.month or date.min, 1), time(), UTC)
+            assert partition.month is not None  # run() drops month partitions only
+            lo = datetime.combine(partition.month, time(), UTC)
+            hi = datetime.combine(partitions.add_months(partition.month, 1), time(), UTC)
             _delete_dependents(conn, None, lo, hi)
-            partitions.drop(conn, partition)
         except OperationalError as exc:
             if "lock timeout" not in str(exc) and "deadlock" not in str(exc):
                 raise

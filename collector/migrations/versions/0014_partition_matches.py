@@ -72,8 +72,10 @@ def _rebuild(conn: Connection, table: str, partition: bool) -> None:
             )
         )
         # the months segments has a partition for: a segment's rows land in its month
-        segments = [p for p in partitions.partitions(conn) if p.table == "segments" and p.month is not None]
-        for month in sorted(p.month for p in segments if p.month is not None):
+        months = [
+            p.month for p in partitions.partitions(conn) if p.table == "segments" and p.month is not None
+        ]
+        for month in sorted(months):
             partitions.create_month(conn, table, month)
         partitions.create_default(conn, table)
         orphans = conn.scalar(
@@ -106,9 +108,8 @@ def upgrade() -> None:
     if conn.dialect.name != "postgresql":
         for table in TABLES:
             op.add_column(table, sa.Column(KEY, UTCDateTime(), nullable=True))
-            conn.execute(
-                text(f"UPDATE {table} SET {KEY} = (SELECT start FROM segments s WHERE s.id = segment_id)")  # noqa: S608
-            )
+            start = f"SELECT start FROM segments s WHERE s.id = {table}.segment_id"  # noqa: S608
+            conn.execute(text(f"UPDATE {table} SET {KEY} = ({start})"))  # noqa: S608
         return
     for table in TABLES:
         _rebuild(conn, table, partition=True)
