@@ -109,6 +109,38 @@ def seed(url: str, segments: int, months: int) -> float:
     return time.perf_counter() - t0
 
 
+def lookup_ms(url: str, bounded: bool = False, runs: int = 30) -> float:
+    """Median time to read 500 segments' fingerprints by segment id, as play assembly does
+    (collector.plays.repository.fingerprint_blobs): one station's segments in the middle of the
+    span; ``bounded``: with their first and last start too, which lets PostgreSQL skip the
+    other months' partitions."""
+    engine = create_engine(url)
+    with engine.connect() as c:
+        ids = list(
+            c.scalars(
+                text(
+                    "SELECT id FROM segments WHERE station_id = 1 "
+                    "AND id >= (SELECT max(id) / 2 FROM segments) ORDER BY id LIMIT 500"
+                )
+            )
+        )
+        sql = "SELECT segment_id, rate_ppm, data FROM segment_fingerprints WHERE segment_id = ANY(:ids)"
+        params: dict[str, object] = {"ids": ids}
+        if bounded:
+            sql += " AND segment_start BETWEEN :lo AND :hi"
+            span = text("SELECT min(start), max(start) FROM segments WHERE id = ANY(:ids)")
+            lo, hi = c.execute(span, params).one()
+            params |= {"lo": lo, "hi": hi}
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            rows = c.execute(text(sql), params).all()
+            times.append(time.perf_counter() - t0)
+        assert len(rows) == len(ids)
+    engine.dispose()
+    return round(sorted(times)[len(times) // 2] * 1000, 2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segments", type=int, default=1_000_000)
@@ -134,10 +166,13 @@ def main() -> int:
         t0 = time.perf_counter()
         upgrade(url, "0013")
         migrate_s = time.perf_counter() - t0
+        lookup_0013_ms = lookup_ms(url)
         log("migrating 0013 -> 0014")
         t0 = time.perf_counter()
         upgrade(url)
         migrate_0014_s = time.perf_counter() - t0
+        lookup_0014_ms = lookup_ms(url)
+        lookup_bounded_ms = lookup_ms(url, bounded=True)
         settings = CollectorSettings(
             database_url=url,
             retention={"segments_months": args.months - 1},
@@ -167,6 +202,11 @@ def main() -> int:
         "seed_s": round(seed_s, 1),
         "migrate_s": round(migrate_s, 2),
         "migrate_0014_s": round(migrate_0014_s, 2),
+        "fingerprints_by_id_ms": {
+            "0013": lookup_0013_ms,
+            "0014": lookup_0014_ms,
+            "0014 bounded by start": lookup_bounded_ms,
+        },
         "ensure_s": round(ensure_s, 3),
         "retention_s": round(retention_s, 2),
         "retention_removed_segments": sum(r.segments for r in removed if r.done),
