@@ -299,7 +299,9 @@ def unmatched_segments(
             Segment.start >= start,
             Segment.start < end,
             Segment.status == "unmatched",
-            ~exists().where(SegmentMatch.segment_id == Segment.id),
+            ~exists().where(
+                SegmentMatch.segment_id == Segment.id, SegmentMatch.segment_start == Segment.start
+            ),
             or_(Segment.level_dbfs.is_(None), Segment.level_dbfs >= min_level_dbfs),
         )
         .order_by(Segment.start, Segment.id)
