@@ -143,7 +143,7 @@ def check_reports(out: str, _work: Path) -> None:
 def check_partitions(out: str, _work: Path) -> None:
     result = json.loads(out)
     expect(result["segments"] == 10_000, f"segments: {result['segments']}")
-    for key in ("seed_s", "migrate_s", "ensure_s", "retention_s"):
+    for key in ("seed_s", "migrate_s", "migrate_0014_s", "ensure_s", "retention_s"):
         expect(isinstance(result[key], int | float), f"{key}: {result.get(key)}")
     removed = result["retention_removed_segments"]
     expect(removed > 0 and result["left"]["segments"] == 10_000 - removed, f"retention: {result}")

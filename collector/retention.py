@@ -7,11 +7,15 @@ back until it holds ``matching.rematch_days`` (:mod:`collector.matching.rematch`
 back), and a month that still holds segments waiting for the matcher (new, claimed) is kept
 whole until they are matched.
 
-On PostgreSQL a month goes as a whole partition (:mod:`collector.db.partitions`): the
-fingerprints and the match of its segments are deleted, then the partition is detached and
-dropped; rows the DEFAULT partition holds for such months are deleted. SQLite is not
-partitioned: its old rows are deleted the same way, except the segment rows a play names
-(small rows, without their fingerprints), which SQLite's foreign key keeps.
+On PostgreSQL a month goes as whole partitions (:mod:`collector.db.partitions`): the month
+of the segments, of their fingerprints and of their matches (partitioned by their segment's
+start: the same month) are detached and dropped together, in one transaction; rows the DEFAULT
+partitions hold for such months are deleted. SQLite is not partitioned: its old rows are
+deleted, except the segment rows a play names (small rows, without their fingerprints), which
+SQLite's foreign key keeps.
+
+Heartbeats (the agents' minute-by-minute health) are kept ``retention.heartbeats_days`` days
+(30; each agent's latest is always kept) and deleted by time, in batches (:func:`heartbeats`).
 
 What a play keeps once its segments are gone: its own row (times, offsets in the recording,
 confidence, matched fraction, rate), its ``play_segments`` rows (each segment's id, offset and
@@ -32,11 +36,12 @@ from typing import Any
 
 from sqlalchemy import Connection, column, delete, func, select, table, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from collector import instruments
 from collector.db import partitions
-from collector.ingest.models import Segment, SegmentFingerprint
+from collector.fleet.models import Agent
+from collector.ingest.models import Heartbeat, Segment, SegmentFingerprint
 from collector.matching.models import SegmentMatch
 from collector.plays.models import PlaySegment
 from collector.settings import CollectorSettings
@@ -44,7 +49,7 @@ from collector.settings import CollectorSettings
 log = logging.getLogger("collector.retention")
 
 LOCK_TIMEOUT = "10s"  # a drop waits this long for the partition's readers, then tries later
-BATCH = 20_000  # segments whose fingerprints and matches one transaction deletes
+BATCH = 20_000  # heartbeats one transaction deletes
 WAITING = ("new", "claimed")  # segments the matcher has yet to read
 
 
@@ -75,12 +80,9 @@ def run(
     cutoff = first_month_kept(settings, now)
     with factory() as session:
         conn = session.connection()
-        old = [
-            p
-            for p in (partitions.partitions(conn) if partitions.partitioned(conn) else [])
-            if p.table == "segments" and p.month is not None and p.month < cutoff
-        ]
-    removals = [_drop_month(factory, partition, dry_run) for partition in old]
+        found = partitions.partitions(conn) if partitions.partitioned(conn) else []
+    old = [p for p in found if p.table == "segments" and p.month is not None and p.month < cutoff]
+    removals = [_drop_month(factory, partition, found, dry_run) for partition in old]
     with factory() as session:
         removal = _delete_rows(session.connection(), cutoff, dry_run)
         session.commit()
@@ -97,7 +99,12 @@ def run(
     return removals
 
 
-def _drop_month(factory: sessionmaker[Session], partition: partitions.Partition, dry_run: bool) -> Removal:
+def _drop_month(
+    factory: sessionmaker[Session],
+    partition: partitions.Partition,
+    found: list[partitions.Partition],
+    dry_run: bool,
+) -> Removal:
     name = partition.name
     month = table(name, column("id"), column("status"))
     with factory() as session:
@@ -108,20 +115,9 @@ def _drop_month(factory: sessionmaker[Session], partition: partitions.Partition,
         return _kept(partition, segments, waiting)
     if dry_run:
         return Removal(name, partition.month, segments, False)
-    # the fingerprints and matches first, a batch of segments per transaction: a month of them is
-    # the largest delete the collector makes, and a short transaction holds nothing up
-    fingerprints, last = 0, -1
-    while True:
-        with factory() as session:
-            conn = session.connection()
-            ids = list(
-                conn.scalars(select(month.c.id).where(month.c.id > last).order_by(month.c.id).limit(BATCH))
-            )
-            if not ids:
-                break
-            fingerprints += _delete_dependents(conn, ids)
-            session.commit()
-        last = ids[-1]
+    # the month of the segments' fingerprints and matches goes with it, in one transaction
+    dependents = [p for p in found if p.table in partitions.SEGMENT_ROWS and p.month == partition.month]
+    fingerprints = sum(p.rows for p in dependents if p.table == "segment_fingerprints")
     with factory() as session:
         conn = session.connection()
         conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
@@ -130,15 +126,23 @@ def _drop_month(factory: sessionmaker[Session], partition: partitions.Partition,
             waiting = _waiting(conn, month)
             if waiting:
                 return _kept(partition, segments, waiting)
-            fingerprints += _delete_dependents(conn, select(month.c.id))  # those that came meanwhile
+            # segments first: uploads and the matcher lock segments before fingerprints and
+            # matches, and the same order keeps them from deadlocking with this transaction
             partitions.drop(conn, partition)
+            for dependent in dependents:
+                partitions.drop(conn, dependent)
+            # rows of this month that wait in the DEFAULT partitions (their month was made late)
+            assert partition.month is not None  # run() drops month partitions only
+            lo = datetime.combine(partition.month, time(), UTC)
+            hi = datetime.combine(partitions.add_months(partition.month, 1), time(), UTC)
+            _delete_dependents(conn, None, lo, hi)
         except OperationalError as exc:
-            if "lock timeout" not in str(exc):
+            if "lock timeout" not in str(exc) and "deadlock" not in str(exc):
                 raise
-            note = f"the table was busy for {LOCK_TIMEOUT}; the month goes at the next run"
+            note = f"the tables were busy for {LOCK_TIMEOUT}; the month goes at the next run"
             return Removal(name, partition.month, segments, False, note)
         session.commit()
-    return Removal(name, partition.month, segments, True, f"{fingerprints} fingerprints")
+    return Removal(name, partition.month, segments, True, f"{fingerprints} fingerprints (est.)")
 
 
 def _waiting(conn: Connection, month: Any) -> int:
@@ -150,12 +154,17 @@ def _kept(partition: partitions.Partition, segments: int, waiting: int) -> Remov
     return Removal(partition.name, partition.month, segments, False, note)
 
 
-def _delete_dependents(conn: Connection, ids: Any) -> int:
-    """Delete the fingerprints and matches of the segments ``ids`` selects; return the
-    fingerprints deleted."""
-    fingerprints = conn.execute(delete(SegmentFingerprint).where(SegmentFingerprint.segment_id.in_(ids)))
-    conn.execute(delete(SegmentMatch).where(SegmentMatch.segment_id.in_(ids)))
-    return int(fingerprints.rowcount)
+def _delete_dependents(conn: Connection, ids: Any, since: datetime | None, before: datetime) -> None:
+    """Delete the fingerprints and matches of the segments ``ids`` selects (all, if None) that
+    start in [since, before): the bounds let PostgreSQL read only the partitions that may hold
+    them."""
+    for model in (SegmentFingerprint, SegmentMatch):
+        stmt = delete(model).where(model.segment_start < before)
+        if since is not None:
+            stmt = stmt.where(model.segment_start >= since)
+        if ids is not None:
+            stmt = stmt.where(model.segment_id.in_(ids))
+        conn.execute(stmt)
 
 
 def _delete_rows(conn: Connection, cutoff: date, dry_run: bool) -> Removal:
@@ -173,6 +182,43 @@ def _delete_rows(conn: Connection, cutoff: date, dry_run: bool) -> Removal:
     segments = int(conn.scalar(select(func.count()).select_from(gone.subquery())) or 0)
     if dry_run or not segments:
         return Removal(what, None, segments, False)
-    _delete_dependents(conn, old)
+    _delete_dependents(conn, old, None, bound)
     removed = conn.execute(delete(rows).where(rows.c.id.in_(gone))).rowcount
     return Removal(what, None, removed, True)
+
+
+def heartbeats(
+    factory: sessionmaker[Session],
+    settings: CollectorSettings,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> int:
+    """Delete the heartbeats older than ``retention.heartbeats_days``, but each agent's latest
+    (what the collector reads of them), a batch per transaction; return how many went (or would)."""
+    bound = (now or datetime.now(UTC)) - timedelta(days=settings.retention.heartbeats_days)
+    other = aliased(Heartbeat)
+    latest = (
+        select(other.id)
+        .where(other.agent_id == Agent.id)
+        .order_by(other.received_at.desc(), other.id.desc())
+        .limit(1)
+        .correlate(Agent)
+        .scalar_subquery()
+    )
+    kept = select(latest).select_from(Agent)
+    old = select(Heartbeat.id).where(Heartbeat.received_at < bound, Heartbeat.id.not_in(kept))
+    if dry_run:
+        with factory() as session:
+            return int(session.scalar(select(func.count()).select_from(old.subquery())) or 0)
+    removed = 0
+    while True:
+        with factory() as session:
+            done = session.execute(delete(Heartbeat).where(Heartbeat.id.in_(old.limit(BATCH))))
+            n = int(done.rowcount or 0)  # type: ignore[attr-defined]
+            session.commit()
+        removed += n
+        if n < BATCH:
+            break
+    if removed:
+        log.info("retention: removed %d heartbeats received before %s", removed, f"{bound:%Y-%m-%d %H:%M}")
+    return removed

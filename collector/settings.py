@@ -72,9 +72,11 @@ class RetentionSettings(_Section):
     matches older than ``segments_months`` whole calendar months are deleted (on PostgreSQL:
     their monthly partitions dropped); never sooner than ``matching.rematch_days`` allows.
     Plays, their evidence rows and events are kept forever. ``partitions_ahead``: the months
-    after the current one whose partitions upkeep creates in advance (PostgreSQL)."""
+    after the current one whose partitions upkeep creates in advance (PostgreSQL).
+    ``heartbeats_days``: how long the agents' heartbeats are kept (each agent's latest stays)."""
 
     segments_months: int = Field(default=12, ge=1, le=1200)
+    heartbeats_days: int = Field(default=30, ge=1, le=36500)
     partitions_ahead: int = Field(default=3, ge=1, le=24)
     enabled: bool = True
 

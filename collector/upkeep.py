@@ -54,6 +54,7 @@ class Upkeep:
             ensure(factory, self.settings)
             if self.settings.retention.enabled:
                 retention.run(factory, self.settings)
+                retention.heartbeats(factory, self.settings)
         except Exception:
             log.exception("database upkeep failed; retrying in %.0f s", self.interval_s)
 
@@ -99,6 +100,7 @@ def _retention(args: argparse.Namespace) -> int:
     with open_database(args.config) as db:
         cutoff = retention.first_month_kept(db.settings)
         removals = retention.run(db.sessions, db.settings, dry_run=args.dry_run)
+        heartbeats = retention.heartbeats(db.sessions, db.settings, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     total = 0
     for r in removals:
@@ -106,12 +108,17 @@ def _retention(args: argparse.Namespace) -> int:
         total += 0 if kept else r.segments
         note = f" ({r.note})" if r.note else ""
         print(f"{'kept' if kept else verb} {r.what}: {r.segments} segment(s){note}")
+    days = db.settings.retention.heartbeats_days
+    print(f"{verb} {heartbeats} heartbeat(s) older than {days} day(s)")
     print(f"{verb} {total} segment(s) older than {cutoff:%Y-%m}; plays are kept", file=sys.stderr)
     return 0
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("partitions", help="monthly partitions of segments, events and plays (PostgreSQL)")
+    p = sub.add_parser(
+        "partitions",
+        help="monthly partitions of segments, their fingerprints and matches, events, plays (PostgreSQL)",
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     a = actions.add_parser(
         "ensure", help="create the coming months' partitions now (the worker does it hourly)"
@@ -119,7 +126,9 @@ def register(sub: Any) -> None:
     a.set_defaults(func=_ensure)
     a = actions.add_parser("list", help="each partition: table, month, rows (estimate), size")
     a.set_defaults(func=_list)
-    p = sub.add_parser("retention", help="remove raw segments older than the retention policy (plays stay)")
+    p = sub.add_parser(
+        "retention", help="remove raw segments and heartbeats older than the retention policy (plays stay)"
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     a = actions.add_parser("run", help="remove them now (the worker does it hourly)")
     a.add_argument("--dry-run", action="store_true", help="only say what would go")

@@ -1,14 +1,15 @@
-"""Migration 0013 on a big database: how long PostgreSQL's tables are locked while segments,
-events and plays move into monthly partitions, then what upkeep and retention take.
+"""Migrations 0013 and 0014 on a big database: how long PostgreSQL's tables are locked while
+segments, events and plays (0013), then fingerprints and matches (0014) move into monthly
+partitions, then what upkeep and retention take.
 
 A throwaway PostgreSQL cluster (tests/fixtures/postgres.py, or the server named by
 SODAV_TEST_POSTGRES_URL) is migrated to 0012 and seeded inside PostgreSQL
 (``INSERT … SELECT generate_series``): ``--segments`` segments of 10 s spread evenly over the
-last ``--months`` months on 50 stations, one fingerprint row per segment (a 1 kB blob: what the
-migration does not move but retention deletes), a tenth as many events and a twentieth as many
-plays. Then it times, in turn: ``alembic upgrade`` 0012 → 0013 (one transaction, the three
-tables locked throughout), ``partitions ensure``, and one ``retention run`` that drops the
-oldest month.
+last ``--months`` months on 50 stations, one fingerprint row per segment (a 1 kB blob), a match
+for every third segment, a tenth as many events and a twentieth as many plays. Then it times,
+in turn: ``alembic upgrade`` 0012 → 0013 (one transaction, the three tables locked
+throughout), 0013 → 0014 (fingerprints and matches copied with their segment's start),
+``partitions ensure``, and one ``retention run`` that drops the oldest month of all three.
 
     python -m bench.partitions.run                     # 1 M segments over 12 months
     python -m bench.partitions.run --segments 5000000
@@ -85,6 +86,12 @@ def seed(url: str, segments: int, months: int) -> float:
         )
         c.execute(
             text(
+                "INSERT INTO segment_matches (segment_id, recording_id, offset_s, value_start, rate_ppm, "
+                "score) SELECT id, 1 + id % 100, 12.5, start, 0, 0.8 FROM segments WHERE status = 'matched'"
+            )
+        )
+        c.execute(
+            text(
                 "INSERT INTO events (agent_id, station_id, kind, seq, start, received_at) "
                 "SELECT 1, station_id, 'title', seq, start, now() FROM segments WHERE id % 10 = 0"
             )
@@ -100,6 +107,38 @@ def seed(url: str, segments: int, months: int) -> float:
         c.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return time.perf_counter() - t0
+
+
+def lookup_ms(url: str, bounded: bool = False, runs: int = 30) -> float:
+    """Median time to read 500 segments' fingerprints by segment id, as play assembly does
+    (collector.plays.repository.fingerprint_blobs): one station's segments in the middle of the
+    span; ``bounded``: with their first and last start too, which lets PostgreSQL skip the
+    other months' partitions."""
+    engine = create_engine(url)
+    with engine.connect() as c:
+        ids = list(
+            c.scalars(
+                text(
+                    "SELECT id FROM segments WHERE station_id = 1 "
+                    "AND id >= (SELECT max(id) / 2 FROM segments) ORDER BY id LIMIT 500"
+                )
+            )
+        )
+        sql = "SELECT segment_id, rate_ppm, data FROM segment_fingerprints WHERE segment_id = ANY(:ids)"
+        params: dict[str, object] = {"ids": ids}
+        if bounded:
+            sql += " AND segment_start BETWEEN :lo AND :hi"
+            span = text("SELECT min(start), max(start) FROM segments WHERE id = ANY(:ids)")
+            lo, hi = c.execute(span, params).one()
+            params |= {"lo": lo, "hi": hi}
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            rows = c.execute(text(sql), params).all()
+            times.append(time.perf_counter() - t0)
+        assert len(rows) == len(ids)
+    engine.dispose()
+    return round(sorted(times)[len(times) // 2] * 1000, 2)
 
 
 def main() -> int:
@@ -125,8 +164,15 @@ def main() -> int:
         seed_s = seed(url, args.segments, args.months)
         log("migrating 0012 -> 0013")
         t0 = time.perf_counter()
-        upgrade(url)
+        upgrade(url, "0013")
         migrate_s = time.perf_counter() - t0
+        lookup_0013_ms = lookup_ms(url)
+        log("migrating 0013 -> 0014")
+        t0 = time.perf_counter()
+        upgrade(url)
+        migrate_0014_s = time.perf_counter() - t0
+        lookup_0014_ms = lookup_ms(url)
+        lookup_bounded_ms = lookup_ms(url, bounded=True)
         settings = CollectorSettings(
             database_url=url,
             retention={"segments_months": args.months - 1},
@@ -144,7 +190,7 @@ def main() -> int:
         with engine.connect() as c:
             counts = {
                 t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
-                for t in ("segments", "segment_fingerprints", "events", "plays")
+                for t in ("segments", "segment_fingerprints", "segment_matches", "events", "plays")
             }
             parts = c.execute(
                 text("SELECT count(*) FROM pg_inherits JOIN pg_class ON oid = inhrelid WHERE relkind = 'r'")
@@ -155,6 +201,12 @@ def main() -> int:
         "months": args.months,
         "seed_s": round(seed_s, 1),
         "migrate_s": round(migrate_s, 2),
+        "migrate_0014_s": round(migrate_0014_s, 2),
+        "fingerprints_by_id_ms": {
+            "0013": lookup_0013_ms,
+            "0014": lookup_0014_ms,
+            "0014 bounded by start": lookup_bounded_ms,
+        },
         "ensure_s": round(ensure_s, 3),
         "retention_s": round(retention_s, 2),
         "retention_removed_segments": sum(r.segments for r in removed if r.done),

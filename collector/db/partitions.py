@@ -1,12 +1,15 @@
 """Monthly range partitions on PostgreSQL: the tables that grow without bound, by UTC month.
 
 Migration 0013 made ``segments``, ``events`` and ``plays`` ``PARTITION BY RANGE`` on their
-``start``, one partition per UTC month (``segments_p2026_12``) and a DEFAULT partition
+``start``, and 0014 ``segment_fingerprints`` and ``segment_matches`` on their segment's start
+(``segment_start``, so a segment's rows share its month), one partition per UTC month
+(``segments_p2026_12``) and a DEFAULT partition
 (``segments_default``) that takes any row no month partition covers, so an insert never fails
 for want of a partition. Upkeep (:func:`ensure`, run by the worker and ``sodav-collector
 partitions ensure``) creates the coming months' partitions before rows need them, and moves
 rows that landed in DEFAULT into the month partition made for them. Retention
-(:mod:`collector.retention`) drops whole months with :func:`drop`.
+(:mod:`collector.retention`) drops whole months with :func:`drop`: a segments month with its
+fingerprints' and matches' month (:data:`SEGMENT_ROWS`).
 
 SQLite is not partitioned: every function here is PostgreSQL only (:func:`partitioned` says
 whether a database is).
@@ -21,7 +24,15 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, text
 
 # table -> its partition key; the keys' values are UTC timestamps (timestamptz)
-TABLES = {"segments": "start", "events": "start", "plays": "start"}
+TABLES = {
+    "segments": "start",
+    "segment_fingerprints": "segment_start",
+    "segment_matches": "segment_start",
+    "events": "start",
+    "plays": "start",
+}
+# the tables whose rows belong to a segment, partitioned by its start: their month goes with its
+SEGMENT_ROWS = ("segment_fingerprints", "segment_matches")
 
 _NAME = re.compile(r"^(?P<table>[a-z_]+)_p(?P<year>\d{4})_(?P<month>\d{2})$")
 
@@ -79,10 +90,10 @@ def create_month(conn: Connection, table: str, month: date) -> bool:
     conn.execute(text(f'CREATE TABLE "{name}" (LIKE "{table}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)'))
     default = default_name(table)
     if conn.scalar(text("SELECT to_regclass(:n)"), {"n": default}) is not None:
-        columns = ", ".join(f'"{c}"' for c in _columns(conn, table))
+        names = ", ".join(f'"{c}"' for c in columns(conn, table))
         moved = (
             f'WITH moved AS (DELETE FROM "{default}" WHERE "{key}" >= :lo AND "{key}" < :hi '  # noqa: S608
-            f'RETURNING {columns}) INSERT INTO "{name}" ({columns}) SELECT {columns} FROM moved'
+            f'RETURNING {names}) INSERT INTO "{name}" ({names}) SELECT {names} FROM moved'
         )
         conn.execute(text(moved), {"lo": lo, "hi": hi})
     conn.execute(
@@ -95,7 +106,7 @@ def create_default(conn: Connection, table: str) -> None:
     conn.execute(text(f'CREATE TABLE IF NOT EXISTS "{default_name(table)}" PARTITION OF "{table}" DEFAULT'))
 
 
-def _columns(conn: Connection, table: str) -> list[str]:
+def columns(conn: Connection, table: str) -> list[str]:
     return list(
         conn.scalars(
             text(
@@ -124,6 +135,8 @@ def ensure(conn: Connection, ahead: int, now: datetime | None = None) -> list[st
     last = add_months(current, ahead)
     created = []
     for table in TABLES:
+        if not partitioned(conn, table):  # a database between two migrations: left as it is
+            continue
         create_default(conn, table)
         months = {add_months(current, n) for n in range(ahead + 1)}
         months |= {m for m in months_in(conn, default_name(table), TABLES[table]) if m <= last}

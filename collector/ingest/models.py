@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collector.db.base import Base, BigId, UTCDateTime, utcnow
@@ -43,14 +54,24 @@ class Segment(Base):
     )
 
 
+# A segment's rows in other tables carry its start too: PostgreSQL partitions them by its month
+# (collector/db/partitions.py). The key on (id, start) is the models' own (the relationship sets
+# both columns); PostgreSQL has none (migration 0014 says why), SQLite its key on segment_id.
+def segment_key() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["segment_id", "segment_start"], ["segments.id", "segments.start"], ondelete="CASCADE"
+    )
+
+
 class SegmentFingerprint(Base):
     """One playback-rate variant of a segment: a shared.codec blob."""
 
     __tablename__ = "segment_fingerprints"
-    __table_args__ = (UniqueConstraint("segment_id", "rate_ppm"),)
+    __table_args__ = (UniqueConstraint("segment_id", "rate_ppm"), segment_key())
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    segment_id: Mapped[int] = mapped_column(BigId)
+    segment_start: Mapped[datetime] = mapped_column(UTCDateTime(), doc="its segment's start")
     rate_ppm: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -81,7 +102,10 @@ class Event(Base):
 
 class Heartbeat(Base):
     __tablename__ = "heartbeats"
-    __table_args__ = (Index("ix_heartbeats_agent_received", "agent_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_heartbeats_agent_received", "agent_id", "received_at"),
+        Index("ix_heartbeats_received_at", "received_at"),  # retention deletes by time
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))

@@ -44,9 +44,10 @@ def insert_fingerprints(session: Session, rows: list[dict[str, Any]]) -> None:
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
         cursor = driver.cursor()  # type: ignore[union-attr]
-        with cursor.copy("COPY segment_fingerprints (segment_id, rate_ppm, data) FROM STDIN") as copy:
+        columns = "segment_id, segment_start, rate_ppm, data"
+        with cursor.copy(f"COPY segment_fingerprints ({columns}) FROM STDIN") as copy:
             for r in rows:
-                copy.write_row((r["segment_id"], r["rate_ppm"], r["data"]))
+                copy.write_row((r["segment_id"], r["segment_start"], r["rate_ppm"], r["data"]))
         return
     table: Any = SegmentFingerprint.__table__
     connection.execute(insert(table), rows)

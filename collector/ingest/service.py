@@ -182,7 +182,14 @@ def store_upload(session: Session, agent: Agent, upload: UploadV1, allowed: dict
             # header's rate is read here (decoding twice cost a third of the ingest CPU)
             for blob in s.fingerprints:
                 data = base64.b64decode(blob)
-                fp_rows.append({"segment_id": seg_id, "rate_ppm": rate_ppm_of(data), "data": data})
+                fp_rows.append(
+                    {
+                        "segment_id": seg_id,
+                        "segment_start": s.start,
+                        "rate_ppm": rate_ppm_of(data),
+                        "data": data,
+                    }
+                )
         if fp_rows:
             repository.insert_fingerprints(session, fp_rows)
         result.accepted_segments = len(inserted)

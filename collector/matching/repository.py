@@ -80,12 +80,18 @@ def requeue(session: Session, ids: Sequence[int] | None) -> int:
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
-def forget_matches(session: Session, segment_ids: Sequence[int]) -> None:
+def forget_matches(session: Session, segments: Sequence[Segment]) -> None:
     """Delete the matches of these segments (matched again): one statement per 500 of them
-    (SQLite's older builds take at most 999 parameters)."""
-    for i in range(0, len(segment_ids), 500):
-        chunk = segment_ids[i : i + 500]
-        session.execute(delete(SegmentMatch).where(SegmentMatch.segment_id.in_(chunk)))
+    (SQLite's older builds take at most 999 parameters), bounded by their starts so that
+    PostgreSQL reads only their months' partitions."""
+    for i in range(0, len(segments), 500):
+        chunk = segments[i : i + 500]
+        session.execute(
+            delete(SegmentMatch).where(
+                SegmentMatch.segment_id.in_([seg.id for seg in chunk]),
+                SegmentMatch.segment_start.between(min(s.start for s in chunk), max(s.start for s in chunk)),
+            )
+        )
 
 
 def recent_matches(session: Session, station_id: int, limit: int) -> Sequence[Any]:
@@ -95,7 +101,9 @@ def recent_matches(session: Session, station_id: int, limit: int) -> Sequence[An
         select(
             SegmentMatch.rate_ppm, SegmentMatch.value_start, SegmentMatch.recording_id, SegmentMatch.offset_s
         )
-        .join(Segment, Segment.id == SegmentMatch.segment_id)
+        .join(
+            Segment, (Segment.id == SegmentMatch.segment_id) & (Segment.start == SegmentMatch.segment_start)
+        )
         .where(Segment.station_id == station_id)
         .order_by(Segment.start.desc())
         .limit(limit)

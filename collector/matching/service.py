@@ -28,7 +28,7 @@ def match_segments(
     matched = 0
     # what an earlier pass found (re-matching the past, a quarantined segment let back in):
     # one statement for the lot, not one per segment
-    repository.forget_matches(session, [seg.id for seg in segments])
+    repository.forget_matches(session, segments)
     for n, seg in enumerate(segments, start=1):
         if progress is not None:
             progress(n, len(segments), "matching")
@@ -41,6 +41,7 @@ def match_segments(
         session.add(
             SegmentMatch(
                 segment_id=seg.id,
+                segment_start=seg.start,
                 recording_id=m.recording_id,
                 offset_s=m.offset_s,
                 value_start=fp.start,

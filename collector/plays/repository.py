@@ -117,7 +117,10 @@ def segments_to_assemble(session: Session, station_id: int, since: datetime) -> 
     )
     return session.execute(
         select(Segment.id, Segment.start, Segment.duration, SegmentMatch)
-        .outerjoin(SegmentMatch, SegmentMatch.segment_id == Segment.id)
+        .outerjoin(
+            SegmentMatch,
+            (SegmentMatch.segment_id == Segment.id) & (SegmentMatch.segment_start == Segment.start),
+        )
         .where(
             Segment.station_id == station_id,
             Segment.start >= since,
@@ -137,13 +140,17 @@ def delete_open_plays(session: Session, station_id: int, ending_from: datetime) 
     session.execute(delete(Play).where(Play.id.in_(open_plays)))
 
 
-def fingerprint_blobs(session: Session, segment_ids: Sequence[int]) -> dict[tuple[int, int], bytes]:
-    """Every fingerprint of the segments, by (segment id, rate_ppm): one query per 500 segments."""
+def fingerprint_blobs(
+    session: Session, segment_ids: Sequence[int], since: datetime
+) -> dict[tuple[int, int], bytes]:
+    """Every fingerprint of the segments (none starts before ``since``: PostgreSQL then reads
+    only their months' partitions), by (segment id, rate_ppm): one query per 500 segments."""
     out: dict[tuple[int, int], bytes] = {}
     for i in range(0, len(segment_ids), 500):
         rows = session.execute(
             select(SegmentFingerprint.segment_id, SegmentFingerprint.rate_ppm, SegmentFingerprint.data).where(
-                SegmentFingerprint.segment_id.in_(segment_ids[i : i + 500])
+                SegmentFingerprint.segment_id.in_(segment_ids[i : i + 500]),
+                SegmentFingerprint.segment_start >= since,
             )
         )
         out.update({(sid, rate): data for sid, rate, data in rows})
@@ -292,7 +299,9 @@ def unmatched_segments(
             Segment.start >= start,
             Segment.start < end,
             Segment.status == "unmatched",
-            ~exists().where(SegmentMatch.segment_id == Segment.id),
+            ~exists().where(
+                SegmentMatch.segment_id == Segment.id, SegmentMatch.segment_start == Segment.start
+            ),
             or_(Segment.level_dbfs.is_(None), Segment.level_dbfs >= min_level_dbfs),
         )
         .order_by(Segment.start, Segment.id)

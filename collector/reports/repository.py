@@ -343,7 +343,7 @@ def _unidentified_where(
         Segment.start >= start,
         Segment.start < end,
         Segment.status == "unmatched",
-        ~exists().where(SegmentMatch.segment_id == Segment.id),
+        ~exists().where(SegmentMatch.segment_id == Segment.id, SegmentMatch.segment_start == Segment.start),
         or_(Segment.level_dbfs.is_(None), Segment.level_dbfs >= min_level_dbfs),
     ]
     if station_ids is not None:

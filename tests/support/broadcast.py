@@ -72,7 +72,10 @@ def air_one_song(session: Session, slug: str = "rfm-dakar", seed: int = 5, song_
         session.flush()
         session.add(
             SegmentFingerprint(
-                segment_id=segment.id, rate_ppm=0, data=_blob(broadcast[i * n : (i + 1) * n], start)
+                segment_id=segment.id,
+                segment_start=start,
+                rate_ppm=0,
+                data=_blob(broadcast[i * n : (i + 1) * n], start),
             )
         )
     session.flush()

@@ -26,12 +26,11 @@ Create Date: 2026-12-07 15:00:00
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from alembic import op
 from sqlalchemy import Connection, text
 
-from collector.db import partitions
+from collector.db import partitions, rebuild
 
 revision = "0013"
 down_revision = "0012"
@@ -39,6 +38,8 @@ branch_labels = None
 depends_on = None
 
 AHEAD = 3
+# the tables 0013 partitions, by their key (later migrations add to partitions.TABLES)
+TABLES = {"segments": "start", "events": "start", "plays": "start"}
 
 # the foreign keys 0013 drops, as 0001/0002 made them, for the downgrade
 _KEYS = [
@@ -55,70 +56,10 @@ _KEYS = [
 ]
 
 
-class _Definition(NamedTuple):  # not a dataclass: Alembic loads this file outside sys.modules
-    indexes: list[str]
-    constraints: list[tuple[str, str, str, list[str]]]  # name, type, definition, columns
-    triggers: list[str]
-    sequences: list[tuple[str, str]]  # sequence, the column that owns it
-
-
-def _definition(conn: Connection, table: str) -> _Definition:
-    """What a rebuilt table must get back: index, constraint and trigger statements, the
-    sequences its columns own; read before the table is renamed, so they name it."""
-    oid = conn.scalar(text("SELECT to_regclass(:t)::oid"), {"t": table})
-    indexes = conn.scalars(
-        text(
-            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = :oid "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
-        ),
-        {"oid": oid},
-    ).all()
-    constraints = conn.execute(
-        text(
-            "SELECT conname, contype, pg_get_constraintdef(oid) AS definition, "
-            "ARRAY(SELECT attname FROM unnest(conkey) k JOIN pg_attribute a "
-            "ON a.attrelid = conrelid AND a.attnum = k) AS columns "
-            "FROM pg_constraint WHERE conrelid = :oid AND contype IN ('p', 'u', 'f', 'c') "
-            "ORDER BY contype, conname"
-        ),
-        {"oid": oid},
-    ).all()
-    triggers = conn.scalars(
-        text("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = :oid AND NOT tgisinternal"),
-        {"oid": oid},
-    ).all()
-    sequences = conn.execute(
-        text(
-            "SELECT pg_get_serial_sequence(:t, attname) AS sequence, attname FROM pg_attribute "
-            "WHERE attrelid = :oid AND attnum > 0 AND NOT attisdropped "
-            "AND pg_get_serial_sequence(:t, attname) IS NOT NULL"
-        ),
-        {"oid": oid, "t": table},
-    ).all()
-    return _Definition(
-        # a partitioned table's own index reads ON ONLY: made again on the table, for all of it
-        indexes=[i.replace(" ON ONLY ", " ON ") for i in indexes],
-        constraints=[(c.conname, c.contype, c.definition, list(c.columns)) for c in constraints],
-        triggers=list(triggers),
-        sequences=[(r.sequence, r.attname) for r in sequences],
-    )
-
-
-def _key_definition(contype: str, columns: list[str], key: str, partition: bool) -> str:
-    """A primary key or unique constraint, with the partition key (partitioned) or without."""
-    names = [c for c in columns if c != key] + ([key] if partition else [])
-    kind = "PRIMARY KEY" if contype == "p" else "UNIQUE"
-    return f"{kind} ({', '.join(_quote(c) for c in names)})"
-
-
-def _quote(name: str) -> str:
-    return f'"{name}"'
-
-
 def _rebuild(conn: Connection, table: str, partition: bool) -> None:
     """``table`` rebuilt partitioned by month (``partition``) or as one plain table again."""
-    key = partitions.TABLES[table]
-    definition = _definition(conn, table)
+    key = TABLES[table]
+    definition = rebuild.definition(conn, table)
     old = f"{table}_0013"
     conn.execute(text(f'ALTER TABLE "{table}" RENAME TO "{old}"'))
     clause = f' PARTITION BY RANGE ("{key}")' if partition else ""
@@ -133,16 +74,9 @@ def _rebuild(conn: Connection, table: str, partition: bool) -> None:
             partitions.create_month(conn, table, month)
         partitions.create_default(conn, table)
     conn.execute(text(f'INSERT INTO "{table}" SELECT * FROM "{old}"'))  # noqa: S608
-    for name, column in definition.sequences:
-        conn.execute(text(f'ALTER SEQUENCE {name} OWNED BY "{table}"."{column}"'))
+    rebuild.move_sequences(conn, table, definition)
     conn.execute(text(f'DROP TABLE "{old}"'))
-    for name, contype, condef, columns in definition.constraints:
-        if contype in ("p", "u"):
-            condef = _key_definition(contype, columns, key, partition)
-        conn.execute(text(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {condef}'))
-    for statement in definition.indexes + definition.triggers:
-        conn.execute(text(statement))
-    conn.execute(text(f'ANALYZE "{table}"'))
+    rebuild.restore(conn, table, definition, key, partition)
 
 
 def _drop_keys_to(conn: Connection, table: str) -> None:
@@ -162,7 +96,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    for table in partitions.TABLES:
+    for table in TABLES:
         _drop_keys_to(conn, table)
         _rebuild(conn, table, partition=True)
 
@@ -171,7 +105,7 @@ def downgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    for table in partitions.TABLES:
+    for table in TABLES:
         _rebuild(conn, table, partition=False)
     # what retention deleted has no segment to point at any more: such rows go, as the keys demand
     for column, target in (("segment_id", "segments"), ("play_id", "plays")):

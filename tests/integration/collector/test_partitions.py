@@ -13,14 +13,12 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector import retention
@@ -29,7 +27,7 @@ from collector.db.engine import make_engine, make_sessionmaker
 from collector.db.migrate import alembic_config, upgrade
 from collector.db.session import transaction
 from collector.fleet.models import Agent, Station
-from collector.ingest.models import Segment, SegmentFingerprint
+from collector.ingest.models import Heartbeat, Segment, SegmentFingerprint
 from collector.ingest.service import store_upload
 from collector.matching.models import SegmentMatch
 from collector.plays.models import Play, PlaySegment
@@ -91,42 +89,73 @@ def _relevé(factory: sessionmaker[Session]) -> list[list[str]]:
     return [[str(c) for c in row] for row in table.rows]
 
 
-@pytest.fixture
-def database_at_0012(postgres_server: str) -> Iterator[str]:
-    """A PostgreSQL database migrated to 0012 only, as one was before partitions."""
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    name = f"t_partitions_{abs(hash(datetime.now())) % 10**8}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url, "0012")
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def _downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
 
 
-def test_migration_moves_a_populated_database_and_the_app_works_on(
-    database_at_0012: str, broadcast: tuple[Path, np.ndarray]
+def _misplaced(factory: sessionmaker[Session]) -> int:
+    """Fingerprints and matches whose ``segment_start`` is not their segment's start."""
+    with factory() as s:
+        return sum(
+            int(
+                s.scalar(
+                    text(
+                        f"SELECT count(*) FROM {t} r WHERE NOT EXISTS (SELECT 1 FROM segments g "  # noqa: S608
+                        "WHERE g.id = r.segment_id AND g.start = r.segment_start)"
+                    )
+                )
+                or 0
+            )
+            for t in partitions.SEGMENT_ROWS
+        )
+
+
+@pytest.mark.backends("postgresql")
+def test_migrations_move_a_populated_database_and_the_app_works_on(
+    database_url: str, broadcast: tuple[Path, np.ndarray]
 ) -> None:
-    engine = make_engine(database_at_0012)
+    """A month of audio heard and matched, the database taken back to plain tables (before
+    0013) and up again, through 0013 (segments, events, plays) and 0014 (fingerprints and
+    matches): every row is kept, and the app goes on working on the partitions."""
+    engine = make_engine(database_url)
     factory = make_sessionmaker(engine)
     try:
         on_air = _on_air(factory, *broadcast)
         before, relevé = _counts(factory), _relevé(factory)
         assert before["plays"] == 1 and before["segment_matches"] > 0 and len(relevé) == 1
 
-        upgrade(database_at_0012)
+        _downgrade(database_url, "0013")  # fingerprints and matches plain, without segment_start
+        assert _counts(factory) == before
+        with factory() as s:
+            conn = s.connection()
+            assert partitions.partitioned(conn, "segments")
+            assert not any(partitions.partitioned(conn, t) for t in partitions.SEGMENT_ROWS)
+            assert "segment_start" not in partitions.columns(conn, "segment_fingerprints")
+        _downgrade(database_url, "0012")
+        assert _counts(factory) == before
+
+        upgrade(database_url)
 
         assert _counts(factory) == before and _relevé(factory) == relevé
+        assert _misplaced(factory) == 0
         with factory() as s:
             conn = s.connection()
             assert all(partitions.partitioned(conn, t) for t in partitions.TABLES)
             names = {p.name for p in partitions.partitions(conn)}
             triggers = set(s.scalars(text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'plays'::regclass")))
-        assert {"segments_p2026_04", "plays_p2026_04", "events_p2026_04", "segments_default"} <= names
+            april = s.scalar(text("SELECT count(*) FROM segment_fingerprints_p2026_04"))
+        assert {
+            "segments_p2026_04",
+            "segment_fingerprints_p2026_04",
+            "segment_matches_p2026_04",
+            "plays_p2026_04",
+            "events_p2026_04",
+            "segments_default",
+            "segment_fingerprints_default",
+        } <= names
+        assert april == before["segment_fingerprints"]  # each in its segment's month
         # the triggers of 0011 and 0012 came along: a new final play still logs its change
         assert {"plays_airtime_change", "plays_report_change"} <= triggers
 
@@ -138,6 +167,7 @@ def test_migration_moves_a_populated_database_and_the_app_works_on(
         close_quiet_plays(factory, now=T0 + timedelta(days=1, hours=1))
         assert len(_relevé(factory)) == 2
         assert [p.status for p in on_air.plays()] == ["final", "final"]
+        assert _counts(factory)["segment_matches"] > before["segment_matches"]
         # an upload sent twice is stored once (ON CONFLICT on the partitioned unique key)
         batch = [segment("rfm", 1000 + n) for n in range(3)]
         for _ in range(2):
@@ -147,12 +177,11 @@ def test_migration_moves_a_populated_database_and_the_app_works_on(
                     s, agent, UploadV1.model_validate(upload("box1", batch)), {"rfm": agent.stations[0].id}
                 )
         assert _counts(factory)["segments"] == _counts(factory)["segment_fingerprints"]
+        assert _misplaced(factory) == 0
 
-        # and back: the downgrade moves every row into plain tables again
+        # and back: the downgrades move every row into plain tables again
         after = _counts(factory)
-        from alembic import command
-
-        command.downgrade(alembic_config(database_at_0012), "0012")
+        _downgrade(database_url, "0012")
         assert _counts(factory) == after
         with factory() as s:
             assert not partitions.partitioned(s.connection())
@@ -161,7 +190,8 @@ def test_migration_moves_a_populated_database_and_the_app_works_on(
 
 
 def _segments(factory: sessionmaker[Session], starts: list[datetime], status: str = "unmatched") -> None:
-    """Segments of station ``rfm`` heard by ``box1`` (both made if missing), one per start."""
+    """Segments of station ``rfm`` heard by ``box1`` (both made if missing), one per start,
+    each with its fingerprint."""
     with transaction(factory) as s:
         station = s.scalars(select(Station)).first()
         if station is None:
@@ -172,10 +202,50 @@ def _segments(factory: sessionmaker[Session], starts: list[datetime], status: st
         first = int(s.scalar(select(func.coalesce(func.max(Segment.seq), -1))) or 0) + 1
         s.add_all(
             Segment(
-                agent_id=agent.id, station_id=station.id, seq=first + n, start=t, duration=10.0, status=status
+                agent_id=agent.id,
+                station_id=station.id,
+                seq=first + n,
+                start=t,
+                duration=10.0,
+                status=status,
+                fingerprints=[SegmentFingerprint(rate_ppm=0, data=b"SFP1")],
             )
             for n, t in enumerate(starts)
         )
+
+
+def test_0014_fills_segment_start_on_both_databases(
+    database_url: str, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fingerprints stored before 0014 get their segment's start, on SQLite too; on PostgreSQL
+    one whose segment retention removed (no month to go to) is left out, and said so."""
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    starts = [datetime(2026, 3, 31, 23, 59, 55, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)]
+    try:
+        _segments(factory, starts)
+        with transaction(factory) as s:
+            partitions.ensure(s.connection(), ahead=3)  # March and April 2026 leave DEFAULT
+        _downgrade(database_url, "0013")
+        with factory() as s:
+            assert "segment_start" not in {
+                c["name"] for c in inspect(s.connection()).get_columns("segment_fingerprints")
+            }
+        if backend == "postgresql":
+            with transaction(factory) as s:
+                s.execute(
+                    text("INSERT INTO segment_fingerprints (segment_id, rate_ppm, data) VALUES (999, 0, 'x')")
+                )
+        upgrade(database_url)
+        with factory() as s:
+            assert sorted(f.segment_start for f in s.scalars(select(SegmentFingerprint))) == starts
+            if backend == "postgresql":
+                assert s.scalar(text("SELECT count(*) FROM segment_fingerprints_p2026_03")) == 1
+        assert _misplaced(factory) == 0
+        if backend == "postgresql":
+            assert "segment_fingerprints: 1 rows whose segment retention removed are left out" in caplog.text
+    finally:
+        engine.dispose()
 
 
 def test_rows_of_any_month_land_and_are_found(database_url: str, backend: str) -> None:
@@ -197,6 +267,10 @@ def test_rows_of_any_month_land_and_are_found(database_url: str, backend: str) -
             assert "segments_p2090_01" not in {p.name for p in partitions.partitions(s.connection())}
             assert s.scalar(text("SELECT count(*) FROM segments_p1999_12")) == 1
             assert s.scalar(text("SELECT count(*) FROM segments_default")) == 1
+            # a segment's fingerprint goes where the segment goes
+            assert "segment_fingerprints_p1999_12" in created
+            assert s.scalar(text("SELECT count(*) FROM segment_fingerprints_p1999_12")) == 1
+            assert s.scalar(text("SELECT count(*) FROM segment_fingerprints_default")) == 1
     finally:
         engine.dispose()
 
@@ -245,10 +319,70 @@ def test_retention_removes_old_audio_and_keeps_plays(
                 assert after["segments"] == 0
                 names = {p.name for p in partitions.partitions(s.connection())}
                 assert "segments_p2026_04" not in names and "plays_p2026_04" in names
+                assert not {"segment_fingerprints_p2026_04", "segment_matches_p2026_04"} & names
             else:  # SQLite keeps the segment rows a play names (its foreign key), without fingerprints
                 named = select(PlaySegment.segment_id).distinct().subquery()
                 assert after["segments"] == s.scalar(select(func.count()).select_from(named))
         assert _relevé(factory) == relevé
+    finally:
+        engine.dispose()
+
+
+def test_retention_drops_a_month_of_segments_with_its_fingerprints(database_url: str, backend: str) -> None:
+    """March's segments, and a February segment that came after February's partitions were
+    due (it waits in DEFAULT): both go with their fingerprints; November stays whole."""
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    march, november = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC)
+    try:
+        _segments(factory, [march, march + timedelta(days=20), november])
+        with transaction(factory) as s:
+            partitions.ensure(s.connection(), ahead=3, now=march)
+        _segments(factory, [datetime(2026, 2, 27, tzinfo=UTC)])  # no February partition: DEFAULT
+        removed = retention_run(
+            factory, _settings(database_url, segments_months=1), now=datetime(2026, 12, 7, tzinfo=UTC)
+        )
+        assert sum(r.segments for r in removed if r.done) == 3
+        with factory() as s:
+            assert [seg.start for seg in s.scalars(select(Segment))] == [november]
+            assert [f.segment_start for f in s.scalars(select(SegmentFingerprint))] == [november]
+            if backend == "postgresql":
+                names = {p.name for p in partitions.partitions(s.connection())}
+                went = [r.what for r in removed if r.segments]
+                assert went == ["segments_p2026_03", "segments before 2026-11"]
+                assert not {f"{t}_p2026_03" for t in ("segments", *partitions.SEGMENT_ROWS)} & names
+    finally:
+        engine.dispose()
+
+
+def test_heartbeats_are_kept_30_days_and_each_agents_latest(database_url: str) -> None:
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    ages = {"box1": [40, 31, 29, 1], "box2": [90, 60]}  # days; box2 fell silent two months ago
+    try:
+        with transaction(factory) as s:
+            for name, days in ages.items():
+                agent = Agent(name=name)
+                s.add(agent)
+                s.flush()
+                s.add_all(
+                    Heartbeat(agent_id=agent.id, received_at=now - timedelta(days=d), sent_at=now, payload={})
+                    for d in days
+                )
+        settings = CollectorSettings(database_url=database_url)
+        assert settings.retention.heartbeats_days == 30
+        assert retention.heartbeats(factory, settings, dry_run=True, now=now) == 3
+        assert retention.heartbeats(factory, settings, now=now) == 3
+        with factory() as s:
+            left = {
+                (name, (now - received).days)
+                for name, received in s.execute(
+                    select(Agent.name, Heartbeat.received_at).join(Agent, Agent.id == Heartbeat.agent_id)
+                )
+            }
+        assert left == {("box1", 29), ("box1", 1), ("box2", 60)}
+        assert retention.heartbeats(factory, settings, now=now) == 0
     finally:
         engine.dispose()
 
@@ -305,10 +439,13 @@ def test_the_guides_commands(database_url: str, broadcast: tuple[Path, np.ndarra
             out.append(done.stdout)
         ensured, listed, dry, ran = out
         assert "created segments_p2026_04" in ensured and "created plays_p2026_04" in ensured
+        assert "created segment_fingerprints_p2026_04" in ensured
+        assert "created segment_matches_p2026_04" in ensured
         assert re.search(r"^segments +segments_p2026_04 +2026-04 ", listed, re.MULTILINE)
+        assert re.search(r"^segment_matches +segment_matches_p2026_04 +2026-04 ", listed, re.MULTILINE)
         assert re.search(r"^plays +plays_default +DEFAULT ", listed, re.MULTILINE)
         assert "would remove segments_p2026_04" in dry
-        assert "removed segments_p2026_04" in ran
+        assert "removed segments_p2026_04" in ran and "removed 0 heartbeat(s) older than 30 day(s)" in ran
         with factory() as s:
             assert s.scalar(select(func.count()).select_from(Play)) == 1
             assert s.scalar(select(func.count()).select_from(Segment)) == 0
