@@ -23,6 +23,7 @@ from collector.plays.draft import SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.memo import memo_for
 from collector.plays.models import Play, PlaySegment
 from collector.plays.sequential import accumulate
+from collector.plays.talkover import follow_on
 from collector.plays.versions import choose_versions
 from shared.codec import DecodedSegment, decode
 
@@ -77,6 +78,7 @@ def rebuild_plays(
     drafts = choose_versions(drafts, catalog.index, catalog.refs, values_of)
     for d in drafts:
         refine(d, segs, catalog.refs[d.recording_id], values_of, catalog.durations[d.recording_id])
+    follow_on(drafts, segs)
     trim_overlaps(drafts)
     for d in drafts:
         assert d.start and d.end

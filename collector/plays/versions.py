@@ -107,16 +107,18 @@ def _continues(
     None when it is another play.
 
     Either one draft's lookups found the other's recording as an alternate, in step; or,
-    when the lookups missed it (faint windows find few candidates), every matched window of
-    the shorter draft also fits the longer one's recording where that one puts it.
+    when the lookups missed it (faint windows find few candidates) or found it out of step
+    (in looping music a lookup can find the other version at a repeat of a bar, a few seconds
+    off), every matched window of the shorter draft also fits the longer one's recording where
+    that one puts it.
     """
     t = d.found[0].match.value_start if d.found and d.found[0].match else d.anchor_time
     step = d.offset_at(t) - prev.offset_at(t)
     delta = prev_alts.get(d.recording_id)
     if delta is None and prev.recording_id in d_alts:
         delta = -d_alts[prev.recording_id]
-    if delta is not None:
-        return delta if abs(step - delta) <= OFFSET_TOLERANCE_S else None
+    if delta is not None and abs(step - delta) <= OFFSET_TOLERANCE_S:
+        return delta
     short, long = sorted((prev, d), key=lambda x: distinct_windows(x.matched))
     if long.recording_id not in refs or not short.matched:
         return None

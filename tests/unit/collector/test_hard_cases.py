@@ -20,7 +20,8 @@ from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.guided import continuation_ber
 from collector.plays.memo import Memo
 from collector.plays.sequential import accumulate
-from collector.plays.versions import choose_versions
+from collector.plays.talkover import follow_on
+from collector.plays.versions import _continues, choose_versions
 from shared.codec import FingerprintSegment
 from tests.unit.collector.test_assembly import REFS, RNG, STEP, Broadcast, secs
 
@@ -62,6 +63,7 @@ def pipeline(b: Broadcast) -> list[PlayDraft]:
     drafts = choose_versions(chain(segs, values_of, REFS), index, REFS, values_of)
     for d in drafts:
         refine(d, segs, REFS[d.recording_id], values_of, REFS[d.recording_id].size * STEP)
+    follow_on(drafts, segs)
     trim_overlaps(drafts)
     return drafts
 
@@ -284,3 +286,57 @@ def test_one_faint_window_with_one_that_agrees_is_still_not_a_play() -> None:
     segs, values_of = hand_named(b, {4: (1, 23.0)})
     assert segs[4].match is not None and segs[4].match.score < 0.85  # fainter than an established play
     assert chained(segs, values_of) == []
+
+
+def test_music_close_to_a_song_joined_mid_way_does_not_carry_its_start_back() -> None:
+    # 25 s of music that agrees with the song only a little (BER ~0.45 at its alignment: the same
+    # composer, the same key), then the song from 45 s in, starting half-way through a segment:
+    # the song's own values after its start are no evidence for the audio before it
+    for seed in range(8):
+        RNG.bit_generator.state = np.random.default_rng(seed).bit_generator.state
+        b = Broadcast().other(20)
+        b.song(2, 20, 25, ber=0.44, ends=False)
+        t_start = b.t
+        b.song(2, None, 80)
+        b.other(30)
+        plays = pipeline(b)
+        assert [p.recording_id for p in plays] == [2]
+        assert abs(secs(plays[0].start) - t_start) < 4.0, f"draw {seed}"
+
+
+def test_a_song_whose_opening_a_voice_hides_entirely_starts_where_the_play_before_it_ends() -> None:
+    b = Broadcast().other(20)
+    b.song(1, 0, 60)
+    t_start = b.t
+    b.song(3, 0, 92, under=14)  # its first 14 s under a voice: nothing of it agrees
+    b.other(30)
+    plays = pipeline(b)
+    assert [p.recording_id for p in plays] == [1, 3]
+    assert abs(secs(plays[1].start) - t_start) < 1.5
+
+
+def test_a_song_after_a_djs_words_or_joined_mid_way_after_a_play_keeps_its_own_start() -> None:
+    for words, offset in ((12.0, 0.0), (0.0, 14.0)):
+        b = Broadcast().other(20)
+        b.song(1, 0, 60).other(words)
+        t_start = b.t
+        b.song(3, offset, 80)
+        b.other(30)
+        plays = pipeline(b)
+        assert [p.recording_id for p in plays] == [1, 3]
+        assert abs(secs(plays[1].start) - t_start) < 1.0
+
+
+def test_a_fragment_of_the_other_version_joins_the_play_when_a_lookup_found_it_a_bar_off() -> None:
+    # the original (1) airs faintly; its first two windows were named as the remaster (4), at
+    # the play's own alignment. Looking the original's windows up again in looping music can
+    # find the remaster a bar (3.5 s) off: the windows' own fit still says one play
+    b = Broadcast().other(20)
+    b.song(1, 0, 100, ber=0.15)
+    b.other(30)
+    names = {2: (4, -20.0), 3: (4, -20.0)} | {k: (1, -20.0) for k in range(4, 12)}
+    segs, values_of = hand_named(b, names)
+    drafts = chain(segs, values_of, REFS)
+    assert [d.recording_id for d in drafts] == [4, 1]
+    step = _continues(drafts[0], drafts[1], {}, {4: 3.5}, REFS, values_of)
+    assert step is not None and abs(step) < 1.0
