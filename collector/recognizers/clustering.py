@@ -22,6 +22,7 @@ cycle, and the scan's mark stays before it. Nothing here commits.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,6 +86,18 @@ class ClusterIndex:
             if best is None or len(agree) > best[0]:
                 best = (len(agree), (cluster, int(np.median(agree))))
         return best[1] if best is not None else None
+
+
+@dataclass
+class _Heard:
+    """One station's unmatched audio being clustered, and the settings it is clustered with."""
+
+    session: Session
+    clusters: ClusterIndex
+    station: Station
+    pieces: Sequence[Piece]
+    rematch_days: float
+    min_s: float
 
 
 def load_clusters(session: Session) -> ClusterIndex:
@@ -164,8 +177,8 @@ def cluster_station(
             continue
         if clusters is None or clusters.stale:
             clusters = load_clusters(session)
-        _add_span(session, clusters, station, pieces, start, end, span, rematch_days)
-        added += 1
+        heard = _Heard(session, clusters, station, pieces, rematch_days, min_s)
+        added += len(_add_span(heard, start, end, span))
     if scan is None:
         session.add(UnknownScan(station_id=station_id, scanned_to=max(since, mark)))
     else:
@@ -175,16 +188,19 @@ def cluster_station(
 
 
 def _add_span(
-    session: Session,
-    clusters: ClusterIndex,
-    station: Station,
-    pieces: Sequence[Piece],
+    heard: _Heard,
     start: datetime,
     end: datetime,
     span: Span,
-    rematch_days: float,
-) -> UnknownSpan:
-    values = span_values(pieces, start, end)
+    cut: bool = False,
+    at: tuple[int, int] | None = None,
+) -> list[UnknownSpan]:
+    """Add the span to a cluster (``at``: this one, at this reference offset); the spans stored.
+
+    A ``cut`` span is a part of one that held two songs (:func:`_foreign`): it is placed, or
+    starts a cluster of its own, and continues no song end to end."""
+    session, clusters, station = heard.session, heard.clusters, heard.station
+    values = span_values(heard.pieces, start, end)
     rate = station.rate_ppm or 0
     t0 = start - timedelta(seconds=span.start)
     row = UnknownSpan(
@@ -197,11 +213,17 @@ def _add_span(
         excerpt_end=t0 + timedelta(seconds=span.excerpt[1]),
         fingerprint=reference_blob(values, rate),
     )
-    learned = growth.continued(session, station.id, start, end)
-    placed = clusters.place(values) if values.size and learned is None else None
+    learned = growth.continued(session, station.id, start, end) if not cut and at is None else None
+    placed = at or (clusters.place(values) if values.size and learned is None else None)
     split = (
-        growth.split(session, station.id, start, end, values) if learned is None and placed is None else None
+        growth.split(session, station.id, start, end, values)
+        if learned is None and placed is None and not cut
+        else None
     )
+    if placed is not None and at is None:
+        parts = _foreign(session.get_one(UnknownCluster, placed[0]), values, placed[1], heard.min_s)
+        if parts is not None:  # two songs run together: each part on its own
+            return _add_parts(heard, start, end, span, parts, placed)
     if learned is not None or split is not None:  # more of a song heard end to end: it grows
         anchor = learned or split
         assert anchor is not None
@@ -209,7 +231,7 @@ def _add_span(
         row.offset_s, before_s, after_s = growth.extend(session, anchor, station, start, end)
         clusters.stale = True
         if cluster.recording_id is not None:  # its earlier plays: to the song's new ends
-            rematch_beside_plays(session, cluster.recording_id, before_s, after_s, rematch_days)
+            rematch_beside_plays(session, cluster.recording_id, before_s, after_s, heard.rematch_days)
     elif placed is None:
         cluster = UnknownCluster(
             first_seen=start, last_seen=end, airtime_s=0.0, spans=0, reference=reference_blob(values)
@@ -243,7 +265,83 @@ def _add_span(
         cluster.id,
         "new" if cluster.spans == 1 else f"{cluster.spans} spans",
     )
-    return row
+    return [row]
+
+
+def _foreign(
+    cluster: UnknownCluster, values: npt.NDArray[np.uint32], offset: int, min_s: float
+) -> tuple[int, int, int] | None:
+    """Where to cut a span placed in the cluster's reference at ``offset`` (values) that is
+    mostly audio the reference does not hold: (values before the reference, values shared with
+    it, values after it), or None to keep it whole.
+
+    Two songs run together with no cut musicness can see (a crossfade, a DJ mix) make one span;
+    its chunks place it by the song the cluster already holds, and growing the reference by the
+    rest would make one cluster of both: named after one, the other never looked up, and its
+    airtime credited to the wrong song. A part before (after) the reference that is a span's
+    worth of music (``min_s``) and longer than what the span shares with the reference is cut
+    off; a shorter one is the same song heard further than its reference reached, and grows it."""
+    step = item_duration(0)
+    size = decode(cluster.reference).values.size
+    head = max(0, min(-offset, values.size))
+    tail = max(0, min(offset + values.size - size, values.size - head))
+    shared = values.size - head - tail
+    cut_head = head * step >= min_s and head > shared
+    cut_tail = tail * step >= min_s and tail > shared
+    if not (cut_head or cut_tail):
+        return None
+    return (
+        (head if cut_head else 0),
+        shared + (0 if cut_head else head) + (0 if cut_tail else tail),
+        (tail if cut_tail else 0),
+    )
+
+
+def _add_parts(
+    heard: _Heard,
+    start: datetime,
+    end: datetime,
+    span: Span,
+    parts: tuple[int, int, int],
+    placed: tuple[int, int],
+) -> list[UnknownSpan]:
+    """The span cut in up to three parts (``head``, ``kept``, ``tail`` values): the kept part in
+    the cluster it was placed in, the others each placed anew or a cluster of their own."""
+    step, (head, kept, tail) = item_duration(0), parts
+    cuts = [start + timedelta(seconds=n * step) for n in (0, head, head + kept)] + [end]
+    log.info(
+        "unknown music station=%s %s..%s: %.0f s shared with cluster %d, %.0f s before and %.0f s after "
+        "it cut off (another song run into it)",
+        heard.station.slug,
+        f"{start:%Y-%m-%d %H:%M:%S}",
+        f"{end:%H:%M:%S}",
+        kept * step,
+        placed[0],
+        head * step,
+        tail * step,
+    )
+    rows: list[UnknownSpan] = []
+    for i, (a, b) in enumerate(itertools.pairwise(cuts)):
+        if b <= a:
+            continue
+        part = _part(span, (a - start).total_seconds(), (b - start).total_seconds())
+        at = (placed[0], placed[1] + head) if i == 1 else None
+        rows += _add_span(heard, a, b, part, True, at)
+        if heard.clusters.stale:  # a part grew a reference: the next is placed against it
+            heard.clusters.index, heard.clusters.stale = load_clusters(heard.session).index, False
+    return rows
+
+
+def _part(span: Span, a: float, b: float) -> Span:
+    """The part of ``span`` from ``a`` to ``b`` seconds into it; its excerpt the span's when it
+    lies inside, else the part's middle 12 s."""
+    first, last = span.start + a, span.start + b
+    excerpt = span.excerpt
+    if not (first <= excerpt[0] and excerpt[1] <= last):
+        length = excerpt[1] - excerpt[0]
+        mid = max(first, (first + last - length) / 2)
+        excerpt = (mid, mid + length)
+    return Span(first, last, span.score, excerpt)
 
 
 def _grow(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint32], offset: int) -> float:

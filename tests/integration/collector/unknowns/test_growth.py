@@ -154,6 +154,63 @@ def test_a_part_running_past_the_reference_continues_its_cluster(
     assert clusters[0].lookup == "acoustid"  # one lookup to make, for the whole song
 
 
+def test_two_songs_run_together_are_two_clusters(collector: Collector, tmp_path: Path) -> None:
+    """One station aired a song's first minute; another airs a second song straight into that
+    minute, with no cut musicness can see: one span, placed by its last chunks in the first
+    song's cluster. Its first part, which that cluster's reference does not hold, is not put
+    before it: it is a span of its own, another cluster; each song is named for itself, and
+    each play on the second station starts and ends where its song does."""
+    c = collector
+    _stations(c, "a", "b")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    first = excerpt(track(ONE_WAY), tmp_path / "first.mp3", 10, 60)
+    other = excerpt(track(SONG), tmp_path / "other.mp3", 10, 120)
+    news = speech(tmp_path / "news.wav", NEWS[0])
+    day1 = concat([talk, first, talk, after], tmp_path / "day1.mp3")
+    day2 = concat([news, other, first, talk, after], tmp_path / "day2.mp3")
+    t2 = START + timedelta(hours=1)
+    aired = {"radio-a": [(day1, START)], "radio-b": [(day2, t2)]}
+    store(c, "radio-a", "box-a", day1, START)
+    run_worker(c)
+    store(c, "radio-b", "box-b", day2, t2)
+    run_worker(c)
+    with c.session() as s:
+        spans = s.scalars(select(UnknownSpan).order_by(UnknownSpan.start)).all()
+        references = {cl.id: decode(cl.reference).duration for cl in s.scalars(select(UnknownCluster))}
+    summary = [(sp.station_id, sp.start, sp.end, sp.cluster_id, sp.offset_s) for sp in spans], references
+    assert len(references) == 2, summary  # the two songs, two clusters
+    (a,) = [sp for sp in spans if sp.start < t2]
+    assert references[a.cluster_id] <= 65, summary  # the first song's minute, nothing before it
+    b = [sp for sp in spans if sp.start >= t2]
+    assert [sp.cluster_id for sp in b][-1] == a.cluster_id and b[0].cluster_id != a.cluster_id, summary
+    write_catalog(tmp_path / "standin", [track(ONE_WAY), track(SONG)])
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        _name(c, standin, aired)
+    run_worker(c)  # their spans matched again, against the learned recordings
+    song_start = t2 + timedelta(seconds=pcm11k(news).size / 11025)
+    joined = song_start + timedelta(seconds=120)
+    with c.session() as s:
+        named = s.scalars(select(UnknownCluster).where(UnknownCluster.recording_id.is_not(None))).all()
+        plays = s.execute(
+            select(Recording.title, func.min(Play.start), func.max(Play.end))
+            .join(Recording, Recording.id == Play.recording_id)
+            .where(Play.start >= t2)
+            .group_by(Recording.title)
+        ).all()
+    assert len({cl.recording_id for cl in named}) == 2, [cl.candidates for cl in named]
+    ends = {title: (start, end) for title, start, end in plays}
+    assert len(ends) == 2, plays
+    (song, other_song) = sorted(ends.values())
+    errors = [
+        (song[0] - song_start).total_seconds(),
+        (song[1] - joined).total_seconds(),
+        (other_song[0] - joined).total_seconds(),
+        (other_song[1] - joined).total_seconds() - 60,
+    ]
+    # a span's edge after talk is placed to musicness's 5 s window; where the songs meet, to 3 s
+    assert abs(errors[0]) <= 5 and max(abs(e) for e in errors[1:]) <= 3, (errors, plays)
+
+
 def test_a_learned_song_grows_back_to_its_start(collector: Collector, tmp_path: Path) -> None:
     """Named from the middle of a song, a learned recording matches only that middle; heard again
     whole, the song's beginning (before the play) and its end (after it) join the recording, so
