@@ -60,6 +60,8 @@ LOOKBACK_S = 30.0  # the scan mark stays this far before a span that waits
 CHUNK_S = 20.0  # a span is matched to the clusters in chunks of this length
 LOOKUP_MIN_S = 30.0  # a cluster is looked up once one of its spans is this long
 REMATCH_DAYS = 180.0  # the default of ``matching.rematch_days``
+# music shorter than a span, as short as this, next to a learned song's play may be its missing end
+EDGE_MIN_S = 8.0
 
 
 @dataclass
@@ -169,7 +171,7 @@ def cluster_station(
     cutoff = latest if final else latest - timedelta(seconds=SETTLE_S)
     mark = cutoff - timedelta(seconds=LOOKBACK_S) if not final else latest
     added = 0
-    for start, end, span in spans_of_segments(pieces, min_s):
+    for start, end, span in spans_of_segments(pieces, min(min_s, EDGE_MIN_S)):
         if end > cutoff:
             mark = min(mark, start - timedelta(seconds=LOOKBACK_S))
             continue
@@ -178,7 +180,8 @@ def cluster_station(
         if clusters is None or clusters.stale:
             clusters = load_clusters(session)
         heard = _Heard(session, clusters, station, pieces, rematch_days, min_s)
-        added += len(_add_span(heard, start, end, span))
+        edge = (end - start).total_seconds() < min_s  # only a learned song's start or end
+        added += len(_add_span(heard, start, end, span, edge=edge))
     if scan is None:
         session.add(UnknownScan(station_id=station_id, scanned_to=max(since, mark)))
     else:
@@ -194,11 +197,14 @@ def _add_span(
     span: Span,
     cut: bool = False,
     at: tuple[int, int] | None = None,
+    edge: bool = False,
 ) -> list[UnknownSpan]:
     """Add the span to a cluster (``at``: this one, at this reference offset); the spans stored.
 
     A ``cut`` span is a part of one that held two songs (:func:`_foreign`): it is placed, or
-    starts a cluster of its own, and continues no song end to end."""
+    starts a cluster of its own, and continues no song end to end. An ``edge`` (music shorter
+    than a span) is added only where it continues a learned song whose provider said where the
+    song starts and ends, up to there: the song's first or last seconds its reference lacks."""
     session, clusters, station = heard.session, heard.clusters, heard.station
     values = span_values(heard.pieces, start, end)
     rate = station.rate_ppm or 0
@@ -214,6 +220,8 @@ def _add_span(
         fingerprint=reference_blob(values, rate),
     )
     learned = growth.continued(session, station.id, start, end) if not cut and at is None else None
+    if edge and (learned is None or not growth.bounded(session, learned.cluster)):
+        return []
     placed = at or (clusters.place(values) if values.size and learned is None else None)
     split = (
         growth.split(session, station.id, start, end, values)

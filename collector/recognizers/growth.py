@@ -48,7 +48,16 @@ from collector.recognizers.values import reference_blob, station_values
 from shared.chroma import item_duration
 from shared.codec import decode
 
-__all__ = ["ADJACENT_S", "MAX_REFERENCE_S", "Anchor", "continued", "extend", "song_bounds", "split"]
+__all__ = [
+    "ADJACENT_S",
+    "MAX_REFERENCE_S",
+    "Anchor",
+    "bounded",
+    "continued",
+    "extend",
+    "song_bounds",
+    "split",
+]
 
 log = logging.getLogger("collector.recognizers")
 
@@ -90,6 +99,11 @@ def song_bounds(session: Session, cluster: UnknownCluster) -> tuple[float, float
             heard = span.offset_s + (span.excerpt_start - span.start).total_seconds()
             return heard - at, heard - at + float(length)
     return _UNBOUNDED
+
+
+def bounded(session: Session, cluster: UnknownCluster) -> bool:
+    """Whether the provider that named the cluster said where the song starts and ends."""
+    return all(map(math.isfinite, song_bounds(session, cluster)))
 
 
 def _seconds(timecode: object) -> float | None:

@@ -264,6 +264,44 @@ def test_a_learned_song_grows_back_to_its_start(collector: Collector, tmp_path: 
         assert abs((last - song_start).total_seconds() - 180) <= 3, (slug, last, song_start)
 
 
+def test_a_learned_song_takes_the_seconds_short_of_its_ends(collector: Collector, tmp_path: Path) -> None:
+    """Learned from the middle of a song, a recording names a later airing only where that
+    middle plays: the 12 s before and after it, too short for a span, stayed unnamed on every
+    airing. AudD said where the song starts and ends: those seconds, next to the play, are the
+    song's, and the recording takes them; that play and the next airings start and end where
+    the song does, without another lookup."""
+    c = collector
+    _stations(c, "a", "b")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    news = [speech(tmp_path / f"news{i}.wav", text) for i, text in enumerate(NEWS)]
+    middle = excerpt(track(SONG), tmp_path / "middle.mp3", 70, 70)
+    wider = excerpt(track(SONG), tmp_path / "wider.mp3", 58, 94)  # 12 s more on each side
+    day1 = concat([talk, middle, talk, after], tmp_path / "day1.mp3")
+    day2 = concat([news[0], wider, talk, after], tmp_path / "day2.mp3")
+    day3 = concat([news[1], wider, talk, after], tmp_path / "day3.mp3")
+    t2, t3 = START + timedelta(hours=1), START + timedelta(hours=2)
+    aired = {"radio-a": [(day1, START), (day3, t3)], "radio-b": [(day2, t2)]}
+    write_catalog(tmp_path / "standin", [track(SONG)])
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        store(c, "radio-a", "box-a", day1, START)
+        run_worker(c)
+        _name(c, standin, aired)
+        store(c, "radio-b", "box-b", day2, t2)
+        run_worker(c)
+        store(c, "radio-a", "box-a", day3, t3, seq=1000)
+        run_worker(c)
+        paid = [r.service for r in standin.requests if r.service == "audd"]
+    assert paid == ["audd"]
+    for slug, since, until, before in (
+        ("radio-b", t2, t3, news[0]),
+        ("radio-a", t3, t3 + timedelta(hours=1), news[1]),
+    ):
+        song_start = since + timedelta(seconds=pcm11k(before).size / 11025)
+        first, last = _played(c, slug, since, until)
+        assert abs((first - song_start).total_seconds()) <= 3, (slug, first, song_start)
+        assert abs((last - song_start).total_seconds() - 94) <= 3, (slug, last, song_start)
+
+
 def test_a_song_provider_did_not_know_is_asked_once_more_when_it_airs_again(
     collector: Collector, tmp_path: Path
 ) -> None:
@@ -316,9 +354,11 @@ def test_a_song_provider_did_not_know_is_asked_once_more_when_it_airs_again(
 def test_earlier_plays_are_revised_when_a_learned_song_grows(collector: Collector, tmp_path: Path) -> None:
     """Learned from the middle of a song, a recording names a later airing on another station
     only where that middle plays: 12 s before and after it, too short for a span of their own,
-    stay unnamed. When the song airs whole and the recording grows to its start and end, that
-    earlier play is revised to the song's start and end, and the report of its day, generated
-    before, is generated again once the day is over, with a note of why."""
+    stay unnamed (its provider did not say where in the song it heard it, as AcoustID or a
+    person would not: nothing says those seconds are the song's). When the song airs whole and
+    the recording grows to its start and end, that earlier play is revised to the song's start
+    and end, and the report of its day, generated before, is generated again once the day is
+    over, with a note of why."""
     c = collector
     _stations(c, "a", "b")
     talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
@@ -338,6 +378,9 @@ def test_earlier_plays_are_revised_when_a_learned_song_grows(collector: Collecto
         store(c, "radio-a", "box-a", day1, START)
         run_worker(c)
         _name(c, standin, aired)
+        with transaction(c.tx) as s:  # named without a timecode
+            (cluster,) = s.scalars(select(UnknownCluster)).all()
+            cluster.candidates = [dict(cand, timecode=None) for cand in cluster.candidates or []]
         store(c, "radio-b", "box-b", day2, t2)
         run_worker(c)
         first, last = _played(c, "radio-b", t2, t3)
