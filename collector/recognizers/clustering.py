@@ -342,11 +342,12 @@ def _add_parts(
 
 def _part(span: Span, a: float, b: float) -> Span:
     """The part of ``span`` from ``a`` to ``b`` seconds into it; its excerpt the span's when it
-    lies inside, else the part's middle 12 s."""
+    lies out of the part's first and last quarter (as musicness picks it), else the part's
+    middle 12 s."""
     first, last = span.start + a, span.start + b
-    excerpt = span.excerpt
-    if not (first <= excerpt[0] and excerpt[1] <= last):
-        length = excerpt[1] - excerpt[0]
+    excerpt, length = span.excerpt, span.excerpt[1] - span.excerpt[0]
+    quarter = max(0.0, (last - first - length) / 4)
+    if not (first + quarter <= excerpt[0] and excerpt[1] <= last - quarter):
         mid = max(first, (first + last - length) / 2)
         excerpt = (mid, mid + length)
     return Span(first, last, span.score, excerpt)

@@ -211,6 +211,60 @@ def test_two_songs_run_together_are_two_clusters(collector: Collector, tmp_path:
     assert abs(errors[0]) <= 5 and max(abs(e) for e in errors[1:]) <= 3, (errors, plays)
 
 
+def test_a_part_no_provider_knew_joins_the_named_song_it_was_cut_from(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """A song's first minute, heard on one station, was not named (AudD did not know it from its
+    excerpt). Another station airs it from its 40th second on, for more than it shares with that
+    minute: the span is cut where it leaves the minute, as two songs run together would be, and
+    its new part is a cluster of its own. AudD names that part and says where the song starts:
+    the minute lies within the song, so its cluster joins the named one, and both stations'
+    plays are the song's, from where each began."""
+    c = collector
+    _stations(c, "a", "b")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    news = speech(tmp_path / "news.wav", NEWS[0])
+    minute = excerpt(track(SONG), tmp_path / "minute.mp3", 20, 60)
+    later = excerpt(track(SONG), tmp_path / "later.mp3", 60, 140)
+    day1 = concat([talk, minute, talk, after], tmp_path / "day1.mp3")
+    day2 = concat([news, later, talk, after], tmp_path / "day2.mp3")
+    t2 = START + timedelta(hours=1)
+    aired = {"radio-a": [(day1, START)], "radio-b": [(day2, t2)]}
+    write_catalog(tmp_path / "standin", [track(SONG)])
+    store(c, "radio-a", "box-a", day1, START)
+    run_worker(c)
+    with transaction(c.tx) as s:  # as after AudD's answer to its excerpt
+        (first,) = s.scalars(select(UnknownCluster)).all()
+        first.lookup, first.lookup_detail = "not_found", "AudD: no match"
+    store(c, "radio-b", "box-b", day2, t2)
+    run_worker(c)
+    with c.session() as s:
+        parts = s.scalars(
+            select(UnknownSpan).where(UnknownSpan.start >= t2).order_by(UnknownSpan.start)
+        ).all()
+    summary = [(sp.start, sp.end, sp.cluster_id, sp.offset_s) for sp in parts]
+    assert len({sp.cluster_id for sp in parts}) == 2 and parts[0].cluster_id == first.id, summary
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        _name(c, standin, aired)
+        paid = [r.service for r in standin.requests if r.service == "audd"]
+    run_worker(c)
+    with c.session() as s:
+        merged = s.get_one(UnknownCluster, first.id)
+        named = s.get_one(UnknownCluster, parts[-1].cluster_id)
+        rec = s.scalars(select(Recording).where(Recording.source == "audd")).one()
+    assert paid == ["audd"] and merged.merged_into == named.id and named.recording_id == rec.id
+    assert rec.duration >= 170, rec.duration  # the minute, then the rest as the other station aired it
+    minute_start = START + timedelta(seconds=pcm11k(talk).size / 11025)
+    later_start = t2 + timedelta(seconds=pcm11k(news).size / 11025)
+    for slug, since, until, start, length in (
+        ("radio-a", START, t2, minute_start, 60),
+        ("radio-b", t2, t2 + timedelta(hours=1), later_start, 140),
+    ):
+        played = _played(c, slug, since, until)
+        errors = [(played[0] - start).total_seconds(), (played[1] - start).total_seconds() - length]
+        assert max(abs(e) for e in errors) <= 5, (slug, errors)  # musicness's window after talk
+
+
 def test_a_learned_song_grows_back_to_its_start(collector: Collector, tmp_path: Path) -> None:
     """Named from the middle of a song, a learned recording matches only that middle; heard again
     whole, the song's beginning (before the play) and its end (after it) join the recording, so
@@ -316,8 +370,10 @@ def test_a_song_provider_did_not_know_is_asked_once_more_when_it_airs_again(
     refs = References.load(refs_dir)
     talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
     early, late = (
-        excerpt(track(SONG), tmp_path / "early.mp3", 20, 70),
-        excerpt(track(SONG), tmp_path / "late.mp3", 60, 160),
+        excerpt(track(SONG), tmp_path / "early.mp3", 10, 100),
+        # as much again before its end as it shares with the first airing: one song (a span
+        # running on further would be cut there, as two songs run together are)
+        excerpt(track(SONG), tmp_path / "late.mp3", 40, 140),
     )
     first = concat([talk, early, talk, after], tmp_path / "a.mp3")
     again = concat([talk, late, talk, after], tmp_path / "b.mp3")
