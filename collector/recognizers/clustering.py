@@ -10,10 +10,14 @@ Each span is then matched against the clusters' references with the catalog's ow
 (:class:`~collector.matching.index.CatalogIndex` and :func:`~collector.matching.matcher.match_values`,
 held to the same bit error rate), in chunks of ``CHUNK_S``: a span joins the cluster that most
 of its chunks name at a consistent offset (a broadcast of the same song), and grows its
-reference when it reaches past it. A span that continues a song end to end on the same
-station (the rest of a learned song's play, its beginning, or the next part of a song that
-musicness cut in two) joins that song's cluster and grows it (:mod:`collector.recognizers.growth`);
-otherwise it starts a cluster of its own.
+reference when it reaches past it by less than it shares with it; a part reaching further is
+cut off and clustered on its own (two songs run together, :func:`_foreign`; when it was the
+same song, :mod:`collector.recognizers.rejoin` joins the parts once the song is named). A
+span that continues a song end to end on the same station (the rest of a learned song's play,
+its beginning, or the next part of a song that musicness cut in two) joins that song's cluster
+and grows it (:mod:`collector.recognizers.growth`); otherwise it starts a cluster of its own.
+Music shorter than a span (down to ``EDGE_MIN_S``) only ever continues a learned song whose
+provider said where it ends.
 
 A span still touching the newest matched audio of the station (within ``SETTLE_S``: its newest
 audio, or the first segment still waiting to be matched) may grow: it waits for the next
