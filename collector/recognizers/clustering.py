@@ -10,7 +10,7 @@ Each span is then matched against the clusters' references with the catalog's ow
 (:class:`~collector.matching.index.CatalogIndex` and :func:`~collector.matching.matcher.match_values`,
 held to the same bit error rate), in chunks of ``CHUNK_S``: a span joins the cluster that most
 of its chunks name at a consistent offset (a broadcast of the same song), and grows its
-reference when it reaches past it by less than it shares with it; a part reaching further is
+reference when it reaches past it by less than twice what it shares with it; a part reaching further is
 cut off and clustered on its own (two songs run together, :func:`_foreign`; when it was the
 same song, :mod:`collector.recognizers.rejoin` joins the parts once the song is named). A
 span that continues a song end to end on the same station (the rest of a learned song's play,
@@ -64,6 +64,10 @@ LOOKBACK_S = 30.0  # the scan mark stays this far before a span that waits
 CHUNK_S = 20.0  # a span is matched to the clusters in chunks of this length
 LOOKUP_MIN_S = 30.0  # a cluster is looked up once one of its spans is this long
 REMATCH_DAYS = 180.0  # the default of ``matching.rematch_days``
+# a part of a span past its cluster's reference this many times longer than what it shares with it
+# is another song (a crossfade: 160 s placed by its last 40 s in the week benchmark), not the rest
+# of a long song first heard in part (186 s past 147 s shared there)
+FOREIGN_SHARE = 2.0
 # music shorter than a span, as short as this, next to a learned song's play may be its missing end
 EDGE_MIN_S = 8.0
 
@@ -234,8 +238,8 @@ def _add_span(
     )
     if placed is not None and at is None:
         parts = _foreign(session.get_one(UnknownCluster, placed[0]), values, placed[1], heard.min_s)
-        if parts is not None:  # two songs run together: each part on its own
-            return _add_parts(heard, start, end, span, parts, placed)
+        if parts is not None and not _goes_on(heard, start, end, values, placed[0]):
+            return _add_parts(heard, start, end, span, parts, placed)  # two songs run together
     if learned is not None or split is not None:  # more of a song heard end to end: it grows
         anchor = learned or split
         assert anchor is not None
@@ -291,15 +295,17 @@ def _foreign(
     its chunks place it by the song the cluster already holds, and growing the reference by the
     rest would make one cluster of both: named after one, the other never looked up, and its
     airtime credited to the wrong song. A part before (after) the reference that is a span's
-    worth of music (``min_s``) and longer than what the span shares with the reference is cut
-    off; a shorter one is the same song heard further than its reference reached, and grows it."""
+    worth of music (``min_s``) and more than ``FOREIGN_SHARE`` times as long as what the span
+    shares with the reference is cut off; a shorter one is the same song heard further than its
+    reference reached, and grows it, as does a span going on from the station's span of the
+    cluster just before it (:func:`_goes_on`: one airing that musicness cut at a quiet passage)."""
     step = item_duration(0)
     size = decode(cluster.reference).values.size
     head = max(0, min(-offset, values.size))
     tail = max(0, min(offset + values.size - size, values.size - head))
     shared = values.size - head - tail
-    cut_head = head * step >= min_s and head > shared
-    cut_tail = tail * step >= min_s and tail > shared
+    cut_head = head * step >= min_s and head > FOREIGN_SHARE * shared
+    cut_tail = tail * step >= min_s and tail > FOREIGN_SHARE * shared
     if not (cut_head or cut_tail):
         return None
     return (
@@ -307,6 +313,16 @@ def _foreign(
         shared + (0 if cut_head else head) + (0 if cut_tail else tail),
         (tail if cut_tail else 0),
     )
+
+
+def _goes_on(
+    heard: _Heard, start: datetime, end: datetime, values: npt.NDArray[np.uint32], cluster_id: int
+) -> bool:
+    """Whether the span goes on from the station's span of that cluster just before it, through
+    little but music (:func:`growth.split`): the same airing of the song, heard further than its
+    reference reached, not another song."""
+    anchor = growth.split(heard.session, heard.station.id, start, end, values)
+    return anchor is not None and anchor.cluster.id == cluster_id
 
 
 def _add_parts(
