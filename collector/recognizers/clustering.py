@@ -10,14 +10,15 @@ Each span is then matched against the clusters' references with the catalog's ow
 (:class:`~collector.matching.index.CatalogIndex` and :func:`~collector.matching.matcher.match_values`,
 held to the same bit error rate), in chunks of ``CHUNK_S``: a span joins the cluster that most
 of its chunks name at a consistent offset (a broadcast of the same song), and grows its
-reference when it reaches past it by less than twice what it shares with it; a part reaching further is
-cut off and clustered on its own (two songs run together, :func:`_foreign`; when it was the
-same song, :mod:`collector.recognizers.rejoin` joins the parts once the song is named). A
-span that continues a song end to end on the same station (the rest of a learned song's play,
-its beginning, or the next part of a song that musicness cut in two) joins that song's cluster
-and grows it (:mod:`collector.recognizers.growth`); otherwise it starts a cluster of its own.
-Music shorter than a span (down to ``EDGE_MIN_S``) only ever continues a learned song whose
-provider said where it ends.
+reference when it reaches past it by less than twice what it shares with it; a part reaching
+further is cut off and clustered on its own (two songs run together,
+:mod:`collector.recognizers.parts`; when it was the same song,
+:mod:`collector.recognizers.rejoin` joins the parts once the song is named). A span that
+continues a song end to end on the same station (the rest of a learned song's play, its
+beginning, or the next part of a song that musicness cut in two) joins that song's cluster and
+grows it (:mod:`collector.recognizers.growth`); otherwise it starts a cluster of its own. Music
+shorter than a span (down to ``EDGE_MIN_S``) only ever continues a learned song whose provider
+said where it ends.
 
 A span still touching the newest matched audio of the station (within ``SETTLE_S``: its newest
 audio, or the first segment still waiting to be matched) may grow: it waits for the next
@@ -48,6 +49,7 @@ from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownS
 from collector.recognizers.growth import MAX_REFERENCE_S
 from collector.recognizers.learning import requeue_spans
 from collector.recognizers.lookups import ask_once_more
+from collector.recognizers.parts import foreign, part
 from collector.recognizers.revisit import rematch_beside_plays
 from collector.recognizers.values import EPOCH, reference_blob, span_values, station_pieces
 from shared.chroma import item_duration
@@ -64,10 +66,6 @@ LOOKBACK_S = 30.0  # the scan mark stays this far before a span that waits
 CHUNK_S = 20.0  # a span is matched to the clusters in chunks of this length
 LOOKUP_MIN_S = 30.0  # a cluster is looked up once one of its spans is this long
 REMATCH_DAYS = 180.0  # the default of ``matching.rematch_days``
-# a part of a span past its cluster's reference this many times longer than what it shares with it
-# is another song (a crossfade: 160 s placed by its last 40 s in the week benchmark), not the rest
-# of a long song first heard in part (186 s past 147 s shared there)
-FOREIGN_SHARE = 2.0
 # music shorter than a span, as short as this, next to a learned song's play may be its missing end
 EDGE_MIN_S = 8.0
 
@@ -209,8 +207,8 @@ def _add_span(
 ) -> list[UnknownSpan]:
     """Add the span to a cluster (``at``: this one, at this reference offset); the spans stored.
 
-    A ``cut`` span is a part of one that held two songs (:func:`_foreign`): it is placed, or
-    starts a cluster of its own, and continues no song end to end. An ``edge`` (music shorter
+    A ``cut`` span is a part of one that held two songs (:mod:`collector.recognizers.parts`): it
+    is placed, or starts a cluster of its own, and continues no song end to end. An ``edge`` (music shorter
     than a span) is added only where it continues a learned song whose provider said where the
     song starts and ends, up to there: the song's first or last seconds its reference lacks."""
     session, clusters, station = heard.session, heard.clusters, heard.station
@@ -237,7 +235,7 @@ def _add_span(
         else None
     )
     if placed is not None and at is None:
-        parts = _foreign(session.get_one(UnknownCluster, placed[0]), values, placed[1], heard.min_s)
+        parts = foreign(session.get_one(UnknownCluster, placed[0]), values, placed[1], heard.min_s)
         if parts is not None and not _goes_on(heard, start, end, values, placed[0]):
             return _add_parts(heard, start, end, span, parts, placed)  # two songs run together
     if learned is not None or split is not None:  # more of a song heard end to end: it grows
@@ -284,37 +282,6 @@ def _add_span(
     return [row]
 
 
-def _foreign(
-    cluster: UnknownCluster, values: npt.NDArray[np.uint32], offset: int, min_s: float
-) -> tuple[int, int, int] | None:
-    """Where to cut a span placed in the cluster's reference at ``offset`` (values) that is
-    mostly audio the reference does not hold: (values before the reference, values shared with
-    it, values after it), or None to keep it whole.
-
-    Two songs run together with no cut musicness can see (a crossfade, a DJ mix) make one span;
-    its chunks place it by the song the cluster already holds, and growing the reference by the
-    rest would make one cluster of both: named after one, the other never looked up, and its
-    airtime credited to the wrong song. A part before (after) the reference that is a span's
-    worth of music (``min_s``) and more than ``FOREIGN_SHARE`` times as long as what the span
-    shares with the reference is cut off; a shorter one is the same song heard further than its
-    reference reached, and grows it, as does a span going on from the station's span of the
-    cluster just before it (:func:`_goes_on`: one airing that musicness cut at a quiet passage)."""
-    step = item_duration(0)
-    size = decode(cluster.reference).values.size
-    head = max(0, min(-offset, values.size))
-    tail = max(0, min(offset + values.size - size, values.size - head))
-    shared = values.size - head - tail
-    cut_head = head * step >= min_s and head > FOREIGN_SHARE * shared
-    cut_tail = tail * step >= min_s and tail > FOREIGN_SHARE * shared
-    if not (cut_head or cut_tail):
-        return None
-    return (
-        (head if cut_head else 0),
-        shared + (0 if cut_head else head) + (0 if cut_tail else tail),
-        (tail if cut_tail else 0),
-    )
-
-
 def _goes_on(
     heard: _Heard, start: datetime, end: datetime, values: npt.NDArray[np.uint32], cluster_id: int
 ) -> bool:
@@ -352,25 +319,12 @@ def _add_parts(
     for i, (a, b) in enumerate(itertools.pairwise(cuts)):
         if b <= a:
             continue
-        part = _part(span, (a - start).total_seconds(), (b - start).total_seconds())
+        piece = part(span, (a - start).total_seconds(), (b - start).total_seconds())
         at = (placed[0], placed[1] + head) if i == 1 else None
-        rows += _add_span(heard, a, b, part, True, at)
+        rows += _add_span(heard, a, b, piece, True, at)
         if heard.clusters.stale:  # a part grew a reference: the next is placed against it
             heard.clusters.index, heard.clusters.stale = load_clusters(heard.session).index, False
     return rows
-
-
-def _part(span: Span, a: float, b: float) -> Span:
-    """The part of ``span`` from ``a`` to ``b`` seconds into it; its excerpt the span's when it
-    lies out of the part's first and last quarter (as musicness picks it), else the part's
-    middle 12 s."""
-    first, last = span.start + a, span.start + b
-    excerpt, length = span.excerpt, span.excerpt[1] - span.excerpt[0]
-    quarter = max(0.0, (last - first - length) / 4)
-    if not (first + quarter <= excerpt[0] and excerpt[1] <= last - quarter):
-        mid = max(first, (first + last - length) / 2)
-        excerpt = (mid, mid + length)
-    return Span(first, last, span.score, excerpt)
 
 
 def _grow(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint32], offset: int) -> float:

@@ -1,7 +1,7 @@
 """Parts of one song that clustering kept apart become one once the song is named.
 
 A span placed in a cluster by a minority of its audio is cut where it leaves the cluster's
-reference (:func:`collector.recognizers.clustering._foreign`): two songs run together with no
+reference (:func:`collector.recognizers.parts.foreign`): two songs run together with no
 cut musicness can see must not make one cluster. The same cut also separates one song heard
 further than its cluster's reference reached, and nothing in the audio tells the two apart
 before a provider names one of the parts. Once it does, with the timecode and the duration
