@@ -10,10 +10,15 @@ Each span is then matched against the clusters' references with the catalog's ow
 (:class:`~collector.matching.index.CatalogIndex` and :func:`~collector.matching.matcher.match_values`,
 held to the same bit error rate), in chunks of ``CHUNK_S``: a span joins the cluster that most
 of its chunks name at a consistent offset (a broadcast of the same song), and grows its
-reference when it reaches past it. A span that continues a song end to end on the same
-station (the rest of a learned song's play, its beginning, or the next part of a song that
-musicness cut in two) joins that song's cluster and grows it (:mod:`collector.recognizers.growth`);
-otherwise it starts a cluster of its own.
+reference when it reaches past it by less than twice what it shares with it; a part reaching
+further is cut off and clustered on its own (two songs run together,
+:mod:`collector.recognizers.parts`; when it was the same song,
+:mod:`collector.recognizers.rejoin` joins the parts once the song is named). A span that
+continues a song end to end on the same station (the rest of a learned song's play, its
+beginning, or the next part of a song that musicness cut in two) joins that song's cluster and
+grows it (:mod:`collector.recognizers.growth`); otherwise it starts a cluster of its own. Music
+shorter than a span (down to ``EDGE_MIN_S``) only ever continues a learned song whose provider
+said where it ends.
 
 A span still touching the newest matched audio of the station (within ``SETTLE_S``: its newest
 audio, or the first segment still waiting to be matched) may grow: it waits for the next
@@ -22,6 +27,7 @@ cycle, and the scan's mark stays before it. Nothing here commits.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +49,7 @@ from collector.recognizers.clusters import UnknownCluster, UnknownScan, UnknownS
 from collector.recognizers.growth import MAX_REFERENCE_S
 from collector.recognizers.learning import requeue_spans
 from collector.recognizers.lookups import ask_once_more
+from collector.recognizers.parts import foreign, part
 from collector.recognizers.revisit import rematch_beside_plays
 from collector.recognizers.values import EPOCH, reference_blob, span_values, station_pieces
 from shared.chroma import item_duration
@@ -59,6 +66,8 @@ LOOKBACK_S = 30.0  # the scan mark stays this far before a span that waits
 CHUNK_S = 20.0  # a span is matched to the clusters in chunks of this length
 LOOKUP_MIN_S = 30.0  # a cluster is looked up once one of its spans is this long
 REMATCH_DAYS = 180.0  # the default of ``matching.rematch_days``
+# music shorter than a span, as short as this, next to a learned song's play may be its missing end
+EDGE_MIN_S = 8.0
 
 
 @dataclass
@@ -85,6 +94,18 @@ class ClusterIndex:
             if best is None or len(agree) > best[0]:
                 best = (len(agree), (cluster, int(np.median(agree))))
         return best[1] if best is not None else None
+
+
+@dataclass
+class _Heard:
+    """One station's unmatched audio being clustered, and the settings it is clustered with."""
+
+    session: Session
+    clusters: ClusterIndex
+    station: Station
+    pieces: Sequence[Piece]
+    rematch_days: float
+    min_s: float
 
 
 def load_clusters(session: Session) -> ClusterIndex:
@@ -156,7 +177,7 @@ def cluster_station(
     cutoff = latest if final else latest - timedelta(seconds=SETTLE_S)
     mark = cutoff - timedelta(seconds=LOOKBACK_S) if not final else latest
     added = 0
-    for start, end, span in spans_of_segments(pieces, min_s):
+    for start, end, span in spans_of_segments(pieces, min(min_s, EDGE_MIN_S)):
         if end > cutoff:
             mark = min(mark, start - timedelta(seconds=LOOKBACK_S))
             continue
@@ -164,8 +185,9 @@ def cluster_station(
             continue
         if clusters is None or clusters.stale:
             clusters = load_clusters(session)
-        _add_span(session, clusters, station, pieces, start, end, span, rematch_days)
-        added += 1
+        heard = _Heard(session, clusters, station, pieces, rematch_days, min_s)
+        edge = (end - start).total_seconds() < min_s  # only a learned song's start or end
+        added += len(_add_span(heard, start, end, span, edge=edge))
     if scan is None:
         session.add(UnknownScan(station_id=station_id, scanned_to=max(since, mark)))
     else:
@@ -175,16 +197,22 @@ def cluster_station(
 
 
 def _add_span(
-    session: Session,
-    clusters: ClusterIndex,
-    station: Station,
-    pieces: Sequence[Piece],
+    heard: _Heard,
     start: datetime,
     end: datetime,
     span: Span,
-    rematch_days: float,
-) -> UnknownSpan:
-    values = span_values(pieces, start, end)
+    cut: bool = False,
+    at: tuple[int, int] | None = None,
+    edge: bool = False,
+) -> list[UnknownSpan]:
+    """Add the span to a cluster (``at``: this one, at this reference offset); the spans stored.
+
+    A ``cut`` span is a part of one that held two songs (:mod:`collector.recognizers.parts`): it
+    is placed, or starts a cluster of its own, and continues no song end to end. An ``edge`` (music shorter
+    than a span) is added only where it continues a learned song whose provider said where the
+    song starts and ends, up to there: the song's first or last seconds its reference lacks."""
+    session, clusters, station = heard.session, heard.clusters, heard.station
+    values = span_values(heard.pieces, start, end)
     rate = station.rate_ppm or 0
     t0 = start - timedelta(seconds=span.start)
     row = UnknownSpan(
@@ -197,11 +225,19 @@ def _add_span(
         excerpt_end=t0 + timedelta(seconds=span.excerpt[1]),
         fingerprint=reference_blob(values, rate),
     )
-    learned = growth.continued(session, station.id, start, end)
-    placed = clusters.place(values) if values.size and learned is None else None
+    learned = growth.continued(session, station.id, start, end) if not cut and at is None else None
+    if edge and (learned is None or not growth.bounded(session, learned.cluster)):
+        return []
+    placed = at or (clusters.place(values) if values.size and learned is None else None)
     split = (
-        growth.split(session, station.id, start, end, values) if learned is None and placed is None else None
+        growth.split(session, station.id, start, end, values)
+        if learned is None and placed is None and not cut
+        else None
     )
+    if placed is not None and at is None:
+        parts = foreign(session.get_one(UnknownCluster, placed[0]), values, placed[1], heard.min_s)
+        if parts is not None and not _goes_on(heard, start, end, values, placed[0]):
+            return _add_parts(heard, start, end, span, parts, placed)  # two songs run together
     if learned is not None or split is not None:  # more of a song heard end to end: it grows
         anchor = learned or split
         assert anchor is not None
@@ -209,7 +245,7 @@ def _add_span(
         row.offset_s, before_s, after_s = growth.extend(session, anchor, station, start, end)
         clusters.stale = True
         if cluster.recording_id is not None:  # its earlier plays: to the song's new ends
-            rematch_beside_plays(session, cluster.recording_id, before_s, after_s, rematch_days)
+            rematch_beside_plays(session, cluster.recording_id, before_s, after_s, heard.rematch_days)
     elif placed is None:
         cluster = UnknownCluster(
             first_seen=start, last_seen=end, airtime_s=0.0, spans=0, reference=reference_blob(values)
@@ -243,7 +279,52 @@ def _add_span(
         cluster.id,
         "new" if cluster.spans == 1 else f"{cluster.spans} spans",
     )
-    return row
+    return [row]
+
+
+def _goes_on(
+    heard: _Heard, start: datetime, end: datetime, values: npt.NDArray[np.uint32], cluster_id: int
+) -> bool:
+    """Whether the span goes on from the station's span of that cluster just before it, through
+    little but music (:func:`growth.split`): the same airing of the song, heard further than its
+    reference reached, not another song."""
+    anchor = growth.split(heard.session, heard.station.id, start, end, values)
+    return anchor is not None and anchor.cluster.id == cluster_id
+
+
+def _add_parts(
+    heard: _Heard,
+    start: datetime,
+    end: datetime,
+    span: Span,
+    parts: tuple[int, int, int],
+    placed: tuple[int, int],
+) -> list[UnknownSpan]:
+    """The span cut in up to three parts (``head``, ``kept``, ``tail`` values): the kept part in
+    the cluster it was placed in, the others each placed anew or a cluster of their own."""
+    step, (head, kept, tail) = item_duration(0), parts
+    cuts = [start + timedelta(seconds=n * step) for n in (0, head, head + kept)] + [end]
+    log.info(
+        "unknown music station=%s %s..%s: %.0f s shared with cluster %d, %.0f s before and %.0f s after "
+        "it cut off (another song run into it)",
+        heard.station.slug,
+        f"{start:%Y-%m-%d %H:%M:%S}",
+        f"{end:%H:%M:%S}",
+        kept * step,
+        placed[0],
+        head * step,
+        tail * step,
+    )
+    rows: list[UnknownSpan] = []
+    for i, (a, b) in enumerate(itertools.pairwise(cuts)):
+        if b <= a:
+            continue
+        piece = part(span, (a - start).total_seconds(), (b - start).total_seconds())
+        at = (placed[0], placed[1] + head) if i == 1 else None
+        rows += _add_span(heard, a, b, piece, True, at)
+        if heard.clusters.stale:  # a part grew a reference: the next is placed against it
+            heard.clusters.index, heard.clusters.stale = load_clusters(heard.session).index, False
+    return rows
 
 
 def _grow(session: Session, cluster: UnknownCluster, values: npt.NDArray[np.uint32], offset: int) -> float:

@@ -48,7 +48,18 @@ from collector.recognizers.values import reference_blob, station_values
 from shared.chroma import item_duration
 from shared.codec import decode
 
-__all__ = ["ADJACENT_S", "MAX_REFERENCE_S", "Anchor", "continued", "extend", "song_bounds", "split"]
+__all__ = [
+    "ADJACENT_S",
+    "MAX_REFERENCE_S",
+    "Anchor",
+    "bounded",
+    "continued",
+    "extend",
+    "grow",
+    "reference_seconds",
+    "song_bounds",
+    "split",
+]
 
 log = logging.getLogger("collector.recognizers")
 
@@ -92,6 +103,11 @@ def song_bounds(session: Session, cluster: UnknownCluster) -> tuple[float, float
     return _UNBOUNDED
 
 
+def bounded(session: Session, cluster: UnknownCluster) -> bool:
+    """Whether the provider that named the cluster said where the song starts and ends."""
+    return all(map(math.isfinite, song_bounds(session, cluster)))
+
+
 def _seconds(timecode: object) -> float | None:
     """AudD's ``timecode`` ("MM:SS", or "HH:MM:SS") in seconds, or None."""
     if not isinstance(timecode, str):
@@ -103,7 +119,8 @@ def _seconds(timecode: object) -> float | None:
     return sum(p * 60**i for i, p in enumerate(reversed(parts))) if parts else None
 
 
-def _duration(cluster: UnknownCluster) -> float:
+def reference_seconds(cluster: UnknownCluster) -> float:
+    """The length of the cluster's reference, in seconds."""
     return decode(cluster.reference).duration
 
 
@@ -127,7 +144,7 @@ def continued(session: Session, station_id: int, start: datetime, end: datetime)
     ).first()
     if before is not None:
         cluster, play = before
-        length = _duration(cluster)
+        length = reference_seconds(cluster)
         if play.offset_end >= length - ADJACENT_S and song_bounds(session, cluster)[1] > length + ADJACENT_S:
             return _anchor(cluster, play, length)
     after = session.execute(
@@ -136,7 +153,7 @@ def continued(session: Session, station_id: int, start: datetime, end: datetime)
     if after is not None:
         cluster, play = after
         if play.offset_start <= ADJACENT_S and song_bounds(session, cluster)[0] < -ADJACENT_S:
-            return _anchor(cluster, play, _duration(cluster))
+            return _anchor(cluster, play, reference_seconds(cluster))
     return None
 
 
@@ -179,7 +196,7 @@ def split(
     between = window_scores(station_values(session, station, span.end - 2 * edge, start + 2 * edge))
     if between.size == 0 or between.min() < GAP_SCORE:
         return None  # talk, a jingle or dead air between: another song, or the same one aired again
-    length = _duration(cluster)
+    length = reference_seconds(cluster)
     at = span.offset_s + (start - span.start).total_seconds()  # where the span goes on in it
     past = at + (end - start).total_seconds() > length + ADJACENT_S
     if past and song_bounds(session, cluster)[1] <= length + ADJACENT_S:
@@ -228,27 +245,37 @@ def extend(
         until = min(end - trim, anchor.end + timedelta(seconds=min(last, MAX_REFERENCE_S) - length))
         tail = station_values(session, station, anchor.end, until)[:room]
     shift = head.size * step
-    if head.size or tail.size:
-        cluster.reference = reference_blob(np.concatenate([head, ref, tail]))
-        if shift:
-            _shift(session, cluster, shift)
-        if cluster.recording_id is not None:
-            rec = session.get_one(Recording, cluster.recording_id)
-            rec.fingerprint = cluster.reference
-            rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
-            rec.duration = _duration(cluster)
-            log.info(
-                "learned recording id=%d grows to %.0f s (%.0f s before, %.0f s after; cluster %d)",
-                rec.id,
-                rec.duration,
-                shift,
-                tail.size * step,
-                cluster.id,
-            )
+    grow(session, cluster, head, tail)
     grown = (shift, tail.size * step)
     if start < anchor.start:
         return max(0.0, shift + (start - anchor.start).total_seconds()), *grown
     return max(0.0, shift + length + (start - anchor.end).total_seconds()), *grown
+
+
+def grow(
+    session: Session, cluster: UnknownCluster, head: npt.NDArray[np.uint32], tail: npt.NDArray[np.uint32]
+) -> None:
+    """Put ``head`` before the cluster's reference and ``tail`` after it (its learned recording's
+    too); every offset into it moves by the head's length."""
+    if not (head.size or tail.size):
+        return
+    step = item_duration(0)
+    cluster.reference = reference_blob(np.concatenate([head, decode(cluster.reference).values, tail]))
+    if head.size:
+        _shift(session, cluster, head.size * step)
+    if cluster.recording_id is not None:
+        rec = session.get_one(Recording, cluster.recording_id)
+        rec.fingerprint = cluster.reference
+        rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
+        rec.duration = reference_seconds(cluster)
+        log.info(
+            "learned recording id=%d grows to %.0f s (%.0f s before, %.0f s after; cluster %d)",
+            rec.id,
+            rec.duration,
+            head.size * step,
+            tail.size * step,
+            cluster.id,
+        )
 
 
 def _shift(session: Session, cluster: UnknownCluster, seconds: float) -> None:

@@ -46,6 +46,7 @@ from collector.recognizers.clip import AUDD_MAX_SECONDS, AudioError
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
 from collector.recognizers.learning import learn, merge_imported, purge_retired
 from collector.recognizers.outcomes import Candidate, Named, NotFound, Outcome, Park, RetryLater, Stop
+from collector.recognizers.rejoin import rejoin
 from collector.recognizers.service import Recognizers
 from collector.settings import CollectorSettings, ConfigError
 from shared.chroma import item_duration
@@ -278,6 +279,7 @@ class Lookups:
             elif isinstance(outcome, NotFound):
                 cluster.lookup, cluster.retry_at = "not_found", None
                 cluster.lookup_detail = f"AudD: {outcome.why}"
+                rejoin(session, cluster)  # a part of a named song, cut from its span?
             elif isinstance(outcome, Park):
                 cluster.lookup, cluster.retry_at = "parked", None
                 cluster.lookup_detail = f"AudD: {outcome.why}"
@@ -287,6 +289,7 @@ class Lookups:
         cluster.candidates = (cluster.candidates or []) + [_candidate_json(c) for c in outcome.candidates]
         cluster.retry_at, cluster.lookup_detail = None, None
         learn(session, cluster, outcome.best, source)
+        rejoin(session, cluster)  # parts of the song cut from its spans: one song again
 
     @staticmethod
     def _later(cluster: UnknownCluster, outcome: RetryLater | Stop) -> None:

@@ -10,7 +10,6 @@ asked seconds from the programme's file and answering through the collector's ow
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,14 +17,10 @@ from sqlalchemy import func, select
 
 from collector.catalog.models import Recording
 from collector.db.session import transaction
-from collector.fleet import service as fleet_service
-from collector.fleet.models import Agent, Station
-from collector.ingest.excerpts import ExcerptRequest, answer
+from collector.fleet.models import Station
+from collector.ingest.excerpts import ExcerptRequest
 from collector.plays.models import Play
-from collector.recognizers.clip import clip
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
-from collector.recognizers.lookups import Lookups
-from collector.recognizers.service import Recognizers
 from collector.recognizers.values import reference_blob
 from collector.reports.models import GeneratedReport
 from collector.reports.revisions import revise
@@ -33,62 +28,19 @@ from collector.reports.schedule import generate_period
 from collector.settings import CollectorSettings
 from shared.chroma import item_duration
 from shared.codec import decode
-from shared.schemas import ExcerptV1
 from tests.fixtures.collector import Collector
-from tests.integration.collector.unknowns.programmes import START, TALK, run_worker, standin_settings, store
+from tests.integration.collector.unknowns.naming import (
+    NEWS,
+    ONE_WAY,
+    QUIET_PASSAGES,
+    SONG,
+    add_stations,
+    name_clusters,
+    played,
+)
+from tests.integration.collector.unknowns.programmes import START, TALK, run_worker, store
 from tests.support.audio import concat, excerpt, pcm11k, silence, speech, track
 from tests.support.recognizers_standin import References, Standin, write_catalog
-
-# songs that musicness calls music from end to end, and that do not repeat themselves in the
-# parts played (a chorus would match the earlier one): City.ogg, Freeway.ogg
-ONE_WAY, SONG = 4, 8
-# a song that musicness cuts in three, at 36 s and 80 s (supertux-data, a test dependency)
-QUIET_PASSAGES = Path("/usr/share/games/supertux2/music/forest/forest-cave.ogg")
-NEWS = [
-    "Et maintenant la météo: un ciel dégagé sur Dakar, du vent sur la Petite Côte.",
-    "Vous écoutez la matinale; à neuf heures, le journal des sports avec les Lions.",
-]
-
-
-def _stations(c: Collector, *names: str) -> None:
-    for n in names:
-        c.add_station(f"radio-{n}")
-        with transaction(c.tx) as s:
-            fleet_service.create_agent(s, f"box-{n}", [f"radio-{n}"])
-
-
-def _answer(c: Collector, aired: dict[str, list[tuple[Path, datetime]]]) -> int:
-    """The agents' side: each pending request's seconds, cut from the file that aired them."""
-    n = 0
-    with transaction(c.tx) as s:
-        for req in s.scalars(select(ExcerptRequest).where(ExcerptRequest.state == "pending")).all():
-            station = s.get_one(Station, req.station_id)
-            agent = s.scalars(select(Agent).where(Agent.name == f"box-{station.slug[-1]}")).one()
-            path, start = max((p for p in aired[station.slug] if p[1] <= req.start), key=lambda p: p[1])
-            audio = clip(path, (req.start - start).total_seconds(), (req.end - req.start).total_seconds())
-            body = ExcerptV1(
-                agent=agent.name,
-                request=req.wire_id,
-                station=station.slug,
-                start=req.start,
-                end=req.end,
-                audio=base64.b64encode(audio).decode(),
-            )
-            assert answer(s, agent, body)
-            n += 1
-    return n
-
-
-def _name(c: Collector, standin: Standin, aired: dict[str, list[tuple[Path, datetime]]]) -> None:
-    """The lookups until nothing moves (AcoustID, the excerpt asked and answered, AudD)."""
-    settings = standin_settings(c, standin)
-    with Recognizers(settings, c.tx) as recognizers:
-        lookups = Lookups(c.tx, recognizers)
-        for step in range(1, 10):
-            later = datetime.now(UTC) + timedelta(minutes=step)  # a pending excerpt's wait is over
-            if not lookups.tick(now=later) and not _answer(c, aired):
-                return
-            _answer(c, aired)
 
 
 def test_a_song_cut_by_a_quiet_passage_is_one_cluster(collector: Collector, tmp_path: Path) -> None:
@@ -96,7 +48,7 @@ def test_a_song_cut_by_a_quiet_passage_is_one_cluster(collector: Collector, tmp_
     cluster (its audio is new), yet it goes on end to end from the part before: one cluster, one
     lookup. A song after talk, on the same station, is another cluster."""
     c = collector
-    _stations(c, "a")
+    add_stations(c, "a")
     talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
     song = excerpt(QUIET_PASSAGES, tmp_path / "song.mp3", 0, 150)
     other = excerpt(track(ONE_WAY), tmp_path / "other.mp3", 10, 60)
@@ -127,7 +79,7 @@ def test_a_part_running_past_the_reference_continues_its_cluster(
     goes on from the first part through a quiet passage and runs past the reference's end: it
     continues that cluster and grows it, as does the third. One cluster, one lookup."""
     c = collector
-    _stations(c, "a", "b")
+    add_stations(c, "a", "b")
     talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
     start = excerpt(QUIET_PASSAGES, tmp_path / "start.mp3", 0, 60)
     whole = excerpt(QUIET_PASSAGES, tmp_path / "whole.mp3", 0, 150)
@@ -159,7 +111,7 @@ def test_a_learned_song_grows_back_to_its_start(collector: Collector, tmp_path: 
     whole, the song's beginning (before the play) and its end (after it) join the recording, so
     that its next plays, on any station, start and end where the song does."""
     c = collector
-    _stations(c, "a", "b")
+    add_stations(c, "a", "b")
     talk = speech(tmp_path / "talk.wav", TALK)
     middle = excerpt(track(SONG), tmp_path / "middle.mp3", 70, 70)
     whole = excerpt(track(SONG), tmp_path / "whole.mp3", 10, 180)
@@ -176,7 +128,7 @@ def test_a_learned_song_grows_back_to_its_start(collector: Collector, tmp_path: 
     with Standin(References.load(tmp_path / "standin")) as standin:
         store(c, "radio-a", "box-a", day1, START)
         run_worker(c)
-        _name(c, standin, aired)
+        name_clusters(c, standin, aired)
         with c.session() as s:
             learned = s.scalars(select(Recording).where(Recording.source == "audd")).one()
             heard = learned.duration
@@ -207,6 +159,44 @@ def test_a_learned_song_grows_back_to_its_start(collector: Collector, tmp_path: 
         assert abs((last - song_start).total_seconds() - 180) <= 3, (slug, last, song_start)
 
 
+def test_a_learned_song_takes_the_seconds_short_of_its_ends(collector: Collector, tmp_path: Path) -> None:
+    """Learned from the middle of a song, a recording names a later airing only where that
+    middle plays: the 12 s before and after it, too short for a span, stayed unnamed on every
+    airing. AudD said where the song starts and ends: those seconds, next to the play, are the
+    song's, and the recording takes them; that play and the next airings start and end where
+    the song does, without another lookup."""
+    c = collector
+    add_stations(c, "a", "b")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    news = [speech(tmp_path / f"news{i}.wav", text) for i, text in enumerate(NEWS)]
+    middle = excerpt(track(SONG), tmp_path / "middle.mp3", 70, 70)
+    wider = excerpt(track(SONG), tmp_path / "wider.mp3", 58, 94)  # 12 s more on each side
+    day1 = concat([talk, middle, talk, after], tmp_path / "day1.mp3")
+    day2 = concat([news[0], wider, talk, after], tmp_path / "day2.mp3")
+    day3 = concat([news[1], wider, talk, after], tmp_path / "day3.mp3")
+    t2, t3 = START + timedelta(hours=1), START + timedelta(hours=2)
+    aired = {"radio-a": [(day1, START), (day3, t3)], "radio-b": [(day2, t2)]}
+    write_catalog(tmp_path / "standin", [track(SONG)])
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        store(c, "radio-a", "box-a", day1, START)
+        run_worker(c)
+        name_clusters(c, standin, aired)
+        store(c, "radio-b", "box-b", day2, t2)
+        run_worker(c)
+        store(c, "radio-a", "box-a", day3, t3, seq=1000)
+        run_worker(c)
+        paid = [r.service for r in standin.requests if r.service == "audd"]
+    assert paid == ["audd"]
+    for slug, since, until, before in (
+        ("radio-b", t2, t3, news[0]),
+        ("radio-a", t3, t3 + timedelta(hours=1), news[1]),
+    ):
+        song_start = since + timedelta(seconds=pcm11k(before).size / 11025)
+        first, last = played(c, slug, since, until)
+        assert abs((first - song_start).total_seconds()) <= 3, (slug, first, song_start)
+        assert abs((last - song_start).total_seconds() - 94) <= 3, (slug, last, song_start)
+
+
 def test_a_song_provider_did_not_know_is_asked_once_more_when_it_airs_again(
     collector: Collector, tmp_path: Path
 ) -> None:
@@ -214,15 +204,17 @@ def test_a_song_provider_did_not_know_is_asked_once_more_when_it_airs_again(
     its first airing finds nothing. When it airs again, longer, AudD hears one more excerpt, of
     the new airing, and names it; speech is never sent."""
     c = collector
-    _stations(c, "a", "b")
+    add_stations(c, "a", "b")
     edit = excerpt(track(SONG), tmp_path / "edit.mp3", 95, 130)
     refs_dir = tmp_path / "standin"
     write_catalog(refs_dir, [edit])
     refs = References.load(refs_dir)
     talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
     early, late = (
-        excerpt(track(SONG), tmp_path / "early.mp3", 20, 70),
-        excerpt(track(SONG), tmp_path / "late.mp3", 60, 160),
+        excerpt(track(SONG), tmp_path / "early.mp3", 10, 100),
+        # as much again before its end as it shares with the first airing: one song (a span
+        # running on further would be cut there, as two songs run together are)
+        excerpt(track(SONG), tmp_path / "late.mp3", 40, 140),
     )
     first = concat([talk, early, talk, after], tmp_path / "a.mp3")
     again = concat([talk, late, talk, after], tmp_path / "b.mp3")
@@ -231,13 +223,13 @@ def test_a_song_provider_did_not_know_is_asked_once_more_when_it_airs_again(
     with Standin(refs) as standin:
         store(c, "radio-a", "box-a", first, START)
         run_worker(c)
-        _name(c, standin, aired)
+        name_clusters(c, standin, aired)
         with c.session() as s:
             (cluster,) = s.scalars(select(UnknownCluster)).all()
             assert cluster.lookup == "not_found", cluster.lookup_detail
         store(c, "radio-b", "box-b", again, t2)
         run_worker(c)
-        _name(c, standin, aired)
+        name_clusters(c, standin, aired)
         audd = [r for r in standin.requests if r.service == "audd"]
     with c.session() as s:
         cluster = s.get_one(UnknownCluster, cluster.id)
@@ -259,11 +251,13 @@ def test_a_song_provider_did_not_know_is_asked_once_more_when_it_airs_again(
 def test_earlier_plays_are_revised_when_a_learned_song_grows(collector: Collector, tmp_path: Path) -> None:
     """Learned from the middle of a song, a recording names a later airing on another station
     only where that middle plays: 12 s before and after it, too short for a span of their own,
-    stay unnamed. When the song airs whole and the recording grows to its start and end, that
-    earlier play is revised to the song's start and end, and the report of its day, generated
-    before, is generated again once the day is over, with a note of why."""
+    stay unnamed (its provider did not say where in the song it heard it, as AcoustID or a
+    person would not: nothing says those seconds are the song's). When the song airs whole and
+    the recording grows to its start and end, that earlier play is revised to the song's start
+    and end, and the report of its day, generated before, is generated again once the day is
+    over, with a note of why."""
     c = collector
-    _stations(c, "a", "b")
+    add_stations(c, "a", "b")
     talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
     news = [speech(tmp_path / f"news{i}.wav", text) for i, text in enumerate(NEWS)]
     middle = excerpt(track(SONG), tmp_path / "middle.mp3", 70, 70)
@@ -280,10 +274,13 @@ def test_earlier_plays_are_revised_when_a_learned_song_grows(collector: Collecto
     with Standin(References.load(tmp_path / "standin")) as standin:
         store(c, "radio-a", "box-a", day1, START)
         run_worker(c)
-        _name(c, standin, aired)
+        name_clusters(c, standin, aired)
+        with transaction(c.tx) as s:  # named without a timecode
+            (cluster,) = s.scalars(select(UnknownCluster)).all()
+            cluster.candidates = [dict(cand, timecode=None) for cand in cluster.candidates or []]
         store(c, "radio-b", "box-b", day2, t2)
         run_worker(c)
-        first, last = _played(c, "radio-b", t2, t3)
+        first, last = played(c, "radio-b", t2, t3)
         assert (first - song_start).total_seconds() >= 8, first  # the middle only: it starts late
         assert (song_start - last).total_seconds() + 94 >= 8, last  # ...and ends early
         period = f"{t2:%Y-%m-%d}"
@@ -293,7 +290,7 @@ def test_earlier_plays_are_revised_when_a_learned_song_grows(collector: Collecto
         run_worker(c)
         paid = [r.service for r in standin.requests if r.service == "audd"]
     assert paid == ["audd"]  # one lookup: the later airings grew the recording, for free
-    first, last = _played(c, "radio-b", t2, t3)
+    first, last = played(c, "radio-b", t2, t3)
     assert abs((first - song_start).total_seconds()) <= 3, (first, song_start)
     assert abs((last - song_start).total_seconds() - 94) <= 3, (last, song_start)
     with transaction(c.tx) as s:
@@ -303,16 +300,3 @@ def test_earlier_plays_are_revised_when_a_learned_song_grows(collector: Collecto
     notes = {r.revision_note or "" for r in records}
     assert records and all("learned recording" in n for n in notes), notes
     assert all("song's start" in n and "song's end" in n for n in notes), notes  # both revisions
-
-
-def _played(c: Collector, slug: str, since: datetime, until: datetime) -> tuple[datetime, datetime]:
-    """Where the learned recording's plays on the station between the two instants start and end."""
-    with c.session() as s:
-        first, last = s.execute(
-            select(func.min(Play.start), func.max(Play.end))
-            .join(Station, Station.id == Play.station_id)
-            .join(Recording, Recording.id == Play.recording_id)
-            .where(Station.slug == slug, Recording.source == "audd", Play.start >= since, Play.start < until)
-        ).one()
-    assert first is not None and last is not None, slug
-    return first, last

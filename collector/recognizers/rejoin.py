@@ -1,0 +1,132 @@
+"""Parts of one song that clustering kept apart become one once the song is named.
+
+A span placed in a cluster by a minority of its audio is cut where it leaves the cluster's
+reference (:func:`collector.recognizers.parts.foreign`): two songs run together with no
+cut musicness can see must not make one cluster. The same cut also separates one song heard
+further than its cluster's reference reached, and nothing in the audio tells the two apart
+before a provider names one of the parts. Once it does, with the timecode and the duration
+that say where the song starts and ends, :func:`rejoin` looks at each of the named cluster's
+spans that meets another cluster's span on its station (where a cut was made): when no
+provider could name that neighbour (``not_found``, ``no_audio``) and its audio lies within the
+song's bounds, it is the same song, and its cluster joins the named one, its audio added to the
+reference where that neighbour plays (within the song's bounds). A neighbour
+outside the bounds is the other song of a crossfade and stays apart; one a provider has not
+been asked about yet is asked (a crossfade's other song, cut at a radio edit's end, may lie
+within the first song's bounds): if no provider knows it, it joins then. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from collector.recognizers import growth
+from collector.recognizers.clusters import UnknownCluster, UnknownSpan
+from collector.recognizers.queue import merge
+from shared.chroma import item_duration
+from shared.codec import decode
+
+__all__ = ["rejoin"]
+
+log = logging.getLogger("collector.recognizers")
+
+TOUCH_S = 0.05  # the two parts of a cut span meet at the same instant
+UNKNOWN = ("not_found", "no_audio")  # a part no provider could name
+
+
+def rejoin(session: Session, cluster: UnknownCluster) -> int:
+    """After a lookup: join the parts cut from the cluster's spans that are one song with it
+    (the cluster named, its neighbours no provider knew; or the cluster unknown, its neighbour
+    named); return how many clusters joined."""
+    named = cluster.recording_id is not None
+    if not named and cluster.lookup not in UNKNOWN:
+        return 0
+    joined = 0
+    for span, other, neighbour in _neighbours(session, cluster, named):
+        if named:
+            if _within(session, cluster, span, other):
+                _join(session, cluster, span, other)
+                joined += 1
+        elif _within(session, neighbour, other, span):
+            _join(session, neighbour, other, span)
+            return 1  # this cluster is merged: nothing more to join
+    return joined
+
+
+def _neighbours(
+    session: Session, cluster: UnknownCluster, named: bool
+) -> list[tuple[UnknownSpan, UnknownSpan, UnknownCluster]]:
+    """(the cluster's span, another cluster's span meeting it on its station, that cluster):
+    unknown clusters when this one is named, named ones when this one is unknown."""
+    touch = timedelta(seconds=TOUCH_S)
+    out = []
+    spans = session.scalars(
+        select(UnknownSpan).where(UnknownSpan.cluster_id == cluster.id).order_by(UnknownSpan.start)
+    ).all()
+    for span in spans:
+        stmt = (
+            select(UnknownSpan, UnknownCluster)
+            .join(UnknownCluster, UnknownCluster.id == UnknownSpan.cluster_id)
+            .where(
+                UnknownSpan.station_id == span.station_id,
+                UnknownSpan.cluster_id != cluster.id,
+                or_(
+                    UnknownSpan.end.between(span.start - touch, span.start + touch),
+                    UnknownSpan.start.between(span.end - touch, span.end + touch),
+                ),
+                UnknownCluster.merged_into.is_(None),
+                UnknownCluster.decision.is_(None),
+            )
+        )
+        if named:
+            stmt = stmt.where(UnknownCluster.recording_id.is_(None), UnknownCluster.lookup.in_(UNKNOWN))
+        else:
+            stmt = stmt.where(UnknownCluster.recording_id.is_not(None))
+        out += [(span, other, neighbour) for other, neighbour in session.execute(stmt).all()]
+    return out
+
+
+def _within(session: Session, cluster: UnknownCluster, span: UnknownSpan, other: UnknownSpan) -> bool:
+    """Whether ``other``, meeting the named cluster's ``span``, lies within the song's bounds
+    (never when the provider did not say where the song starts and ends)."""
+    first, last = growth.song_bounds(session, cluster)
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return False
+    before = other.end <= span.start + timedelta(seconds=TOUCH_S)
+    at = span.offset_s - other.seconds if before else span.offset_s + span.seconds
+    return first - growth.ADJACENT_S <= at and at + other.seconds <= last + growth.ADJACENT_S
+
+
+def _join(session: Session, cluster: UnknownCluster, span: UnknownSpan, other: UnknownSpan) -> None:
+    """``other`` (of another cluster) meets the named cluster's ``span`` on its station: that
+    cluster's reference joins the named one's where ``other`` plays (within the song's bounds
+    and ``MAX_REFERENCE_S``), and its spans move there."""
+    step, (first, last) = item_duration(0), growth.song_bounds(session, cluster)
+    sibling = session.get_one(UnknownCluster, other.cluster_id)
+    ref, theirs = decode(cluster.reference).values, decode(sibling.reference).values
+    before = other.end <= span.start + timedelta(seconds=TOUCH_S)
+    at = span.offset_s - other.seconds if before else span.offset_s + span.seconds
+    origin = round((at - other.offset_s) / step)  # where their reference starts in this one
+    lo = max(origin, math.ceil(first / step), ref.size - round(growth.MAX_REFERENCE_S / step))
+    hi = min(origin + theirs.size, math.floor(last / step), round(growth.MAX_REFERENCE_S / step))
+    head = theirs[lo - origin : min(0, hi) - origin] if lo < 0 <= hi else theirs[:0]
+    tail = theirs[max(lo, ref.size) - origin : hi - origin] if lo <= ref.size < hi else theirs[:0]
+    growth.grow(session, cluster, head, tail)
+    session.execute(
+        update(UnknownSpan)
+        .where(UnknownSpan.cluster_id == sibling.id)
+        .values(offset_s=UnknownSpan.offset_s + (origin + head.size) * step)
+    )
+    merge(session, sibling, cluster, "collector")
+    log.info(
+        "cluster %d joins named cluster %d (%.0f s before its reference, %.0f s after): cut from one "
+        "span, within the song's bounds",
+        sibling.id,
+        cluster.id,
+        head.size * step,
+        tail.size * step,
+    )
