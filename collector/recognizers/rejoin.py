@@ -96,9 +96,15 @@ def _within(session: Session, cluster: UnknownCluster, span: UnknownSpan, other:
     first, last = growth.song_bounds(session, cluster)
     if not (math.isfinite(first) and math.isfinite(last)):
         return False
-    before = other.end <= span.start + timedelta(seconds=TOUCH_S)
-    at = span.offset_s - other.seconds if before else span.offset_s + span.seconds
+    at = _meets_at(span, other)
     return first - growth.ADJACENT_S <= at and at + other.seconds <= last + growth.ADJACENT_S
+
+
+def _meets_at(span: UnknownSpan, other: UnknownSpan) -> float:
+    """Where ``other``, meeting ``span`` on its station (just before it or just after), begins in
+    the reference of ``span``'s cluster, in seconds."""
+    before = other.end <= span.start + timedelta(seconds=TOUCH_S)
+    return span.offset_s - other.seconds if before else span.offset_s + span.seconds
 
 
 def _join(session: Session, cluster: UnknownCluster, span: UnknownSpan, other: UnknownSpan) -> None:
@@ -108,9 +114,8 @@ def _join(session: Session, cluster: UnknownCluster, span: UnknownSpan, other: U
     step, (first, last) = item_duration(0), growth.song_bounds(session, cluster)
     sibling = session.get_one(UnknownCluster, other.cluster_id)
     ref, theirs = decode(cluster.reference).values, decode(sibling.reference).values
-    before = other.end <= span.start + timedelta(seconds=TOUCH_S)
-    at = span.offset_s - other.seconds if before else span.offset_s + span.seconds
-    origin = round((at - other.offset_s) / step)  # where their reference starts in this one
+    # where their reference starts in this one
+    origin = round((_meets_at(span, other) - other.offset_s) / step)
     lo = max(origin, math.ceil(first / step), ref.size - round(growth.MAX_REFERENCE_S / step))
     hi = min(origin + theirs.size, math.floor(last / step), round(growth.MAX_REFERENCE_S / step))
     head = theirs[lo - origin : min(0, hi) - origin] if lo < 0 <= hi else theirs[:0]
