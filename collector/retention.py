@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, column, delete, func, select, table, text
@@ -133,8 +133,8 @@ def _drop_month(
                 partitions.drop(conn, dependent)
             # rows of this month that wait in the DEFAULT partitions (their month was made late)
             assert partition.month is not None  # run() drops month partitions only
-            lo = datetime.combine(partition.month, time(), UTC)
-            hi = datetime.combine(partitions.add_months(partition.month, 1), time(), UTC)
+            lo = partitions.month_start(partition.month)
+            hi = partitions.month_start(partitions.add_months(partition.month, 1))
             _delete_dependents(conn, None, lo, hi)
         except OperationalError as exc:
             if "lock timeout" not in str(exc) and "deadlock" not in str(exc):
@@ -174,7 +174,7 @@ def _delete_rows(conn: Connection, cutoff: date, dry_run: bool) -> Removal:
     rows: Any = Segment.__table__
     if partitioned:
         rows = table(partitions.default_name("segments"), column("id"), column("start"), column("status"))
-    bound = datetime.combine(cutoff, time(), UTC)
+    bound = partitions.month_start(cutoff)
     old = select(rows.c.id).where(rows.c.start < bound, rows.c.status.not_in(WAITING))
     # SQLite's foreign key keeps the segment rows plays name (PostgreSQL's went with 0013)
     gone = old if partitioned else old.where(rows.c.id.not_in(select(PlaySegment.segment_id)))

@@ -64,8 +64,13 @@ def default_name(table: str) -> str:
     return f"{table}_default"
 
 
+def month_start(month: date) -> datetime:
+    """The UTC instant ``month`` begins: a partition's lower bound, the one before's upper."""
+    return datetime(month.year, month.month, 1, tzinfo=UTC)
+
+
 def _bound(month: date) -> str:
-    return f"{month.isoformat()} 00:00:00+00"
+    return f"{month_start(month):%Y-%m-%d %H:%M:%S}+00"
 
 
 def partitioned(conn: Connection, table: str = "segments") -> bool:
