@@ -36,7 +36,7 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from collector.matching.index import CatalogIndex
+from collector.matching.index import TOP_ANY, CatalogIndex
 from collector.matching.matcher import MIN_OVERLAP, verified
 from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.guided import best_offsets, continuation_ber
@@ -112,7 +112,7 @@ def _proposals(
     first, values = fps[0].start, np.concatenate([f.values for f in fps])
     proposed = [
         (c.recording_id, c.offset_s)
-        for c in verified(index, values, rate, probe=True, max_ber=SEED_MAX_BER)
+        for c in verified(index, values, rate, probe=True, max_ber=SEED_MAX_BER, flips=TOP_ANY)
         if c.recording_id in refs
     ]
     for rid in sorted(nearby):
