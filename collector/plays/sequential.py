@@ -100,7 +100,8 @@ def _proposals(
     nearby: frozenset[int],
 ) -> tuple[datetime, list[tuple[int, float]]] | None:
     """The (recording, offset at the first value) hypotheses the span's values propose: its
-    catalog candidates within ``SEED_MAX_BER`` (multi-probe keys), and the best alignments of
+    catalog candidates within ``SEED_MAX_BER`` (multi-probe keys, the top two bits in any code:
+    :data:`~collector.matching.index.TOP_ANY`, as hiss moves them), and the best alignments of
     the recordings named ``nearby``; with the time of its first value. None without values."""
     fps = [
         f
