@@ -25,8 +25,11 @@ random mask from R on): CPU per query, the fastest of three passes.
 
 Reads the database read-only (any schema revision); writes nothing.
 
-    .venv/bin/python bench/matcher/seeds.py /tmp/acc4-s8/am-minus4 BENCH-0073 [--name final]
-    .venv/bin/python bench/matcher/seeds.py /tmp/acc4-s8/am-minus4 BENCH-0073 --cost 10000 100000
+    .venv/bin/python bench/matcher/seeds.py /tmp/acc4-s8/am-minus4 BENCH-0073 --name final
+    .venv/bin/python bench/matcher/seeds.py /tmp/acc4-s8/am-minus4 BENCH-0073 --name final --cost 10000 100000
+
+Its smoke (``python -m bench.smoke``) runs it on the accuracy smoke's ``studio`` station, its
+longest song, ``--cost 100``.
 """
 
 from __future__ import annotations
@@ -292,8 +295,10 @@ def cost(st: Station, ext: str, sizes: list[int]) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/matcher/seeds.py", description=__doc__.split("\n")[0])
     p.add_argument("station", type=Path, help="a station directory of a bench.accuracy.run --out directory")
-    p.add_argument("external_id", help="the song's external id (truth.csv)")
-    p.add_argument("--name", default="final", help="the run's name (its collector-NAME.db)")
+    p.add_argument(
+        "external_id", nargs="?", help="the song's external id (truth.csv; default: its longest catalog song)"
+    )
+    p.add_argument("--name", default="results", help="the run's name (its collector-NAME.db)")
     p.add_argument(
         "--cost",
         type=int,
@@ -304,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
     st = load(args.station, args.name)
+    if not st.songs:
+        raise SystemExit(f"no catalog song in {args.station / 'truth.csv'}")
+    args.external_id = args.external_id or max(st.songs, key=lambda s: s[2] - s[1])[0]
     if args.external_id not in st.ids or all(s[0] != args.external_id for s in st.songs):
         raise SystemExit(f"{args.external_id}: not a catalog song of {args.station / 'truth.csv'}")
     errors(st, args.external_id)
