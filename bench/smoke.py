@@ -242,6 +242,18 @@ def check_replay(out: str, _work: Path) -> None:
         expect(f"| {profile} | play assembly replayed" in out, f"{profile}: no replayed row")
 
 
+def check_seeds(out: str, _work: Path) -> None:
+    line = re.search(r"^error rate of each bit.*\n  (.*)$", out, re.M)
+    expect(line and len(numbers(line.group(1))) == 32, "no error rate for each of the 32 bits")
+    header(out, "key bits", "radius", "top two any", "keys a value", "windows", "true pair's votes")
+    rows = re.findall(r"^\| (24|20|16) \| [012] \| (?:yes|no) \| \d+ \| [36] \|", out, re.M)
+    expect(len(rows) == 18, f"key-search rows: {len(rows)}")
+    for name in ("ONE_BIT", "TOP_ANY"):
+        expect(
+            re.search(rf"^100 recordings, {name} \(\d+ keys a value\): {NUM} ms CPU a query", out, re.M), name
+        )
+
+
 def check_evidence(out: str, _work: Path) -> None:
     for profile in ("studio", "fm-fast"):
         heading = rf"^## \S+ {profile} \(rate -?\d+ ppm, \d+ segments\)$"
@@ -332,6 +344,7 @@ SMOKES = [
         then=(
             ("bench.accuracy.replay", ("--out", "{work}", "--profiles", "studio,fm-fast"), check_replay),
             ("bench.accuracy.evidence", ("--out", "{work}", "--profiles", "studio,fm-fast"), check_evidence),
+            ("bench.matcher.seeds", ("{work}/studio", "--cost", "100"), check_seeds),
         ),
     ),
     Smoke("bench.accuracy.music", check_music, ("--out", "{work}")),

@@ -32,6 +32,19 @@ _BIAS = 1 << 31  # added to positions so that position - query index stays in th
 # quarter of them, 2**14 more then about a fifth of those).
 _FILTER_MIN_VOTES = 4096
 _HASHES = ((16, np.uint64(0x9E3779B97F4A7C15)), (14, np.uint64(0xC2B2AE3D27D4EB4F)))
+# multi-probe: the keys one bit away from the value's own
+ONE_BIT = np.left_shift(np.uint32(1), np.arange(KEY_BITS, dtype=np.uint32))
+# The key's top two bits are Chromaprint's first classifier, the only one of the key's twelve
+# that is a plain sum over the chroma image rather than a difference: hiss flattens the chroma
+# and moves it two levels at once (a faint song through an AM band, docs/benchmarks.md), so
+# every value's key starts two bits wrong. These probes give those two bits each of their four
+# codes, each with the rest of the key exact or one bit away (91 lookups a value besides the
+# value's own key, against 24): the seed search of the play assembly only.
+_LOW = KEY_BITS - 2
+TOP_ANY = np.array(
+    [t << _LOW | m for t in range(4) for m in [0, *(1 << b for b in range(_LOW))] if t << _LOW | m],
+    dtype=np.uint32,
+)
 
 
 @dataclass(frozen=True)
@@ -87,13 +100,15 @@ class CatalogIndex:
         max_postings: int = 2000,
         probe: bool = False,
         min_votes: int = 1,
+        flips: npt.NDArray[np.uint32] = ONE_BIT,
     ) -> list[Candidate]:
         """The (recording, offset) pairs most voted for by the query's keys.
 
-        With ``probe``, each value also looks up the ``KEY_BITS`` keys one bit away from its
-        own (multi-probe): a band-limited or heavily coded broadcast flips a bit or two of most
-        values, so few keep their exact top bits, yet most stay within one bit of them.
-        Candidates with fewer than ``min_votes`` votes are left out (they would rank last).
+        With ``probe``, each value also looks up the keys ``flips`` away from its own
+        (multi-probe; by default the ``KEY_BITS`` keys one bit away): a band-limited or heavily
+        coded broadcast flips a bit or two of most values, so few keep their exact top bits,
+        yet most stay within one bit of them. Candidates with fewer than ``min_votes`` votes
+        are left out (they would rank last).
         """
         self.build()  # before the size check: an index never built has no keys yet
         if query.size == 0 or self._keys.size == 0:
@@ -101,9 +116,8 @@ class CatalogIndex:
         qkeys = (query >> _SHIFT).astype(np.uint32)
         qpos = np.arange(query.size)
         if probe:
-            flips = np.left_shift(np.uint32(1), np.arange(KEY_BITS, dtype=np.uint32))
             qkeys = np.concatenate([qkeys, (qkeys[None, :] ^ flips[:, None]).ravel()])
-            qpos = np.tile(qpos, KEY_BITS + 1)
+            qpos = np.tile(qpos, flips.size + 1)
             if self._dir is None:
                 # sorted needles: numpy's binary search starts from the previous hit, which keeps
                 # the 25-fold lookups from missing the cache

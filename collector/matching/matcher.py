@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from collector.fpmath import aligned_ber
-from collector.matching.index import CatalogIndex
+from collector.matching.index import ONE_BIT, CatalogIndex
 from shared.chroma import item_duration
 
 MAX_BER = 0.25  # measured: true matches ≤0.07 through a chain at ±2 %, off-catalog ≥0.32
@@ -56,14 +56,16 @@ def verified(
     rate_ppm: int = 0,
     probe: bool = False,
     max_ber: float = MAX_BER,
+    flips: npt.NDArray[np.uint32] = ONE_BIT,
 ) -> list[Match]:
     """Every candidate (recording, alignment) within ``max_ber``, its best of ±1 value.
 
     A looser bound than ``MAX_BER`` only names *seeds* (:mod:`collector.plays.sequential`,
-    which never takes one window's word for a play).
+    which never takes one window's word for a play), and so do probes other than one bit
+    away (``flips``, :meth:`CatalogIndex.candidates`).
     """
     out: list[Match] = []
-    for cand in index.candidates(values, probe=probe, min_votes=MIN_VOTES):
+    for cand in index.candidates(values, probe=probe, min_votes=MIN_VOTES, flips=flips):
         ref = index.values[cand.recording]
         best: Match | None = None
         for off in (cand.offset - 1, cand.offset, cand.offset + 1):

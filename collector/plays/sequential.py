@@ -36,7 +36,7 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from collector.matching.index import CatalogIndex
+from collector.matching.index import TOP_ANY, CatalogIndex
 from collector.matching.matcher import MIN_OVERLAP, verified
 from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
 from collector.plays.guided import best_offsets, continuation_ber
@@ -100,7 +100,8 @@ def _proposals(
     nearby: frozenset[int],
 ) -> tuple[datetime, list[tuple[int, float]]] | None:
     """The (recording, offset at the first value) hypotheses the span's values propose: its
-    catalog candidates within ``SEED_MAX_BER`` (multi-probe keys), and the best alignments of
+    catalog candidates within ``SEED_MAX_BER`` (multi-probe keys, the top two bits in any code:
+    :data:`~collector.matching.index.TOP_ANY`, as hiss moves them), and the best alignments of
     the recordings named ``nearby``; with the time of its first value. None without values."""
     fps = [
         f
@@ -112,7 +113,7 @@ def _proposals(
     first, values = fps[0].start, np.concatenate([f.values for f in fps])
     proposed = [
         (c.recording_id, c.offset_s)
-        for c in verified(index, values, rate, probe=True, max_ber=SEED_MAX_BER)
+        for c in verified(index, values, rate, probe=True, max_ber=SEED_MAX_BER, flips=TOP_ANY)
         if c.recording_id in refs
     ]
     for rid in sorted(nearby):
