@@ -59,6 +59,7 @@ __all__ = [
     "reference_seconds",
     "song_bounds",
     "split",
+    "trim",
 ]
 
 log = logging.getLogger("collector.recognizers")
@@ -263,11 +264,8 @@ def grow(
     cluster.reference = reference_blob(np.concatenate([head, decode(cluster.reference).values, tail]))
     if head.size:
         _shift(session, cluster, head.size * step)
-    if cluster.recording_id is not None:
-        rec = session.get_one(Recording, cluster.recording_id)
-        rec.fingerprint = cluster.reference
-        rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
-        rec.duration = reference_seconds(cluster)
+    rec = _relearn(session, cluster)
+    if rec is not None:
         log.info(
             "learned recording id=%d grows to %.0f s (%.0f s before, %.0f s after; cluster %d)",
             rec.id,
@@ -276,6 +274,47 @@ def grow(
             tail.size * step,
             cluster.id,
         )
+
+
+def trim(session: Session, cluster: UnknownCluster) -> float:
+    """Cut the named cluster's reference (its learned recording's too) to the song's bounds, as
+    the provider placed them (within ``ADJACENT_S``); return the seconds cut.
+
+    Before it was named, a cluster grew by any span placed in it, and a span that held the end of
+    another song run straight into this one (no cut musicness could see, too short to be cut off
+    as a song of its own: :mod:`collector.recognizers.parts`) put that end before the reference:
+    the learned recording would then name the other song's end on every station that airs it.
+    What lies outside the song's bounds is not the song."""
+    first, last = song_bounds(session, cluster)
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return 0.0
+    step, ref = item_duration(0), decode(cluster.reference).values
+    lo = max(0, math.floor((first - ADJACENT_S) / step))
+    hi = min(ref.size, math.ceil((last + ADJACENT_S) / step))
+    if (lo == 0 and hi == ref.size) or hi - lo < round(CONTINUE_CHECK_S / step):
+        return 0.0  # all within the song, or the bounds miss what was heard: left as it is
+    cluster.reference = reference_blob(ref[lo:hi])
+    if lo:
+        _shift(session, cluster, -lo * step)
+    _relearn(session, cluster)
+    log.info(
+        "cluster %d: reference cut to the song's bounds (%.0f s before its start, %.0f s after its end)",
+        cluster.id,
+        lo * step,
+        (ref.size - hi) * step,
+    )
+    return (ref.size - (hi - lo)) * step
+
+
+def _relearn(session: Session, cluster: UnknownCluster) -> Recording | None:
+    """The cluster's learned recording takes its (changed) reference."""
+    if cluster.recording_id is None:
+        return None
+    rec = session.get_one(Recording, cluster.recording_id)
+    rec.fingerprint = cluster.reference
+    rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
+    rec.duration = reference_seconds(cluster)
+    return rec
 
 
 def _shift(session: Session, cluster: UnknownCluster, seconds: float) -> None:
