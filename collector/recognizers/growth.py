@@ -75,7 +75,10 @@ OVERLAP_S = 6.0  # ...or the span holds the half of a segment that the play hold
 # musicness places a span's ends to a 5 s window: a span tends to begin (end) half a window into
 # the talk before (after) the song, and the reference grows to the middle of that window
 EDGE_TRIM_S = 2.5
-CONTINUE_CHECK_S = 8.0  # a span going on in a reference is checked against it over this or more
+CONTINUE_CHECK_S = 8.0
+# a span this far from a learned song's play may still lie within the song (past a quiet passage)
+REACH = timedelta(seconds=MAX_REFERENCE_S)
+_ADJACENT = timedelta(seconds=ADJACENT_S)  # a span going on in a reference is checked against it over this or more
 _UNBOUNDED = (-math.inf, math.inf)
 
 
@@ -125,37 +128,55 @@ def reference_seconds(cluster: UnknownCluster) -> float:
     return decode(cluster.reference).duration
 
 
-def continued(session: Session, station_id: int, start: datetime, end: datetime) -> Anchor | None:
-    """The learned song this span continues on the station: a play of it that ends where the span
-    starts at the end of its reference, or begins where the span ends at its start, while the
-    provider's timecode (when it gave one) says the song goes on that way."""
-    learned = (
-        select(UnknownCluster, Play)
-        .join(Play, Play.recording_id == UnknownCluster.recording_id)
-        .join(Recording, Recording.id == Play.recording_id)
+def continued(
+    session: Session, station_id: int, start: datetime, end: datetime, reach: bool = True
+) -> Anchor | None:
+    """The learned song this span continues on the station: the play just before it (after it)
+    ends (begins) at the end (start) of its reference, and either the span starts (ends) next to
+    it, while the provider's timecode (when it gave one) says the song goes on that way, or the
+    span lies within the song's bounds as the provider placed them: the song went on past a
+    quiet passage that musicness did not call music, and its part after the passage is the
+    song's too (not with ``reach`` False: music shorter than a span, a jingle as well as a song's
+    end, continues only a play next to it). Another play between them (of any recording) is
+    another song."""
+    gap, near = timedelta(seconds=PLAY_GAP_S), timedelta(seconds=OVERLAP_S)
+    plays = select(Play).where(Play.station_id == station_id)
+    before = session.scalars(
+        plays.where(Play.end <= start + near, Play.end >= start - REACH).order_by(Play.end.desc()).limit(1)
+    ).first()
+    if before is not None and (cluster := _learned(session, before.recording_id)) is not None:
+        length = reference_seconds(cluster)
+        last = song_bounds(session, cluster)[1]
+        song_end = before.end + timedelta(seconds=last - before.offset_end)
+        within = reach and math.isfinite(last) and end <= song_end + _ADJACENT
+        if before.offset_end >= length - ADJACENT_S and last > length + ADJACENT_S and (
+            before.end >= start - gap or within
+        ):
+            return _anchor(cluster, before, length)
+    after = session.scalars(
+        plays.where(Play.start >= end - near, Play.start <= end + REACH).order_by(Play.start).limit(1)
+    ).first()
+    if after is not None and (cluster := _learned(session, after.recording_id)) is not None:
+        first = song_bounds(session, cluster)[0]
+        song_start = after.start + timedelta(seconds=first - after.offset_start)
+        within = reach and math.isfinite(first) and start >= song_start - _ADJACENT
+        if after.offset_start <= ADJACENT_S and first < -ADJACENT_S and (after.start <= end + gap or within):
+            return _anchor(cluster, after, reference_seconds(cluster))
+    return None
+
+
+def _learned(session: Session, recording_id: int) -> UnknownCluster | None:
+    """The open cluster a learned recording was made from, or None (a catalog recording)."""
+    return session.scalars(
+        select(UnknownCluster)
+        .join(Recording, Recording.id == UnknownCluster.recording_id)
         .where(
-            Play.station_id == station_id,
+            UnknownCluster.recording_id == recording_id,
             Recording.source.in_(LEARNED_SOURCES),
             UnknownCluster.merged_into.is_(None),
         )
-    )
-    gap, near = timedelta(seconds=PLAY_GAP_S), timedelta(seconds=OVERLAP_S)
-    before = session.execute(
-        learned.where(Play.end >= start - gap, Play.end <= start + near).order_by(Play.end.desc()).limit(1)
+        .limit(1)
     ).first()
-    if before is not None:
-        cluster, play = before
-        length = reference_seconds(cluster)
-        if play.offset_end >= length - ADJACENT_S and song_bounds(session, cluster)[1] > length + ADJACENT_S:
-            return _anchor(cluster, play, length)
-    after = session.execute(
-        learned.where(Play.start >= end - near, Play.start <= end + gap).order_by(Play.start).limit(1)
-    ).first()
-    if after is not None:
-        cluster, play = after
-        if play.offset_start <= ADJACENT_S and song_bounds(session, cluster)[0] < -ADJACENT_S:
-            return _anchor(cluster, play, reference_seconds(cluster))
-    return None
 
 
 def _anchor(cluster: UnknownCluster, play: Play, length: float) -> Anchor:
