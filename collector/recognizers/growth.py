@@ -75,10 +75,10 @@ OVERLAP_S = 6.0  # ...or the span holds the half of a segment that the play hold
 # musicness places a span's ends to a 5 s window: a span tends to begin (end) half a window into
 # the talk before (after) the song, and the reference grows to the middle of that window
 EDGE_TRIM_S = 2.5
-CONTINUE_CHECK_S = 8.0
+CONTINUE_CHECK_S = 8.0  # a span going on in a reference is checked against it over this or more
 # a span this far from a learned song's play may still lie within the song (past a quiet passage)
 REACH = timedelta(seconds=MAX_REFERENCE_S)
-_ADJACENT = timedelta(seconds=ADJACENT_S)  # a span going on in a reference is checked against it over this or more
+_ADJACENT = timedelta(seconds=ADJACENT_S)
 _UNBOUNDED = (-math.inf, math.inf)
 
 
