@@ -149,8 +149,10 @@ def continued(
         last = song_bounds(session, cluster)[1]
         song_end = before.end + timedelta(seconds=last - before.offset_end)
         within = reach and math.isfinite(last) and end <= song_end + _ADJACENT
-        if before.offset_end >= length - ADJACENT_S and last > length + ADJACENT_S and (
-            before.end >= start - gap or within
+        if (
+            before.offset_end >= length - ADJACENT_S
+            and last > length + ADJACENT_S
+            and (before.end >= start - gap or within)
         ):
             return _anchor(cluster, before, length)
     after = session.scalars(
