@@ -191,3 +191,41 @@ def test_a_learned_song_holds_no_other_songs_end(collector: Collector, tmp_path:
     whole_start = t2 + timedelta(seconds=pcm11k(news).size / 11025)
     errors = [(plays[0][1] - whole_start).total_seconds(), (plays[0][2] - whole_start).total_seconds() - 90]
     assert max(abs(e) for e in errors) <= 5, (errors, plays)  # musicness's window after talk
+
+
+def test_a_part_before_a_quiet_passage_joins_the_song_named_after_it(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """A song's first 24 s, then a quiet passage of 16 s that musicness does not call music, then
+    70 s more: two spans that do not meet, two clusters; the first too short to be looked up.
+    AudD names the second and says where the song starts: the first lies within the song on the
+    same station, with nothing aired between but the passage, so its cluster joins the named
+    one, the passage included, and the station's play is the song's from its first second."""
+    c = collector
+    add_stations(c, "a")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    intro = excerpt(track(SONG), tmp_path / "intro.mp3", 40, 24)
+    quiet = excerpt(track(SONG), tmp_path / "quiet.mp3", 64, 16, "volume=-70dB")  # all but silent
+    rest = excerpt(track(SONG), tmp_path / "rest.mp3", 80, 70)
+    day1 = concat([talk, intro, quiet, rest, talk, after], tmp_path / "day1.mp3")
+    aired = {"radio-a": [(day1, START)]}
+    write_catalog(tmp_path / "standin", [track(SONG)])
+    store(c, "radio-a", "box-a", day1, START)
+    run_worker(c)
+    with c.session() as s:
+        spans = s.scalars(select(UnknownSpan).order_by(UnknownSpan.start)).all()
+    summary = [(sp.start, sp.end, sp.cluster_id, sp.offset_s) for sp in spans]
+    assert len({sp.cluster_id for sp in spans}) == 2, summary  # parted by the passage
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        name_clusters(c, standin, aired)
+        paid = [r.service for r in standin.requests if r.service == "audd"]
+    run_worker(c)
+    with c.session() as s:
+        clusters = s.scalars(select(UnknownCluster).where(UnknownCluster.merged_into.is_(None))).all()
+        rec = s.scalars(select(Recording).where(Recording.source == "audd")).one()
+    assert paid == ["audd"] and len(clusters) == 1 and clusters[0].recording_id == rec.id
+    assert rec.duration >= 105, rec.duration  # the first 24 s, the passage, the 70 s
+    song_start = START + timedelta(seconds=pcm11k(talk).size / 11025)
+    first, last = played(c, "radio-a", START, START + timedelta(hours=1))
+    errors = [(first - song_start).total_seconds(), (last - song_start).total_seconds() - 110]
+    assert max(abs(e) for e in errors) <= 5, errors  # musicness's window after talk
