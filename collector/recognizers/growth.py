@@ -11,7 +11,9 @@ may still be the same song, heard end to end with what is known on the same stat
 * **forward**: the span starts where a play of a learned recording ended (within
   ``PLAY_GAP_S``: the play's last segment), at the end of its reference: the rest of the song;
 * **backward**: the span ends where such a play began, at the start of its reference: the
-  song's beginning, which was not heard when it was learned (:func:`continued` finds both).
+  song's beginning, which was not heard when it was learned (:func:`continued` finds both);
+  farther from the play too, past a quiet passage musicness did not call music, when the span
+  lies within the song's bounds as its provider placed them, with no other play between.
 
 :func:`extend` then adds the station's own audio from the reference's end to the span's end,
 or from the span's start to the reference's start, gaps included, so that the reference stays
@@ -19,7 +21,8 @@ one continuous stretch of the song; a head put before it moves every offset into
 cluster's spans, the recording's matches and plays) by as much. When the provider that named
 the cluster said where its excerpt plays in the song and how long the song is (AudD's
 ``timecode`` and duration), the reference grows no further than the song's ends, and a span
-past them is another song. Nothing here commits.
+past them is another song; :func:`trim` cuts a reference that grew past them before the song
+was named (another song's end run into it). Nothing here commits.
 """
 
 from __future__ import annotations
