@@ -54,6 +54,7 @@ from shared.codec import decode
 __all__ = [
     "ADJACENT_S",
     "MAX_REFERENCE_S",
+    "OUTER_S",
     "Anchor",
     "bounded",
     "continued",
@@ -81,7 +82,9 @@ EDGE_TRIM_S = 2.5
 CONTINUE_CHECK_S = 8.0  # a span going on in a reference is checked against it over this or more
 # a span this far from a learned song's play may still lie within the song (past a quiet passage)
 REACH = timedelta(seconds=MAX_REFERENCE_S)
-_ADJACENT = timedelta(seconds=ADJACENT_S)
+# ...when it lies within the song to this: its outer edge may lie half musicness's window into the
+# talk beyond the song, and the provider's timecode is to the second
+OUTER_S = ADJACENT_S + EDGE_TRIM_S
 _UNBOUNDED = (-math.inf, math.inf)
 
 
@@ -150,8 +153,11 @@ def continued(
     if before is not None and (cluster := _learned(session, before.recording_id)) is not None:
         length = reference_seconds(cluster)
         last = song_bounds(session, cluster)[1]
-        song_end = before.end + timedelta(seconds=last - before.offset_end)
-        within = reach and math.isfinite(last) and end <= song_end + _ADJACENT
+        within = (
+            reach
+            and math.isfinite(last)
+            and end <= before.end + timedelta(seconds=last - before.offset_end + OUTER_S)
+        )
         if (
             before.offset_end >= length - ADJACENT_S
             and last > length + ADJACENT_S
@@ -163,8 +169,11 @@ def continued(
     ).first()
     if after is not None and (cluster := _learned(session, after.recording_id)) is not None:
         first = song_bounds(session, cluster)[0]
-        song_start = after.start + timedelta(seconds=first - after.offset_start)
-        within = reach and math.isfinite(first) and start >= song_start - _ADJACENT
+        within = (
+            reach
+            and math.isfinite(first)
+            and start >= after.start + timedelta(seconds=first - after.offset_start - OUTER_S)
+        )
         if after.offset_start <= ADJACENT_S and first < -ADJACENT_S and (after.start <= end + gap or within):
             return _anchor(cluster, after, reference_seconds(cluster))
     return None

@@ -86,11 +86,11 @@ def _past_quiet(session: Session, cluster: UnknownCluster) -> int:
                 continue
             sibling = session.get_one(UnknownCluster, other.cluster_id)
             open_ = sibling.merged_into is None and sibling.decision is None and sibling.recording_id is None
-            if not (open_ and sibling.lookup in UNKNOWN + UNASKED) or not _within(
-                session, cluster, span, other
-            ):
+            if not (open_ and sibling.lookup in UNKNOWN + UNASKED):
                 continue
-            if _played_between(session, span, other):
+            if not _within(session, cluster, span, other, growth.OUTER_S) or _played_between(
+                session, span, other
+            ):
                 continue
             length = growth.reference_seconds(cluster)
             origin = span.start - timedelta(seconds=span.offset_s)
@@ -180,14 +180,20 @@ def _neighbours(
     return out
 
 
-def _within(session: Session, cluster: UnknownCluster, span: UnknownSpan, other: UnknownSpan) -> bool:
-    """Whether ``other``, meeting the named cluster's ``span``, lies within the song's bounds
-    (never when the provider did not say where the song starts and ends)."""
+def _within(
+    session: Session,
+    cluster: UnknownCluster,
+    span: UnknownSpan,
+    other: UnknownSpan,
+    slack: float = growth.ADJACENT_S,
+) -> bool:
+    """Whether ``other``, near the named cluster's ``span``, lies within the song's bounds, to
+    ``slack`` seconds (never when the provider did not say where the song starts and ends)."""
     first, last = growth.song_bounds(session, cluster)
     if not (math.isfinite(first) and math.isfinite(last)):
         return False
     at = _meets_at(span, other)
-    return first - growth.ADJACENT_S <= at and at + other.seconds <= last + growth.ADJACENT_S
+    return first - slack <= at and at + other.seconds <= last + slack
 
 
 def _meets_at(span: UnknownSpan, other: UnknownSpan) -> float:
