@@ -225,7 +225,7 @@ def _add_span(
         excerpt_end=t0 + timedelta(seconds=span.excerpt[1]),
         fingerprint=reference_blob(values, rate),
     )
-    learned = growth.continued(session, station.id, start, end) if not cut and at is None else None
+    learned = growth.continued(session, station.id, start, end, not edge) if not cut and at is None else None
     if edge and (learned is None or not growth.bounded(session, learned.cluster)):
         return []
     placed = at or (clusters.place(values) if values.size and learned is None else None)

@@ -11,7 +11,9 @@ may still be the same song, heard end to end with what is known on the same stat
 * **forward**: the span starts where a play of a learned recording ended (within
   ``PLAY_GAP_S``: the play's last segment), at the end of its reference: the rest of the song;
 * **backward**: the span ends where such a play began, at the start of its reference: the
-  song's beginning, which was not heard when it was learned (:func:`continued` finds both).
+  song's beginning, which was not heard when it was learned (:func:`continued` finds both);
+  farther from the play too, past a quiet passage musicness did not call music, when the span
+  lies within the song's bounds as its provider placed them, with no other play between.
 
 :func:`extend` then adds the station's own audio from the reference's end to the span's end,
 or from the span's start to the reference's start, gaps included, so that the reference stays
@@ -19,7 +21,8 @@ one continuous stretch of the song; a head put before it moves every offset into
 cluster's spans, the recording's matches and plays) by as much. When the provider that named
 the cluster said where its excerpt plays in the song and how long the song is (AudD's
 ``timecode`` and duration), the reference grows no further than the song's ends, and a span
-past them is another song. Nothing here commits.
+past them is another song; :func:`trim` cuts a reference that grew past them before the song
+was named (another song's end run into it). Nothing here commits.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from shared.codec import decode
 __all__ = [
     "ADJACENT_S",
     "MAX_REFERENCE_S",
+    "OUTER_S",
     "Anchor",
     "bounded",
     "continued",
@@ -59,6 +63,7 @@ __all__ = [
     "reference_seconds",
     "song_bounds",
     "split",
+    "trim",
 ]
 
 log = logging.getLogger("collector.recognizers")
@@ -75,6 +80,11 @@ OVERLAP_S = 6.0  # ...or the span holds the half of a segment that the play hold
 # the talk before (after) the song, and the reference grows to the middle of that window
 EDGE_TRIM_S = 2.5
 CONTINUE_CHECK_S = 8.0  # a span going on in a reference is checked against it over this or more
+# a span this far from a learned song's play may still lie within the song (past a quiet passage)
+REACH = timedelta(seconds=MAX_REFERENCE_S)
+# ...when it lies within the song to this: its outer edge may lie half musicness's window into the
+# talk beyond the song, and the provider's timecode is to the second
+OUTER_S = ADJACENT_S + EDGE_TRIM_S
 _UNBOUNDED = (-math.inf, math.inf)
 
 
@@ -124,37 +134,63 @@ def reference_seconds(cluster: UnknownCluster) -> float:
     return decode(cluster.reference).duration
 
 
-def continued(session: Session, station_id: int, start: datetime, end: datetime) -> Anchor | None:
-    """The learned song this span continues on the station: a play of it that ends where the span
-    starts at the end of its reference, or begins where the span ends at its start, while the
-    provider's timecode (when it gave one) says the song goes on that way."""
-    learned = (
-        select(UnknownCluster, Play)
-        .join(Play, Play.recording_id == UnknownCluster.recording_id)
-        .join(Recording, Recording.id == Play.recording_id)
+def continued(
+    session: Session, station_id: int, start: datetime, end: datetime, reach: bool = True
+) -> Anchor | None:
+    """The learned song this span continues on the station: the play just before it (after it)
+    ends (begins) at the end (start) of its reference, and either the span starts (ends) next to
+    it, while the provider's timecode (when it gave one) says the song goes on that way, or the
+    span lies within the song's bounds as the provider placed them: the song went on past a
+    quiet passage that musicness did not call music, and its part after the passage is the
+    song's too (not with ``reach`` False: music shorter than a span, a jingle as well as a song's
+    end, continues only a play next to it). Another play between them (of any recording) is
+    another song."""
+    gap, near = timedelta(seconds=PLAY_GAP_S), timedelta(seconds=OVERLAP_S)
+    plays = select(Play).where(Play.station_id == station_id)
+    before = session.scalars(
+        plays.where(Play.end <= start + near, Play.end >= start - REACH).order_by(Play.end.desc()).limit(1)
+    ).first()
+    if before is not None and (cluster := _learned(session, before.recording_id)) is not None:
+        length = reference_seconds(cluster)
+        last = song_bounds(session, cluster)[1]
+        within = (
+            reach
+            and math.isfinite(last)
+            and end <= before.end + timedelta(seconds=last - before.offset_end + OUTER_S)
+        )
+        if (
+            before.offset_end >= length - ADJACENT_S
+            and last > length + ADJACENT_S
+            and (before.end >= start - gap or within)
+        ):
+            return _anchor(cluster, before, length)
+    after = session.scalars(
+        plays.where(Play.start >= end - near, Play.start <= end + REACH).order_by(Play.start).limit(1)
+    ).first()
+    if after is not None and (cluster := _learned(session, after.recording_id)) is not None:
+        first = song_bounds(session, cluster)[0]
+        within = (
+            reach
+            and math.isfinite(first)
+            and start >= after.start + timedelta(seconds=first - after.offset_start - OUTER_S)
+        )
+        if after.offset_start <= ADJACENT_S and first < -ADJACENT_S and (after.start <= end + gap or within):
+            return _anchor(cluster, after, reference_seconds(cluster))
+    return None
+
+
+def _learned(session: Session, recording_id: int) -> UnknownCluster | None:
+    """The open cluster a learned recording was made from, or None (a catalog recording)."""
+    return session.scalars(
+        select(UnknownCluster)
+        .join(Recording, Recording.id == UnknownCluster.recording_id)
         .where(
-            Play.station_id == station_id,
+            UnknownCluster.recording_id == recording_id,
             Recording.source.in_(LEARNED_SOURCES),
             UnknownCluster.merged_into.is_(None),
         )
-    )
-    gap, near = timedelta(seconds=PLAY_GAP_S), timedelta(seconds=OVERLAP_S)
-    before = session.execute(
-        learned.where(Play.end >= start - gap, Play.end <= start + near).order_by(Play.end.desc()).limit(1)
+        .limit(1)
     ).first()
-    if before is not None:
-        cluster, play = before
-        length = reference_seconds(cluster)
-        if play.offset_end >= length - ADJACENT_S and song_bounds(session, cluster)[1] > length + ADJACENT_S:
-            return _anchor(cluster, play, length)
-    after = session.execute(
-        learned.where(Play.start >= end - near, Play.start <= end + gap).order_by(Play.start).limit(1)
-    ).first()
-    if after is not None:
-        cluster, play = after
-        if play.offset_start <= ADJACENT_S and song_bounds(session, cluster)[0] < -ADJACENT_S:
-            return _anchor(cluster, play, reference_seconds(cluster))
-    return None
 
 
 def _anchor(cluster: UnknownCluster, play: Play, length: float) -> Anchor:
@@ -263,11 +299,8 @@ def grow(
     cluster.reference = reference_blob(np.concatenate([head, decode(cluster.reference).values, tail]))
     if head.size:
         _shift(session, cluster, head.size * step)
-    if cluster.recording_id is not None:
-        rec = session.get_one(Recording, cluster.recording_id)
-        rec.fingerprint = cluster.reference
-        rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
-        rec.duration = reference_seconds(cluster)
+    rec = _relearn(session, cluster)
+    if rec is not None:
         log.info(
             "learned recording id=%d grows to %.0f s (%.0f s before, %.0f s after; cluster %d)",
             rec.id,
@@ -276,6 +309,47 @@ def grow(
             tail.size * step,
             cluster.id,
         )
+
+
+def trim(session: Session, cluster: UnknownCluster) -> float:
+    """Cut the named cluster's reference (its learned recording's too) to the song's bounds, as
+    the provider placed them (within ``ADJACENT_S``); return the seconds cut.
+
+    Before it was named, a cluster grew by any span placed in it, and a span that held the end of
+    another song run straight into this one (no cut musicness could see, too short to be cut off
+    as a song of its own: :mod:`collector.recognizers.parts`) put that end before the reference:
+    the learned recording would then name the other song's end on every station that airs it.
+    What lies outside the song's bounds is not the song."""
+    first, last = song_bounds(session, cluster)
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return 0.0
+    step, ref = item_duration(0), decode(cluster.reference).values
+    lo = max(0, math.floor((first - ADJACENT_S) / step))
+    hi = min(ref.size, math.ceil((last + ADJACENT_S) / step))
+    if (lo == 0 and hi == ref.size) or hi - lo < round(CONTINUE_CHECK_S / step):
+        return 0.0  # all within the song, or the bounds miss what was heard: left as it is
+    cluster.reference = reference_blob(ref[lo:hi])
+    if lo:
+        _shift(session, cluster, -lo * step)
+    _relearn(session, cluster)
+    log.info(
+        "cluster %d: reference cut to the song's bounds (%.0f s before its start, %.0f s after its end)",
+        cluster.id,
+        lo * step,
+        (ref.size - hi) * step,
+    )
+    return (ref.size - (hi - lo)) * step
+
+
+def _relearn(session: Session, cluster: UnknownCluster) -> Recording | None:
+    """The cluster's learned recording takes its (changed) reference."""
+    if cluster.recording_id is None:
+        return None
+    rec = session.get_one(Recording, cluster.recording_id)
+    rec.fingerprint = cluster.reference
+    rec.fingerprint_sha256 = hashlib.sha256(cluster.reference).hexdigest()
+    rec.duration = reference_seconds(cluster)
+    return rec
 
 
 def _shift(session: Session, cluster: UnknownCluster, seconds: float) -> None:

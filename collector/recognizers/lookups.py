@@ -44,6 +44,7 @@ from collector.fleet.models import Station
 from collector.ingest.excerpts import ExcerptRequest, aged, request_excerpt
 from collector.recognizers.clip import AUDD_MAX_SECONDS, AudioError
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
+from collector.recognizers.growth import trim
 from collector.recognizers.learning import learn, merge_imported, purge_retired
 from collector.recognizers.outcomes import Candidate, Named, NotFound, Outcome, Park, RetryLater, Stop
 from collector.recognizers.rejoin import rejoin
@@ -289,6 +290,7 @@ class Lookups:
         cluster.candidates = (cluster.candidates or []) + [_candidate_json(c) for c in outcome.candidates]
         cluster.retry_at, cluster.lookup_detail = None, None
         learn(session, cluster, outcome.best, source)
+        trim(session, cluster)  # another song's end, run into it before it was named
         rejoin(session, cluster)  # parts of the song cut from its spans: one song again
 
     @staticmethod

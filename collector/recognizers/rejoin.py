@@ -12,7 +12,15 @@ song's bounds, it is the same song, and its cluster joins the named one, its aud
 reference where that neighbour plays (within the song's bounds). A neighbour
 outside the bounds is the other song of a crossfade and stays apart; one a provider has not
 been asked about yet is asked (a crossfade's other song, cut at a radio edit's end, may lie
-within the first song's bounds): if no provider knows it, it joins then. Nothing here commits.
+within the first song's bounds): if no provider knows it, it joins then.
+
+A song's quiet passage, which musicness does not call music, parts one airing in spans that do
+not meet: the part that matched no cluster is a cluster of its own, too short to be looked up
+or not asked yet. Once the song is named, :func:`rejoin` also looks at the span of another
+cluster just before (after) each of the named cluster's spans on its station, with nothing
+aired between that was matched or clustered: when no provider named that cluster and the span
+lies within the song's bounds, it joins the named one, the station's audio between included
+(:func:`growth.extend`), and is never looked up. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -21,9 +29,11 @@ import logging
 import math
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from collector.fleet.models import Station
+from collector.plays.models import Play
 from collector.recognizers import growth
 from collector.recognizers.clusters import UnknownCluster, UnknownSpan
 from collector.recognizers.queue import merge
@@ -36,6 +46,7 @@ log = logging.getLogger("collector.recognizers")
 
 TOUCH_S = 0.05  # the two parts of a cut span meet at the same instant
 UNKNOWN = ("not_found", "no_audio")  # a part no provider could name
+UNASKED = ("waiting", "acoustid")  # a part no paid service was asked about yet
 
 
 def rejoin(session: Session, cluster: UnknownCluster) -> int:
@@ -54,7 +65,86 @@ def rejoin(session: Session, cluster: UnknownCluster) -> int:
         elif _within(session, neighbour, other, span):
             _join(session, neighbour, other, span)
             return 1  # this cluster is merged: nothing more to join
+    if named:
+        joined += _past_quiet(session, cluster)
     return joined
+
+
+def _past_quiet(session: Session, cluster: UnknownCluster) -> int:
+    """Join the clusters no provider named whose span lies within the named cluster's song on a
+    station, parted from its span there by audio nothing matched or clustered; return how many."""
+    first, last = growth.song_bounds(session, cluster)
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return 0
+    joined = 0
+    spans = session.scalars(
+        select(UnknownSpan).where(UnknownSpan.cluster_id == cluster.id).order_by(UnknownSpan.start)
+    ).all()
+    for span in spans:
+        for other in (_nearest(session, span, True), _nearest(session, span, False)):
+            if other is None or other.cluster_id == cluster.id or _meets(span, other):
+                continue
+            sibling = session.get_one(UnknownCluster, other.cluster_id)
+            open_ = sibling.merged_into is None and sibling.decision is None and sibling.recording_id is None
+            if not (open_ and sibling.lookup in UNKNOWN + UNASKED):
+                continue
+            if not _within(session, cluster, span, other, growth.OUTER_S) or _played_between(
+                session, span, other
+            ):
+                continue
+            length = growth.reference_seconds(cluster)
+            origin = span.start - timedelta(seconds=span.offset_s)
+            anchor = growth.Anchor(cluster, origin, origin + timedelta(seconds=length))
+            if other.start < anchor.end and anchor.start < other.end:
+                continue  # it aired where the reference is: not a part the reference lacks
+            station = session.get_one(Station, span.station_id)
+            at, before_s, after_s = growth.extend(session, anchor, station, other.start, other.end)
+            session.execute(
+                update(UnknownSpan)
+                .where(UnknownSpan.cluster_id == sibling.id)
+                .values(offset_s=UnknownSpan.offset_s + (at - other.offset_s))
+            )
+            merge(session, sibling, cluster, "collector")
+            log.info(
+                "cluster %d joins named cluster %d (%.0f s before its reference, %.0f s after): within the "
+                "song's bounds on its station, past a quiet passage",
+                sibling.id,
+                cluster.id,
+                before_s,
+                after_s,
+            )
+            joined += 1
+    return joined
+
+
+def _nearest(session: Session, span: UnknownSpan, before: bool) -> UnknownSpan | None:
+    """The station's span (of any cluster) just before ``span`` (or just after it)."""
+    reach = timedelta(seconds=growth.MAX_REFERENCE_S)
+    stmt = select(UnknownSpan).where(UnknownSpan.station_id == span.station_id, UnknownSpan.id != span.id)
+    if before:
+        stmt = stmt.where(UnknownSpan.end <= span.start, UnknownSpan.end >= span.start - reach)
+        stmt = stmt.order_by(UnknownSpan.end.desc())
+    else:
+        stmt = stmt.where(UnknownSpan.start >= span.end, UnknownSpan.start <= span.end + reach)
+        stmt = stmt.order_by(UnknownSpan.start)
+    return session.scalars(stmt.limit(1)).first()
+
+
+def _meets(span: UnknownSpan, other: UnknownSpan) -> bool:
+    touch = timedelta(seconds=TOUCH_S)
+    return abs(other.end - span.start) <= touch or abs(other.start - span.end) <= touch
+
+
+def _played_between(session: Session, span: UnknownSpan, other: UnknownSpan) -> bool:
+    """Whether a play of the station lies between the two spans (another song aired there)."""
+    a, b = min(span.end, other.end), max(span.start, other.start)
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(Play)
+            .where(Play.station_id == span.station_id, Play.start < b, Play.end > a)
+        )
+    )
 
 
 def _neighbours(
@@ -90,21 +180,26 @@ def _neighbours(
     return out
 
 
-def _within(session: Session, cluster: UnknownCluster, span: UnknownSpan, other: UnknownSpan) -> bool:
-    """Whether ``other``, meeting the named cluster's ``span``, lies within the song's bounds
-    (never when the provider did not say where the song starts and ends)."""
+def _within(
+    session: Session,
+    cluster: UnknownCluster,
+    span: UnknownSpan,
+    other: UnknownSpan,
+    slack: float = growth.ADJACENT_S,
+) -> bool:
+    """Whether ``other``, near the named cluster's ``span``, lies within the song's bounds, to
+    ``slack`` seconds (never when the provider did not say where the song starts and ends)."""
     first, last = growth.song_bounds(session, cluster)
     if not (math.isfinite(first) and math.isfinite(last)):
         return False
     at = _meets_at(span, other)
-    return first - growth.ADJACENT_S <= at and at + other.seconds <= last + growth.ADJACENT_S
+    return first - slack <= at and at + other.seconds <= last + slack
 
 
 def _meets_at(span: UnknownSpan, other: UnknownSpan) -> float:
-    """Where ``other``, meeting ``span`` on its station (just before it or just after), begins in
-    the reference of ``span``'s cluster, in seconds."""
-    before = other.end <= span.start + timedelta(seconds=TOUCH_S)
-    return span.offset_s - other.seconds if before else span.offset_s + span.seconds
+    """Where ``other``, aired on ``span``'s station before it or after it (meeting it, or past a
+    quiet passage), begins in the reference of ``span``'s cluster, in seconds."""
+    return span.offset_s + (other.start - span.start).total_seconds()
 
 
 def _join(session: Session, cluster: UnknownCluster, span: UnknownSpan, other: UnknownSpan) -> None:

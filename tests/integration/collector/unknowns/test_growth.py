@@ -300,3 +300,41 @@ def test_earlier_plays_are_revised_when_a_learned_song_grows(collector: Collecto
     notes = {r.revision_note or "" for r in records}
     assert records and all("learned recording" in n for n in notes), notes
     assert all("song's start" in n and "song's end" in n for n in notes), notes  # both revisions
+
+
+def test_a_part_past_a_quiet_passage_is_the_learned_song(collector: Collector, tmp_path: Path) -> None:
+    """Learned from the middle of a song, a recording names that middle on a later airing; the
+    airing's music before it is cut off by a quiet passage of 16 s that musicness does not call
+    music, so it is not next to the play. AudD said where the song starts: that music lies within
+    the song, before the play, on the same station: it is the song's beginning, and the
+    recording grows to it, without a second lookup or a second recording of the song."""
+    c = collector
+    add_stations(c, "a", "b")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    middle = excerpt(track(SONG), tmp_path / "middle.mp3", 100, 70)
+    before = excerpt(track(SONG), tmp_path / "before.mp3", 40, 44)
+    quiet = excerpt(track(SONG), tmp_path / "quiet.mp3", 84, 16, "volume=-70dB")  # all but silent
+    day1 = concat([talk, middle, talk, after], tmp_path / "day1.mp3")
+    day2 = concat(
+        [speech(tmp_path / "news.wav", NEWS[0]), before, quiet, middle, talk, after], tmp_path / "day2.mp3"
+    )
+    t2 = START + timedelta(hours=1)
+    aired = {"radio-a": [(day1, START)], "radio-b": [(day2, t2)]}
+    write_catalog(tmp_path / "standin", [track(SONG)])
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        store(c, "radio-a", "box-a", day1, START)
+        run_worker(c)
+        name_clusters(c, standin, aired)
+        store(c, "radio-b", "box-b", day2, t2)
+        run_worker(c)
+        name_clusters(c, standin, aired)
+        paid = [r.service for r in standin.requests if r.service == "audd"]
+    run_worker(c)
+    with c.session() as s:
+        recordings = s.scalars(select(Recording).where(Recording.source == "audd")).all()
+    assert paid == ["audd"] and len(recordings) == 1, [(r.title, r.duration) for r in recordings]
+    assert recordings[0].duration >= 125, recordings[0].duration  # 40 s to 170 s of the song
+    song_start = t2 + timedelta(seconds=pcm11k(tmp_path / "news.wav").size / 11025)
+    first, last = played(c, "radio-b", t2, t2 + timedelta(hours=1))
+    errors = [(first - song_start).total_seconds(), (last - song_start).total_seconds() - 130]
+    assert max(abs(e) for e in errors) <= 5, errors  # musicness's window after talk

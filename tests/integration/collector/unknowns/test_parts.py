@@ -143,3 +143,89 @@ def test_a_part_no_provider_knew_joins_the_named_song_it_was_cut_from(
         began, ended = played(c, slug, since, until)
         errors = [(began - start).total_seconds(), (ended - start).total_seconds() - length]
         assert max(abs(e) for e in errors) <= 5, (slug, errors)  # musicness's window after talk
+
+
+def test_a_learned_song_holds_no_other_songs_end(collector: Collector, tmp_path: Path) -> None:
+    """A station aired a song's first 80 s, and later the last 40 s of another song straight into
+    those 80 s again: one span, placed in the song's cluster, whose 40 s before the reference are
+    too short beside the 80 s it shares to be cut off as a song of their own: the reference grew
+    by them. AudD names the song and says where it starts: the learned recording is cut to the
+    song, so another station airing the other song whole has it named for itself to its end,
+    and none of it named as the first song."""
+    c = collector
+    add_stations(c, "a", "b")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    news = speech(tmp_path / "news.wav", NEWS[0])
+    song = excerpt(track(SONG), tmp_path / "song.mp3", 0, 80)
+    end = excerpt(track(ONE_WAY), tmp_path / "end.mp3", 60, 40)
+    whole = excerpt(track(ONE_WAY), tmp_path / "whole.mp3", 10, 90)  # the same end at its last 40 s
+    day1 = concat([talk, song, talk, end, song, talk, after], tmp_path / "day1.mp3")
+    day2 = concat([news, whole, talk, after], tmp_path / "day2.mp3")
+    t2 = START + timedelta(hours=1)
+    aired = {"radio-a": [(day1, START)], "radio-b": [(day2, t2)]}
+    write_catalog(tmp_path / "standin", [track(SONG), track(ONE_WAY)])
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        store(c, "radio-a", "box-a", day1, START)
+        run_worker(c)
+        with c.session() as s:
+            (cluster,) = s.scalars(select(UnknownCluster)).all()
+            grown = decode(cluster.reference).duration
+        assert grown >= 110, grown  # the other song's end is before the song's 80 s
+        name_clusters(c, standin, aired)
+        with c.session() as s:
+            rec = s.scalars(select(Recording).where(Recording.source == "audd")).one()
+        assert rec.duration <= 85, rec.duration  # the song, as heard: its 80 s
+        store(c, "radio-b", "box-b", day2, t2)
+        run_worker(c)
+        name_clusters(c, standin, aired)
+    run_worker(c)
+    with c.session() as s:
+        plays = s.execute(
+            select(Recording.title, func.min(Play.start), func.max(Play.end))
+            .join(Recording, Recording.id == Play.recording_id)
+            .where(Play.start >= t2)
+            .group_by(Recording.title)
+        ).all()
+    titles = {r.title for r in References.load(tmp_path / "standin").refs}
+    assert len(plays) == 1 and plays[0][0] in titles and plays[0][0] != rec.title, plays
+    whole_start = t2 + timedelta(seconds=pcm11k(news).size / 11025)
+    errors = [(plays[0][1] - whole_start).total_seconds(), (plays[0][2] - whole_start).total_seconds() - 90]
+    assert max(abs(e) for e in errors) <= 5, (errors, plays)  # musicness's window after talk
+
+
+def test_a_part_before_a_quiet_passage_joins_the_song_named_after_it(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """A song's first 24 s, then a quiet passage of 16 s that musicness does not call music, then
+    70 s more: two spans that do not meet, two clusters; the first too short to be looked up.
+    AudD names the second and says where the song starts: the first lies within the song on the
+    same station, with nothing aired between but the passage, so its cluster joins the named
+    one, the passage included, and the station's play is the song's from its first second."""
+    c = collector
+    add_stations(c, "a")
+    talk, after = speech(tmp_path / "talk.wav", TALK), silence(tmp_path / "after.wav", 70)
+    intro = excerpt(track(SONG), tmp_path / "intro.mp3", 40, 24)
+    quiet = excerpt(track(SONG), tmp_path / "quiet.mp3", 64, 16, "volume=-70dB")  # all but silent
+    rest = excerpt(track(SONG), tmp_path / "rest.mp3", 80, 70)
+    day1 = concat([talk, intro, quiet, rest, talk, after], tmp_path / "day1.mp3")
+    aired = {"radio-a": [(day1, START)]}
+    write_catalog(tmp_path / "standin", [track(SONG)])
+    store(c, "radio-a", "box-a", day1, START)
+    run_worker(c)
+    with c.session() as s:
+        spans = s.scalars(select(UnknownSpan).order_by(UnknownSpan.start)).all()
+    summary = [(sp.start, sp.end, sp.cluster_id, sp.offset_s) for sp in spans]
+    assert len({sp.cluster_id for sp in spans}) == 2, summary  # parted by the passage
+    with Standin(References.load(tmp_path / "standin")) as standin:
+        name_clusters(c, standin, aired)
+        paid = [r.service for r in standin.requests if r.service == "audd"]
+    run_worker(c)
+    with c.session() as s:
+        clusters = s.scalars(select(UnknownCluster).where(UnknownCluster.merged_into.is_(None))).all()
+        rec = s.scalars(select(Recording).where(Recording.source == "audd")).one()
+    assert paid == ["audd"] and len(clusters) == 1 and clusters[0].recording_id == rec.id
+    assert rec.duration >= 105, rec.duration  # the first 24 s, the passage, the 70 s
+    song_start = START + timedelta(seconds=pcm11k(talk).size / 11025)
+    first, last = played(c, "radio-a", START, START + timedelta(hours=1))
+    errors = [(first - song_start).total_seconds(), (last - song_start).total_seconds() - 110]
+    assert max(abs(e) for e in errors) <= 5, errors  # musicness's window after talk
