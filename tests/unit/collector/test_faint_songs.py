@@ -15,14 +15,10 @@ import numpy.typing as npt
 import pytest
 
 from collector.matching.index import CatalogIndex
-from collector.plays.boundaries import refine, trim_overlaps
-from collector.plays.chaining import BRIDGE_S, chain
+from collector.plays.chaining import BRIDGE_S
 from collector.plays.draft import PlayDraft, SegInfo, ValuesOf
-from collector.plays.sequential import accumulate
-from collector.plays.talkover import follow_on
-from collector.plays.versions import choose_versions
 from tests.unit.collector.test_assembly import REFS, RNG, STEP, Broadcast, secs
-from tests.unit.collector.test_hard_cases import hand_named
+from tests.unit.collector.test_hard_cases import assemble, hand_named
 
 FAINT = 0.395  # bits flipped on top of the chain's noise: windows at ~0.41 from the recording
 ANCHOR = 0.19  # a less degraded window: ~0.24, what the matcher still names
@@ -40,13 +36,7 @@ def assembled(segs: list[SegInfo], values_of: ValuesOf) -> list[PlayDraft]:
     for rid, ref in REFS.items():
         index.add(rid, ref)
     index.build()
-    segs = accumulate(segs, index, REFS, values_of)
-    drafts = choose_versions(chain(segs, values_of, REFS), index, REFS, values_of)
-    for d in drafts:
-        refine(d, segs, REFS[d.recording_id], values_of, REFS[d.recording_id].size * STEP)
-    follow_on(drafts, segs)
-    trim_overlaps(drafts)
-    return drafts
+    return assemble(segs, index, values_of)
 
 
 def quiet_song(b: Broadcast, rid: int, anchors: tuple[int, ...]) -> tuple[float, float]:
