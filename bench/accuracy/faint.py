@@ -177,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     for k in RUNS:
         means = [np.mean(side[i : i + k]) for h in hyps for side in h for i in range(len(side) - k + 1)]
         tops = [max(side[i : i + k]) for h in hyps for side in h for i in range(len(side) - k + 1)]
-        print(f"  {k} windows: lowest mean {min(means, default=1.0):.3f}, lowest worst window {min(tops, default=1.0):.3f}")
+        print(
+            f"  {k} windows: lowest mean {min(means, default=1.0):.3f}, "
+            f"lowest worst window {min(tops, default=1.0):.3f}"
+        )
     for name, llr in (("window_llr", window_llr), ("faint_llr", faint_llr)):
         sums = np.array([_summed(h, llr) for h in hyps])
         print(f"  {name}: {(sums >= ACCEPT_LLR).sum()} hypotheses reach {ACCEPT_LLR}, max {sums.max():.1f}")
