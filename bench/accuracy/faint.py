@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.accuracy.evidence import T0, _load, _values_of
+from bench.accuracy.evidence import T0, stations
 from bench.accuracy.radio import PROFILES
 from collector.plays.draft import PlayDraft, SegInfo, ValuesOf
 from collector.plays.guided import best_offsets, continuation_ber
@@ -119,54 +119,47 @@ def main(argv: list[str] | None = None) -> int:
     hyps: list[list[list[float]]] = []
     faintest: list[tuple[float, float, int, str]] = []
     false_pairs, steps = 0, []
-    for out in args.out:
-        for profile in [pr for pr in PROFILES if pr.name in args.profiles.split(",")]:
-            sdir = out / profile.name
-            db = sdir / f"collector-{args.name}.db"
-            if not db.exists():
+    for out, profile, (recs, _fps, segs), values_of, rate in stations(args.out, args.name, args.profiles):
+        sdir = out / profile.name
+        with (sdir / "truth.csv").open(newline="") as fh:
+            songs = [t for t in csv.DictReader(fh) if t["kind"] == "song"]
+        for run in _unrelated(segs, songs):
+            hyps += _null(run, recs, rate, values_of)
+        by_ext = {ext: (rid, v) for rid, (ext, v) in recs.items()}
+        for t in songs:
+            if t["external_id"] not in by_ext:
                 continue
-            recs, fps, segs = _load(db)
-            values_of = _values_of(fps)
-            rate = min({r for _, r in fps}, key=lambda r: abs(r - (profile.speed - 1) * 1e6))
-            with (sdir / "truth.csv").open(newline="") as fh:
-                songs = [t for t in csv.DictReader(fh) if t["kind"] == "song"]
-            for run in _unrelated(segs, songs):
-                hyps += _null(run, recs, rate, values_of)
-            by_ext = {ext: (rid, v) for rid, (ext, v) in recs.items()}
-            for t in songs:
-                if t["external_id"] not in by_ext:
-                    continue
-                rid, ref = by_ext[t["external_id"]]
-                d = PlayDraft(rid, rate, T0 + timedelta(seconds=float(t["start_s"])), float(t["offset_s"]))
-                t0, t1 = float(t["start_s"]) - 1, float(t["end_s"]) + 1
-                xs = [
-                    x
-                    for s in segs
-                    if (s.start - T0).total_seconds() >= t0 and (s.end - T0).total_seconds() <= t1
-                    if (x := continuation_ber(s, d, ref, values_of)) is not None
-                ]
-                if len(xs) >= 3:
-                    faintest.append(
-                        (float(np.mean(xs)), max(xs), len(xs), f"{out.name}/{profile.name} {t['path']}")
-                    )
-            # each match with the next match of the same recording (windows between them)
-            found = [(k, s) for k, s in enumerate(segs) if s.match is not None and s.match.score >= 0.75]
-            for x, (i, s) in enumerate(found):
-                assert s.match is not None
-                rid = s.match.recording_id
-                j, u = next(
-                    ((j, u) for j, u in found[x + 1 :] if u.match and u.match.recording_id == rid), (i, s)
+            rid, ref = by_ext[t["external_id"]]
+            d = PlayDraft(rid, rate, T0 + timedelta(seconds=float(t["start_s"])), float(t["offset_s"]))
+            t0, t1 = float(t["start_s"]) - 1, float(t["end_s"]) + 1
+            xs = [
+                x
+                for s in segs
+                if (s.start - T0).total_seconds() >= t0 and (s.end - T0).total_seconds() <= t1
+                if (x := continuation_ber(s, d, ref, values_of)) is not None
+            ]
+            if len(xs) >= 3:
+                faintest.append(
+                    (float(np.mean(xs)), max(xs), len(xs), f"{out.name}/{profile.name} {t['path']}")
                 )
-                if j <= i + 1 or (u.start - s.end).total_seconds() > 400 or u.match is None:
-                    continue
-                d = PlayDraft(rid, s.match.rate_ppm, s.match.value_start, s.match.offset_s)
-                step = abs(d.offset_at(u.match.value_start) - u.match.offset_s)
-                if step > 3.0:
-                    continue
-                if _clear(s, songs) or _clear(u, songs):
-                    false_pairs += 1
-                else:
-                    steps.append(step)
+        # each match with the next match of the same recording (windows between them)
+        found = [(k, s) for k, s in enumerate(segs) if s.match is not None and s.match.score >= 0.75]
+        for x, (i, s) in enumerate(found):
+            assert s.match is not None
+            rid = s.match.recording_id
+            j, u = next(
+                ((j, u) for j, u in found[x + 1 :] if u.match and u.match.recording_id == rid), (i, s)
+            )
+            if j <= i + 1 or (u.start - s.end).total_seconds() > 400 or u.match is None:
+                continue
+            d = PlayDraft(rid, s.match.rate_ppm, s.match.value_start, s.match.offset_s)
+            step = abs(d.offset_at(u.match.value_start) - u.match.offset_s)
+            if step > 3.0:
+                continue
+            if _clear(s, songs) or _clear(u, songs):
+                false_pairs += 1
+            else:
+                steps.append(step)
     windows = np.array([x for h in hyps for side in h for x in side])
     print(
         f"unrelated audio: {len(hyps)} hypotheses, {windows.size} windows, "
