@@ -24,6 +24,7 @@ import csv
 import random
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -72,6 +73,21 @@ def _values_of(fps: dict[tuple[int, int], bytes]) -> ValuesOf:
         return cache[(sid, rate)]
 
     return values_of
+
+
+def stations(outs: list[Path], name: str, profiles: str) -> Iterator[tuple]:  # type: ignore[type-arg]
+    """Each analysed station of the runs in ``outs`` (``profiles``, comma-separated): its run,
+    its profile, what :func:`_load` reads from its ``collector-NAME.db``, its fingerprints'
+    loader and the rate variant nearest its speed."""
+    for out in outs:
+        for profile in [pr for pr in PROFILES if pr.name in profiles.split(",")]:
+            db = out / profile.name / f"collector-{name}.db"
+            if not db.exists():
+                continue
+            loaded = _load(db)
+            fps = loaded[1]
+            rate = min({r for _, r in fps}, key=lambda r: abs(r - (profile.speed - 1) * 1e6))
+            yield out, profile, loaded, _values_of(fps), rate
 
 
 CONDITIONS = ("talk-over", "voice-over", "teaser", "mid-start", "cut", "crossfade")
@@ -145,16 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         conditions(args.out, args.name, args.profiles.split(","))
         return 0
     rng = random.Random(1)
-    for profile, out in [(pr, o) for o in args.out for pr in PROFILES if pr.name in args.profiles.split(",")]:
+    for out, profile, (recs, _fps, segs), values_of, rate in stations(args.out, args.name, args.profiles):
         sdir = out / profile.name
-        db = sdir / f"collector-{args.name}.db"
-        if not db.exists():
-            continue
-        recs, fps, segs = _load(db)
-        values_of = _values_of(fps)
-
-        rates = sorted({r for _, r in fps})
-        rate = min(rates, key=lambda r: abs(r - (profile.speed - 1) * 1e6))
         by_ext = {ext: (rid, v) for rid, (ext, v) in recs.items()}
         with (sdir / "truth.csv").open(newline="") as fh:
             truth = list(csv.DictReader(fh))

@@ -19,7 +19,18 @@ matcher's 0.25 (a blind search of the whole catalog must not accept them), yet f
    ``DROP_LLR`` of its best (a voice-over or a quiet passage costs, it does not end the run).
 3. **Accept** when the neighbours' sum reaches ``ACCEPT_LLR``: the seed and the neighbours
    that agree (positive LLR) become matches of the recording at that alignment, with their
-   own BER as score, and chaining and boundaries take them as they take the matcher's.
+   own BER as score, and chaining and boundaries take them as they take the matcher's. Of
+   several accepted hypotheses the one whose windows fit best (median BER) is named: another
+   repeat of a looping song agrees all along too. A window an earlier seed's run named keeps
+   that name where it fits it better.
+4. **A song heard faintly from end to end.** A quiet piece 18 dB over an AM band's hiss sits
+   at 0.39-0.43 in every window, the level of a voice-over, where the model above takes each
+   window as evidence against. Unrelated music in the same key sits there too, along one
+   alignment, for a minute or more: that level alone is no evidence. But when two of the
+   matcher's own matches (blind searches of the whole catalog, within its 0.25) name the
+   hypothesis's recording in step with it (``ANCHORS``), the run is tested again with
+   :func:`faint_llr`, a model of windows at that level: two chance matches of one recording
+   never came in step on the benchmark's unrelated audio (docs/benchmarks.md).
 
 ``window_llr`` and the thresholds come from measured BER distributions (docs/benchmarks.md,
 Accuracy): unrelated audio (off-catalog music, speech, ads) against a recording at one
@@ -29,7 +40,7 @@ alignment, and true audio through the benchmark's hardest chains.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 
@@ -38,7 +49,7 @@ import numpy.typing as npt
 
 from collector.matching.index import TOP_ANY, CatalogIndex
 from collector.matching.matcher import MIN_OVERLAP, verified
-from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf
+from collector.plays.draft import PlayDraft, SegInfo, SegmentMatchInfo, ValuesOf, distinct_windows
 from collector.plays.guided import best_offsets, continuation_ber
 from collector.plays.memo import Memo
 
@@ -55,6 +66,12 @@ QUERY_SEGMENTS = 3  # a seed's catalog query spans this many contiguous windows
 NEAR_S = 90.0  # recordings named this close to a seed are scanned whole for it
 SCAN_TOP = 3  # alignments of one recording tried per seed (looping music agrees in several)
 SCAN_APART_S = 2.0
+# a song heard faintly from end to end (measured: docs/benchmarks.md, Accuracy)
+FAINT_BER = 0.41  # its windows' mean through the AM band, and a voice-over's
+FAINT_SPREAD = 0.027  # unrelated audio's standard deviation about NULL_BER, one window (0.027-0.030)
+ANCHORS = 2  # the matcher's own matches in step with the hypothesis a faint run needs
+ANCHOR_BER = 0.25  # the matcher's acceptance: a match found by a blind search of the catalog
+ANCHOR_STEP_S = 0.5  # how far from the hypothesis's alignment an anchor may lie (benchmark: 0.34 s at most)
 BER = "ber"  # the memo's keys of a segment's BER at a hypothesis (the others: a seed's proposals)
 
 
@@ -65,6 +82,16 @@ def window_llr(ber: float | None) -> float:
         return LLR_FLOOR
     b = max(ber, TRUE_BER)  # a clearer window is no stronger evidence than a typical true one
     return max(LLR_FLOOR, (NULL_BER - TRUE_BER) * (NULL_BER + TRUE_BER - 2 * b) / (2 * SPREAD**2))
+
+
+def faint_llr(ber: float | None) -> float:
+    """:func:`window_llr` for a song heard faintly all along: this recording here at a voice-
+    over's level (mean ``FAINT_BER``) against unrelated audio (``NULL_BER``), both normal with
+    ``FAINT_SPREAD``; floored at ``LLR_FLOOR``. Only for a hypothesis with ``ANCHORS``."""
+    if ber is None:
+        return LLR_FLOOR
+    b = max(ber, FAINT_BER)
+    return max(LLR_FLOOR, (NULL_BER - FAINT_BER) * (NULL_BER + FAINT_BER - 2 * b) / (2 * FAINT_SPREAD**2))
 
 
 def station_rate(segments: list[SegInfo]) -> int | None:
@@ -138,6 +165,65 @@ def _nearby(segments: list[SegInfo], i: int) -> set[int]:
     return found
 
 
+def _anchors(segments: list[SegInfo], found: Iterable[int], draft: PlayDraft) -> int:
+    """How many distinct windows among ``segments[k]`` (``k`` in ``found``: those the matcher
+    itself named, within ``ANCHOR_BER``) name the draft's recording where the draft's alignment
+    puts it (``ANCHOR_STEP_S``): blind searches of the whole catalog that agree in step."""
+    return distinct_windows(
+        segments[k]
+        for k in found
+        if (m := segments[k].match) is not None
+        and m.recording_id == draft.recording_id
+        and abs(draft.offset_at(m.value_start) - m.offset_s) <= ANCHOR_STEP_S
+    )
+
+
+def _median(run: dict[int, float]) -> float:
+    return float(np.median(list(run.values())))
+
+
+def _choose(
+    segments: list[SegInfo],
+    i: int,
+    hypotheses: list[PlayDraft],
+    seeded: range,
+    refs: Mapping[int, npt.NDArray[np.uint32]],
+    values_of: ValuesOf,
+    memo: Memo | None,
+    found_by: Mapping[int, list[int]],
+) -> tuple[dict[int, float], PlayDraft, Callable[[float | None], float]] | None:
+    """The run to name around seed ``i`` (its segments' BER), its hypothesis and the model that
+    accepted it; None when no hypothesis gathers ``ACCEPT_LLR``. ``found_by``: each recording's
+    segments the matcher named it in, within ``ANCHOR_BER``."""
+    tested = [(*_run(segments, i, h, refs[h.recording_id], values_of, seeded, memo), h) for h in hypotheses]
+    accepted = [t for t in tested if t[0] >= ACCEPT_LLR]
+    if accepted:
+        # of the hypotheses the evidence accepts, the one that fits its windows best: every window
+        # clearer than TRUE_BER counts alike, so another repeat of a looping song, 12 s off and
+        # run on a little further by music after it, could outweigh the true alignment
+        _, run, draft = min(accepted, key=lambda t: _median(t[1]))
+        return run, draft, window_llr
+    # a song heard faintly from end to end: the hypotheses two of the matcher's own matches
+    # support in step, tested at a voice-over's level; a clear song's run (its median window
+    # clearer than TRUE_BER) is not carried on at that level over the music after it
+    faint = [
+        (*_run(segments, i, h, refs[h.recording_id], values_of, seeded, memo, faint_llr), h)
+        for h in hypotheses
+        if _anchors(segments, found_by.get(h.recording_id, ()), h) >= ANCHORS
+    ]
+    faint = [
+        (total, run, h)
+        for total, run, h in faint
+        if total >= ACCEPT_LLR
+        and _median(run) > TRUE_BER
+        and _anchors(segments, (k for k in found_by[h.recording_id] if k in run), h) >= ANCHORS
+    ]
+    if not faint:
+        return None
+    _, run, draft = max(faint, key=lambda t: t[0])
+    return run, draft, faint_llr
+
+
 def _keeps(old: SegmentMatchInfo, recording_id: int, ber: float) -> bool:
     if old.score >= 1.0 - CLEAR_BER:
         return True
@@ -152,11 +238,13 @@ def _run(
     values_of: ValuesOf,
     seeded: range,
     memo: Memo | None = None,
+    llr: Callable[[float | None], float] = window_llr,
 ) -> tuple[float, dict[int, float]]:
-    """The neighbours' summed LLR along the draft's alignment around segment ``i``, and the
-    BER of each segment of the best-supported run. The ``seeded`` segments chose the
-    hypothesis: their LLR is not counted (they still carry the run on). Each segment's BER at
-    the draft's alignment is kept in ``memo``, if given, for the next cycles."""
+    """The neighbours' summed LLR (``llr``, one window's) along the draft's alignment around
+    segment ``i``, and the BER of each segment of the best-supported run. The ``seeded``
+    segments chose the hypothesis: their LLR is not counted (they still carry the run on).
+    Each segment's BER at the draft's alignment is kept in ``memo``, if given, for the next
+    cycles."""
 
     def ber_at(seg: SegInfo) -> float | None:
         if memo is None:
@@ -185,7 +273,7 @@ def _run(
             ber = ber_at(nxt)
             if ber is None:  # the recording is over (or not begun) there
                 break
-            s += 0.0 if j in seeded else window_llr(ber)
+            s += 0.0 if j in seeded else llr(ber)
             kept[j] = ber
             if s > best:
                 best = s
@@ -222,6 +310,10 @@ def accumulate(
         return segments
     out = list(segments)
     claimed: set[int] = set()
+    found_by: dict[int, list[int]] = {}  # a recording's possible anchors: segments the matcher named it in
+    for k, seg in enumerate(segments):
+        if seg.match is not None and not seg.match.guided and seg.match.score >= 1.0 - ANCHOR_BER:
+            found_by.setdefault(seg.match.recording_id, []).append(k)
     for i, seg in enumerate(segments):
         m = seg.match
         if i in claimed or (m is not None and m.score >= 1.0 - CLEAR_BER):
@@ -239,17 +331,20 @@ def accumulate(
         hypotheses = [PlayDraft(rid, rate, first, off) for rid, off in proposed]
         if m is not None and m.recording_id in refs:
             hypotheses.append(PlayDraft(m.recording_id, rate, m.value_start, m.offset_s))
-        tested = [(*_run(segments, i, h, refs[h.recording_id], values_of, span, memo), h) for h in hypotheses]
-        if not tested:
+        chosen = _choose(segments, i, hypotheses, span, refs, values_of, memo, found_by)
+        if chosen is None:
             continue
-        total, run, draft = max(tested, key=lambda x: x[0])
-        if total < ACCEPT_LLR:
-            continue
+        run, draft, llr = chosen
         for k, ber in run.items():
             old = out[k].match
             # a faint match of the same recording elsewhere (a repeat of a loop) yields to the run;
-            # a clear one, or another recording's match that fits better, stays
-            if window_llr(ber) <= 0 or (old is not None and _keeps(old, draft.recording_id, ber)):
+            # a clear one, or another recording's match that fits better, stays, and so does what
+            # an earlier run named where it fits better (a later seed's run at another repeat of a
+            # looping song, carried back over the song by the loop's faint agreement)
+            if llr(ber) <= 0 or (
+                old is not None
+                and (_keeps(old, draft.recording_id, ber) or (k in claimed and old.score > 1.0 - ber))
+            ):
                 continue
             kfp = values_of(segments[k].id, rate)
             assert kfp is not None

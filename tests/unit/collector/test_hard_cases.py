@@ -58,7 +58,11 @@ def heard(b: Broadcast) -> tuple[list[SegInfo], CatalogIndex, ValuesOf]:
 
 
 def pipeline(b: Broadcast) -> list[PlayDraft]:
-    segs, index, values_of = heard(b)
+    return assemble(*heard(b))
+
+
+def assemble(segs: list[SegInfo], index: CatalogIndex, values_of: ValuesOf) -> list[PlayDraft]:
+    """The plays the service's steps make of these segments."""
     segs = accumulate(segs, index, REFS, values_of)
     drafts = choose_versions(chain(segs, values_of, REFS), index, REFS, values_of)
     for d in drafts:
