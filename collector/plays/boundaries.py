@@ -171,3 +171,23 @@ def trim_overlaps(drafts: list[PlayDraft]) -> None:
         if b.start < a.end:
             mid = b.start + (min(a.end, b.end) - b.start) / 2
             a.end, b.start = mid, max(mid, b.start)
+
+
+def clear_of(drafts: list[PlayDraft], kept: list[tuple[datetime, datetime]]) -> list[PlayDraft]:
+    """The drafts kept off the station's plays that this rebuild leaves in place (final plays
+    are never reassembled): a second of airtime belongs to one play. A draft whose start was
+    moved back into such a play (a song joined late, bridged over what came before it) starts
+    where that play ends; one whose end reaches into a later one ends where it starts; a draft
+    left with no airtime of its own is dropped (its segments wait for the next rebuild)."""
+    out = []
+    for d in drafts:
+        assert d.start and d.end
+        for a, b in kept:
+            if d.start < b and a < d.end:
+                if a <= d.start:
+                    d.start = b
+                elif d.end <= b:
+                    d.end = a
+        if d.start < d.end:
+            out.append(d)
+    return out

@@ -33,6 +33,16 @@ def open_play_bounds(session: Session) -> list[tuple[int, datetime, datetime]]:
     return [(sid, start, end) for sid, start, end in rows]
 
 
+def play_bounds(session: Session, station_id: int, since: datetime) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the station's plays that end after ``since``, in order."""
+    rows = session.execute(
+        select(Play.start, Play.end)
+        .where(Play.station_id == station_id, Play.end > since)
+        .order_by(Play.start)
+    )
+    return [(start, end) for start, end in rows]
+
+
 def stations_stopped_since(session: Session, since: dict[int, datetime]) -> set[int]:
     """Of the stations in ``since``, those with an outage or a silence that began at or after
     their time there: one query for them all."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from collector.matching.catalog import Catalog
 from collector.notify import events as notify_events
 from collector.plays import repository
-from collector.plays.boundaries import refine, trim_overlaps
+from collector.plays.boundaries import clear_of, refine, trim_overlaps
 from collector.plays.chaining import chain
 from collector.plays.closing import station_clock
 from collector.plays.draft import SegInfo, SegmentMatchInfo, ValuesOf
@@ -80,6 +80,7 @@ def rebuild_plays(
         refine(d, segs, catalog.refs[d.recording_id], values_of, catalog.durations[d.recording_id])
     follow_on(drafts, segs)
     trim_overlaps(drafts)
+    drafts = clear_of(drafts, repository.play_bounds(session, station_id, t0))
     for d in drafts:
         assert d.start and d.end
         status = "final" if final_all or clock.is_final(d.end) else "open"
