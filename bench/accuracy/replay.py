@@ -42,7 +42,8 @@ def replay(sdir: Path, name: str, as_name: str) -> float:
     db = sdir / f"collector-{as_name}.db"
     shutil.copyfile(sdir / f"collector-{name}.db", db)
     os.environ["SODAV_COLLECTOR_DATABASE_URL"] = f"sqlite:///{db}"
-    with open_database(None) as database, database.sessions() as session:
+    # the copy, never the run's own database, is brought to the schema of the code checked out
+    with open_database(None, migrate=True) as database, database.sessions() as session:
         for model in (PlayFlag, PlaySegment, Play):
             session.execute(delete(model))
         station = session.scalars(select(Station).where(Station.slug == sdir.name)).one()
