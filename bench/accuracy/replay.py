@@ -3,8 +3,8 @@
     python -m bench.accuracy.replay --out /tmp/acc8 --name final --as replay [--profiles receiver,teasers]
 
 For each station of ``--out`` that ``bench.accuracy.run --name NAME`` analysed, copies its
-``collector-NAME.db`` to ``collector-AS.db``, deletes the plays and assembles them again from
-the stored segments and matches with the code checked out now (the same
+``collector-NAME.db`` to ``collector-AS.db`` (migrated to the current schema), deletes the
+plays and assembles them again from the stored segments and matches with the code checked out now (the same
 :func:`collector.plays.service.rebuild_plays` that ``analyze`` and the live worker call), writes
 ``plays-AS.csv`` as ``analyze`` does, and prints the accuracy table. What it cannot show: a
 change to fingerprinting or to the matcher's own search, which only a run of
