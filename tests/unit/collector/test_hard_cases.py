@@ -331,6 +331,20 @@ def test_a_song_after_a_djs_words_or_joined_mid_way_after_a_play_keeps_its_own_s
         assert abs(secs(plays[1].start) - t_start) < 1.0
 
 
+def test_a_song_joined_late_after_an_ad_break_as_long_keeps_its_own_start() -> None:
+    # the station joins the song 36 s in after 36 s of ads and dead air: the play's alignment
+    # puts the song's first second where the play before ends, by chance (the week benchmark's
+    # two airings joined late started 35 s and 41 s early on that timing alone)
+    b = Broadcast().other(20)
+    b.song(1, 0, 60).other(36.0)
+    t_start = b.t
+    b.song(3, 36.0, 70)
+    b.other(30)
+    plays = pipeline(b)
+    assert [p.recording_id for p in plays] == [1, 3]
+    assert abs(secs(plays[1].start) - t_start) < 1.0
+
+
 def test_a_fragment_of_the_other_version_joins_the_play_when_a_lookup_found_it_a_bar_off() -> None:
     # the original (1) airs faintly; its first two windows were named as the remaster (4), at
     # the play's own alignment. Looking the original's windows up again in looping music can
