@@ -176,9 +176,10 @@ def trim_overlaps(drafts: list[PlayDraft]) -> None:
 def clear_of(drafts: list[PlayDraft], kept: list[tuple[datetime, datetime]]) -> list[PlayDraft]:
     """The drafts kept off the station's plays that this rebuild leaves in place (final plays
     are never reassembled): a second of airtime belongs to one play. A draft whose start was
-    moved back into such a play (a song joined late, bridged over what came before it) starts
-    where that play ends; one whose end reaches into a later one ends where it starts; a draft
-    left with no airtime of its own is dropped (its segments wait for the next rebuild)."""
+    moved back into such a play (by the talk-over steps, over audio unmatched when it was
+    built) starts where that play ends; one whose end reaches into a later one ends where it
+    starts; a draft left with no airtime of its own is dropped (its segments wait for the next
+    rebuild)."""
     out = []
     for d in drafts:
         assert d.start and d.end

@@ -1,7 +1,7 @@
 """A rebuild's plays never share airtime with the plays it leaves in place.
 
 The worker reassembles a station's open plays; its final plays stay as they are. A play
-rebuilt later (a learned recording grown, a late segment) whose start is bridged back over
+rebuilt later (a learned recording grown, a late segment) whose start is moved back over
 unmatched audio must not reach into a final play before it: the week benchmark showed a song
 joined late credited from 21 s inside the song before it (both plays counted that airtime).
 """
@@ -26,9 +26,9 @@ def draft(recording: int, start: float, end: float) -> PlayDraft:
     return d
 
 
-def test_a_play_bridged_back_into_a_final_play_starts_where_that_play_ends() -> None:
+def test_a_play_moved_back_into_a_final_play_starts_where_that_play_ends() -> None:
     kept = [(at(-138.0), at(32.5))]  # the song before, final, its end at 06:13:32.5
-    late = draft(12, 10.9, 102.8)  # bridged back to 06:13:10.9 over an ad and that song's tail
+    late = draft(12, 10.9, 102.8)  # moved back to 06:13:10.9, over an ad and that song's tail
     (out,) = clear_of([late], kept)
     assert (out.start, out.end) == (at(32.5), at(102.8))
     assert out.offset_at(out.start) == 32.5 - 10.9  # the recording's offset follows the start
