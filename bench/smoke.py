@@ -254,6 +254,16 @@ def check_seeds(out: str, _work: Path) -> None:
         )
 
 
+def check_faint(out: str, _work: Path) -> None:
+    null = r"^unrelated audio: [1-9]\d* hypotheses, \d+ windows, mean 0\.\d+"
+    expect(re.search(null, out, re.M), "no null")
+    for k in (2, 12):
+        expect(re.search(rf"^  {k} windows: lowest mean {NUM}", out, re.M), f"no {k}-window mean")
+    for name in ("window_llr", "faint_llr"):
+        expect(re.search(rf"^  {name}: \d+ hypotheses reach {NUM}", out, re.M), f"no {name} line")
+    expect(re.search(r"^anchors: \d+ pairs in step .*; \d+ true pairs", out, re.M), "no anchors line")
+
+
 def check_evidence(out: str, _work: Path) -> None:
     for profile in ("studio", "fm-fast"):
         heading = rf"^## \S+ {profile} \(rate -?\d+ ppm, \d+ segments\)$"
@@ -345,6 +355,7 @@ SMOKES = [
             ("bench.accuracy.replay", ("--out", "{work}", "--profiles", "studio,fm-fast"), check_replay),
             ("bench.accuracy.evidence", ("--out", "{work}", "--profiles", "studio,fm-fast"), check_evidence),
             ("bench.matcher.seeds", ("{work}/studio", "--cost", "100"), check_seeds),
+            ("bench.accuracy.faint", ("--out", "{work}", "--profiles", "studio,fm-fast"), check_faint),
         ),
     ),
     Smoke("bench.accuracy.music", check_music, ("--out", "{work}")),
