@@ -75,23 +75,25 @@ ANCHOR_STEP_S = 0.5  # how far from the hypothesis's alignment an anchor may lie
 BER = "ber"  # the memo's keys of a segment's BER at a hypothesis (the others: a seed's proposals)
 
 
-def window_llr(ber: float | None) -> float:
-    """Log-likelihood ratio of one window's BER: this recording here (mean ``TRUE_BER``) against
-    unrelated audio (mean ``NULL_BER``), both normal with ``SPREAD``; floored at ``LLR_FLOOR``."""
+def _llr(ber: float | None, true_ber: float, spread: float) -> float:
+    """Log-likelihood ratio of one window's BER: this recording here (mean ``true_ber``) against
+    unrelated audio (mean ``NULL_BER``), both normal with ``spread``; floored at ``LLR_FLOOR``.
+    A window clearer than ``true_ber`` is no stronger evidence than a typical true one."""
     if ber is None:
         return LLR_FLOOR
-    b = max(ber, TRUE_BER)  # a clearer window is no stronger evidence than a typical true one
-    return max(LLR_FLOOR, (NULL_BER - TRUE_BER) * (NULL_BER + TRUE_BER - 2 * b) / (2 * SPREAD**2))
+    b = max(ber, true_ber)
+    return max(LLR_FLOOR, (NULL_BER - true_ber) * (NULL_BER + true_ber - 2 * b) / (2 * spread**2))
+
+
+def window_llr(ber: float | None) -> float:
+    """One window's evidence for a song heard as through the hardest chains (``TRUE_BER``)."""
+    return _llr(ber, TRUE_BER, SPREAD)
 
 
 def faint_llr(ber: float | None) -> float:
-    """:func:`window_llr` for a song heard faintly all along: this recording here at a voice-
-    over's level (mean ``FAINT_BER``) against unrelated audio (``NULL_BER``), both normal with
-    ``FAINT_SPREAD``; floored at ``LLR_FLOOR``. Only for a hypothesis with ``ANCHORS``."""
-    if ber is None:
-        return LLR_FLOOR
-    b = max(ber, FAINT_BER)
-    return max(LLR_FLOOR, (NULL_BER - FAINT_BER) * (NULL_BER + FAINT_BER - 2 * b) / (2 * FAINT_SPREAD**2))
+    """:func:`window_llr` for a song heard faintly all along, at a voice-over's level
+    (``FAINT_BER``, ``FAINT_SPREAD``). Only for a hypothesis with ``ANCHORS``."""
+    return _llr(ber, FAINT_BER, FAINT_SPREAD)
 
 
 def station_rate(segments: list[SegInfo]) -> int | None:
